@@ -30,6 +30,7 @@ class Mailbox:
     auto_renewal: bool
     account_id: str
     partner_id: str | None = None
+    auto_renewal_years: int = 1
 
 
 def effective_status(mailbox: Mailbox, today: date) -> MailboxStatus:

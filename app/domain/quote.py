@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from app.domain.calendar import add_years
+from app.domain.calendar import add_years, italian_date
 from app.domain.catalog import MB_PER_GB, Plan, PriceList
 from app.domain.errors import (
     ConventionCodeInvalid,
@@ -134,7 +134,7 @@ def quote_renewal(
     `pending_orders` maps mailbox ids to their unpaid renewal order's id.
     """
     _validate(request, catalog)
-    today = now.date()
+    today = italian_date(now)
     pending = pending_orders or {}
     convention = None
     if request.convention_code is not None:
@@ -209,7 +209,7 @@ def renewal_blockers(
 
     This is what drives the "Rinnova" button before the customer chooses anything.
     """
-    today = now.date()
+    today = italian_date(now)
     issues = eligibility_issues(mailbox, today, pending_order_id)
     plan = catalog.plans.get(mailbox.plan_code)
     if plan is not None:

@@ -1,0 +1,108 @@
+"""Mailboxes, always read through what the principal may see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.mappers import mailbox_from_row
+from app.db.models import MailboxRow
+from app.domain.access import Principal, Role
+from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
+
+
+class MailboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def visible_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Mailbox]:
+        """The mailboxes among `ids` that `principal` may see, in one query."""
+        stmt = select(MailboxRow).where(MailboxRow.id.in_(ids), _visible_to(principal))
+        rows = (await self._session.scalars(stmt)).all()
+        return {row.id: mailbox_from_row(row) for row in rows}
+
+    async def get_visible(self, principal: Principal, mailbox_id: str) -> Mailbox | None:
+        found = await self.visible_by_ids(principal, [mailbox_id])
+        return found.get(mailbox_id)
+
+    async def list_visible(
+        self,
+        principal: Principal,
+        today: date,
+        limit: int,
+        status: MailboxStatus | None = None,
+        expiring_before: date | None = None,
+        after: tuple[date, str] | None = None,
+    ) -> list[Mailbox]:
+        """A page ordered by (expiry, id), which never changes under a cursor."""
+        stmt = select(MailboxRow).where(_visible_to(principal))
+        if status is not None:
+            stmt = stmt.where(_has_effective_status(status, today))
+        if expiring_before is not None:
+            stmt = stmt.where(MailboxRow.expires_on < expiring_before)
+        if after is not None:
+            stmt = stmt.where(
+                or_(
+                    MailboxRow.expires_on > after[0],
+                    and_(MailboxRow.expires_on == after[0], MailboxRow.id > after[1]),
+                )
+            )
+        stmt = stmt.order_by(MailboxRow.expires_on, MailboxRow.id).limit(limit)
+        return [mailbox_from_row(row) for row in (await self._session.scalars(stmt)).all()]
+
+    async def save(self, mailbox: Mailbox, now: datetime) -> bool:
+        """Create or replace the mirror of `mailbox`; True when it was new."""
+        row = await self._session.get(MailboxRow, mailbox.id, with_for_update=True)
+        created = row is None
+        if row is None:
+            row = MailboxRow(id=mailbox.id)
+            self._session.add(row)
+        row.address = mailbox.address
+        row.plan_code = mailbox.plan_code
+        row.extra_mailbox_gb = mailbox.extra_mailbox_gb
+        row.extra_archive_gb = mailbox.extra_archive_gb
+        row.used_mailbox_mb = mailbox.used_mailbox_mb
+        row.used_archive_mb = mailbox.used_archive_mb
+        row.expires_on = mailbox.expires_on
+        row.status = mailbox.status.value
+        row.auto_renewal = mailbox.auto_renewal
+        row.auto_renewal_years = mailbox.auto_renewal_years
+        row.account_id = mailbox.account_id
+        row.partner_id = mailbox.partner_id
+        row.updated_at = now
+        await self._session.flush()
+        return created
+
+    async def address_taken(self, address: str, other_than: str) -> bool:
+        stmt = select(MailboxRow.id).where(
+            MailboxRow.address == address, MailboxRow.id != other_than
+        )
+        return (await self._session.scalar(stmt)) is not None
+
+
+def _visible_to(principal: Principal) -> ColumnElement[bool]:
+    if principal.role is Role.STAFF:
+        return MailboxRow.id.is_not(None)
+    if principal.role is Role.PARTNER:
+        return MailboxRow.partner_id == principal.subject
+    return MailboxRow.account_id == principal.subject
+
+
+def _has_effective_status(status: MailboxStatus, today: date) -> ColumnElement[bool]:
+    """SQL for `effective_status(mailbox, today) == status` (see app.domain.mailbox)."""
+    grace_start = today - timedelta(days=GRACE_DAYS)
+    in_grace_window = MailboxRow.expires_on >= grace_start
+    if status is MailboxStatus.DELETED:
+        return or_(MailboxRow.status == "DELETED", MailboxRow.expires_on < grace_start)
+    if status is MailboxStatus.SUSPENDED:
+        return and_(MailboxRow.status == "SUSPENDED", in_grace_window)
+    if status is MailboxStatus.EXPIRED:
+        return and_(
+            MailboxRow.status.in_(("ACTIVE", "EXPIRED")),
+            in_grace_window,
+            or_(MailboxRow.expires_on < today, MailboxRow.status == "EXPIRED"),
+        )
+    return and_(MailboxRow.status == "ACTIVE", MailboxRow.expires_on >= today)

@@ -1,0 +1,159 @@
+"""Rows ↔ domain objects. Rates are stored as basis points, money as cents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from app.db.models import (
+    ConventionCodeRow,
+    MailboxRow,
+    PlanRow,
+    PriceListRow,
+    PromotionRow,
+    SignatureKitRow,
+)
+from app.domain.catalog import ConventionCode, Plan, PriceList, Promotion, SignatureKit
+from app.domain.mailbox import Mailbox, MailboxStatus
+
+BASIS_POINTS = Decimal(10_000)
+
+
+def rate_from_bp(bp: int) -> Decimal:
+    return Decimal(bp) / BASIS_POINTS
+
+
+def rate_to_bp(rate: Decimal) -> int:
+    bp = rate * BASIS_POINTS
+    if bp != bp.to_integral_value():
+        raise ValueError(f"rate {rate} is finer than a basis point")
+    return int(bp)
+
+
+def price_list_from_rows(
+    row: PriceListRow,
+    plans: Sequence[PlanRow],
+    kits: Sequence[SignatureKitRow],
+    promotions: Sequence[PromotionRow],
+    conventions: Sequence[ConventionCodeRow],
+) -> PriceList:
+    return PriceList(
+        id=row.id,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        currency=row.currency,
+        vat_rate=rate_from_bp(row.vat_rate_bp),
+        plans={
+            p.code: Plan(
+                code=p.code,
+                name=p.name,
+                mailbox_gb=p.mailbox_gb,
+                max_mailbox_gb=p.max_mailbox_gb,
+                archive_gb=p.archive_gb,
+                extra_archive_allowed=p.extra_archive_allowed,
+                sms_reports=p.sms_reports,
+                extra_users=p.extra_users,
+                yearly_price_cents=p.yearly_price_cents,
+                own_domain=p.own_domain,
+            )
+            for p in plans
+        },
+        extra_mailbox_gb_yearly_cents=row.extra_mailbox_gb_yearly_cents,
+        extra_archive_gb_yearly_cents=row.extra_archive_gb_yearly_cents,
+        signature_kits={k.code: SignatureKit(k.code, k.name, k.price_cents) for k in kits},
+        kit_shipping_cents=row.kit_shipping_cents,
+        promotions=tuple(
+            Promotion(p.plan_code, p.yearly_price_cents, p.valid_from, p.valid_until, p.max_years)
+            for p in promotions
+        ),
+        conventions={
+            c.code: ConventionCode(
+                c.code,
+                c.description,
+                rate_from_bp(c.discount_rate_bp),
+                c.valid_from,
+                c.valid_until,
+            )
+            for c in conventions
+        },
+    )
+
+
+def price_list_to_rows(
+    price_list: PriceList,
+) -> list[PriceListRow | PlanRow | SignatureKitRow | PromotionRow | ConventionCodeRow]:
+    """The rows that store `price_list` (used by the seed and by tests)."""
+    pl_id = price_list.id
+    rows: list[PriceListRow | PlanRow | SignatureKitRow | PromotionRow | ConventionCodeRow] = [
+        PriceListRow(
+            id=pl_id,
+            valid_from=price_list.valid_from,
+            valid_until=price_list.valid_until,
+            currency=price_list.currency,
+            vat_rate_bp=rate_to_bp(price_list.vat_rate),
+            extra_mailbox_gb_yearly_cents=price_list.extra_mailbox_gb_yearly_cents,
+            extra_archive_gb_yearly_cents=price_list.extra_archive_gb_yearly_cents,
+            kit_shipping_cents=price_list.kit_shipping_cents,
+        )
+    ]
+    rows += [
+        PlanRow(
+            price_list_id=pl_id,
+            code=p.code,
+            name=p.name,
+            mailbox_gb=p.mailbox_gb,
+            max_mailbox_gb=p.max_mailbox_gb,
+            archive_gb=p.archive_gb,
+            extra_archive_allowed=p.extra_archive_allowed,
+            sms_reports=p.sms_reports,
+            extra_users=p.extra_users,
+            yearly_price_cents=p.yearly_price_cents,
+            own_domain=p.own_domain,
+        )
+        for p in price_list.plans.values()
+    ]
+    rows += [
+        SignatureKitRow(price_list_id=pl_id, code=k.code, name=k.name, price_cents=k.price_cents)
+        for k in price_list.signature_kits.values()
+    ]
+    rows += [
+        PromotionRow(
+            price_list_id=pl_id,
+            plan_code=p.plan_code,
+            yearly_price_cents=p.yearly_price_cents,
+            valid_from=p.valid_from,
+            valid_until=p.valid_until,
+            max_years=p.max_years,
+        )
+        for p in price_list.promotions
+    ]
+    rows += [
+        ConventionCodeRow(
+            price_list_id=pl_id,
+            code=c.code,
+            description=c.description,
+            discount_rate_bp=rate_to_bp(c.discount_rate),
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+        )
+        for c in price_list.conventions.values()
+    ]
+    return rows
+
+
+def mailbox_from_row(row: MailboxRow) -> Mailbox:
+    return Mailbox(
+        id=row.id,
+        address=row.address,
+        plan_code=row.plan_code,
+        extra_mailbox_gb=row.extra_mailbox_gb,
+        extra_archive_gb=row.extra_archive_gb,
+        used_mailbox_mb=row.used_mailbox_mb,
+        used_archive_mb=row.used_archive_mb,
+        expires_on=row.expires_on,
+        status=MailboxStatus(row.status),
+        auto_renewal=row.auto_renewal,
+        account_id=row.account_id,
+        partner_id=row.partner_id,
+        auto_renewal_years=row.auto_renewal_years,
+    )

@@ -1,0 +1,198 @@
+"""Tables. Money is integer cents plus a currency; rates are basis points (2200 = 22%)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.db.types import JSONDocument, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class PriceListRow(Base):
+    __tablename__ = "price_lists"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    currency: Mapped[str] = mapped_column(String(3))
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    extra_mailbox_gb_yearly_cents: Mapped[int] = mapped_column(Integer)
+    extra_archive_gb_yearly_cents: Mapped[int] = mapped_column(Integer)
+    kit_shipping_cents: Mapped[int] = mapped_column(Integer)
+
+
+class PlanRow(Base):
+    __tablename__ = "plans"
+
+    price_list_id: Mapped[str] = mapped_column(
+        ForeignKey("price_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    mailbox_gb: Mapped[int] = mapped_column(Integer)
+    max_mailbox_gb: Mapped[int | None] = mapped_column(Integer)
+    archive_gb: Mapped[int] = mapped_column(Integer)
+    extra_archive_allowed: Mapped[bool] = mapped_column(Boolean)
+    sms_reports: Mapped[bool] = mapped_column(Boolean)
+    extra_users: Mapped[int] = mapped_column(Integer)
+    yearly_price_cents: Mapped[int] = mapped_column(Integer)
+    own_domain: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (CheckConstraint("yearly_price_cents >= 0", name="price_not_negative"),)
+
+
+class SignatureKitRow(Base):
+    __tablename__ = "signature_kits"
+
+    price_list_id: Mapped[str] = mapped_column(
+        ForeignKey("price_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    price_cents: Mapped[int] = mapped_column(Integer)
+
+
+class PromotionRow(Base):
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    price_list_id: Mapped[str] = mapped_column(String(64))
+    plan_code: Mapped[str] = mapped_column(String(32))
+    yearly_price_cents: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    max_years: Mapped[int] = mapped_column(Integer, default=2)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["price_list_id", "plan_code"],
+            ["plans.price_list_id", "plans.code"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class ConventionCodeRow(Base):
+    __tablename__ = "convention_codes"
+
+    price_list_id: Mapped[str] = mapped_column(
+        ForeignKey("price_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(String(200))
+    discount_rate_bp: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+
+
+class AccountRow(Base):
+    """A customer account: the owner of mailboxes (the JWT `sub` of a customer)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2), default="it")
+
+
+class PartnerRow(Base):
+    """A reseller (the JWT `sub` of a partner), paying from a prepaid credit."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("credit_cents >= 0", name="credit_not_negative"),)
+
+
+class MailboxRow(Base):
+    """The mirror of the mail platform's mailbox record."""
+
+    __tablename__ = "mailboxes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)
+    plan_code: Mapped[str] = mapped_column(String(32))
+    extra_mailbox_gb: Mapped[int] = mapped_column(Integer, default=0)
+    extra_archive_gb: Mapped[int] = mapped_column(Integer, default=0)
+    used_mailbox_mb: Mapped[int] = mapped_column(Integer, default=0)
+    used_archive_mb: Mapped[int] = mapped_column(Integer, default=0)
+    expires_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    auto_renewal: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_renewal_years: Mapped[int] = mapped_column(Integer, default=1)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('ACTIVE', 'EXPIRED', 'DELETED', 'SUSPENDED')", name="status_known"
+        ),
+        CheckConstraint(
+            "extra_mailbox_gb >= 0 AND extra_archive_gb >= 0", name="extra_space_not_negative"
+        ),
+        CheckConstraint("used_mailbox_mb >= 0 AND used_archive_mb >= 0", name="used_not_negative"),
+        Index("ix_mailboxes_expires_on_id", "expires_on", "id"),
+    )
+
+
+class QuoteRow(Base):
+    """A frozen quote: the totals as columns, the whole priced document as JSON."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_role: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(String(64))
+    price_list_id: Mapped[str] = mapped_column(ForeignKey("price_lists.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    years: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    net_cents: Mapped[int] = mapped_column(Integer)
+    vat_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_quotes_owner_created", "owner_role", "owner_id", "created_at", "id"),
+        Index(
+            "uq_quotes_owner_idempotency_key",
+            "owner_role",
+            "owner_id",
+            "idempotency_key",
+            unique=True,
+        ),
+    )

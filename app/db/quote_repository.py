@@ -1,0 +1,78 @@
+"""Quotes: inserted once, frozen, read back by id or by idempotency key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.dialect import insert_or_ignore
+from app.db.models import QuoteRow
+from app.db.quote_documents import quote_from_document, quote_to_document
+from app.domain.access import Principal, Role
+from app.domain.quote import Quote
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRecord:
+    """A stored quote: the domain quote plus who asked for it."""
+
+    id: str
+    owner: Principal
+    quote: Quote
+    request_hash: str | None = None
+
+    def visible_to(self, principal: Principal) -> bool:
+        return principal.role is Role.STAFF or principal == self.owner
+
+
+class QuoteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
+        """Store `record`; False when the owner already used `idempotency_key`."""
+        quote = record.quote
+        values = {
+            "id": record.id,
+            "owner_role": record.owner.role.value,
+            "owner_id": record.owner.subject,
+            "price_list_id": quote.price_list_id,
+            "status": quote.status,
+            "years": quote.years,
+            "currency": quote.currency,
+            "net_cents": quote.net_cents,
+            "vat_cents": quote.vat_cents,
+            "total_cents": quote.total_cents,
+            "created_at": quote.created_at,
+            "valid_until": quote.valid_until,
+            "document": quote_to_document(quote),
+            "idempotency_key": idempotency_key,
+            "request_hash": record.request_hash,
+        }
+        stmt = insert_or_ignore(self._session, QuoteRow.__table__, values)  # type: ignore[arg-type]
+        result = await self._session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, quote_id: str) -> QuoteRecord | None:
+        row = await self._session.get(QuoteRow, quote_id)
+        return None if row is None else _record(row)
+
+    async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
+        stmt = select(QuoteRow).where(
+            QuoteRow.owner_role == owner.role.value,
+            QuoteRow.owner_id == owner.subject,
+            QuoteRow.idempotency_key == key,
+        )
+        row = await self._session.scalar(stmt)
+        return None if row is None else _record(row)
+
+
+def _record(row: QuoteRow) -> QuoteRecord:
+    return QuoteRecord(
+        id=row.id,
+        owner=Principal(Role(row.owner_role), row.owner_id),
+        quote=quote_from_document(row.document),
+        request_hash=row.request_hash,
+    )

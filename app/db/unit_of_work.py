@@ -1,0 +1,46 @@
+"""The unit of work: one session, one transaction, the repositories that share it.
+
+A use case opens it with `async with`, does its reads and writes, and commits once;
+leaving the block without a commit rolls everything back.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.catalog_repository import CatalogRepository
+from app.db.mailbox_repository import MailboxRepository
+from app.db.quote_repository import QuoteRepository
+
+
+class UnitOfWork:
+    session: AsyncSession
+    catalog: CatalogRepository
+    mailboxes: MailboxRepository
+    quotes: QuoteRepository
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessionmaker()
+        self.catalog = CatalogRepository(self.session)
+        self.mailboxes = MailboxRepository(self.session)
+        self.quotes = QuoteRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()  # a no-op after commit
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,1 @@
+"""Use cases: load through repositories, call the domain, commit once."""

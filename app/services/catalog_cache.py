@@ -1,0 +1,66 @@
+"""The price list in force, kept in memory: `/v1/plans` and quoting read no table.
+
+Each process reloads it after `ttl` or when its validity window closes, so a new
+price list reaches every api copy within `ttl` without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.clock import Clock
+from app.db.unit_of_work import UnitOfWork
+from app.domain.calendar import italian_date
+from app.domain.catalog import PriceList
+from app.services.errors import CatalogUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSnapshot:
+    price_list: PriceList
+    etag: str
+    loaded_at: datetime
+
+
+class CatalogCache:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, ttl: timedelta) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._ttl = ttl
+        self._snapshot: CatalogSnapshot | None = None
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> CatalogSnapshot:
+        now = self._clock()
+        snapshot = self._snapshot
+        if snapshot is not None and self._fresh(snapshot, now):
+            return snapshot
+        async with self._lock:  # one reload, however many requests are waiting
+            snapshot = self._snapshot
+            if snapshot is None or not self._fresh(snapshot, now):
+                snapshot = await self._load(now)
+                self._snapshot = snapshot
+            return snapshot
+
+    def invalidate(self) -> None:
+        self._snapshot = None
+
+    def _fresh(self, snapshot: CatalogSnapshot, now: datetime) -> bool:
+        return now - snapshot.loaded_at < self._ttl and snapshot.price_list.is_valid_at(now)
+
+    async def _load(self, now: datetime) -> CatalogSnapshot:
+        async with self._uow_factory() as uow:
+            price_list = await uow.catalog.price_list_in_force(now)
+        if price_list is None:
+            raise CatalogUnavailable("no price list is in force")
+        return CatalogSnapshot(price_list, _etag(price_list, now), now)
+
+
+def _etag(price_list: PriceList, now: datetime) -> str:
+    # Promotions and conventions switch on and off by date, so the day is part of it.
+    digest = hashlib.sha256(repr((price_list, italian_date(now))).encode()).hexdigest()[:16]
+    return f'"{price_list.id}-{digest}"'

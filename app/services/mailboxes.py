@@ -1,0 +1,93 @@
+"""Use cases of mailboxes: list and show them with their renewability; mirror them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.db.models import AccountRow, PartnerRow
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal
+from app.domain.calendar import italian_date
+from app.domain.catalog import PriceList
+from app.domain.issues import Issue
+from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
+from app.domain.quote import renewal_blockers
+from app.services.catalog_cache import CatalogCache
+from app.services.errors import MailboxAddressTaken, ResourceNotFound, UnknownOwner
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxView:
+    """A mailbox as the frontend shows it, with what stands in the way of renewing."""
+
+    mailbox: Mailbox
+    status: MailboxStatus
+    blockers: tuple[Issue, ...]
+
+    @property
+    def renewable(self) -> bool:
+        return not self.blockers
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxPage:
+    views: list[MailboxView]
+    next_after: tuple[date, str] | None
+
+
+async def list_mailboxes(
+    uow: UnitOfWork,
+    catalog: CatalogCache,
+    principal: Principal,
+    now: datetime,
+    limit: int,
+    status: MailboxStatus | None = None,
+    expiring_before: date | None = None,
+    after: tuple[date, str] | None = None,
+) -> MailboxPage:
+    price_list = (await catalog.current()).price_list
+    async with uow:
+        # One row more than asked says whether there is a next page.
+        found = await uow.mailboxes.list_visible(
+            principal, italian_date(now), limit + 1, status, expiring_before, after
+        )
+    page = found[:limit]
+    next_after = (page[-1].expires_on, page[-1].id) if len(found) > limit else None
+    return MailboxPage([_view(m, price_list, now) for m in page], next_after)
+
+
+async def get_mailbox(
+    uow: UnitOfWork, catalog: CatalogCache, principal: Principal, mailbox_id: str, now: datetime
+) -> MailboxView:
+    price_list = (await catalog.current()).price_list
+    async with uow:
+        mailbox = await uow.mailboxes.get_visible(principal, mailbox_id)
+    if mailbox is None:
+        raise ResourceNotFound("mailbox", mailbox_id)
+    return _view(mailbox, price_list, now)
+
+
+async def mirror_mailbox(
+    uow: UnitOfWork, catalog: CatalogCache, mailbox: Mailbox, now: datetime
+) -> tuple[MailboxView, bool]:
+    """Create or update the mirror of a platform mailbox; True when it is new."""
+    price_list = (await catalog.current()).price_list
+    async with uow:
+        if await uow.session.get(AccountRow, mailbox.account_id) is None:
+            raise UnknownOwner("account_id")
+        if mailbox.partner_id is not None and (
+            await uow.session.get(PartnerRow, mailbox.partner_id) is None
+        ):
+            raise UnknownOwner("partner_id")
+        if await uow.mailboxes.address_taken(mailbox.address, mailbox.id):
+            raise MailboxAddressTaken(mailbox.address)
+        created = await uow.mailboxes.save(mailbox, now)
+        await uow.commit()
+    return _view(mailbox, price_list, now), created
+
+
+def _view(mailbox: Mailbox, price_list: PriceList, now: datetime) -> MailboxView:
+    # Pending orders join this in the orders issue; until then no mailbox has one.
+    blockers = renewal_blockers(mailbox, price_list, now, pending_order_id=None)
+    return MailboxView(mailbox, effective_status(mailbox, italian_date(now)), blockers)

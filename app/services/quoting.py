@@ -1,0 +1,76 @@
+"""Use cases of quotes: price a renewal and freeze it; read a quote back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from app.db.quote_repository import QuoteRecord
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal
+from app.domain.quote import RenewalRequest, quote_renewal
+from app.services.catalog_cache import CatalogCache
+from app.services.errors import IdempotencyKeyReused, ResourceNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteOutcome:
+    record: QuoteRecord
+    replayed: bool  # True: an earlier answer to the same Idempotency-Key
+
+
+async def create_quote(
+    uow: UnitOfWork,
+    catalog: CatalogCache,
+    principal: Principal,
+    request: RenewalRequest,
+    now: datetime,
+    validity: timedelta,
+    idempotency_key: str | None = None,
+) -> QuoteOutcome:
+    """Quote `request` for the mailboxes `principal` may see, and store it frozen."""
+    request_hash = _fingerprint(request)
+    snapshot = await catalog.current()
+    async with uow:
+        if idempotency_key is not None:
+            earlier = await uow.quotes.by_idempotency_key(principal, idempotency_key)
+            if earlier is not None:
+                return _replay(earlier, request_hash)
+        ids = [item.mailbox_id for item in request.items]
+        mailboxes = await uow.mailboxes.visible_by_ids(principal, ids)
+        quote = quote_renewal(request, mailboxes, snapshot.price_list, now, validity=validity)
+        record = QuoteRecord(_new_id(), principal, quote, request_hash)
+        if not await uow.quotes.add(record, idempotency_key):
+            # A concurrent request with the same key won the insert: answer as it did.
+            assert idempotency_key is not None
+            winner = await uow.quotes.by_idempotency_key(principal, idempotency_key)
+            assert winner is not None
+            return _replay(winner, request_hash)
+        await uow.commit()
+    return QuoteOutcome(record, replayed=False)
+
+
+async def get_quote(uow: UnitOfWork, principal: Principal, quote_id: str) -> QuoteRecord:
+    async with uow:
+        record = await uow.quotes.get(quote_id)
+    if record is None or not record.visible_to(principal):
+        raise ResourceNotFound("quote", quote_id)
+    return record
+
+
+def _replay(earlier: QuoteRecord, request_hash: str) -> QuoteOutcome:
+    if earlier.request_hash != request_hash:
+        raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
+    return QuoteOutcome(earlier, replayed=True)
+
+
+def _fingerprint(request: RenewalRequest) -> str:
+    canonical = json.dumps(asdict(request), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _new_id() -> str:
+    return f"quo_{uuid.uuid4().hex}"

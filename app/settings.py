@@ -1,0 +1,60 @@
+"""One settings object, read from the environment (prefix-free, as operations.md names them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 — a placeholder
+PLACEHOLDER_SECRETS = {DEV_JWT_SECRET, "", "changeme", "secret"}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite+aiosqlite:///./var/pec-renewal.sqlite3"
+    database_pool_size: int = 10
+    auth_jwt_secret: str = DEV_JWT_SECRET
+    auth_jwks_url: str | None = None
+    auth_jwt_audience: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sandbox: bool = False
+    log_level: str = "INFO"
+    quote_validity_hours: int = Field(default=24, ge=1, le=24 * 30)
+    catalog_cache_seconds: float = Field(default=30.0, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_cors_origins(cls, data: object) -> object:
+        if isinstance(data, dict):
+            origins = data.get("cors_origins")
+            if isinstance(origins, str):
+                data["cors_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.sandbox:
+                raise ValueError("SANDBOX must be off in production")
+            if self.auth_jwks_url is None and self.auth_jwt_secret in PLACEHOLDER_SECRETS:
+                raise ValueError("set AUTH_JWKS_URL (or a real AUTH_JWT_SECRET) in production")
+            if self.database_url.startswith("sqlite"):
+                raise ValueError("production runs on PostgreSQL: set DATABASE_URL")
+        return self
+
+    @property
+    def quote_validity(self) -> timedelta:
+        return timedelta(hours=self.quote_validity_hours)
