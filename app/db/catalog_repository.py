@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db.mappers import price_list_from_rows, price_list_to_rows
 from app.db.models import (
@@ -41,10 +42,10 @@ class CatalogRepository:
             return None
         return price_list_from_rows(
             row,
-            await self._all(PlanRow, row.id),
-            await self._all(SignatureKitRow, row.id),
-            await self._all(PromotionRow, row.id),
-            await self._all(ConventionCodeRow, row.id),
+            await self._all(PlanRow, row.id, PlanRow.position),
+            await self._all(SignatureKitRow, row.id, SignatureKitRow.code),
+            await self._all(PromotionRow, row.id, PromotionRow.id),
+            await self._all(ConventionCodeRow, row.id, ConventionCodeRow.code),
         )
 
     async def exists(self, price_list_id: str) -> bool:
@@ -57,8 +58,9 @@ class CatalogRepository:
         self._session.add_all(rows[1:])
         await self._session.flush()
 
-    async def _all(self, model: type[CatalogRow], price_list_id: str) -> list[CatalogRow]:
+    async def _all(
+        self, model: type[CatalogRow], price_list_id: str, order: InstrumentedAttribute[Any]
+    ) -> list[CatalogRow]:
         # A fixed order keeps the price list (and so its ETag) identical in every process.
-        order = model.id if model is PromotionRow else model.code  # type: ignore[attr-defined]
         stmt = select(model).where(model.price_list_id == price_list_id).order_by(order)
         return list((await self._session.scalars(stmt)).all())

@@ -100,6 +100,7 @@ def price_list_to_rows(
         PlanRow(
             price_list_id=pl_id,
             code=p.code,
+            position=position,
             name=p.name,
             mailbox_gb=p.mailbox_gb,
             max_mailbox_gb=p.max_mailbox_gb,
@@ -110,7 +111,7 @@ def price_list_to_rows(
             yearly_price_cents=p.yearly_price_cents,
             own_domain=p.own_domain,
         )
-        for p in price_list.plans.values()
+        for position, p in enumerate(price_list.plans.values())
     ]
     rows += [
         SignatureKitRow(price_list_id=pl_id, code=k.code, name=k.name, price_cents=k.price_cents)

@@ -53,6 +53,7 @@ class PlanRow(Base):
         ForeignKey("price_lists.id", ondelete="CASCADE"), primary_key=True
     )
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # display order
     name: Mapped[str] = mapped_column(String(120))
     mailbox_gb: Mapped[int] = mapped_column(Integer)
     max_mailbox_gb: Mapped[int | None] = mapped_column(Integer)

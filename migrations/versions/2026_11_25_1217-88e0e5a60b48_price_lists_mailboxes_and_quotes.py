@@ -1,8 +1,8 @@
 """price lists, mailboxes and quotes
 
-Revision ID: f374719a320e
+Revision ID: 88e0e5a60b48
 Revises:
-Create Date: 2026-11-25 12:12:47.138066
+Create Date: 2026-11-25 12:17:06.417608
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "f374719a320e"
+revision: str = "88e0e5a60b48"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -109,6 +109,7 @@ def upgrade() -> None:
         "plans",
         sa.Column("price_list_id", sa.String(length=64), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("mailbox_gb", sa.Integer(), nullable=False),
         sa.Column("max_mailbox_gb", sa.Integer(), nullable=True),

@@ -1,0 +1,45 @@
+"""What the process holds for its lifetime, built once in the lifespan from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.auth import TokenVerifier
+from app.clock import Clock, system_clock
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.unit_of_work import UnitOfWork
+from app.metrics import Metrics
+from app.services.catalog_cache import CatalogCache
+from app.settings import Settings
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    catalog: CatalogCache
+    tokens: TokenVerifier
+    metrics: Metrics = field(default_factory=Metrics)
+    plans_body: tuple[str, bytes] | None = None  # (ETag, serialized price list)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessionmaker)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_container(settings: Settings, clock: Clock = system_clock) -> Container:
+    engine = make_engine(settings.database_url, settings.database_pool_size)
+    sessionmaker = make_sessionmaker(engine)
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(sessionmaker)
+
+    catalog = CatalogCache(uow_factory, clock, timedelta(seconds=settings.catalog_cache_seconds))
+    return Container(settings, engine, sessionmaker, clock, catalog, TokenVerifier(settings))

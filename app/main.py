@@ -1,0 +1,70 @@
+"""The ASGI application: `create_app()` wires everything; nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.container import Container, build_container
+from app.logging_setup import configure_logging
+from app.middleware import RequestContextMiddleware
+from app.routers import health
+from app.routers.problems import install_problem_handlers
+from app.routers.v1 import admin, mailboxes, plans, quotes
+from app.settings import Settings
+
+DESCRIPTION = """
+Renew PEC mailboxes: price a renewal as a **quote**, turn it into an **order**, and the
+renewal completes when the payment provider's signed webhook registers the payment.
+
+* Money is `{"amount": "113.46", "currency": "EUR"}` — a decimal string, never a float.
+* Errors are `application/problem+json` (RFC 9457) with a stable `code`; messages follow
+  `Accept-Language` (Italian by default, English on request).
+* `Authorization: Bearer <JWT>` with `sub`, `role` (`customer`, `partner`, `staff`), `exp`.
+* POSTs that create something honour `Idempotency-Key`.
+"""
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or (container.settings if container else Settings())
+    configure_logging(settings.log_level)
+    owned = container is None
+    live = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            await live.close()
+
+    app = FastAPI(
+        title="PEC renewal API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.container = live
+    install_problem_handlers(app)
+
+    v1 = APIRouter(prefix="/v1")
+    for module in (plans, mailboxes, quotes, admin):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+        )
+    app.add_middleware(
+        RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    return app

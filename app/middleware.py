@@ -1,0 +1,138 @@
+"""Pure ASGI middleware: request id, body-size limit, one log line and metrics per request.
+
+Pure ASGI (not BaseHTTPMiddleware) because it sits on every request's hot path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from fastapi import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metrics import Metrics
+from app.routers.messages import message, pick_language
+
+log = logging.getLogger("app.requests")
+REQUEST_ID = b"x-request-id"
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException so FastAPI's body parsing lets it through as a 413."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = _clean_request_id(headers.get(REQUEST_ID)) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        response_started = False
+
+        async def send_with_id(msg: Message) -> None:
+            nonlocal status, response_started
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+                response_started = True
+                msg["headers"] = [*msg.get("headers", []), (REQUEST_ID, request_id.encode())]
+            await send(msg)
+
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            status = 413
+            await _too_large(scope, send_with_id)
+        else:
+            try:
+                await self.app(scope, self._limited(receive), send_with_id)
+            except BodyTooLarge:
+                if response_started:
+                    raise
+                status = 413
+                await _too_large(scope, send_with_id)
+        self._record(scope, status, time.perf_counter() - started, request_id)
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise BodyTooLarge()
+            return msg
+
+        return limited_receive
+
+    def _record(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+        self.metrics.latency.labels(template).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+
+
+def _clean_request_id(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    value = raw.decode("latin-1").strip()
+    if 0 < len(value) <= 128 and value.isprintable():
+        return value
+    return None
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    headers = dict(scope["headers"])
+    accept = headers.get(b"accept-language")
+    language = pick_language(accept.decode("latin-1") if accept else None)
+    text = message("request_too_large", language)
+    body: dict[str, Any] = {
+        "type": "urn:pec-renewal:problem:request_too_large",
+        "title": text,
+        "status": 413,
+        "detail": text,
+        "code": "request_too_large",
+        "instance": scope["path"],
+        "errors": [],
+    }
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

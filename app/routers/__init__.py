@@ -1,0 +1,1 @@
+"""HTTP: thin handlers, pydantic schemas, problem+json errors."""

@@ -1,0 +1,157 @@
+"""Human messages for the stable codes, in Italian (first) and English.
+
+Codes are the contract; messages may be reworded freely. Templates take the issue's
+or error's params by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ITALIAN, ENGLISH = "it", "en"
+LANGUAGES = (ITALIAN, ENGLISH)
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    # Renewal rules (domain.md)
+    "frequency_not_allowed": (
+        "Frequenza di rinnovo non consentita: da {min} a {max} anni.",
+        "Renewal frequency not allowed: {min} to {max} years.",
+    ),
+    "frequency_not_allowed_promo": (
+        "Questa tipologia è in promozione: si può rinnovare al massimo per {max_years} anni.",
+        "This plan is on promotion: it can be renewed for at most {max_years} years.",
+    ),
+    "auto_renewal_active": (
+        "La casella ha il rinnovo automatico attivo: disattivalo prima di rinnovare.",
+        "The mailbox has automatic renewal on: turn it off before renewing by hand.",
+    ),
+    "pending_order_exists": (
+        "Esiste già un ordine di rinnovo in attesa di pagamento ({order_id}): pagalo o annullalo.",
+        "There is already a renewal order awaiting payment ({order_id}): pay or cancel it.",
+    ),
+    "mailbox_deleted": (
+        "La casella è stata cancellata e non può essere rinnovata.",
+        "The mailbox has been deleted and cannot be renewed.",
+    ),
+    "mailbox_suspended": (
+        "La casella è sospesa e non può essere rinnovata.",
+        "The mailbox is suspended and cannot be renewed.",
+    ),
+    "plan_change_not_allowed": (
+        "Una casella su dominio proprio non può cambiare tipologia né avere spazio aggiuntivo.",
+        "A mailbox on its own domain cannot change plan or get extra space.",
+    ),
+    "extra_space_above_max": (
+        "Spazio aggiuntivo oltre il massimo della tipologia: al massimo {max_extra_mailbox_gb} GB.",
+        "Extra space above the plan's maximum: at most {max_extra_mailbox_gb} GB.",
+    ),
+    "free_space_required": (
+        "Lo spazio occupato supera il massimo della nuova tipologia: "
+        "elimina almeno {mb_to_free} MB di messaggi.",
+        "The space in use exceeds the new plan's maximum: "
+        "delete at least {mb_to_free} MB of messages.",
+    ),
+    "insufficient_mailbox_space": (
+        "Spazio insufficiente: aggiungi almeno {smallest_extra_mailbox_gb} GB alla casella.",
+        "Not enough space: add at least {smallest_extra_mailbox_gb} GB to the mailbox.",
+    ),
+    "insufficient_archive_space": (
+        "Spazio d'archivio insufficiente: aggiungi almeno {smallest_extra_archive_gb} GB.",
+        "Not enough archive space: add at least {smallest_extra_archive_gb} GB.",
+    ),
+    "archive_not_available": (
+        "La tipologia scelta non ha l'archivio di sicurezza.",
+        "The chosen plan has no security archive.",
+    ),
+    "archive_will_be_deleted": (
+        "L'archivio di sicurezza verrà disattivato e tutti i messaggi archiviati "
+        "({archived_mb} MB) saranno cancellati.",
+        "The security archive will be switched off and all archived messages "
+        "({archived_mb} MB) deleted.",
+    ),
+    "features_lost": (
+        "Con la nuova tipologia perderai alcune funzioni (notifiche SMS, utenti aggiuntivi).",
+        "The new plan loses some features (SMS reports, extra users).",
+    ),
+    "convention_code_invalid": (
+        "Codice convenzione sconosciuto o scaduto.",
+        "Unknown or expired convention code.",
+    ),
+    # Request and resource errors
+    "validation_failed": ("La richiesta non è valida.", "The request is not valid."),
+    "mailbox_not_found": ("Casella non trovata.", "Mailbox not found."),
+    "quote_not_found": ("Preventivo non trovato.", "Quote not found."),
+    "not_found": ("Risorsa non trovata.", "Resource not found."),
+    "method_not_allowed": ("Metodo non consentito.", "Method not allowed."),
+    "not_authenticated": (
+        "Autenticazione richiesta: token mancante o non valido.",
+        "Authentication required: missing or invalid token.",
+    ),
+    "forbidden": ("Operazione non consentita.", "Operation not allowed."),
+    "idempotency_key_reused": (
+        "Idempotency-Key già usata con una richiesta diversa.",
+        "Idempotency-Key already used with a different request.",
+    ),
+    "request_too_large": ("Richiesta troppo grande.", "Request too large."),
+    "catalog_unavailable": (
+        "Listino prezzi non disponibile.",
+        "No price list is in force.",
+    ),
+    "mailbox_address_taken": (
+        "Indirizzo già usato da un'altra casella.",
+        "Address already used by another mailbox.",
+    ),
+    "unknown_owner": ("Titolare sconosciuto.", "Unknown owner."),
+    "internal_error": ("Errore interno.", "Internal error."),
+    # Field error codes
+    "required": ("Campo obbligatorio.", "Field required."),
+    "invalid_type": ("Tipo di dato non valido.", "Invalid type."),
+    "invalid_value": ("Valore non valido.", "Invalid value."),
+    "invalid_json": ("JSON non valido.", "Invalid JSON."),
+    "unknown_field": ("Campo non previsto.", "Unexpected field."),
+    "out_of_range": ("Valore fuori dall'intervallo consentito.", "Value out of range."),
+    "too_long": ("Valore troppo lungo.", "Value too long."),
+    "too_many_items": ("Troppi elementi: al massimo {max}.", "Too many items: at most {max}."),
+    "items_required": ("Indica almeno una casella.", "Give at least one mailbox."),
+    "duplicate_mailbox": (
+        "La stessa casella compare più volte.",
+        "The same mailbox appears more than once.",
+    ),
+    "unknown_plan": ("Tipologia sconosciuta.", "Unknown plan."),
+    "unknown_signature_kit": ("Kit di firma sconosciuto.", "Unknown signature kit."),
+    "plan_not_in_price_list": (
+        "La tipologia attuale della casella non è nel listino in vigore.",
+        "The mailbox's current plan is not in the price list in force.",
+    ),
+    "invalid_cursor": ("Cursore di paginazione non valido.", "Invalid pagination cursor."),
+}
+
+
+def pick_language(accept_language: str | None) -> str:
+    """The best of Italian or English for an Accept-Language header; Italian by default."""
+    if not accept_language:
+        return ITALIAN
+    best, best_q = ITALIAN, -1.0
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGUAGES:
+            continue
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def message(code: str, language: str, params: Mapping[str, object] | None = None) -> str:
+    italian, english = _MESSAGES.get(code, _MESSAGES["invalid_value"])
+    template = english if language == ENGLISH else italian
+    try:
+        return template.format_map(dict(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -1,0 +1,210 @@
+"""RFC 9457 problem details: every error leaves the service in this one shape.
+
+Domain and service errors are facts; this module alone decides their HTTP status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from app.domain.errors import (
+    ConventionCodeInvalid,
+    DomainError,
+    InvalidRenewalRequest,
+    MailboxNotFound,
+)
+from app.routers.messages import message, pick_language
+from app.services.errors import (
+    CatalogUnavailable,
+    IdempotencyKeyReused,
+    MailboxAddressTaken,
+    ResourceNotFound,
+    UnknownOwner,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("app.errors")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["items[0].extra_mailbox_gb"])
+    code: str = Field(examples=["out_of_range"])
+    message: str
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457). `code` is stable and machine-readable; texts are not."""
+
+    type: str = Field(examples=["urn:pec-renewal:problem:validation_failed"])
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldProblem] = Field(default_factory=list)
+
+
+class ProblemError(Exception):
+    """Raised by handlers and dependencies for errors that are pure HTTP (401, 413…)."""
+
+    def __init__(
+        self, status: int, code: str, headers: dict[str, str] | None = None, detail: str = ""
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.headers = headers
+        self.detail = detail
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+    for status, description in (
+        (401, "Missing or invalid token"),
+        (404, "Not found, or not yours"),
+        (422, "Malformed request"),
+    )
+}
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    errors: Sequence[tuple[str, str, dict[str, Any]]] = (),
+    params: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    detail: str | None = None,
+) -> JSONResponse:
+    language = pick_language(request.headers.get("accept-language"))
+    body = Problem(
+        type=f"urn:pec-renewal:problem:{code}",
+        title=message(code, language, params),
+        status=status,
+        detail=detail or message(code, language, params),
+        code=code,
+        instance=request.url.path,
+        errors=[
+            FieldProblem(field=field, code=field_code, message=message(field_code, language, p))
+            for field, field_code, p in errors
+        ],
+    )
+    response_headers = {"Content-Language": language, **(headers or {})}
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=response_headers,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ProblemError, _problem_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    if isinstance(exc, InvalidRenewalRequest):
+        return problem_response(
+            request,
+            422,
+            exc.code,
+            [(e.field, e.code, dict(e.params)) for e in exc.errors],
+        )
+    if isinstance(exc, ConventionCodeInvalid):
+        return problem_response(request, 422, exc.code, [("convention_code", exc.code, {})])
+    if isinstance(exc, MailboxNotFound):
+        errors: list[tuple[str, str, dict[str, Any]]] = (
+            [(exc.field, exc.code, {})] if exc.field else []
+        )
+        return problem_response(request, 404, exc.code, errors)
+    if isinstance(exc, ResourceNotFound):
+        return problem_response(request, 404, exc.code)
+    if isinstance(exc, IdempotencyKeyReused):
+        return problem_response(request, 422, exc.code, [("Idempotency-Key", exc.code, {})])
+    if isinstance(exc, MailboxAddressTaken):
+        return problem_response(request, 409, exc.code, [("address", exc.code, {})])
+    if isinstance(exc, UnknownOwner):
+        return problem_response(request, 422, exc.code, [(exc.field, exc.code, {})])
+    if isinstance(exc, CatalogUnavailable):
+        return problem_response(request, 503, exc.code)
+    log.error("unmapped domain error %r", exc)
+    return problem_response(request, 500, "internal_error")
+
+
+async def _problem_error(request: Request, exc: ProblemError) -> JSONResponse:
+    return problem_response(request, exc.status, exc.code, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [_field_problem(error) for error in exc.errors()]
+    return problem_response(request, 422, "validation_failed", errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {
+        401: "not_authenticated",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+    }.get(exc.status_code, "invalid_value")
+    return problem_response(request, exc.status_code, code, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return problem_response(request, 500, "internal_error")
+
+
+# pydantic error types → our stable field codes
+_PYDANTIC_CODES = {
+    "missing": "required",
+    "extra_forbidden": "unknown_field",
+    "json_invalid": "invalid_json",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "string_too_long": "too_long",
+    "string_too_short": "required",
+    "too_long": "too_many_items",
+    "too_short": "items_required",
+}
+
+
+def _field_problem(error: Any) -> tuple[str, str, dict[str, Any]]:
+    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    field = _dotted(location) or "body"
+    kind = str(error.get("type", ""))
+    code = _PYDANTIC_CODES.get(kind)
+    if code is None:
+        code = "invalid_type" if kind.endswith(("_type", "_parsing")) else "invalid_value"
+    context = error.get("ctx") or {}
+    params: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, int | str)}
+    if field == "years" and code == "out_of_range":
+        code = "frequency_not_allowed"
+        params = {"min": 1, "max": 5}
+    if code == "too_many_items":
+        params = {"max": context.get("max_length", "")}
+    return field, code, params
+
+
+def _dotted(location: Sequence[Any]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text

@@ -1,0 +1,46 @@
+"""Staff and mail-platform endpoints under /v1/admin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app.domain.errors import FieldError, InvalidRenewalRequest
+from app.routers.deps import CatalogDep, LanguageDep, NowDep, StaffDep, UowDep
+from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
+from app.services import mailboxes
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+MailboxId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+@router.put(
+    "/mailboxes/{mailbox_id}",
+    operation_id="mirror_mailbox",
+    summary="Create or update the mirror of a mail-platform mailbox",
+    response_model=MailboxOut,
+    responses={
+        200: {"description": "Updated"},
+        201: {"description": "Created", "model": MailboxOut},
+        **PROBLEM_RESPONSES,
+    },
+)
+async def mirror_mailbox(
+    mailbox_id: MailboxId,
+    body: MailboxMirrorIn,
+    response: Response,
+    _staff: StaffDep,
+    uow: UowDep,
+    catalog: CatalogDep,
+    now: NowDep,
+    language: LanguageDep,
+) -> MailboxOut:
+    price_list = (await catalog.current()).price_list
+    if body.plan not in price_list.plans:
+        raise InvalidRenewalRequest([FieldError("plan", "unknown_plan")])
+    view, created = await mailboxes.mirror_mailbox(uow, catalog, body.to_domain(mailbox_id), now)
+    response.status_code = 201 if created else 200
+    return MailboxOut.of(view, language)

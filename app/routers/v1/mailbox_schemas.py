@@ -1,0 +1,101 @@
+"""Mailboxes as the frontend sees them, and the staff mirror that feeds them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.domain.mailbox import Mailbox, MailboxStatus
+from app.routers.v1.issue_schema import IssueOut
+from app.services.mailboxes import MailboxView
+
+OwnerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class MailboxOut(BaseModel):
+    id: str
+    address: str
+    plan: str
+    extra_mailbox_gb: int
+    extra_archive_gb: int
+    used_mailbox_mb: int
+    used_archive_mb: int
+    expires_on: date
+    status: MailboxStatus
+    auto_renewal: bool
+    auto_renewal_years: int
+    account_id: str
+    partner_id: str | None
+    renewable: bool = Field(description='Show the "Rinnova" button.')
+    renewal_blockers: list[IssueOut] = Field(description="Why it can't be renewed now.")
+
+    @classmethod
+    def of(cls, view: MailboxView, language: str) -> MailboxOut:
+        m = view.mailbox
+        return cls(
+            id=m.id,
+            address=m.address,
+            plan=m.plan_code,
+            extra_mailbox_gb=m.extra_mailbox_gb,
+            extra_archive_gb=m.extra_archive_gb,
+            used_mailbox_mb=m.used_mailbox_mb,
+            used_archive_mb=m.used_archive_mb,
+            expires_on=m.expires_on,
+            status=view.status,
+            auto_renewal=m.auto_renewal,
+            auto_renewal_years=m.auto_renewal_years,
+            account_id=m.account_id,
+            partner_id=m.partner_id,
+            renewable=view.renewable,
+            renewal_blockers=[IssueOut.of(i, language) for i in view.blockers],
+        )
+
+
+class MailboxPageOut(BaseModel):
+    items: list[MailboxOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class MailboxMirrorIn(BaseModel):
+    """The mail platform's record of a mailbox, as staff or the platform send it."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    address: Annotated[
+        str, StringConstraints(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ]
+    plan: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    extra_mailbox_gb: int = Field(default=0, ge=0, le=1000)
+    extra_archive_gb: int = Field(default=0, ge=0, le=1000)
+    used_mailbox_mb: int = Field(default=0, ge=0, le=10_000_000)
+    used_archive_mb: int = Field(default=0, ge=0, le=10_000_000)
+    expires_on: date = Field(strict=False)  # ISO date strings are dates
+    status: MailboxStatus = Field(default=MailboxStatus.ACTIVE, strict=False)
+    auto_renewal: bool = False
+    auto_renewal_years: int = Field(default=1, ge=1, le=5)
+    account_id: OwnerId
+    partner_id: OwnerId | None = None
+
+    def to_domain(self, mailbox_id: str) -> Mailbox:
+        return Mailbox(
+            id=mailbox_id,
+            address=self.address.lower(),
+            plan_code=self.plan,
+            extra_mailbox_gb=self.extra_mailbox_gb,
+            extra_archive_gb=self.extra_archive_gb,
+            used_mailbox_mb=self.used_mailbox_mb,
+            used_archive_mb=self.used_archive_mb,
+            expires_on=self.expires_on,
+            status=self.status,
+            auto_renewal=self.auto_renewal,
+            account_id=self.account_id,
+            partner_id=self.partner_id,
+            auto_renewal_years=self.auto_renewal_years,
+        )
+
+
+class HealthOut(BaseModel):
+    status: str
+    checked_at: datetime | None = None

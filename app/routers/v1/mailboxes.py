@@ -1,0 +1,80 @@
+"""GET /v1/mailboxes and /v1/mailboxes/{id}: what the caller may renew, and why not."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from app.domain.mailbox import MailboxStatus
+from app.routers.deps import CatalogDep, LanguageDep, NowDep, PrincipalDep, UowDep
+from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.v1.mailbox_schemas import MailboxOut, MailboxPageOut
+from app.services import mailboxes
+
+router = APIRouter(tags=["mailboxes"])
+
+MailboxId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get(
+    "/mailboxes",
+    operation_id="list_mailboxes",
+    summary="The mailboxes you may renew, soonest expiry first",
+    response_model=MailboxPageOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def list_mailboxes(
+    principal: PrincipalDep,
+    uow: UowDep,
+    catalog: CatalogDep,
+    now: NowDep,
+    language: LanguageDep,
+    status: MailboxStatus | None = None,
+    expiring_before: Annotated[date | None, Query(description="Expiry strictly before")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> MailboxPageOut:
+    page = await mailboxes.list_mailboxes(
+        uow, catalog, principal, now, limit, status, expiring_before, _decode_cursor(cursor)
+    )
+    return MailboxPageOut(
+        items=[MailboxOut.of(view, language) for view in page.views],
+        next_cursor=_encode_cursor(page.next_after) if page.next_after else None,
+    )
+
+
+@router.get(
+    "/mailboxes/{mailbox_id}",
+    operation_id="get_mailbox",
+    summary="One mailbox, with whether it can be renewed now",
+    response_model=MailboxOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def get_mailbox(
+    mailbox_id: MailboxId,
+    principal: PrincipalDep,
+    uow: UowDep,
+    catalog: CatalogDep,
+    now: NowDep,
+    language: LanguageDep,
+) -> MailboxOut:
+    view = await mailboxes.get_mailbox(uow, catalog, principal, mailbox_id, now)
+    return MailboxOut.of(view, language)
+
+
+def _encode_cursor(after: tuple[date, str]) -> str:
+    return base64.urlsafe_b64encode(f"{after[0].isoformat()}|{after[1]}".encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> tuple[date, str] | None:
+    if cursor is None:
+        return None
+    try:
+        day, _, mailbox_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return date.fromisoformat(day), mailbox_id
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ProblemError(422, "invalid_cursor") from None

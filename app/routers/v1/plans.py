@@ -1,0 +1,45 @@
+"""GET /v1/plans: the price list in force, from memory, with an ETag for cheap polling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from app.routers.deps import ContainerDep, NowDep
+from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.plan_schemas import PriceListOut
+
+router = APIRouter(tags=["catalog"])
+
+CACHE_CONTROL = "public, max-age=60, must-revalidate"
+
+
+@router.get(
+    "/plans",
+    operation_id="get_price_list",
+    summary="The price list in force",
+    response_model=PriceListOut,
+    responses={304: {"description": "Not modified (If-None-Match)"}, **PROBLEM_RESPONSES},
+)
+async def get_price_list(
+    container: ContainerDep,
+    now: NowDep,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    snapshot = await container.catalog.current()
+    headers = {"ETag": snapshot.etag, "Cache-Control": CACHE_CONTROL}
+    if if_none_match is not None and snapshot.etag in _etags(if_none_match):
+        return Response(status_code=304, headers=headers)
+    cached = container.plans_body
+    if cached is None or cached[0] != snapshot.etag:
+        # Serialized once per price-list version, then served as bytes.
+        body = PriceListOut.of(snapshot.price_list, now).model_dump_json().encode()
+        cached = container.plans_body = (snapshot.etag, body)
+    return Response(content=cached[1], media_type="application/json", headers=headers)
+
+
+def _etags(header: str) -> set[str]:
+    if header.strip() == "*":
+        return {"*"} | {header}
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}

@@ -1,0 +1,79 @@
+"""POST /v1/quotes and GET /v1/quotes/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app.routers.deps import (
+    CatalogDep,
+    ContainerDep,
+    IdempotencyKeyDep,
+    LanguageDep,
+    NowDep,
+    PrincipalDep,
+    UowDep,
+)
+from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.quote_schemas import QuoteIn, QuoteOut
+from app.services import quoting
+
+router = APIRouter(tags=["quotes"])
+
+QuoteId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post(
+    "/quotes",
+    operation_id="create_quote",
+    summary="Price a renewal of one or more mailboxes",
+    status_code=201,
+    response_model=QuoteOut,
+    responses=PROBLEM_RESPONSES,
+    description=(
+        "A rule violation is data in a `blocked` quote (per-item `issues`), not an HTTP "
+        "error; warnings never block. The quote freezes its prices until `valid_until`."
+    ),
+)
+async def create_quote(
+    body: QuoteIn,
+    response: Response,
+    principal: PrincipalDep,
+    uow: UowDep,
+    catalog: CatalogDep,
+    container: ContainerDep,
+    now: NowDep,
+    language: LanguageDep,
+    idempotency_key: IdempotencyKeyDep = None,
+) -> QuoteOut:
+    outcome = await quoting.create_quote(
+        uow,
+        catalog,
+        principal,
+        body.to_domain(),
+        now,
+        container.settings.quote_validity,
+        idempotency_key,
+    )
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        container.metrics.quotes.labels(outcome.record.quote.status).inc()
+    response.headers["Location"] = f"/v1/quotes/{outcome.record.id}"
+    response.headers["Content-Language"] = language
+    return QuoteOut.of(outcome.record, language)
+
+
+@router.get(
+    "/quotes/{quote_id}",
+    operation_id="get_quote",
+    summary="A quote you made",
+    response_model=QuoteOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def get_quote(
+    quote_id: QuoteId, principal: PrincipalDep, uow: UowDep, language: LanguageDep
+) -> QuoteOut:
+    record = await quoting.get_quote(uow, principal, quote_id)
+    return QuoteOut.of(record, language)

@@ -1,0 +1,134 @@
+"""Demo data for the sandbox: accounts, a partner, and a mailbox for every rule.
+
+Dates are relative to today so the demo stays meaningful whenever it is started.
+Seeding twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db.models import AccountRow, PartnerRow
+from app.db.unit_of_work import UnitOfWork
+from app.domain.calendar import italian_date
+from app.domain.catalog import Promotion
+from app.domain.mailbox import Mailbox, MailboxStatus
+from app.sandbox.demo_catalog import demo_price_list
+
+CUSTOMER_ID = "acc-rossi"
+OTHER_CUSTOMER_ID = "acc-bianchi"
+PARTNER_ID = "ptn-webreseller"
+PARTNER_CUSTOMER_ID = "acc-neri"
+STAFF_ID = "staff-helpdesk"
+
+
+@dataclass(frozen=True)
+class DemoMailbox:
+    id: str
+    plan: str
+    expires_in_days: int
+    used_mb: int = 300
+    archived_mb: int = 0
+    extra_gb: int = 0
+    extra_archive_gb: int = 0
+    status: MailboxStatus = MailboxStatus.ACTIVE
+    auto_renewal: bool = False
+    account: str = CUSTOMER_ID
+    partner: str | None = None
+    story: str = ""
+
+
+DEMO_MAILBOXES = (
+    DemoMailbox("mbx-standard", "STANDARD", 40, story="plain renewal: 9.90 + VAT"),
+    DemoMailbox("mbx-pro", "PRO", 25, used_mb=2500, extra_gb=2, story="keeps +2 GB"),
+    DemoMailbox(
+        "mbx-premium",
+        "PREMIUM",
+        60,
+        used_mb=1500,
+        archived_mb=5000,
+        story="downgrade to STANDARD: +1 GB needed, archive deleted",
+    ),
+    DemoMailbox(
+        "mbx-pro-nearly-full",
+        "PRO",
+        15,
+        used_mb=2400,
+        archived_mb=2900,
+        story="downgrade to STANDARD: free 352 MB first",
+    ),
+    DemoMailbox("mbx-domain", "DOMAIN", 90, story="own domain, on promotion: 1-2 years"),
+    DemoMailbox("mbx-auto", "PRO", 30, auto_renewal=True, story="automatic renewal on"),
+    DemoMailbox("mbx-grace", "STANDARD", -30, story="expired 30 days ago: in grace"),
+    DemoMailbox("mbx-deleted", "STANDARD", -120, story="past the 90-day grace: deleted"),
+    DemoMailbox(
+        "mbx-partner-suspended",
+        "STANDARD",
+        50,
+        status=MailboxStatus.SUSPENDED,
+        account=PARTNER_CUSTOMER_ID,
+        partner=PARTNER_ID,
+        story="partner domain lapsed",
+    ),
+    DemoMailbox(
+        "mbx-partner-standard",
+        "STANDARD",
+        35,
+        account=PARTNER_CUSTOMER_ID,
+        partner=PARTNER_ID,
+        story="a partner's customer",
+    ),
+    DemoMailbox(
+        "mbx-bianchi",
+        "PREMIUM",
+        70,
+        account=OTHER_CUSTOMER_ID,
+        story="another account: 404 for acc-rossi",
+    ),
+)
+
+
+def demo_promotions(today: date) -> tuple[Promotion, ...]:
+    return (Promotion("DOMAIN", 790, today - timedelta(days=30), today + timedelta(days=365)),)
+
+
+async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    today = italian_date(now)
+    async with UnitOfWork(sessionmaker) as uow:
+        price_list = demo_price_list(promotions=demo_promotions(today))
+        if not await uow.catalog.exists(price_list.id):
+            await uow.catalog.add(price_list)
+        session = uow.session
+        for account_id, name, email, language in (
+            (CUSTOMER_ID, "Mario Rossi", "mario.rossi@example.it", "it"),
+            (OTHER_CUSTOMER_ID, "Studio Legale Bianchi", "info@bianchi.example.it", "it"),
+            (PARTNER_CUSTOMER_ID, "Anna Neri", "anna.neri@example.com", "en"),
+        ):
+            if await session.get(AccountRow, account_id) is None:
+                session.add(AccountRow(id=account_id, name=name, email=email, language=language))
+        if await session.get(PartnerRow, PARTNER_ID) is None:
+            session.add(PartnerRow(id=PARTNER_ID, name="Web Reseller Srl", credit_cents=50_000))
+        await session.flush()
+        for demo in DEMO_MAILBOXES:
+            await uow.mailboxes.save(_mailbox(demo, today), now)
+        await uow.commit()
+
+
+def _mailbox(demo: DemoMailbox, today: date) -> Mailbox:
+    return Mailbox(
+        id=demo.id,
+        address=f"{demo.id.removeprefix('mbx-')}@pec.example.it",
+        plan_code=demo.plan,
+        extra_mailbox_gb=demo.extra_gb,
+        extra_archive_gb=demo.extra_archive_gb,
+        used_mailbox_mb=demo.used_mb,
+        used_archive_mb=demo.archived_mb,
+        expires_on=today + timedelta(days=demo.expires_in_days),
+        status=demo.status,
+        auto_renewal=demo.auto_renewal,
+        account_id=demo.account,
+        partner_id=demo.partner,
+    )

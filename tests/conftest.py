@@ -1,0 +1,140 @@
+"""Fixtures shared by the database and API tests (unit tests need none of them)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.auth import issue_dev_token
+from app.container import Container, build_container
+from app.db.migrate import upgrade_to_head
+from app.db.models import AccountRow, Base, PartnerRow
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Role
+from app.main import create_app
+from app.sandbox.demo_catalog import demo_price_list
+from app.settings import Environment, Settings
+from tests.database import TestDatabase, create_test_database, drop_test_database
+
+TEST_SECRET = "test-secret-for-hs256-tokens-0123456789"
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+_database: TestDatabase | None = None
+
+
+class MovableClock:
+    """The tests' clock: fixed, moved on purpose."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    global _database
+    database = asyncio.run(create_test_database(tmp_path_factory.mktemp("db")))
+    _database = database
+    try:
+        upgrade_to_head(database.url)
+        yield database
+    finally:
+        asyncio.run(drop_test_database(database))
+
+
+@pytest.fixture(scope="session")
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture(scope="session")
+async def container(test_database: TestDatabase, clock: MovableClock) -> AsyncIterator[Container]:
+    settings = Settings(
+        environment=Environment.TEST,
+        database_url=test_database.url,
+        auth_jwt_secret=TEST_SECRET,
+        log_level="WARNING",
+        catalog_cache_seconds=3600,
+    )
+    live = build_container(settings, clock=clock)
+    yield live
+    await live.close()
+
+
+@pytest.fixture
+async def db(container: Container, clock: MovableClock) -> AsyncIterator[Container]:
+    """A database holding the demo price list, three accounts and a partner, and nothing else."""
+    clock.now = START
+    await _truncate(container)
+    container.catalog.invalidate()
+    container.plans_body = None
+    async with UnitOfWork(container.sessionmaker) as uow:
+        await uow.catalog.add(demo_price_list())
+        uow.session.add_all(
+            [
+                AccountRow(id="acc-1", name="Mario Rossi", email="mario@example.it"),
+                AccountRow(id="acc-2", name="Studio Bianchi", email="studio@example.it"),
+                AccountRow(id="acc-p", name="Anna Neri", email="anna@example.com", language="en"),
+                PartnerRow(id="ptn-1", name="Web Reseller", credit_cents=10_000),
+            ]
+        )
+        await uow.commit()
+    yield container
+
+
+async def _truncate(container: Container) -> None:
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    async with container.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+async def client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(container=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+def bearer(role: Role | str, subject: str) -> dict[str, str]:
+    token = issue_dev_token(TEST_SECRET, Role(role), subject, now=datetime.now(UTC))
+    return {"Authorization": f"Bearer {token}"}
+
+
+CUSTOMER = bearer(Role.CUSTOMER, "acc-1")
+OTHER_CUSTOMER = bearer(Role.CUSTOMER, "acc-2")
+PARTNER = bearer(Role.PARTNER, "ptn-1")
+STAFF = bearer(Role.STAFF, "staff-1")
+
+
+def pytest_report_header() -> list[str]:
+    return ["database tests: a fresh database per run (see the summary at the end)"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _database is None:
+        return
+    if _database.kind == "postgresql":
+        terminalreporter.write_sep("=", f"database tests ran on {_database.description}", green=True)
+    else:
+        terminalreporter.write_sep("!", f"WARNING: {_database.description}", red=True, bold=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent.name in ("api", "integration"):
+            item.add_marker(pytest.mark.db)
