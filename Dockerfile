@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# Two stages: uv builds the virtualenv from the lock; the runtime image has no uv,
+# no compiler, and runs as an unprivileged user.
+
+FROM python:3.11-slim AS build
+COPY --from=ghcr.io/astral-sh/uv:0.13 /uv /usr/local/bin/uv
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never
+WORKDIR /srv
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY app ./app
+COPY migrations ./migrations
+COPY alembic.ini ./
+RUN uv sync --frozen --no-dev
+
+FROM python:3.11-slim AS runtime
+RUN groupadd --system pec && useradd --system --gid pec --no-create-home pec
+WORKDIR /srv
+COPY --from=build --chown=pec:pec /srv /srv
+COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/entrypoint
+ENV PATH="/srv/.venv/bin:$PATH" PYTHONUNBUFFERED=1 ENVIRONMENT=production
+USER pec
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+ENTRYPOINT ["entrypoint"]
+CMD ["api"]

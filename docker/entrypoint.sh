@@ -1,0 +1,17 @@
+#!/bin/sh
+# entrypoint api      — serve the API (stateless; run as many copies as you like)
+# entrypoint migrate  — apply the migrations; run it once, before a new version starts
+#                       (a Kubernetes Job or an init step), never from every api copy
+set -eu
+case "${1:-api}" in
+  migrate)
+    exec alembic upgrade head
+    ;;
+  api)
+    exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port "${PORT:-8000}" \
+      --no-access-log --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
