@@ -76,6 +76,24 @@ class MailboxRepository:
         await self._session.flush()
         return created
 
+    async def set_auto_renewal(
+        self, principal: Principal, mailbox_id: str, enabled: bool, years: int, now: datetime
+    ) -> Mailbox | None:
+        """Switch automatic renewal of a visible mailbox; None when it isn't visible."""
+        stmt = (
+            select(MailboxRow)
+            .where(MailboxRow.id == mailbox_id, _visible_to(principal))
+            .with_for_update()
+        )
+        row = await self._session.scalar(stmt)
+        if row is None:
+            return None
+        row.auto_renewal = enabled
+        row.auto_renewal_years = years
+        row.updated_at = now
+        await self._session.flush()
+        return mailbox_from_row(row)
+
     async def address_taken(self, address: str, other_than: str) -> bool:
         stmt = select(MailboxRow.id).where(
             MailboxRow.address == address, MailboxRow.id != other_than

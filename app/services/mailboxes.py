@@ -68,6 +68,25 @@ async def get_mailbox(
     return _view(mailbox, price_list, now)
 
 
+async def set_auto_renewal(
+    uow: UnitOfWork,
+    catalog: CatalogCache,
+    principal: Principal,
+    mailbox_id: str,
+    enabled: bool,
+    years: int,
+    now: datetime,
+) -> MailboxView:
+    """Turn automatic renewal on (every `years` years) or off; off unblocks a manual renewal."""
+    price_list = (await catalog.current()).price_list
+    async with uow:
+        mailbox = await uow.mailboxes.set_auto_renewal(principal, mailbox_id, enabled, years, now)
+        if mailbox is None:
+            raise ResourceNotFound("mailbox", mailbox_id)
+        await uow.commit()
+    return _view(mailbox, price_list, now)
+
+
 async def mirror_mailbox(
     uow: UnitOfWork, catalog: CatalogCache, mailbox: Mailbox, now: datetime
 ) -> tuple[MailboxView, bool]:

@@ -96,6 +96,13 @@ class MailboxMirrorIn(BaseModel):
         )
 
 
+class AutoRenewalIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    enabled: bool
+    years: int = Field(default=1, ge=1, le=5, description="Renewal frequency when on.")
+
+
 class HealthOut(BaseModel):
     status: str
     checked_at: datetime | None = None

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 from app.domain.mailbox import MailboxStatus
 from app.routers.deps import CatalogDep, LanguageDep, NowDep, PrincipalDep, UowDep
 from app.routers.problems import PROBLEM_RESPONSES, ProblemError
-from app.routers.v1.mailbox_schemas import MailboxOut, MailboxPageOut
+from app.routers.v1.mailbox_schemas import AutoRenewalIn, MailboxOut, MailboxPageOut
 from app.services import mailboxes
 
 router = APIRouter(tags=["mailboxes"])
@@ -63,6 +63,30 @@ async def get_mailbox(
     language: LanguageDep,
 ) -> MailboxOut:
     view = await mailboxes.get_mailbox(uow, catalog, principal, mailbox_id, now)
+    return MailboxOut.of(view, language)
+
+
+@router.put(
+    "/mailboxes/{mailbox_id}/auto-renewal",
+    operation_id="set_auto_renewal",
+    summary="Turn automatic renewal on or off",
+    response_model=MailboxOut,
+    responses=PROBLEM_RESPONSES,
+    description="A mailbox with automatic renewal on can't be renewed by hand: "
+    "turn it off first (`auto_renewal_active`).",
+)
+async def set_auto_renewal(
+    mailbox_id: MailboxId,
+    body: AutoRenewalIn,
+    principal: PrincipalDep,
+    uow: UowDep,
+    catalog: CatalogDep,
+    now: NowDep,
+    language: LanguageDep,
+) -> MailboxOut:
+    view = await mailboxes.set_auto_renewal(
+        uow, catalog, principal, mailbox_id, body.enabled, body.years, now
+    )
     return MailboxOut.of(view, language)
 
 

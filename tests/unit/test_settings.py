@@ -1,0 +1,42 @@
+"""Configuration fails fast on what would be unsafe in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Environment, Settings
+
+PG = "postgresql+asyncpg://app@db/pec"
+
+
+def test_production_refuses_the_sandbox() -> None:
+    with pytest.raises(ValidationError, match="SANDBOX"):
+        Settings(
+            environment=Environment.PRODUCTION,
+            sandbox=True,
+            database_url=PG,
+            auth_jwks_url="https://idp.example/jwks",
+        )
+
+
+def test_production_refuses_the_placeholder_secret_without_jwks() -> None:
+    with pytest.raises(ValidationError, match="AUTH_JWKS_URL"):
+        Settings(environment=Environment.PRODUCTION, database_url=PG)
+
+
+def test_production_refuses_sqlite() -> None:
+    with pytest.raises(ValidationError, match="PostgreSQL"):
+        Settings(environment=Environment.PRODUCTION, auth_jwks_url="https://idp.example/jwks")
+
+
+def test_production_with_jwks_and_postgres_is_accepted() -> None:
+    settings = Settings(
+        environment=Environment.PRODUCTION, database_url=PG, auth_jwks_url="https://idp/jwks"
+    )
+    assert settings.sandbox is False
+
+
+def test_cors_origins_come_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "https://app.example.it, https://m.example.it")
+    assert Settings().cors_origins == ["https://app.example.it", "https://m.example.it"]
