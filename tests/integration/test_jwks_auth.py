@@ -40,6 +40,7 @@ def jwks_url() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
     server.shutdown()
+    server.server_close()
 
 
 def _token(key: rsa.RSAPrivateKey, **claims: object) -> str:
@@ -67,7 +68,7 @@ async def test_hs256_token_is_rejected_when_jwks_is_configured(jwks_url: str) ->
     verifier = TokenVerifier(Settings(auth_jwks_url=jwks_url))
     forged = jwt.encode(
         {"sub": "acc-1", "role": "staff", "exp": datetime.now(UTC) + timedelta(minutes=5)},
-        "guessable-secret",
+        "a-guessable-secret-of-thirty-two-bytes!",
         algorithm="HS256",
         headers={"kid": "k1"},
     )
