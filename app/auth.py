@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 import anyio.to_thread
@@ -16,7 +18,16 @@ class InvalidToken(Exception):
 
 
 class TokenVerifier:
+    """Verifies bearer tokens, remembering recent good ones until they expire.
+
+    A frontend sends the same token on every call; checking its signature once is
+    enough (the signature cannot change), its expiry is checked on every use.
+    """
+
+    CACHE_SIZE = 4096
+
     def __init__(self, settings: Settings) -> None:
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._audience = settings.auth_jwt_audience
         self._secret = settings.auth_jwt_secret
         self._jwks = (
@@ -26,6 +37,16 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        principal, expires_at = await self._verify_signature(token)
+        self._verified[token] = (principal, expires_at)
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify_signature(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 # The JWKS fetch is blocking I/O (cached for `lifespan` seconds).
@@ -33,7 +54,8 @@ class TokenVerifier:
                 claims = self._decode(token, jwk.key, "RS256")
             else:
                 claims = self._decode(token, self._secret, "HS256")
-            return Principal(Role(str(claims["role"])), str(claims["sub"]))
+            principal = Principal(Role(str(claims["role"])), str(claims["sub"]))
+            return principal, float(claims["exp"])  # type: ignore[arg-type]
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise InvalidToken(str(exc)) from exc
 

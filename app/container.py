@@ -35,7 +35,9 @@ class Container:
 
 
 def build_container(settings: Settings, clock: Clock = system_clock) -> Container:
-    engine = make_engine(settings.database_url, settings.database_pool_size)
+    engine = make_engine(
+        settings.database_url, settings.database_pool_size, settings.database_max_overflow
+    )
     sessionmaker = make_sessionmaker(engine)
 
     def uow_factory() -> UnitOfWork:

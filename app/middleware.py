@@ -56,7 +56,7 @@ class RequestContextMiddleware:
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             status = 413
-            await _too_large(scope, send_with_id)
+            await _send_problem(scope, send_with_id, 413, "request_too_large")
         else:
             try:
                 await self.app(scope, self._limited(receive), send_with_id)
@@ -64,7 +64,14 @@ class RequestContextMiddleware:
                 if response_started:
                     raise
                 status = 413
-                await _too_large(scope, send_with_id)
+                await _send_problem(scope, send_with_id, 413, "request_too_large")
+            except Exception:
+                # A bug: still answer problem+json with the request id, log it, count it.
+                log.exception("unhandled error", extra={"request_id": request_id})
+                if response_started:
+                    raise
+                status = 500
+                await _send_problem(scope, send_with_id, 500, "internal_error")
         self._record(scope, status, time.perf_counter() - started, request_id)
 
     def _limited(self, receive: Receive) -> Receive:
@@ -109,17 +116,18 @@ def _clean_request_id(raw: bytes | None) -> str | None:
     return None
 
 
-async def _too_large(scope: Scope, send: Send) -> None:
+async def _send_problem(scope: Scope, send: Send, status: int, code: str) -> None:
+    """A problem+json answer for what happens outside FastAPI's exception handlers."""
     headers = dict(scope["headers"])
     accept = headers.get(b"accept-language")
     language = pick_language(accept.decode("latin-1") if accept else None)
-    text = message("request_too_large", language)
+    text = message(code, language)
     body: dict[str, Any] = {
-        "type": "urn:pec-renewal:problem:request_too_large",
+        "type": f"urn:pec-renewal:problem:{code}",
         "title": text,
-        "status": 413,
+        "status": status,
         "detail": text,
-        "code": "request_too_large",
+        "code": code,
         "instance": scope["path"],
         "errors": [],
     }
@@ -127,11 +135,11 @@ async def _too_large(scope: Scope, send: Send) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
+                (b"content-language", language.encode()),
             ],
         }
     )

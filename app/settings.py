@@ -24,7 +24,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./var/pec-renewal.sqlite3"
-    database_pool_size: int = 10
+    database_pool_size: int = Field(default=20, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
     auth_jwt_secret: str = DEV_JWT_SECRET
     auth_jwks_url: str | None = None
     auth_jwt_audience: str | None = None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row
 
 from app.db.models import (
     ConventionCodeRow,
@@ -142,7 +145,7 @@ def price_list_to_rows(
     return rows
 
 
-def mailbox_from_row(row: MailboxRow) -> Mailbox:
+def mailbox_from_row(row: MailboxRow | Row[Any]) -> Mailbox:
     return Mailbox(
         id=row.id,
         address=row.address,

@@ -51,8 +51,8 @@ class QuoteRepository:
             "idempotency_key": idempotency_key,
             "request_hash": record.request_hash,
         }
-        stmt = insert_or_ignore(self._session, QuoteRow.__table__, values)  # type: ignore[arg-type]
-        result = await self._session.execute(stmt)
+        stmt = insert_or_ignore(self._session, QuoteRow.__table__)  # type: ignore[arg-type]
+        result = await self._session.execute(stmt, values)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, quote_id: str) -> QuoteRecord | None:

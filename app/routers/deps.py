@@ -16,11 +16,12 @@ from app.routers.messages import pick_language
 from app.routers.problems import ProblemError
 from app.services.catalog_cache import CatalogCache
 
+# Dependencies are `async def` on purpose: a plain `def` is sent to the thread pool.
 _bearer = HTTPBearer(auto_error=False, description="A JWT with `sub`, `role` and `exp`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -28,19 +29,19 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_uow(container: ContainerDep) -> UnitOfWork:
+async def get_uow(container: ContainerDep) -> UnitOfWork:
     return container.unit_of_work()
 
 
-def get_catalog(container: ContainerDep) -> CatalogCache:
+async def get_catalog(container: ContainerDep) -> CatalogCache:
     return container.catalog
 
 
-def get_now(container: ContainerDep) -> datetime:
+async def get_now(container: ContainerDep) -> datetime:
     return container.clock()
 
 
-def get_language(accept_language: Annotated[str | None, Header()] = None) -> str:
+async def get_language(accept_language: Annotated[str | None, Header()] = None) -> str:
     return pick_language(accept_language)
 
 

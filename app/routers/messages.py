@@ -108,6 +108,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_type": ("Tipo di dato non valido.", "Invalid type."),
     "invalid_value": ("Valore non valido.", "Invalid value."),
     "invalid_json": ("JSON non valido.", "Invalid JSON."),
+    "invalid_format": ("Formato non valido.", "Invalid format."),
     "unknown_field": ("Campo non previsto.", "Unexpected field."),
     "out_of_range": ("Valore fuori dall'intervallo consentito.", "Value out of range."),
     "too_long": ("Valore troppo lungo.", "Value too long."),

@@ -178,15 +178,17 @@ _PYDANTIC_CODES = {
     "less_than_equal": "out_of_range",
     "string_too_long": "too_long",
     "string_too_short": "required",
+    "string_pattern_mismatch": "invalid_format",
     "too_long": "too_many_items",
     "too_short": "items_required",
 }
 
 
 def _field_problem(error: Any) -> tuple[str, str, dict[str, Any]]:
-    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-    field = _dotted(location) or "body"
     kind = str(error.get("type", ""))
+    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    # For unparsable JSON the location is a character offset, not a field.
+    field = "body" if kind == "json_invalid" else (_dotted(location) or "body")
     code = _PYDANTIC_CODES.get(kind)
     if code is None:
         code = "invalid_type" if kind.endswith(("_type", "_parsing")) else "invalid_value"

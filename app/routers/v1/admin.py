@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from app.domain.errors import FieldError, InvalidRenewalRequest
 from app.routers.deps import CatalogDep, LanguageDep, NowDep, StaffDep, UowDep
 from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.fields import NewIdInPath
 from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
 from app.services import mailboxes
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-
-MailboxId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 @router.put(
@@ -29,7 +26,7 @@ MailboxId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0
     },
 )
 async def mirror_mailbox(
-    mailbox_id: MailboxId,
+    mailbox_id: NewIdInPath,
     body: MailboxMirrorIn,
     response: Response,
     _staff: StaffDep,

@@ -8,10 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.mailbox import Mailbox, MailboxStatus
+from app.routers.v1.fields import Code, Identifier
 from app.routers.v1.issue_schema import IssueOut
 from app.services.mailboxes import MailboxView
-
-OwnerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class MailboxOut(BaseModel):
@@ -64,9 +63,9 @@ class MailboxMirrorIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     address: Annotated[
-        str, StringConstraints(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+        str, StringConstraints(max_length=320, pattern=r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$")
     ]
-    plan: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    plan: Code
     extra_mailbox_gb: int = Field(default=0, ge=0, le=1000)
     extra_archive_gb: int = Field(default=0, ge=0, le=1000)
     used_mailbox_mb: int = Field(default=0, ge=0, le=10_000_000)
@@ -75,8 +74,8 @@ class MailboxMirrorIn(BaseModel):
     status: MailboxStatus = Field(default=MailboxStatus.ACTIVE, strict=False)
     auto_renewal: bool = False
     auto_renewal_years: int = Field(default=1, ge=1, le=5)
-    account_id: OwnerId
-    partner_id: OwnerId | None = None
+    account_id: Identifier
+    partner_id: Identifier | None = None
 
     def to_domain(self, mailbox_id: str) -> Mailbox:
         return Mailbox(

@@ -7,17 +7,17 @@ import binascii
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from app.domain.mailbox import MailboxStatus
 from app.routers.deps import CatalogDep, LanguageDep, NowDep, PrincipalDep, UowDep
 from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.mailbox_schemas import AutoRenewalIn, MailboxOut, MailboxPageOut
 from app.services import mailboxes
+from app.services.errors import ResourceNotFound
 
 router = APIRouter(tags=["mailboxes"])
-
-MailboxId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get(
@@ -55,13 +55,15 @@ async def list_mailboxes(
     responses=PROBLEM_RESPONSES,
 )
 async def get_mailbox(
-    mailbox_id: MailboxId,
+    mailbox_id: IdInPath,
     principal: PrincipalDep,
     uow: UowDep,
     catalog: CatalogDep,
     now: NowDep,
     language: LanguageDep,
 ) -> MailboxOut:
+    if not is_identifier(mailbox_id):
+        raise ResourceNotFound("mailbox", mailbox_id)
     view = await mailboxes.get_mailbox(uow, catalog, principal, mailbox_id, now)
     return MailboxOut.of(view, language)
 
@@ -76,7 +78,7 @@ async def get_mailbox(
     "turn it off first (`auto_renewal_active`).",
 )
 async def set_auto_renewal(
-    mailbox_id: MailboxId,
+    mailbox_id: IdInPath,
     body: AutoRenewalIn,
     principal: PrincipalDep,
     uow: UowDep,
@@ -84,6 +86,8 @@ async def set_auto_renewal(
     now: NowDep,
     language: LanguageDep,
 ) -> MailboxOut:
+    if not is_identifier(mailbox_id):
+        raise ResourceNotFound("mailbox", mailbox_id)
     view = await mailboxes.set_auto_renewal(
         uow, catalog, principal, mailbox_id, body.enabled, body.years, now
     )

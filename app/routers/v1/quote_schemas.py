@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.quote_repository import QuoteRecord
 from app.domain.quote import MAX_ITEMS, QuotedItem, RenewalItem, RenewalRequest
+from app.routers.v1.fields import Code, Identifier
 from app.routers.v1.issue_schema import IssueOut
 from app.routers.v1.money_schema import MoneyOut
-
-MailboxId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class QuoteItemIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    mailbox_id: MailboxId
+    mailbox_id: Identifier
     plan: Code | None = Field(default=None, description="Target plan; default: unchanged.")
     extra_mailbox_gb: int | None = Field(
         default=None, ge=0, le=1000, description="Extra GB for the new period; default: current."

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
 from app.routers.deps import (
     CatalogDep,
@@ -16,12 +14,12 @@ from app.routers.deps import (
     UowDep,
 )
 from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.quote_schemas import QuoteIn, QuoteOut
 from app.services import quoting
+from app.services.errors import ResourceNotFound
 
 router = APIRouter(tags=["quotes"])
-
-QuoteId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post(
@@ -73,7 +71,9 @@ async def create_quote(
     responses=PROBLEM_RESPONSES,
 )
 async def get_quote(
-    quote_id: QuoteId, principal: PrincipalDep, uow: UowDep, language: LanguageDep
+    quote_id: IdInPath, principal: PrincipalDep, uow: UowDep, language: LanguageDep
 ) -> QuoteOut:
+    if not is_identifier(quote_id):
+        raise ResourceNotFound("quote", quote_id)
     record = await quoting.get_quote(uow, principal, quote_id)
     return QuoteOut.of(record, language)

@@ -1,0 +1,27 @@
+"""Field types shared by the v1 schemas: identifiers and codes that are safe to store.
+
+Identifiers are printable ASCII without spaces and codes printable ASCII: nothing a
+database or a log could choke on (a NUL byte, say) reaches either.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9._:@-]+$"
+_ID = re.compile(ID_PATTERN)
+
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[ -~]+$")]
+# A new resource's id, chosen by the caller (the mail platform's mailbox id).
+NewIdInPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+# An existing resource's id: anything that can't be an id is simply not found.
+IdInPath = Annotated[str, Path(max_length=200)]
+
+
+def is_identifier(value: str) -> bool:
+    return len(value) <= 64 and _ID.fullmatch(value) is not None
