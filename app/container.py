@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.auth import TokenVerifier
 from app.clock import Clock, system_clock
 from app.db.engine import make_engine, make_sessionmaker
+from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.metrics import Metrics
 from app.services.catalog_cache import CatalogCache
@@ -29,6 +31,9 @@ class Container:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker)
+
+    def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
+        return open_quote_store(self.engine, self.sessionmaker)
 
     async def close(self) -> None:
         await self.engine.dispose()

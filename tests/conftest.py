@@ -72,7 +72,7 @@ async def container(test_database: TestDatabase, clock: MovableClock) -> AsyncIt
 
 
 @pytest.fixture
-async def db(container: Container, clock: MovableClock) -> AsyncIterator[Container]:
+async def db(container: Container, clock: MovableClock) -> Container:
     """A database holding the demo price list, three accounts and a partner, and nothing else."""
     clock.now = START
     await _truncate(container)
@@ -89,7 +89,7 @@ async def db(container: Container, clock: MovableClock) -> AsyncIterator[Contain
             ]
         )
         await uow.commit()
-    yield container
+    return container
 
 
 async def _truncate(container: Container) -> None:
@@ -129,7 +129,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _database is None:
         return
     if _database.kind == "postgresql":
-        terminalreporter.write_sep("=", f"database tests ran on {_database.description}", green=True)
+        terminalreporter.write_sep(
+            "=", f"database tests ran on {_database.description}", green=True
+        )
     else:
         terminalreporter.write_sep("!", f"WARNING: {_database.description}", red=True, bold=True)
 

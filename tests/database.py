@@ -39,7 +39,8 @@ async def create_test_database(tmp_dir: Path) -> TestDatabase:
         connection = await asyncpg.connect(admin_dsn, timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
         if postgres_required():
-            raise RuntimeError(f"PostgreSQL is required but unreachable at {server!r}: {exc}")
+            message = f"PostgreSQL is required but unreachable at {server!r}: {exc}"
+            raise RuntimeError(message) from exc
         path = tmp_dir / "pec-test.sqlite3"
         return TestDatabase(
             url=f"sqlite+aiosqlite:///{path}",

@@ -145,7 +145,8 @@ def price_list_to_rows(
     return rows
 
 
-def mailbox_from_row(row: MailboxRow | Row[Any]) -> Mailbox:
+def mailbox_from_row(row: MailboxRow | Row[Any] | Any) -> Mailbox:
+    """From an ORM row, a Core row or anything with the same attributes."""
     return Mailbox(
         id=row.id,
         address=row.address,

@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from app.db.quote_repository import QuoteRecord
-from app.db.unit_of_work import UnitOfWork
+from app.db.quote_store import QuoteStore
 from app.domain.access import Principal
 from app.domain.quote import RenewalRequest, quote_renewal
 from app.services.catalog_cache import CatalogCache
 from app.services.errors import IdempotencyKeyReused, ResourceNotFound
+
+QuoteStoreFactory = Callable[[], AbstractAsyncContextManager[QuoteStore]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +27,7 @@ class QuoteOutcome:
 
 
 async def create_quote(
-    uow: UnitOfWork,
+    open_store: QuoteStoreFactory,
     catalog: CatalogCache,
     principal: Principal,
     request: RenewalRequest,
@@ -34,28 +38,29 @@ async def create_quote(
     """Quote `request` for the mailboxes `principal` may see, and store it frozen."""
     request_hash = _fingerprint(request)
     snapshot = await catalog.current()
-    async with uow:
+    async with open_store() as store:
         if idempotency_key is not None:
-            earlier = await uow.quotes.by_idempotency_key(principal, idempotency_key)
+            earlier = await store.by_idempotency_key(principal, idempotency_key)
             if earlier is not None:
                 return _replay(earlier, request_hash)
         ids = [item.mailbox_id for item in request.items]
-        mailboxes = await uow.mailboxes.visible_by_ids(principal, ids)
+        mailboxes = await store.visible_mailboxes(principal, ids)
         quote = quote_renewal(request, mailboxes, snapshot.price_list, now, validity=validity)
         record = QuoteRecord(_new_id(), principal, quote, request_hash)
-        if not await uow.quotes.add(record, idempotency_key):
-            # A concurrent request with the same key won the insert: answer as it did.
-            assert idempotency_key is not None
-            winner = await uow.quotes.by_idempotency_key(principal, idempotency_key)
-            assert winner is not None
-            return _replay(winner, request_hash)
-        await uow.commit()
-    return QuoteOutcome(record, replayed=False)
+        if await store.add(record, idempotency_key):
+            return QuoteOutcome(record, replayed=False)
+        # A concurrent request with the same key won the insert: answer as it did.
+        assert idempotency_key is not None
+        winner = await store.by_idempotency_key(principal, idempotency_key)
+        assert winner is not None
+        return _replay(winner, request_hash)
 
 
-async def get_quote(uow: UnitOfWork, principal: Principal, quote_id: str) -> QuoteRecord:
-    async with uow:
-        record = await uow.quotes.get(quote_id)
+async def get_quote(
+    open_store: QuoteStoreFactory, principal: Principal, quote_id: str
+) -> QuoteRecord:
+    async with open_store() as store:
+        record = await store.get(quote_id)
     if record is None or not record.visible_to(principal):
         raise ResourceNotFound("quote", quote_id)
     return record

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import START, STAFF
+from tests.conftest import STAFF, START
 
 TODAY = START.date()
 

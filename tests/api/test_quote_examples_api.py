@@ -34,7 +34,9 @@ async def test_pro_for_three_years_keeping_two_extra_gb_costs_113_46(
         "20.46",
         "113.46",
     )
-    assert [(line["kind"], line["quantity"], line["amount"]["amount"]) for line in body["lines"]] == [
+    assert [
+        (line["kind"], line["quantity"], line["amount"]["amount"]) for line in body["lines"]
+    ] == [
         ("plan", 3, "75.00"),
         ("extra_mailbox_space", 6, "18.00"),
     ]

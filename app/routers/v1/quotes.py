@@ -11,7 +11,6 @@ from app.routers.deps import (
     LanguageDep,
     NowDep,
     PrincipalDep,
-    UowDep,
 )
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.fields import IdInPath, is_identifier
@@ -38,7 +37,6 @@ async def create_quote(
     body: QuoteIn,
     response: Response,
     principal: PrincipalDep,
-    uow: UowDep,
     catalog: CatalogDep,
     container: ContainerDep,
     now: NowDep,
@@ -46,7 +44,7 @@ async def create_quote(
     idempotency_key: IdempotencyKeyDep = None,
 ) -> QuoteOut:
     outcome = await quoting.create_quote(
-        uow,
+        container.quote_store,
         catalog,
         principal,
         body.to_domain(),
@@ -71,9 +69,9 @@ async def create_quote(
     responses=PROBLEM_RESPONSES,
 )
 async def get_quote(
-    quote_id: IdInPath, principal: PrincipalDep, uow: UowDep, language: LanguageDep
+    quote_id: IdInPath, principal: PrincipalDep, container: ContainerDep, language: LanguageDep
 ) -> QuoteOut:
     if not is_identifier(quote_id):
         raise ResourceNotFound("quote", quote_id)
-    record = await quoting.get_quote(uow, principal, quote_id)
+    record = await quoting.get_quote(container.quote_store, principal, quote_id)
     return QuoteOut.of(record, language)

@@ -1,0 +1,74 @@
+"""Where quotes are written and read: the hot path of the whole API.
+
+Creating a quote needs no multi-statement transaction: it reads the caller's
+mailboxes, then makes ONE insert (atomic by itself, and idempotent through its unique
+key). So a quote store is not a unit of work: every write is durable when it returns.
+On PostgreSQL the store speaks asyncpg directly (two round trips per quote instead of
+BEGIN, SELECT, INSERT, COMMIT through the ORM: see bench/quote.py); elsewhere — the
+embedded SQLite of `make run` — it goes through the SQLAlchemy session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.quote_repository import QuoteRecord
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal
+from app.domain.mailbox import Mailbox
+
+
+class QuoteStore(Protocol):
+    async def visible_mailboxes(
+        self, principal: Principal, ids: Sequence[str]
+    ) -> dict[str, Mailbox]: ...
+
+    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
+        """Store `record` durably; False when the owner already used the key."""
+        ...
+
+    async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None: ...
+
+    async def get(self, quote_id: str) -> QuoteRecord | None: ...
+
+
+class SessionQuoteStore:
+    """The portable store: the same repositories the units of work use."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def visible_mailboxes(
+        self, principal: Principal, ids: Sequence[str]
+    ) -> dict[str, Mailbox]:
+        return await self._uow.mailboxes.visible_by_ids(principal, ids)
+
+    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
+        added = await self._uow.quotes.add(record, idempotency_key)
+        await self._uow.commit()
+        return added
+
+    async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
+        return await self._uow.quotes.by_idempotency_key(owner, key)
+
+    async def get(self, quote_id: str) -> QuoteRecord | None:
+        return await self._uow.quotes.get(quote_id)
+
+
+@asynccontextmanager
+async def open_quote_store(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[QuoteStore]:
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            # No SQLAlchemy transaction was begun on it: each statement commits alone.
+            yield AsyncpgQuoteStore(raw.driver_connection)
+    else:
+        async with UnitOfWork(sessionmaker) as uow:
+            yield SessionQuoteStore(uow)

@@ -1,0 +1,160 @@
+"""Property-based fuzzing of the read and quote operations from the app's own OpenAPI document.
+
+Whatever schemathesis generates (valid or not), the service never answers 5xx, and every
+4xx is `application/problem+json`.
+
+Schemathesis calls an ASGI app synchronously, on its own event-loop thread, so this module
+does not share the session `container` (its connection pool belongs to pytest's loop): it
+builds its own container on the same per-run test database, with a NullPool engine (no
+connection outlives the loop that opened it), and seeds it itself.
+
+The schema is read at import from a throwaway app's `openapi()` (pure: no request, no
+database), and each case is sent to the fixture's app with `case.call(app=...)`.
+`schemathesis.pytest.from_fixture` would be the lazy alternative, but schemathesis 4.32
+reads `Function._nodeid`, which pytest 9 no longer has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.auth import TokenVerifier
+from app.container import Container
+from app.db.engine import is_sqlite, make_engine, make_sessionmaker
+from app.db.models import AccountRow, Base, MailboxRow, PartnerRow
+from app.db.unit_of_work import UnitOfWork
+from app.main import create_app
+from app.sandbox.demo_catalog import demo_price_list
+from app.services.catalog_cache import CatalogCache
+from app.settings import Environment, Settings
+from tests import database
+from tests.conftest import CUSTOMER, START, TEST_SECRET
+
+PROBLEM_JSON = "application/problem+json"
+FUZZED_OPERATIONS = ["get_price_list", "list_mailboxes", "get_mailbox", "create_quote", "get_quote"]
+# Ids hypothesis likes to generate ("0", "00") hit real mailboxes, so pricing runs too.
+SEEDED_MAILBOXES = {"0": "STANDARD", "00": "PRO", "mbx-1": "PREMIUM", "A": "DOMAIN"}
+
+
+def _run_in_own_loop(coroutine: Any) -> Any:
+    """Run `coroutine` on a fresh loop in another thread, away from pytest-asyncio's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        auth_jwt_secret=TEST_SECRET,
+        log_level="WARNING",
+        catalog_cache_seconds=3600,
+        cors_origins=[],
+    )
+
+
+def _build_container(database_url: str) -> Container:
+    fuzz_settings = _settings(database_url)
+    engine = (
+        make_engine(database_url)
+        if is_sqlite(database_url)
+        else create_async_engine(database_url, poolclass=NullPool)
+    )
+    sessionmaker = make_sessionmaker(engine)
+
+    def clock() -> Any:
+        return START
+
+    catalog = CatalogCache(lambda: UnitOfWork(sessionmaker), clock, timedelta(hours=1))
+    return Container(
+        fuzz_settings, engine, sessionmaker, clock, catalog, TokenVerifier(fuzz_settings)
+    )
+
+
+async def _seed(container: Container) -> None:
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    async with container.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(text(f"DELETE FROM {table}"))
+    today = START.date()
+    async with UnitOfWork(container.sessionmaker) as uow:
+        await uow.catalog.add(demo_price_list())
+        uow.session.add_all(
+            [
+                AccountRow(id="acc-1", name="Mario Rossi", email="mario@example.it"),
+                AccountRow(id="acc-2", name="Studio Bianchi", email="studio@example.it"),
+                PartnerRow(id="ptn-1", name="Web Reseller", credit_cents=10_000),
+            ]
+        )
+        await uow.session.flush()
+        uow.session.add_all(
+            [
+                MailboxRow(
+                    id=mailbox_id,
+                    address=f"box-{n}@pec.example.it",
+                    plan_code=plan,
+                    extra_mailbox_gb=0,
+                    extra_archive_gb=0,
+                    used_mailbox_mb=300 * n,
+                    used_archive_mb=0,
+                    expires_on=today + timedelta(days=10 * n - 5),
+                    status="ACTIVE",
+                    auto_renewal=False,
+                    auto_renewal_years=1,
+                    account_id="acc-1",
+                    partner_id="ptn-1",
+                    updated_at=START,
+                )
+                for n, (mailbox_id, plan) in enumerate(SEEDED_MAILBOXES.items())
+            ]
+        )
+        await uow.commit()
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(test_database: database.TestDatabase) -> Iterator[Any]:
+    container = _build_container(test_database.url)
+    _run_in_own_loop(_seed(container))
+    try:
+        yield create_app(container=container)
+    finally:
+        _run_in_own_loop(container.close())
+
+
+# Never connected: it only renders the OpenAPI document.
+_document = create_app(_settings("sqlite+aiosqlite://")).openapi()
+schema = schemathesis.openapi.from_dict(_document).include(operation_id=FUZZED_OPERATIONS)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_5xx_and_every_4xx_is_a_problem(case: Any, fuzz_app: Any) -> None:
+    response = case.call(app=fuzz_app, headers=CUSTOMER)
+
+    where = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+    assert response.status_code < 500, where
+    if 400 <= response.status_code < 500:
+        content_type = response.headers.get("content-type", [""])[0]
+        assert content_type == PROBLEM_JSON, where
+        problem = response.json()
+        assert problem["status"] == response.status_code, where
+        assert isinstance(problem["code"], str), where
+        assert problem["code"], where
