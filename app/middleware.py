@@ -89,8 +89,7 @@ class RequestContextMiddleware:
         return limited_receive
 
     def _record(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = _route_template(scope)
         self.metrics.requests.labels(template, scope["method"], str(status)).inc()
         self.metrics.latency.labels(template).observe(elapsed)
         if log.isEnabledFor(logging.INFO):
@@ -105,6 +104,17 @@ class RequestContextMiddleware:
                     "duration_ms": round(elapsed * 1000, 2),
                 },
             )
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's full template (/v1/mailboxes/{mailbox_id}), never a raw path.
+
+    FastAPI 0.16x matches included routers lazily: the prefixed template is on its
+    effective route context; `scope["route"]` only knows the router's own path.
+    """
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "unmatched"
 
 
 def _clean_request_id(raw: bytes | None) -> str | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.dialect import insert_or_ignore
 from app.db.mappers import mailbox_from_row
 from app.db.models import MailboxRow
 from app.domain.access import Principal, Role
@@ -55,27 +56,38 @@ class MailboxRepository:
         return [mailbox_from_row(row) for row in (await self._session.scalars(stmt)).all()]
 
     async def save(self, mailbox: Mailbox, now: datetime) -> bool:
-        """Create or replace the mirror of `mailbox`; True when it was new."""
-        row = await self._session.get(MailboxRow, mailbox.id, with_for_update=True)
-        created = row is None
-        if row is None:
-            row = MailboxRow(id=mailbox.id)
-            self._session.add(row)
-        row.address = mailbox.address
-        row.plan_code = mailbox.plan_code
-        row.extra_mailbox_gb = mailbox.extra_mailbox_gb
-        row.extra_archive_gb = mailbox.extra_archive_gb
-        row.used_mailbox_mb = mailbox.used_mailbox_mb
-        row.used_archive_mb = mailbox.used_archive_mb
-        row.expires_on = mailbox.expires_on
-        row.status = mailbox.status.value
-        row.auto_renewal = mailbox.auto_renewal
-        row.auto_renewal_years = mailbox.auto_renewal_years
-        row.account_id = mailbox.account_id
-        row.partner_id = mailbox.partner_id
-        row.updated_at = now
-        await self._session.flush()
-        return created
+        """Create or replace the mirror of `mailbox`; True when it was new.
+
+        Insert-or-ignore then update: two concurrent first writes of one id can't both
+        insert. A duplicate address raises IntegrityError (uq_mailboxes_address).
+        """
+        values = {
+            "id": mailbox.id,
+            "address": mailbox.address,
+            "plan_code": mailbox.plan_code,
+            "extra_mailbox_gb": mailbox.extra_mailbox_gb,
+            "extra_archive_gb": mailbox.extra_archive_gb,
+            "used_mailbox_mb": mailbox.used_mailbox_mb,
+            "used_archive_mb": mailbox.used_archive_mb,
+            "expires_on": mailbox.expires_on,
+            "status": mailbox.status.value,
+            "auto_renewal": mailbox.auto_renewal,
+            "auto_renewal_years": mailbox.auto_renewal_years,
+            "account_id": mailbox.account_id,
+            "partner_id": mailbox.partner_id,
+            "updated_at": now,
+        }
+        table = MailboxRow.__table__
+        inserted = await self._session.execute(
+            insert_or_ignore(self._session, table, on="id"),  # type: ignore[arg-type]
+            values,
+        )
+        if inserted.rowcount:  # type: ignore[attr-defined]
+            return True
+        await self._session.execute(
+            update(MailboxRow).where(MailboxRow.id == mailbox.id).values(values)
+        )
+        return False
 
     async def set_auto_renewal(
         self, principal: Principal, mailbox_id: str, enabled: bool, years: int, now: datetime
@@ -94,12 +106,6 @@ class MailboxRepository:
         row.updated_at = now
         await self._session.flush()
         return mailbox_from_row(row)
-
-    async def address_taken(self, address: str, other_than: str) -> bool:
-        stmt = select(MailboxRow.id).where(
-            MailboxRow.address == address, MailboxRow.id != other_than
-        )
-        return (await self._session.scalar(stmt)) is not None
 
 
 _COLUMNS = tuple(MailboxRow.__table__.columns)

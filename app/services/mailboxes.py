@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from app.db.models import AccountRow, PartnerRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal
@@ -99,10 +101,13 @@ async def mirror_mailbox(
             await uow.session.get(PartnerRow, mailbox.partner_id) is None
         ):
             raise UnknownOwner("partner_id")
-        if await uow.mailboxes.address_taken(mailbox.address, mailbox.id):
-            raise MailboxAddressTaken(mailbox.address)
-        created = await uow.mailboxes.save(mailbox, now)
-        await uow.commit()
+        try:
+            created = await uow.mailboxes.save(mailbox, now)
+            await uow.commit()
+        except IntegrityError as exc:
+            if "uq_mailboxes_address" in str(exc.orig):
+                raise MailboxAddressTaken(mailbox.address) from exc
+            raise
     return _view(mailbox, price_list, now), created
 
 

@@ -574,12 +574,6 @@ async def server_client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
 BURSTS, WRITERS = 5, 8
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: concurrent first PUTs of the same new mailbox id answer 500 (IntegrityError on "
-    "mailboxes_pkey): MailboxRepository.save() does get(..., with_for_update=True), which locks "
-    "nothing when the row does not exist yet, then INSERTs; the duplicate is not handled",
-)
 async def test_concurrent_creates_of_one_mailbox_all_succeed(
     server_client: httpx.AsyncClient,
 ) -> None:
@@ -596,12 +590,6 @@ async def test_concurrent_creates_of_one_mailbox_all_succeed(
         assert statuses == [200] * (WRITERS - 1) + [201], statuses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: concurrent PUTs giving two mailboxes the same address answer 500 "
-    "(IntegrityError on uq_mailboxes_address) instead of 409 mailbox_address_taken: "
-    "address_taken() is a check-then-insert race and the unique violation is not mapped",
-)
 async def test_concurrent_mirrors_with_one_address_are_one_success_and_409s(
     server_client: httpx.AsyncClient,
 ) -> None:
@@ -632,11 +620,6 @@ async def test_mailbox_id_with_nul_is_not_found_never_a_500(
     assert response.headers["content-type"] == PROBLEM_JSON
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a cursor whose id part holds a NUL ('2026-01-01|a\\x00', base64) is a 500: "
-    "_decode_cursor() accepts it and PostgreSQL rejects the NUL in list_visible()",
-)
 async def test_cursor_with_nul_is_invalid_cursor_never_a_500(
     server_client: httpx.AsyncClient,
 ) -> None:
@@ -666,13 +649,6 @@ async def test_mirror_with_nul_is_422_never_a_500(
     assert (await staff_view(server_client, "mbx-1")).status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a mirror expiring after 9999-10-02 (e.g. 9999-12-31) answers 500 AFTER "
-    "committing the row (OverflowError: expires_on + 90 days in domain.mailbox."
-    "effective_status, computed by _view() after uow.commit()); from then on GET and list "
-    "of that account's mailboxes are 500 too",
-)
 async def test_mirror_with_an_expiry_at_the_end_of_the_calendar_never_breaks_the_list(
     server_client: httpx.AsyncClient,
 ) -> None:

@@ -108,12 +108,6 @@ async def _route_samples(client: httpx.AsyncClient, suffix: str) -> dict[str, fl
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: the route label loses the /v1 prefix (route="/mailboxes/{mailbox_id}"): '
-    "with the locked FastAPI 0.165 scope['route'] is the router's own un-prefixed APIRoute, "
-    "which app/middleware.py _record() reads as the template",
-)
 async def test_requests_are_counted_by_full_route_template(client: httpx.AsyncClient) -> None:
     await put_mailbox(client, "mbx-1")
     labels = {"route": "/v1/mailboxes/{mailbox_id}", "method": "GET", "status": "200"}

@@ -127,11 +127,6 @@ async def test_price_list_has_etag_and_cache_control(client: httpx.AsyncClient) 
         pytest.param(
             "*",
             id="any",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: If-None-Match: * answers 200, not 304 (RFC 9110 13.1.2): "
-                "app/routers/v1/plans.py _etags('*') returns {'*'}, which never holds the ETag",
-            ),
         ),
     ],
 )

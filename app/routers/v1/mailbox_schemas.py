@@ -70,7 +70,8 @@ class MailboxMirrorIn(BaseModel):
     extra_archive_gb: int = Field(default=0, ge=0, le=1000)
     used_mailbox_mb: int = Field(default=0, ge=0, le=10_000_000)
     used_archive_mb: int = Field(default=0, ge=0, le=10_000_000)
-    expires_on: date = Field(strict=False)  # ISO date strings are dates
+    # ISO date strings are dates; the bounds keep date arithmetic (grace, +5 years) safe.
+    expires_on: date = Field(strict=False, ge=date(2000, 1, 1), le=date(2199, 12, 31))
     status: MailboxStatus = Field(default=MailboxStatus.ACTIVE, strict=False)
     auto_renewal: bool = False
     auto_renewal_years: int = Field(default=1, ge=1, le=5)

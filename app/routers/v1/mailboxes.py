@@ -103,6 +103,8 @@ def _decode_cursor(cursor: str | None) -> tuple[date, str] | None:
         return None
     try:
         day, _, mailbox_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        if not is_identifier(mailbox_id):
+            raise ValueError("not a mailbox id")
         return date.fromisoformat(day), mailbox_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ProblemError(422, "invalid_cursor") from None

@@ -29,7 +29,7 @@ async def get_price_list(
 ) -> Response:
     snapshot = await container.catalog.current()
     headers = {"ETag": snapshot.etag, "Cache-Control": CACHE_CONTROL}
-    if if_none_match is not None and snapshot.etag in _etags(if_none_match):
+    if if_none_match is not None and _matches(if_none_match, snapshot.etag):
         return Response(status_code=304, headers=headers)
     cached = container.plans_body
     if cached is None or cached[0] != snapshot.etag:
@@ -39,7 +39,8 @@ async def get_price_list(
     return Response(content=cached[1], media_type="application/json", headers=headers)
 
 
-def _etags(header: str) -> set[str]:
-    if header.strip() == "*":
-        return {"*"} | {header}
-    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 13.1.2: `*` or any listed tag, compared weakly."""
+    if if_none_match.strip() == "*":
+        return True
+    return etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
