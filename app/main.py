@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.container import Container, build_container
@@ -50,11 +51,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = live
     install_problem_handlers(app)
 
-    v1 = APIRouter(prefix="/v1")
-    for module in (plans, mailboxes, quotes, admin):
-        v1.include_router(module.router)
-    app.include_router(v1)
+    # Included straight into the app (not through a nested /v1 router): each level of
+    # router nesting is walked on every request.
+    for module in (quotes, plans, mailboxes, admin):
+        app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
+
+    _document_accept_language(app)
 
     if settings.cors_origins:
         app.add_middleware(
@@ -68,3 +71,34 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes
     )
     return app
+
+
+def _document_accept_language(app: FastAPI) -> None:
+    """Every /v1 operation answers in Italian or English: say so in the contract.
+
+    (Read from the request by one dependency, not declared per handler: fewer
+    dependency nodes per request.)
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for path, operations in schema["paths"].items():
+                if not path.startswith("/v1/"):
+                    continue
+                for operation in operations.values():
+                    operation.setdefault("parameters", []).append(ACCEPT_LANGUAGE)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+ACCEPT_LANGUAGE: dict[str, Any] = {
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "examples": ["it", "en-GB,en;q=0.9"]},
+    "description": "Language of messages: Italian (default) or English.",
+}

@@ -1,7 +1,12 @@
-"""Typed dependencies: what a handler may ask for, by name."""
+"""Typed dependencies: what a handler may ask for, by name.
+
+Few and `async`: each dependency node costs FastAPI real time per request, and a plain
+`def` one is sent to the thread pool. Most handlers need just `CallerDep`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -10,15 +15,22 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import InvalidToken
 from app.container import Container
-from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
 from app.routers.messages import pick_language
 from app.routers.problems import ProblemError
-from app.services.catalog_cache import CatalogCache
 
-# Dependencies are `async def` on purpose: a plain `def` is sent to the thread pool.
 _bearer = HTTPBearer(auto_error=False, description="A JWT with `sub`, `role` and `exp`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, and what the handler needs to serve them."""
+
+    principal: Principal
+    container: Container
+    now: datetime
+    language: str  # "it" or "en", from Accept-Language
 
 
 async def get_container(request: Request) -> Container:
@@ -26,51 +38,30 @@ async def get_container(request: Request) -> Container:
     return container
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
-
-
-async def get_uow(container: ContainerDep) -> UnitOfWork:
-    return container.unit_of_work()
-
-
-async def get_catalog(container: ContainerDep) -> CatalogCache:
-    return container.catalog
-
-
-async def get_now(container: ContainerDep) -> datetime:
-    return container.clock()
-
-
-async def get_language(accept_language: Annotated[str | None, Header()] = None) -> str:
-    return pick_language(accept_language)
-
-
-async def get_principal(
-    container: ContainerDep,
+async def get_caller(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> Caller:
+    container: Container = request.app.state.container
     if credentials is None:
         raise ProblemError(401, "not_authenticated", _CHALLENGE)
     try:
-        return await container.tokens.verify(credentials.credentials)
+        principal = await container.tokens.verify(credentials.credentials)
     except InvalidToken:
         raise ProblemError(401, "not_authenticated", _CHALLENGE) from None
+    language = pick_language(request.headers.get("accept-language"))
+    return Caller(principal, container, container.clock(), language)
 
 
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
-CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
-NowDep = Annotated[datetime, Depends(get_now)]
-LanguageDep = Annotated[str, Depends(get_language)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-async def get_staff(principal: PrincipalDep) -> Principal:
-    if principal.role is not Role.STAFF:
+async def get_staff_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    if caller.principal.role is not Role.STAFF:
         raise ProblemError(403, "forbidden")
-    return principal
+    return caller
 
 
-StaffDep = Annotated[Principal, Depends(get_staff)]
+ContainerDep = Annotated[Container, Depends(get_container)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+StaffCallerDep = Annotated[Caller, Depends(get_staff_caller)]
 IdempotencyKeyDep = Annotated[
     str | None,
     Header(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.domain.errors import FieldError, InvalidRenewalRequest
-from app.routers.deps import CatalogDep, LanguageDep, NowDep, StaffDep, UowDep
+from app.routers.deps import StaffCallerDep
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.fields import NewIdInPath
 from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
@@ -29,15 +29,14 @@ async def mirror_mailbox(
     mailbox_id: NewIdInPath,
     body: MailboxMirrorIn,
     response: Response,
-    _staff: StaffDep,
-    uow: UowDep,
-    catalog: CatalogDep,
-    now: NowDep,
-    language: LanguageDep,
+    caller: StaffCallerDep,
 ) -> MailboxOut:
+    catalog = caller.container.catalog
     price_list = (await catalog.current()).price_list
     if body.plan not in price_list.plans:
         raise InvalidRenewalRequest([FieldError("plan", "unknown_plan")])
-    view, created = await mailboxes.mirror_mailbox(uow, catalog, body.to_domain(mailbox_id), now)
+    view, created = await mailboxes.mirror_mailbox(
+        caller.container.unit_of_work(), catalog, body.to_domain(mailbox_id), caller.now
+    )
     response.status_code = 201 if created else 200
-    return MailboxOut.of(view, language)
+    return MailboxOut.of(view, caller.language)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.domain.mailbox import MailboxStatus
-from app.routers.deps import CatalogDep, LanguageDep, NowDep, PrincipalDep, UowDep
+from app.routers.deps import CallerDep
 from app.routers.problems import PROBLEM_RESPONSES, ProblemError
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.mailbox_schemas import AutoRenewalIn, MailboxOut, MailboxPageOut
@@ -28,21 +28,26 @@ router = APIRouter(tags=["mailboxes"])
     responses=PROBLEM_RESPONSES,
 )
 async def list_mailboxes(
-    principal: PrincipalDep,
-    uow: UowDep,
-    catalog: CatalogDep,
-    now: NowDep,
-    language: LanguageDep,
+    caller: CallerDep,
     status: MailboxStatus | None = None,
     expiring_before: Annotated[date | None, Query(description="Expiry strictly before")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> MailboxPageOut:
+    after = _decode_cursor(cursor)
+    container = caller.container
     page = await mailboxes.list_mailboxes(
-        uow, catalog, principal, now, limit, status, expiring_before, _decode_cursor(cursor)
+        container.unit_of_work(),
+        container.catalog,
+        caller.principal,
+        caller.now,
+        limit,
+        status,
+        expiring_before,
+        after,
     )
     return MailboxPageOut(
-        items=[MailboxOut.of(view, language) for view in page.views],
+        items=[MailboxOut.of(view, caller.language) for view in page.views],
         next_cursor=_encode_cursor(page.next_after) if page.next_after else None,
     )
 
@@ -54,18 +59,14 @@ async def list_mailboxes(
     response_model=MailboxOut,
     responses=PROBLEM_RESPONSES,
 )
-async def get_mailbox(
-    mailbox_id: IdInPath,
-    principal: PrincipalDep,
-    uow: UowDep,
-    catalog: CatalogDep,
-    now: NowDep,
-    language: LanguageDep,
-) -> MailboxOut:
+async def get_mailbox(mailbox_id: IdInPath, caller: CallerDep) -> MailboxOut:
     if not is_identifier(mailbox_id):
         raise ResourceNotFound("mailbox", mailbox_id)
-    view = await mailboxes.get_mailbox(uow, catalog, principal, mailbox_id, now)
-    return MailboxOut.of(view, language)
+    container = caller.container
+    view = await mailboxes.get_mailbox(
+        container.unit_of_work(), container.catalog, caller.principal, mailbox_id, caller.now
+    )
+    return MailboxOut.of(view, caller.language)
 
 
 @router.put(
@@ -78,20 +79,21 @@ async def get_mailbox(
     "turn it off first (`auto_renewal_active`).",
 )
 async def set_auto_renewal(
-    mailbox_id: IdInPath,
-    body: AutoRenewalIn,
-    principal: PrincipalDep,
-    uow: UowDep,
-    catalog: CatalogDep,
-    now: NowDep,
-    language: LanguageDep,
+    mailbox_id: IdInPath, body: AutoRenewalIn, caller: CallerDep
 ) -> MailboxOut:
     if not is_identifier(mailbox_id):
         raise ResourceNotFound("mailbox", mailbox_id)
+    container = caller.container
     view = await mailboxes.set_auto_renewal(
-        uow, catalog, principal, mailbox_id, body.enabled, body.years, now
+        container.unit_of_work(),
+        container.catalog,
+        caller.principal,
+        mailbox_id,
+        body.enabled,
+        body.years,
+        caller.now,
     )
-    return MailboxOut.of(view, language)
+    return MailboxOut.of(view, caller.language)
 
 
 def _encode_cursor(after: tuple[date, str]) -> str:

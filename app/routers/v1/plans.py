@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from app.routers.deps import ContainerDep, NowDep
+from app.routers.deps import ContainerDep
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.plan_schemas import PriceListOut
 
@@ -24,7 +24,6 @@ CACHE_CONTROL = "public, max-age=60, must-revalidate"
 )
 async def get_price_list(
     container: ContainerDep,
-    now: NowDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     snapshot = await container.catalog.current()
@@ -34,7 +33,7 @@ async def get_price_list(
     cached = container.plans_body
     if cached is None or cached[0] != snapshot.etag:
         # Serialized once per price-list version, then served as bytes.
-        body = PriceListOut.of(snapshot.price_list, now).model_dump_json().encode()
+        body = PriceListOut.of(snapshot.price_list, container.clock()).model_dump_json().encode()
         cached = container.plans_body = (snapshot.etag, body)
     return Response(content=cached[1], media_type="application/json", headers=headers)
 

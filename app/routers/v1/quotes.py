@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.routers.deps import (
-    CatalogDep,
-    ContainerDep,
-    IdempotencyKeyDep,
-    LanguageDep,
-    NowDep,
-    PrincipalDep,
-)
+from app.routers.deps import CallerDep, IdempotencyKeyDep
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.quote_schemas import QuoteIn, QuoteOut
@@ -36,19 +29,16 @@ router = APIRouter(tags=["quotes"])
 async def create_quote(
     body: QuoteIn,
     response: Response,
-    principal: PrincipalDep,
-    catalog: CatalogDep,
-    container: ContainerDep,
-    now: NowDep,
-    language: LanguageDep,
+    caller: CallerDep,
     idempotency_key: IdempotencyKeyDep = None,
 ) -> QuoteOut:
+    container = caller.container
     outcome = await quoting.create_quote(
         container.quote_store,
-        catalog,
-        principal,
+        container.catalog,
+        caller.principal,
         body.to_domain(),
-        now,
+        caller.now,
         container.settings.quote_validity,
         idempotency_key,
     )
@@ -57,8 +47,8 @@ async def create_quote(
     else:
         container.metrics.quotes.labels(outcome.record.quote.status).inc()
     response.headers["Location"] = f"/v1/quotes/{outcome.record.id}"
-    response.headers["Content-Language"] = language
-    return QuoteOut.of(outcome.record, language)
+    response.headers["Content-Language"] = caller.language
+    return QuoteOut.of(outcome.record, caller.language)
 
 
 @router.get(
@@ -68,10 +58,8 @@ async def create_quote(
     response_model=QuoteOut,
     responses=PROBLEM_RESPONSES,
 )
-async def get_quote(
-    quote_id: IdInPath, principal: PrincipalDep, container: ContainerDep, language: LanguageDep
-) -> QuoteOut:
+async def get_quote(quote_id: IdInPath, caller: CallerDep) -> QuoteOut:
     if not is_identifier(quote_id):
         raise ResourceNotFound("quote", quote_id)
-    record = await quoting.get_quote(container.quote_store, principal, quote_id)
-    return QuoteOut.of(record, language)
+    record = await quoting.get_quote(caller.container.quote_store, caller.principal, quote_id)
+    return QuoteOut.of(record, caller.language)
