@@ -103,6 +103,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "unknown_owner": ("Titolare sconosciuto.", "Unknown owner."),
     "internal_error": ("Errore interno.", "Internal error."),
+    "database_unavailable": (
+        "Servizio momentaneamente non disponibile: riprova tra poco.",
+        "Service temporarily unavailable: try again shortly.",
+    ),
     # Field error codes
     "required": ("Campo obbligatorio.", "Field required."),
     "invalid_type": ("Tipo di dato non valido.", "Invalid type."),

@@ -1,0 +1,95 @@
+"""The two quote stores (asyncpg on PostgreSQL, the SQLAlchemy session elsewhere) agree."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+
+import pytest
+
+from app.container import Container
+from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.quote_repository import QuoteRecord
+from app.db.quote_store import QuoteStore, SessionQuoteStore
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal, Role
+from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.quote import RenewalItem, RenewalRequest, quote_renewal
+from app.sandbox.demo_catalog import demo_price_list
+from tests.conftest import START
+
+
+@asynccontextmanager
+async def open_store(db: Container, kind: str) -> AsyncIterator[QuoteStore]:
+    if kind == "session":
+        async with UnitOfWork(db.sessionmaker) as uow:
+            yield SessionQuoteStore(uow)
+    else:
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the asyncpg store needs PostgreSQL")
+        async with db.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            yield AsyncpgQuoteStore(raw.driver_connection)
+
+
+def mailbox(mailbox_id: str, account: str, partner: str | None = None) -> Mailbox:
+    return Mailbox(
+        mailbox_id,
+        f"{mailbox_id}@pec.example.it",
+        "PRO",
+        2,
+        1,
+        2500,
+        3100,
+        date(2027, 1, 31),
+        MailboxStatus.ACTIVE,
+        False,
+        account,
+        partner,
+        3,
+    )
+
+
+async def _seed(db: Container) -> None:
+    async with UnitOfWork(db.sessionmaker) as uow:
+        await uow.mailboxes.save(mailbox("mbx-a", "acc-1", "ptn-1"), START)
+        await uow.mailboxes.save(mailbox("mbx-b", "acc-2"), START)
+        await uow.commit()
+
+
+@pytest.mark.parametrize("kind", ["session", "asyncpg"])
+async def test_store_reads_mailboxes_by_visibility(db: Container, kind: str) -> None:
+    await _seed(db)
+    ids = ["mbx-a", "mbx-b", "mbx-unknown"]
+
+    async with open_store(db, kind) as store:
+        customer = await store.visible_mailboxes(Principal(Role.CUSTOMER, "acc-1"), ids)
+        partner = await store.visible_mailboxes(Principal(Role.PARTNER, "ptn-1"), ids)
+        staff = await store.visible_mailboxes(Principal(Role.STAFF, "s"), ids)
+
+    assert customer == {"mbx-a": mailbox("mbx-a", "acc-1", "ptn-1")}
+    assert list(partner) == ["mbx-a"]
+    assert sorted(staff) == ["mbx-a", "mbx-b"]
+
+
+@pytest.mark.parametrize("kind", ["session", "asyncpg"])
+async def test_store_keeps_a_quote_exactly_and_once_per_key(db: Container, kind: str) -> None:
+    await _seed(db)
+    owner = Principal(Role.CUSTOMER, "acc-1")
+    async with open_store(db, kind) as store:
+        found = await store.visible_mailboxes(owner, ["mbx-a"])
+        quote = quote_renewal(
+            RenewalRequest(2, (RenewalItem("mbx-a"),), "USB_TOKEN"), found, demo_price_list(), START
+        )
+        first = QuoteRecord(f"quo_{kind}_1", owner, quote, "hash-1")
+        second = QuoteRecord(f"quo_{kind}_2", owner, quote, "hash-1")
+
+        assert await store.add(first, "key-1") is True
+        assert await store.add(second, "key-1") is False  # same owner, same key
+        assert await store.add(QuoteRecord(f"quo_{kind}_3", owner, quote), None) is True
+
+        assert await store.get(first.id) == first
+        assert await store.get(second.id) is None
+        assert await store.by_idempotency_key(owner, "key-1") == first
+        assert await store.by_idempotency_key(Principal(Role.CUSTOMER, "acc-2"), "key-1") is None
