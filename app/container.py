@@ -39,8 +39,11 @@ class Container:
         await self.engine.dispose()
 
 
-def build_container(settings: Settings, clock: Clock = system_clock) -> Container:
-    engine = make_engine(
+def build_container(
+    settings: Settings, clock: Clock = system_clock, engine: AsyncEngine | None = None
+) -> Container:
+    """Everything the process needs; `engine` replaces the pooled one (tests, tools)."""
+    engine = engine or make_engine(
         settings.database_url, settings.database_pool_size, settings.database_max_overflow
     )
     sessionmaker = make_sessionmaker(engine)

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -51,6 +51,7 @@ from app.sandbox.seed import (
     CUSTOMER_ID,
     DEMO_MAILBOXES,
     DemoMailbox,
+    demo_mailbox,
     demo_promotions,
     seed_demo_data,
 )
@@ -74,21 +75,7 @@ DOMAIN_TEN_PER_S = 8_000
 
 
 def _mailbox(demo: DemoMailbox, now: datetime) -> Mailbox:
-    today = italian_date(now)
-    return Mailbox(
-        id=demo.id,
-        address=f"{demo.id.removeprefix('mbx-')}@pec.example.it",
-        plan_code=demo.plan,
-        extra_mailbox_gb=demo.extra_gb,
-        extra_archive_gb=demo.extra_archive_gb,
-        used_mailbox_mb=demo.used_mb,
-        used_archive_mb=demo.archived_mb,
-        expires_on=today + timedelta(days=demo.expires_in_days),
-        status=demo.status,
-        auto_renewal=demo.auto_renewal,
-        account_id=demo.account,
-        partner_id=demo.partner,
-    )
+    return demo_mailbox(demo, italian_date(now))
 
 
 def best_rate(call: Callable[[], object], repeats: int = 7) -> float:

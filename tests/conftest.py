@@ -9,18 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from app.auth import issue_dev_token
 from app.container import Container, build_container
 from app.db.migrate import upgrade_to_head
-from app.db.models import AccountRow, Base, PartnerRow
-from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Role
 from app.main import create_app
-from app.sandbox.demo_catalog import demo_price_list
 from app.settings import Environment, Settings
 from tests.database import TestDatabase, create_test_database, drop_test_database
+from tests.fixtures import reset_database
 
 TEST_SECRET = "test-secret-for-hs256-tokens-0123456789"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -75,31 +72,8 @@ async def container(test_database: TestDatabase, clock: MovableClock) -> AsyncIt
 async def db(container: Container, clock: MovableClock) -> Container:
     """A database holding the demo price list, three accounts and a partner, and nothing else."""
     clock.now = START
-    await _truncate(container)
-    container.catalog.invalidate()
-    container.plans_body = None
-    async with UnitOfWork(container.sessionmaker) as uow:
-        await uow.catalog.add(demo_price_list())
-        uow.session.add_all(
-            [
-                AccountRow(id="acc-1", name="Mario Rossi", email="mario@example.it"),
-                AccountRow(id="acc-2", name="Studio Bianchi", email="studio@example.it"),
-                AccountRow(id="acc-p", name="Anna Neri", email="anna@example.com", language="en"),
-                PartnerRow(id="ptn-1", name="Web Reseller", credit_cents=10_000),
-            ]
-        )
-        await uow.commit()
+    await reset_database(container)
     return container
-
-
-async def _truncate(container: Container) -> None:
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    async with container.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

@@ -113,11 +113,11 @@ async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: da
             session.add(PartnerRow(id=PARTNER_ID, name="Web Reseller Srl", credit_cents=50_000))
         await session.flush()
         for demo in DEMO_MAILBOXES:
-            await uow.mailboxes.save(_mailbox(demo, today), now)
+            await uow.mailboxes.save(demo_mailbox(demo, today), now)
         await uow.commit()
 
 
-def _mailbox(demo: DemoMailbox, today: date) -> Mailbox:
+def demo_mailbox(demo: DemoMailbox, today: date) -> Mailbox:
     return Mailbox(
         id=demo.id,
         address=f"{demo.id.removeprefix('mbx-')}@pec.example.it",

@@ -25,21 +25,18 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.auth import TokenVerifier
-from app.container import Container
-from app.db.engine import is_sqlite, make_engine, make_sessionmaker
-from app.db.models import AccountRow, Base, MailboxRow, PartnerRow
+from app.container import Container, build_container
+from app.db.engine import is_sqlite
+from app.db.models import MailboxRow
 from app.db.unit_of_work import UnitOfWork
 from app.main import create_app
-from app.sandbox.demo_catalog import demo_price_list
-from app.services.catalog_cache import CatalogCache
 from app.settings import Environment, Settings
 from tests import database
 from tests.conftest import CUSTOMER, START, TEST_SECRET
+from tests.fixtures import reset_database
 
 PROBLEM_JSON = "application/problem+json"
 FUZZED_OPERATIONS = ["get_price_list", "list_mailboxes", "get_mailbox", "create_quote", "get_quote"]
@@ -65,42 +62,16 @@ def _settings(database_url: str) -> Settings:
 
 
 def _build_container(database_url: str) -> Container:
-    fuzz_settings = _settings(database_url)
     engine = (
-        make_engine(database_url)
-        if is_sqlite(database_url)
-        else create_async_engine(database_url, poolclass=NullPool)
+        None if is_sqlite(database_url) else create_async_engine(database_url, poolclass=NullPool)
     )
-    sessionmaker = make_sessionmaker(engine)
-
-    def clock() -> Any:
-        return START
-
-    catalog = CatalogCache(lambda: UnitOfWork(sessionmaker), clock, timedelta(hours=1))
-    return Container(
-        fuzz_settings, engine, sessionmaker, clock, catalog, TokenVerifier(fuzz_settings)
-    )
+    return build_container(_settings(database_url), clock=lambda: START, engine=engine)
 
 
 async def _seed(container: Container) -> None:
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    async with container.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))
+    await reset_database(container)
     today = START.date()
     async with UnitOfWork(container.sessionmaker) as uow:
-        await uow.catalog.add(demo_price_list())
-        uow.session.add_all(
-            [
-                AccountRow(id="acc-1", name="Mario Rossi", email="mario@example.it"),
-                AccountRow(id="acc-2", name="Studio Bianchi", email="studio@example.it"),
-                PartnerRow(id="ptn-1", name="Web Reseller", credit_cents=10_000),
-            ]
-        )
-        await uow.session.flush()
         uow.session.add_all(
             [
                 MailboxRow(
