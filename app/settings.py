@@ -10,7 +10,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 — a placeholder
-PLACEHOLDER_SECRETS = {DEV_JWT_SECRET, "", "changeme", "secret"}
+DEV_STRIPE_SECRET = "whsec_dev_only_stripe_secret"  # noqa: S105 — a placeholder
+DEV_GENERIC_SECRET = "whsec_ZGV2LW9ubHktZ2VuZXJpYy13ZWJob29rLXNlY3JldA=="  # noqa: S105
+PLACEHOLDER_SECRETS = {DEV_JWT_SECRET, DEV_STRIPE_SECRET, DEV_GENERIC_SECRET, "", "changeme"}
 
 
 class Environment(StrEnum):
@@ -36,6 +38,28 @@ class Settings(BaseSettings):
     catalog_cache_seconds: float = Field(default=30.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Payment providers: one webhook secret each.
+    stripe_webhook_secret: str = DEV_STRIPE_SECRET
+    generic_webhook_secret: str = DEV_GENERIC_SECRET  # Standard Webhooks, whsec_<base64>
+    # Where customers pay: shown in the confirmation email and the order.
+    bank_iban: str = "IT60X0542811101000000123456"
+    bank_beneficiary: str = "PEC Provider S.p.A."
+    postal_account: str = "001234567"
+    card_payment_url: str = "https://pay.example.it/checkout"  # + ?order=<id>
+    consents_version: str = "2026-01"
+
+    # The outbox: email over SMTP, renewals to the mail platform over HTTP.
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "PEC Rinnovi <rinnovi@pec.example.it>"
+    mail_platform_url: str | None = None  # None: renewals stay in the outbox until set
+    mail_platform_token: str | None = None
+    outbox_max_attempts: int = Field(default=12, ge=1)
+    worker_interval_seconds: float = Field(default=2.0, gt=0)
+
     @model_validator(mode="before")
     @classmethod
     def _split_cors_origins(cls, data: object) -> object:
@@ -52,6 +76,9 @@ class Settings(BaseSettings):
                 raise ValueError("SANDBOX must be off in production")
             if self.auth_jwks_url is None and self.auth_jwt_secret in PLACEHOLDER_SECRETS:
                 raise ValueError("set AUTH_JWKS_URL (or a real AUTH_JWT_SECRET) in production")
+            for name in ("stripe_webhook_secret", "generic_webhook_secret"):
+                if getattr(self, name) in PLACEHOLDER_SECRETS:
+                    raise ValueError(f"set {name.upper()} in production")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production runs on PostgreSQL: set DATABASE_URL")
         return self

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.mappers import mailbox_from_row
-from app.db.models import MailboxRow
+from app.db.models import MailboxRow, PendingRenewalRow
 from app.domain.access import Principal, Role
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
 
@@ -25,6 +25,13 @@ class MailboxRepository:
         stmt = select(*_COLUMNS).where(MailboxRow.id.in_(ids), _visible_to(principal))
         rows = (await self._session.execute(stmt)).all()
         return {row.id: mailbox_from_row(row) for row in rows}
+
+    async def pending_orders(self, ids: Sequence[str]) -> dict[str, str]:
+        """The unpaid renewal order of each mailbox that has one (rule 3)."""
+        stmt = select(PendingRenewalRow.mailbox_id, PendingRenewalRow.order_id).where(
+            PendingRenewalRow.mailbox_id.in_(ids)
+        )
+        return {row.mailbox_id: row.order_id for row in (await self._session.execute(stmt)).all()}
 
     async def get_visible(self, principal: Principal, mailbox_id: str) -> Mailbox | None:
         found = await self.visible_by_ids(principal, [mailbox_id])

@@ -14,18 +14,20 @@ from app.db.mappers import mailbox_from_row
 from app.db.quote_documents import quote_from_document, quote_to_document
 from app.db.quote_repository import QuoteRecord
 from app.domain.access import Principal, Role
+from app.domain.mailbox import Mailbox
 
-_MAILBOX_COLUMNS = (
-    "id, address, plan_code, extra_mailbox_gb, extra_archive_gb, used_mailbox_mb, "
-    "used_archive_mb, expires_on, status, auto_renewal, auto_renewal_years, account_id, "
-    "partner_id"
+# The mailboxes and their unpaid order (rule 3) in one round trip.
+_MAILBOXES = (
+    "SELECT m.id, m.address, m.plan_code, m.extra_mailbox_gb, m.extra_archive_gb, "
+    "m.used_mailbox_mb, m.used_archive_mb, m.expires_on, m.status, m.auto_renewal, "
+    "m.auto_renewal_years, m.account_id, m.partner_id, p.order_id AS pending_order_id "
+    "FROM mailboxes m LEFT JOIN pending_renewals p ON p.mailbox_id = m.id "
+    "WHERE m.id = ANY($1::varchar[])"
 )
 _VISIBLE_MAILBOXES = {
-    Role.STAFF: f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes WHERE id = ANY($1::varchar[])",
-    Role.PARTNER: f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes "
-    "WHERE id = ANY($1::varchar[]) AND partner_id = $2",
-    Role.CUSTOMER: f"SELECT {_MAILBOX_COLUMNS} FROM mailboxes "
-    "WHERE id = ANY($1::varchar[]) AND account_id = $2",
+    Role.STAFF: _MAILBOXES,
+    Role.PARTNER: _MAILBOXES + " AND m.partner_id = $2",
+    Role.CUSTOMER: _MAILBOXES + " AND m.account_id = $2",
 }
 _INSERT_QUOTE = (
     "INSERT INTO quotes (id, owner_role, owner_id, price_list_id, status, years, currency, "
@@ -45,13 +47,17 @@ class AsyncpgQuoteStore:
     def __init__(self, connection: Any) -> None:
         self._db = connection  # an asyncpg Connection, with SQLAlchemy's JSON codecs
 
-    async def visible_mailboxes(self, principal: Principal, ids: Sequence[str]) -> dict[str, Any]:
+    async def visible_mailboxes(
+        self, principal: Principal, ids: Sequence[str]
+    ) -> tuple[dict[str, Mailbox], dict[str, str]]:
         query = _VISIBLE_MAILBOXES[principal.role]
         args: tuple[Any, ...] = (list(ids),)
         if principal.role is not Role.STAFF:
             args += (principal.subject,)
         rows = await self._db.fetch(query, *args)
-        return {row["id"]: mailbox_from_row(_Row(row)) for row in rows}
+        mailboxes = {row["id"]: mailbox_from_row(_Row(row)) for row in rows}
+        pending = {row["id"]: row["pending_order_id"] for row in rows if row["pending_order_id"]}
+        return mailboxes, pending
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
         quote = record.quote

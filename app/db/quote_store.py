@@ -26,7 +26,9 @@ from app.domain.mailbox import Mailbox
 class QuoteStore(Protocol):
     async def visible_mailboxes(
         self, principal: Principal, ids: Sequence[str]
-    ) -> dict[str, Mailbox]: ...
+    ) -> tuple[dict[str, Mailbox], dict[str, str]]:
+        """The mailboxes `principal` may see, and the unpaid order of those that have one."""
+        ...
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
         """Store `record` durably; False when the owner already used the key."""
@@ -45,8 +47,9 @@ class SessionQuoteStore:
 
     async def visible_mailboxes(
         self, principal: Principal, ids: Sequence[str]
-    ) -> dict[str, Mailbox]:
-        return await self._uow.mailboxes.visible_by_ids(principal, ids)
+    ) -> tuple[dict[str, Mailbox], dict[str, str]]:
+        mailboxes = await self._uow.mailboxes.visible_by_ids(principal, ids)
+        return mailboxes, await self._uow.mailboxes.pending_orders(list(mailboxes))
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
         added = await self._uow.quotes.add(record, idempotency_key)

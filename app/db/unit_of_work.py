@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.catalog_repository import CatalogRepository
 from app.db.mailbox_repository import MailboxRepository
+from app.db.order_repository import OrderRepository
+from app.db.outbox_repository import OutboxRepository
+from app.db.payment_event_repository import PaymentEventRepository
 from app.db.quote_repository import QuoteRepository
 
 
@@ -20,6 +23,9 @@ class UnitOfWork:
     catalog: CatalogRepository
     mailboxes: MailboxRepository
     quotes: QuoteRepository
+    orders: OrderRepository
+    payment_events: PaymentEventRepository
+    outbox: OutboxRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -29,6 +35,9 @@ class UnitOfWork:
         self.catalog = CatalogRepository(self.session)
         self.mailboxes = MailboxRepository(self.session)
         self.quotes = QuoteRepository(self.session)
+        self.orders = OrderRepository(self.session)
+        self.payment_events = PaymentEventRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         return self
 
     async def __aexit__(

@@ -20,14 +20,22 @@ class FieldError:
     params: tuple[tuple[str, int | str], ...] = ()
 
 
-class InvalidRenewalRequest(DomainError):
-    """The request is malformed: wrong years, unknown plan, negative space…"""
+class InvalidRequest(DomainError):
+    """The request is malformed; `errors` names every offending field."""
 
     code = "validation_failed"
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__(", ".join(f"{e.field}: {e.code}" for e in errors))
         self.errors = errors
+
+
+class InvalidRenewalRequest(InvalidRequest):
+    """Wrong years, unknown plan, negative space…"""
+
+
+class InvalidOrderRequest(InvalidRequest):
+    """Bad tax ids, e-invoicing data, or a payment method the holder can't use."""
 
 
 class ConventionCodeInvalid(DomainError):

@@ -54,9 +54,10 @@ async def list_mailboxes(
         found = await uow.mailboxes.list_visible(
             principal, italian_date(now), limit + 1, status, expiring_before, after
         )
-    page = found[:limit]
+        page = found[:limit]
+        pending = await uow.mailboxes.pending_orders([m.id for m in page])
     next_after = (page[-1].expires_on, page[-1].id) if len(found) > limit else None
-    return MailboxPage([_view(m, price_list, now) for m in page], next_after)
+    return MailboxPage([_view(m, price_list, now, pending.get(m.id)) for m in page], next_after)
 
 
 async def get_mailbox(
@@ -65,9 +66,10 @@ async def get_mailbox(
     price_list = (await catalog.current()).price_list
     async with uow:
         mailbox = await uow.mailboxes.get_visible(principal, mailbox_id)
-    if mailbox is None:
-        raise ResourceNotFound("mailbox", mailbox_id)
-    return _view(mailbox, price_list, now)
+        if mailbox is None:
+            raise ResourceNotFound("mailbox", mailbox_id)
+        pending = await uow.mailboxes.pending_orders([mailbox_id])
+    return _view(mailbox, price_list, now, pending.get(mailbox_id))
 
 
 async def set_auto_renewal(
@@ -85,8 +87,9 @@ async def set_auto_renewal(
         mailbox = await uow.mailboxes.set_auto_renewal(principal, mailbox_id, enabled, years, now)
         if mailbox is None:
             raise ResourceNotFound("mailbox", mailbox_id)
+        pending = await uow.mailboxes.pending_orders([mailbox_id])
         await uow.commit()
-    return _view(mailbox, price_list, now)
+    return _view(mailbox, price_list, now, pending.get(mailbox_id))
 
 
 async def mirror_mailbox(
@@ -108,10 +111,12 @@ async def mirror_mailbox(
             if "uq_mailboxes_address" in str(exc.orig):
                 raise MailboxAddressTaken(mailbox.address) from exc
             raise
-    return _view(mailbox, price_list, now), created
+        pending = await uow.mailboxes.pending_orders([mailbox.id])
+    return _view(mailbox, price_list, now, pending.get(mailbox.id)), created
 
 
-def _view(mailbox: Mailbox, price_list: PriceList, now: datetime) -> MailboxView:
-    # Pending orders join this in the orders issue; until then no mailbox has one.
-    blockers = renewal_blockers(mailbox, price_list, now, pending_order_id=None)
+def _view(
+    mailbox: Mailbox, price_list: PriceList, now: datetime, pending_order_id: str | None
+) -> MailboxView:
+    blockers = renewal_blockers(mailbox, price_list, now, pending_order_id)
     return MailboxView(mailbox, effective_status(mailbox, italian_date(now)), blockers)

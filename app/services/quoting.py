@@ -43,8 +43,10 @@ async def create_quote(
             if earlier is not None:
                 return _replay(earlier, request_hash)
         ids = [item.mailbox_id for item in request.items]
-        mailboxes = await store.visible_mailboxes(principal, ids)
-        quote = quote_renewal(request, mailboxes, snapshot.price_list, now, validity=validity)
+        mailboxes, pending = await store.visible_mailboxes(principal, ids)
+        quote = quote_renewal(
+            request, mailboxes, snapshot.price_list, now, pending_orders=pending, validity=validity
+        )
         record = QuoteRecord(_new_id(), principal, quote, request_hash)
         if await store.add(record, idempotency_key):
             return QuoteOutcome(record, replayed=False)

@@ -64,9 +64,9 @@ async def test_store_reads_mailboxes_by_visibility(db: Container, kind: str) -> 
     ids = ["mbx-a", "mbx-b", "mbx-unknown"]
 
     async with open_store(db, kind) as store:
-        customer = await store.visible_mailboxes(Principal(Role.CUSTOMER, "acc-1"), ids)
-        partner = await store.visible_mailboxes(Principal(Role.PARTNER, "ptn-1"), ids)
-        staff = await store.visible_mailboxes(Principal(Role.STAFF, "s"), ids)
+        customer, _ = await store.visible_mailboxes(Principal(Role.CUSTOMER, "acc-1"), ids)
+        partner, _ = await store.visible_mailboxes(Principal(Role.PARTNER, "ptn-1"), ids)
+        staff, _ = await store.visible_mailboxes(Principal(Role.STAFF, "s"), ids)
 
     assert customer == {"mbx-a": mailbox("mbx-a", "acc-1", "ptn-1")}
     assert list(partner) == ["mbx-a"]
@@ -78,7 +78,8 @@ async def test_store_keeps_a_quote_exactly_and_once_per_key(db: Container, kind:
     await _seed(db)
     owner = Principal(Role.CUSTOMER, "acc-1")
     async with open_store(db, kind) as store:
-        found = await store.visible_mailboxes(owner, ["mbx-a"])
+        found, pending = await store.visible_mailboxes(owner, ["mbx-a"])
+        assert pending == {}
         quote = quote_renewal(
             RenewalRequest(2, (RenewalItem("mbx-a"),), "USB_TOKEN"), found, demo_price_list(), START
         )

@@ -8,6 +8,10 @@ from pydantic import ValidationError
 from app.settings import Environment, Settings
 
 PG = "postgresql+asyncpg://app@db/pec"
+REAL_SECRETS = {
+    "stripe_webhook_secret": "whsec_live_0123456789",
+    "generic_webhook_secret": "whsec_bGl2ZS1nZW5lcmljLXNlY3JldC0wMTIzNDU2Nzg5",
+}
 
 
 def test_production_refuses_the_sandbox() -> None:
@@ -27,12 +31,19 @@ def test_production_refuses_the_placeholder_secret_without_jwks() -> None:
 
 def test_production_refuses_sqlite() -> None:
     with pytest.raises(ValidationError, match="PostgreSQL"):
-        Settings(environment=Environment.PRODUCTION, auth_jwks_url="https://idp.example/jwks")
+        Settings(
+            environment=Environment.PRODUCTION,
+            auth_jwks_url="https://idp.example/jwks",
+            **REAL_SECRETS,  # type: ignore[arg-type]
+        )
 
 
 def test_production_with_jwks_and_postgres_is_accepted() -> None:
     settings = Settings(
-        environment=Environment.PRODUCTION, database_url=PG, auth_jwks_url="https://idp/jwks"
+        environment=Environment.PRODUCTION,
+        database_url=PG,
+        auth_jwks_url="https://idp/jwks",
+        **REAL_SECRETS,  # type: ignore[arg-type]
     )
     assert settings.sandbox is False
 
@@ -40,3 +51,10 @@ def test_production_with_jwks_and_postgres_is_accepted() -> None:
 def test_cors_origins_come_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORS_ORIGINS", "https://app.example.it, https://m.example.it")
     assert Settings().cors_origins == ["https://app.example.it", "https://m.example.it"]
+
+
+def test_production_refuses_placeholder_webhook_secrets() -> None:
+    with pytest.raises(ValidationError, match="STRIPE_WEBHOOK_SECRET"):
+        Settings(
+            environment=Environment.PRODUCTION, database_url=PG, auth_jwks_url="https://idp/jwks"
+        )

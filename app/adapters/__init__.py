@@ -1,0 +1,1 @@
+"""The outside world: payment providers, SMTP, the mail platform."""

@@ -1,0 +1,122 @@
+"""Payment webhooks: verify the signature over the raw body, then read the event.
+
+`stripe` is verified with Stripe's own library, `generic` (the bank-transfer/postal
+reconciliation feed, and any other provider) with the Standard Webhooks library. A
+verified event that we can't read is still returned (kind UNREADABLE), so it is stored
+and reconciled rather than lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import stripe
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from app.domain.money import Money
+
+UNREADABLE = "unreadable"
+PROVIDERS = ("stripe", "generic")
+
+_STRIPE_KINDS = {
+    "payment_intent.succeeded": ("payment.succeeded", "amount_received"),
+    "checkout.session.completed": ("payment.succeeded", "amount_total"),
+    "payment_intent.payment_failed": ("payment.failed", "amount"),
+    "charge.refunded": ("payment.refunded", "amount_refunded"),
+}
+_GENERIC_KINDS = ("payment.succeeded", "payment.failed", "payment.refunded")
+
+
+class WebhookRejected(Exception):
+    """Bad or missing signature, stale timestamp: nothing is stored."""
+
+
+class UnknownProvider(Exception):
+    pass
+
+
+def read_event(
+    provider: str, body: bytes, headers: Mapping[str, str], secrets: Mapping[str, str]
+) -> dict[str, Any]:
+    """Verify and read one webhook into a plain event dict (see `_event`)."""
+    if provider == "stripe":
+        return _read_stripe(body, headers, secrets["stripe"])
+    if provider == "generic":
+        return _read_generic(body, headers, secrets["generic"])
+    raise UnknownProvider(provider)
+
+
+def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
+    try:
+        stripe.WebhookSignature.verify_header(
+            body.decode(), headers.get("stripe-signature"), secret, tolerance=300
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise WebhookRejected(str(exc)) from exc
+    try:
+        payload = json.loads(body)
+        event_id = str(payload["id"])
+    except (ValueError, KeyError, TypeError):
+        return _unreadable(f"unreadable-{hashlib.sha256(body).hexdigest()[:32]}", body)
+    try:
+        kind, amount_field = _STRIPE_KINDS.get(payload["type"], (payload["type"], None))
+        obj = payload["data"]["object"]
+        metadata = obj.get("metadata") or {}
+        amount = int(obj[amount_field]) if amount_field else 0
+        currency = str(obj.get("currency", "")).upper()
+        occurred = datetime.fromtimestamp(int(payload.get("created", 0)), UTC)
+        return _event(event_id, kind, metadata.get("order_id"), amount, currency, occurred, payload)
+    except (KeyError, TypeError, ValueError):
+        return _unreadable(event_id, body)
+
+
+def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
+    try:
+        Webhook(secret).verify(body, dict(headers), json_parse=False)
+    except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
+        raise WebhookRejected(str(exc)) from exc
+    event_id = headers["webhook-id"]
+    try:
+        payload = json.loads(body)
+        data = payload["data"]
+        kind = str(payload["type"])
+        if kind not in _GENERIC_KINDS:
+            raise ValueError(kind)
+        money = Money.parse(Decimal(str(data["amount"])), str(data["currency"]).upper())
+        occurred = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+        return _event(
+            event_id, kind, data.get("order"), money.cents, money.currency, occurred, payload
+        )
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        return _unreadable(event_id, body)
+
+
+def _event(
+    event_id: str,
+    kind: str,
+    order_ref: object,
+    amount_cents: int,
+    currency: str,
+    occurred_at: datetime,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id[:200],
+        "kind": kind[:32],
+        "order_ref": str(order_ref)[:64] if order_ref is not None else None,
+        "amount_cents": amount_cents,
+        "currency": currency[:3],
+        "occurred_at": occurred_at,
+        "payload": payload,
+    }
+
+
+def _unreadable(event_id: str, body: bytes) -> dict[str, Any]:
+    text = body.decode(errors="replace")[:10_000]
+    return _event(event_id, UNREADABLE, None, 0, "", datetime.now(UTC), {"raw": text})

@@ -1,0 +1,121 @@
+"""Orders, the pending-renewal guard, and the partner credit they draw on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.dialect import insert_or_ignore
+from app.db.models import OrderRow, PartnerRow, PendingRenewalRow
+from app.domain.access import Principal, Role
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, values: dict[str, Any]) -> int | None:
+        """Insert an order; its sequence number, or None when a unique key already exists
+        (the same Idempotency-Key, or an order for the same quote)."""
+        stmt = insert_or_ignore(self._session, OrderRow.__table__)  # type: ignore[arg-type]
+        result = await self._session.execute(stmt.returning(OrderRow.seq), values)
+        seq = result.scalar_one_or_none()
+        return None if seq is None else int(seq)
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> OrderRow | None:
+        stmt = select(OrderRow).where(OrderRow.id == order_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self._session.scalar(stmt)
+
+    async def by_seq(self, seq: int, *, for_update: bool = False) -> OrderRow | None:
+        stmt = select(OrderRow).where(OrderRow.seq == seq)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self._session.scalar(stmt)
+
+    async def by_idempotency_key(self, owner: Principal, key: str) -> OrderRow | None:
+        stmt = select(OrderRow).where(
+            OrderRow.owner_role == owner.role.value,
+            OrderRow.owner_id == owner.subject,
+            OrderRow.idempotency_key == key,
+        )
+        return await self._session.scalar(stmt)
+
+    async def by_quote(self, quote_id: str) -> OrderRow | None:
+        return await self._session.scalar(select(OrderRow).where(OrderRow.quote_id == quote_id))
+
+    async def list_visible(
+        self, principal: Principal, limit: int, before: tuple[datetime, int] | None
+    ) -> list[OrderRow]:
+        """Newest first, by (created_at, seq): stable under a cursor."""
+        stmt = select(OrderRow)
+        if principal.role is not Role.STAFF:
+            stmt = stmt.where(
+                OrderRow.owner_role == principal.role.value, OrderRow.owner_id == principal.subject
+            )
+        if before is not None:
+            stmt = stmt.where(
+                or_(
+                    OrderRow.created_at < before[0],
+                    and_(OrderRow.created_at == before[0], OrderRow.seq < before[1]),
+                )
+            )
+        stmt = stmt.order_by(OrderRow.created_at.desc(), OrderRow.seq.desc()).limit(limit)
+        return list((await self._session.scalars(stmt)).all())
+
+    async def hold_mailboxes(self, order_id: str, mailbox_ids: Sequence[str]) -> str | None:
+        """Mark the mailboxes as awaiting this order's payment.
+
+        Returns the first mailbox that already has an unpaid order (nothing is held
+        then: the caller rolls back), or None.
+        """
+        stmt = insert_or_ignore(
+            self._session,
+            PendingRenewalRow.__table__,  # type: ignore[arg-type]
+            on="mailbox_id",
+        )
+        for mailbox_id in mailbox_ids:
+            result = await self._session.execute(
+                stmt, {"mailbox_id": mailbox_id, "order_id": order_id}
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return mailbox_id
+        return None
+
+    async def pending_order_of(self, mailbox_id: str) -> str | None:
+        return await self._session.scalar(
+            select(PendingRenewalRow.order_id).where(PendingRenewalRow.mailbox_id == mailbox_id)
+        )
+
+    async def release_mailboxes(self, order_id: str) -> None:
+        await self._session.execute(
+            delete(PendingRenewalRow).where(PendingRenewalRow.order_id == order_id)
+        )
+
+    async def debit_credit(self, partner_id: str, cents: int) -> bool:
+        """Take `cents` from the partner's credit, atomically; False when it is short."""
+        result = await self._session.execute(
+            update(PartnerRow)
+            .where(PartnerRow.id == partner_id, PartnerRow.credit_cents >= cents)
+            .values(credit_cents=PartnerRow.credit_cents - cents)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def credit_of(self, partner_id: str) -> int | None:
+        return await self._session.scalar(
+            select(PartnerRow.credit_cents).where(PartnerRow.id == partner_id)
+        )
+
+    async def top_up_credit(self, partner_id: str, cents: int) -> int | None:
+        result = await self._session.execute(
+            update(PartnerRow)
+            .where(PartnerRow.id == partner_id)
+            .values(credit_cents=PartnerRow.credit_cents + cents)
+            .returning(PartnerRow.credit_cents)
+        )
+        return result.scalar_one_or_none()

@@ -1,0 +1,57 @@
+"""How to pay an order, by method: what the confirmation email and the API show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app.domain.order import PaymentMethod
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAccounts:
+    """Where the provider collects money (configuration, not code)."""
+
+    iban: str
+    beneficiary: str
+    postal_account: str
+    card_payment_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInstructions:
+    method: PaymentMethod
+    registered: str  # when the payment is registered: immediately, next_working_day…
+    payable_cents: int
+    currency: str
+    description: str | None = None  # what the transfer or slip must say: the order number
+    iban: str | None = None
+    beneficiary: str | None = None
+    postal_account: str | None = None
+    payment_url: str | None = None
+
+
+def payment_instructions(
+    method: PaymentMethod,
+    order_id: str,
+    number: str,
+    payable_cents: int,
+    currency: str,
+    accounts: PaymentAccounts,
+) -> PaymentInstructions:
+    """The instructions for `method`: transfers and slips must carry the order number."""
+    plain = PaymentInstructions(method, method.registered, payable_cents, currency)
+    if method is PaymentMethod.BANK_TRANSFER:
+        return replace(
+            plain, description=number, iban=accounts.iban, beneficiary=accounts.beneficiary
+        )
+    if method in (PaymentMethod.POSTAL_SLIP, PaymentMethod.POSTAL_SLIP_PREFILLED):
+        return replace(
+            plain,
+            description=number,
+            postal_account=accounts.postal_account,
+            beneficiary=accounts.beneficiary,
+        )
+    if method in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
+        url = f"{accounts.card_payment_url}?order={order_id}&method={method.value}"
+        return replace(plain, payment_url=url)
+    return plain  # partner credit: paid when placed

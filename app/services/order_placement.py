@@ -1,0 +1,190 @@
+"""Placing an order: from a valid, unblocked quote to an order awaiting payment.
+
+One transaction: the order row (unique per Idempotency-Key and per quote), the hold on
+each mailbox (one unpaid order per mailbox), the partner's credit debit where a partner
+orders, and the confirmation email in the outbox. Any failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from app.db.models import AccountRow, OrderRow
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal, Role
+from app.domain.money import Money
+from app.domain.order import (
+    InsufficientCredit,
+    OrderRequest,
+    OrderStatus,
+    PaymentMethod,
+    PendingOrderConflict,
+    QuoteAlreadyOrdered,
+    check_order,
+    order_amounts,
+    order_number,
+)
+from app.domain.payment_instructions import PaymentAccounts, payment_instructions
+from app.domain.quote import Quote
+from app.services.confirmation_email import EMAIL, confirmation_email
+from app.services.errors import IdempotencyKeyReused, ResourceNotFound
+from app.services.fulfilment import fulfil
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order: OrderRow
+    replayed: bool
+
+
+async def place_order(
+    uow: UnitOfWork,
+    principal: Principal,
+    request: OrderRequest,
+    now: datetime,
+    language: str,
+    accounts: PaymentAccounts,
+    idempotency_key: str | None = None,
+) -> PlacedOrder:
+    fingerprint = hashlib.sha256(repr(request).encode()).hexdigest()
+    async with uow:
+        if idempotency_key is not None:
+            earlier = await uow.orders.by_idempotency_key(principal, idempotency_key)
+            if earlier is not None:
+                return _replay(earlier, fingerprint)
+        record = await uow.quotes.get(request.quote_id)
+        if record is None or not record.visible_to(principal):
+            raise ResourceNotFound("quote", request.quote_id)
+        quote = record.quote
+        check_order(quote, request, principal.role, now)
+
+        order_id = f"ord_{uuid.uuid4().hex}"
+        language = await _language_of(uow, principal, language)
+        values = _order_values(order_id, principal, request, quote, now, language)
+        values |= {"idempotency_key": idempotency_key, "request_hash": fingerprint}
+        seq = await uow.orders.add(values)
+        if seq is None:  # a unique key is taken: the same key raced us, or the quote is used
+            if idempotency_key is not None:
+                winner = await uow.orders.by_idempotency_key(principal, idempotency_key)
+                if winner is not None:
+                    return _replay(winner, fingerprint)
+            existing = await uow.orders.by_quote(request.quote_id)
+            raise QuoteAlreadyOrdered(existing.id if existing else "")
+
+        taken = await uow.orders.hold_mailboxes(order_id, [i.mailbox_id for i in quote.items])
+        if taken is not None:
+            raise PendingOrderConflict(taken, await uow.orders.pending_order_of(taken) or "")
+        order = await uow.orders.get(order_id)
+        assert order is not None
+        if principal.role is Role.PARTNER:
+            await _pay_from_credit(uow, principal, order, now)
+        await uow.outbox.add(
+            EMAIL, f"order-confirmation:{order_id}", _confirmation(order, accounts), now
+        )
+        await uow.commit()
+    return PlacedOrder(order, replayed=False)
+
+
+async def _pay_from_credit(
+    uow: UnitOfWork, principal: Principal, order: OrderRow, now: datetime
+) -> None:
+    """A partner's order is paid at once from its prepaid credit, or refused."""
+    if not await uow.orders.debit_credit(principal.subject, order.payable_cents):
+        available = await uow.orders.credit_of(principal.subject) or 0
+        raise InsufficientCredit(order.payable_cents, available)
+    await fulfil(uow, order, now, paid=True)
+
+
+def _replay(earlier: OrderRow, fingerprint: str) -> PlacedOrder:
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
+    return PlacedOrder(earlier, replayed=True)
+
+
+async def _language_of(uow: UnitOfWork, principal: Principal, fallback: str) -> str:
+    """Emails follow the account's preference; partners and staff get the request's."""
+    if principal.role is Role.CUSTOMER:
+        account = await uow.session.get(AccountRow, principal.subject)
+        if account is not None:
+            return account.language
+    return fallback
+
+
+def _order_values(
+    order_id: str,
+    principal: Principal,
+    request: OrderRequest,
+    quote: Quote,
+    now: datetime,
+    language: str,
+) -> dict[str, Any]:
+    amounts = order_amounts(quote, request.billing)
+    return {
+        "id": order_id,
+        "owner_role": principal.role.value,
+        "owner_id": principal.subject,
+        "quote_id": request.quote_id,
+        "status": OrderStatus.AWAITING_PAYMENT.value,
+        "payment_method": request.payment_method.value,
+        "years": quote.years,
+        "currency": quote.currency,
+        "net_cents": amounts.net_cents,
+        "vat_cents": amounts.vat_cents,
+        "total_cents": amounts.total_cents,
+        "payable_cents": amounts.payable_cents,
+        "refunded_cents": 0,
+        "language": language,
+        "created_at": now,
+        "document": {
+            "holder": asdict(request.holder),
+            "billing": asdict(request.billing),
+            "consents": {**asdict(request.consents), "accepted_at": now.isoformat()},
+            "acknowledge_archive_deletion": request.acknowledge_archive_deletion,
+            "items": [
+                {
+                    "mailbox_id": item.mailbox_id,
+                    "address": item.address,
+                    "current_plan": item.current_plan,
+                    "target_plan": item.target_plan,
+                    "extra_mailbox_gb": item.extra_mailbox_gb,
+                    "extra_archive_gb": item.extra_archive_gb,
+                    "deletes_archive": item.deletes_archive,
+                    "quoted_new_expiry": item.new_expiry.isoformat(),
+                }
+                for item in quote.items
+            ],
+        },
+    }
+
+
+def _confirmation(order: OrderRow, accounts: PaymentAccounts) -> dict[str, str]:
+    currency = order.currency
+    number = order_number(order.seq, order.created_at)
+    holder = order.document["holder"]
+    return confirmation_email(
+        language=order.language,
+        number=number,
+        holder_name=holder["name"],
+        to=holder["email"],
+        years=order.years,
+        items=order.document["items"],
+        net=Money(order.net_cents, currency),
+        vat=Money(order.vat_cents, currency),
+        total=Money(order.total_cents, currency),
+        payable=Money(order.payable_cents, currency),
+        split_payment=bool(
+            (order.document["billing"].get("public_administration") or {}).get("split_payment")
+        ),
+        instructions=payment_instructions(
+            PaymentMethod(order.payment_method),
+            order.id,
+            number,
+            order.payable_cents,
+            currency,
+            accounts,
+        ),
+    )

@@ -1,0 +1,79 @@
+"""Reading and closing orders: list, show, cancel; staff register a PA commitment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.db.models import OrderRow
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal, Role
+from app.domain.billing import HolderKind
+from app.domain.order import OrderNotCancellable, OrderStatus
+from app.services.errors import ResourceNotFound
+from app.services.fulfilment import fulfil
+
+
+def visible(order: OrderRow | None, principal: Principal) -> bool:
+    if order is None:
+        return False
+    if principal.role is Role.STAFF:
+        return True
+    return order.owner_role == principal.role.value and order.owner_id == principal.subject
+
+
+async def get_order(uow: UnitOfWork, principal: Principal, order_id: str) -> OrderRow:
+    async with uow:
+        order = await uow.orders.get(order_id)
+    if order is None or not visible(order, principal):
+        raise ResourceNotFound("order", order_id)
+    return order
+
+
+async def list_orders(
+    uow: UnitOfWork, principal: Principal, limit: int, before: tuple[datetime, int] | None
+) -> tuple[list[OrderRow], tuple[datetime, int] | None]:
+    async with uow:
+        found = await uow.orders.list_visible(principal, limit + 1, before)
+    page = found[:limit]
+    next_before = (page[-1].created_at, page[-1].seq) if len(found) > limit else None
+    return page, next_before
+
+
+async def cancel_order(
+    uow: UnitOfWork, principal: Principal, order_id: str, now: datetime
+) -> OrderRow:
+    """Cancel an unpaid order: its mailboxes can be renewed again."""
+    async with uow:
+        order = await uow.orders.get(order_id, for_update=True)
+        if order is None or not visible(order, principal):
+            raise ResourceNotFound("order", order_id)
+        if order.status != OrderStatus.AWAITING_PAYMENT.value:
+            raise OrderNotCancellable(OrderStatus(order.status))
+        order.status = OrderStatus.CANCELLED.value
+        order.closed_at = now
+        await uow.orders.release_mailboxes(order.id)
+        await uow.commit()
+    return order
+
+
+class NotAPublicAdministration(ResourceNotFound):
+    """Only a PA order awaiting payment takes a payment commitment."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__("order", order_id)
+        self.code = "commitment_not_applicable"
+
+
+async def register_commitment(uow: UnitOfWork, order_id: str, now: datetime) -> OrderRow:
+    """A PA's payment commitment: the order is fulfilled now, the money comes later."""
+    async with uow:
+        order = await uow.orders.get(order_id, for_update=True)
+        if order is None:
+            raise ResourceNotFound("order", order_id)
+        is_pa = order.document["holder"]["kind"] == HolderKind.PUBLIC_ADMINISTRATION.value
+        if not is_pa or order.status != OrderStatus.AWAITING_PAYMENT.value:
+            raise NotAPublicAdministration(order_id)
+        order.commitment_at = now
+        await fulfil(uow, order, now, paid=False)
+        await uow.commit()
+    return order

@@ -1,0 +1,120 @@
+"""Payment registration: store every verified event once, then apply it exactly once.
+
+Receiving commits the event before anything else (so it is never lost, whatever
+happens next); processing claims it with a row lock, locks its order, and applies the
+domain's decision together with the fulfilment in one transaction. A crash between the
+two leaves an unprocessed event that the worker picks up again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.db.models import OrderRow, PaymentEventRow
+from app.db.unit_of_work import UnitOfWork
+from app.domain.order import OrderStatus, sequence_of
+from app.domain.payment_registration import (
+    Action,
+    OrderPaymentState,
+    PaymentEvent,
+    PaymentEventKind,
+    decide,
+)
+from app.services.fulfilment import fulfil
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    duplicate: bool
+    outcome: str | None  # what processing did (None: a duplicate, or left to the worker)
+
+
+async def receive_event(
+    uow_factory: UowFactory, provider: str, event: dict[str, Any], now: datetime
+) -> Receipt:
+    async with uow_factory() as uow:
+        row_id = await uow.payment_events.add({**event, "provider": provider, "received_at": now})
+        await uow.commit()
+    if row_id is None:
+        return Receipt(duplicate=True, outcome=None)
+    return Receipt(duplicate=False, outcome=await process_event(uow_factory, row_id, now))
+
+
+async def process_event(uow_factory: UowFactory, event_row_id: int, now: datetime) -> str | None:
+    """Apply one stored event; None when another worker has it or it is done."""
+    async with uow_factory() as uow:
+        event = await uow.payment_events.claim_unprocessed(event_row_id)
+        if event is None:
+            return None
+        outcome = await _apply(uow, event, now)
+        event.processed_at = now
+        await uow.commit()
+    return outcome
+
+
+async def _apply(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
+    if event.kind not in set(PaymentEventKind):
+        # Verified but not about money we track (or unreadable): kept, shown to staff.
+        return _settle(event, "reconcile" if event.kind == "unreadable" else "ignored", event.kind)
+    order = await _order(uow, event.order_ref)
+    event.order_id = order.id if order else None
+    decision = decide(_state(order), _domain_event(event))
+    if order is None or decision.action is Action.RECONCILE:
+        return _settle(event, Action.RECONCILE.value, decision.reason)
+    if decision.action is Action.FULFIL:
+        await fulfil(uow, order, now, paid=True)
+        for refund in await uow.payment_events.waiting_for_payment(order.id):
+            _refund(order, refund.amount_cents)
+            _settle(refund, Action.RECORD_REFUND.value, None)
+    elif decision.action is Action.RECORD_PAYMENT:
+        order.paid_at = now
+    elif decision.action is Action.RECORD_REFUND:
+        _refund(order, event.amount_cents)
+    return _settle(event, decision.action.value, decision.reason)
+
+
+def _refund(order: OrderRow, cents: int) -> None:
+    order.refunded_cents += cents
+    if order.refunded_cents >= order.payable_cents:
+        order.status = OrderStatus.REFUNDED.value
+
+
+def _settle(event: PaymentEventRow, outcome: str, reason: str | None) -> str:
+    event.outcome = outcome
+    event.reason = reason
+    return outcome
+
+
+async def _order(uow: UnitOfWork, ref: str | None) -> OrderRow | None:
+    """The order an event names, by id or by human number (bank transfers), locked."""
+    if not ref:
+        return None
+    seq = sequence_of(ref)
+    if seq is not None:
+        return await uow.orders.by_seq(seq, for_update=True)
+    return await uow.orders.get(ref, for_update=True)
+
+
+def _state(order: OrderRow | None) -> OrderPaymentState | None:
+    if order is None:
+        return None
+    return OrderPaymentState(
+        OrderStatus(order.status), order.payable_cents, order.currency, order.paid_at is not None
+    )
+
+
+def _domain_event(event: PaymentEventRow) -> PaymentEvent:
+    return PaymentEvent(
+        event.provider,
+        event.event_id,
+        PaymentEventKind(event.kind),
+        event.order_ref,
+        event.amount_cents,
+        event.currency,
+        event.occurred_at,
+    )
