@@ -13,6 +13,7 @@ from app.clock import Clock, system_clock
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
+from app.domain.payment_instructions import PaymentAccounts
 from app.metrics import Metrics
 from app.services.catalog_cache import CatalogCache
 from app.settings import Settings
@@ -28,6 +29,18 @@ class Container:
     tokens: TokenVerifier
     metrics: Metrics = field(default_factory=Metrics)
     plans_body: tuple[str, bytes] | None = None  # (ETag, serialized price list)
+
+    @property
+    def payment_accounts(self) -> PaymentAccounts:
+        s = self.settings
+        return PaymentAccounts(
+            s.bank_iban, s.bank_beneficiary, s.postal_account, s.card_payment_url
+        )
+
+    @property
+    def webhook_secrets(self) -> dict[str, str]:
+        s = self.settings
+        return {"stripe": s.stripe_webhook_secret, "generic": s.generic_webhook_secret}
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker)

@@ -21,6 +21,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )
+        self.webhook_events = Counter(
+            "payment_webhook_events_total",
+            "Verified payment webhook events by provider and outcome.",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
         self.quotes = Counter(
             "quotes_created_total",
             "Quotes created, by outcome (ok, blocked).",

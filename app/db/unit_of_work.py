@@ -47,7 +47,10 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self.session.rollback()  # a no-op after commit
+            # Detach first: what the use case returns stays readable (a rollback would
+            # expire it), and what wasn't committed is rolled back all the same.
+            self.session.expunge_all()
+            await self.session.rollback()
         finally:
             await self.session.close()
 

@@ -77,6 +77,88 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Codice convenzione sconosciuto o scaduto.",
         "Unknown or expired convention code.",
     ),
+    # Orders and payments
+    "quote_expired": (
+        "Il preventivo è scaduto: richiedine uno nuovo.",
+        "The quote has expired: ask for a new one.",
+    ),
+    "quote_blocked": (
+        "Il preventivo ha problemi bloccanti da risolvere prima di ordinare.",
+        "The quote has blocking issues to fix before ordering.",
+    ),
+    "quote_already_ordered": (
+        "Da questo preventivo è già stato creato un ordine ({order_id}).",
+        "An order was already placed from this quote ({order_id}).",
+    ),
+    "acknowledgement_required": (
+        "Conferma di aver compreso che l'archivio di sicurezza sarà cancellato.",
+        "Confirm that you understand the security archive will be deleted.",
+    ),
+    "consent_required": (
+        "Per ordinare devi accettare le condizioni, le clausole vessatorie e l'informativa.",
+        "To order you must accept the terms, the unfair-terms clauses and the privacy notice.",
+    ),
+    "insufficient_credit": (
+        "Credito insufficiente: servono {needed}, disponibili {available}.",
+        "Insufficient credit: {needed} needed, {available} available.",
+    ),
+    "order_not_found": ("Ordine non trovato.", "Order not found."),
+    "order_not_cancellable": (
+        "L'ordine non può più essere annullato ({status}).",
+        "The order can no longer be cancelled ({status}).",
+    ),
+    "commitment_not_applicable": (
+        "Solo un ordine di una PA in attesa di pagamento accetta un impegno di pagamento.",
+        "Only a public administration's order awaiting payment takes a payment commitment.",
+    ),
+    "partner_not_found": ("Partner non trovato.", "Partner not found."),
+    "unknown_provider": ("Fornitore di pagamento sconosciuto.", "Unknown payment provider."),
+    "invalid_signature": (
+        "Firma del webhook non valida o scaduta.",
+        "Invalid or expired webhook signature.",
+    ),
+    "sandbox_only": ("Disponibile solo nella sandbox.", "Available in the sandbox only."),
+    "invalid_codice_fiscale": ("Codice fiscale non valido.", "Invalid codice fiscale."),
+    "invalid_partita_iva": ("Partita IVA non valida.", "Invalid partita IVA."),
+    "invalid_email": ("Indirizzo email non valido.", "Invalid email address."),
+    "invalid_sdi_code": (
+        "Codice Destinatario non valido (7 caratteri).",
+        "Invalid Codice Destinatario (7 characters).",
+    ),
+    "invalid_office_code": (
+        "Codice Univoco Ufficio non valido (6 caratteri).",
+        "Invalid Codice Univoco Ufficio (6 characters).",
+    ),
+    "invalid_cig": ("CIG non valido (10 caratteri).", "Invalid CIG (10 characters)."),
+    "invalid_cup": ("CUP non valido (15 caratteri).", "Invalid CUP (15 characters)."),
+    "einvoicing_identifier_required": (
+        'Indica un Codice Destinatario, una PEC o "nessuno" per la fattura elettronica.',
+        'Give a Codice Destinatario, a PEC address or "none" for e-invoicing.',
+    ),
+    "einvoicing_ambiguous": (
+        "Indica un solo identificativo per la fattura elettronica.",
+        "Give only one e-invoicing identifier.",
+    ),
+    "public_administration_required": (
+        "Una PA deve indicare Codice Univoco Ufficio, CIG e scissione dei pagamenti.",
+        "A public administration must give its office code, CIG and split payment.",
+    ),
+    "not_a_public_administration": (
+        "Dati PA ammessi solo per una pubblica amministrazione.",
+        "Public-administration data is for public administrations only.",
+    ),
+    "partner_pays_by_credit": (
+        "I Partner pagano con il credito prepagato (partner_credit).",
+        "Partners pay from their prepaid credit (partner_credit).",
+    ),
+    "payment_method_not_allowed": (
+        "Metodo di pagamento non ammesso.",
+        "Payment method not allowed.",
+    ),
+    "public_administration_pays_by_transfer": (
+        "Una PA paga con bonifico dopo l'impegno di pagamento.",
+        "A public administration pays by bank transfer after its payment commitment.",
+    ),
     # Request and resource errors
     "validation_failed": ("La richiesta non è valida.", "The request is not valid."),
     "mailbox_not_found": ("Casella non trovata.", "Mailbox not found."),

@@ -17,12 +17,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from app.domain import order as order_rules
 from app.domain.errors import (
     ConventionCodeInvalid,
     DomainError,
-    InvalidRenewalRequest,
+    InvalidRequest,
     MailboxNotFound,
 )
+from app.domain.money import Money
 from app.routers.messages import message, pick_language
 from app.services.errors import (
     CatalogUnavailable,
@@ -31,6 +33,7 @@ from app.services.errors import (
     ResourceNotFound,
     UnknownOwner,
 )
+from app.services.orders import NotAPublicAdministration
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("app.errors")
@@ -85,6 +88,7 @@ def problem_response(
     params: dict[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     detail: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
     language = pick_language(request.headers.get("accept-language"))
     body = Problem(
@@ -101,7 +105,7 @@ def problem_response(
     )
     response_headers = {"Content-Language": language, **(headers or {})}
     return JSONResponse(
-        body.model_dump(mode="json"),
+        {**body.model_dump(mode="json"), **(extra or {})},
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=response_headers,
@@ -119,7 +123,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    if isinstance(exc, InvalidRenewalRequest):
+    if isinstance(exc, InvalidRequest):
         return problem_response(
             request,
             422,
@@ -133,6 +137,8 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
             [(exc.field, exc.code, {})] if exc.field else []
         )
         return problem_response(request, 404, exc.code, errors)
+    if isinstance(exc, NotAPublicAdministration):
+        return problem_response(request, 409, exc.code)
     if isinstance(exc, ResourceNotFound):
         return problem_response(request, 404, exc.code)
     if isinstance(exc, IdempotencyKeyReused):
@@ -141,6 +147,30 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(request, 409, exc.code, [("address", exc.code, {})])
     if isinstance(exc, UnknownOwner):
         return problem_response(request, 422, exc.code, [(exc.field, exc.code, {})])
+    if isinstance(exc, order_rules.AcknowledgementRequired):
+        return problem_response(
+            request, 422, exc.code, [("acknowledge_archive_deletion", exc.code, {})]
+        )
+    if isinstance(exc, order_rules.ConsentRequired):
+        return problem_response(
+            request, 422, exc.code, [(f"consents.{name}", exc.code, {}) for name in exc.missing]
+        )
+    if isinstance(exc, order_rules.PendingOrderConflict):
+        params = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
+        return problem_response(request, 409, exc.code, params=params, extra=params)
+    if isinstance(exc, order_rules.QuoteAlreadyOrdered):
+        params = {"order_id": exc.order_id}
+        return problem_response(request, 409, exc.code, params=params, extra=params)
+    if isinstance(exc, order_rules.InsufficientCredit):
+        params = {
+            "needed": str(Money(exc.needed_cents)),
+            "available": str(Money(exc.available_cents)),
+        }
+        return problem_response(request, 409, exc.code, params=params)
+    if isinstance(exc, order_rules.OrderNotCancellable):
+        return problem_response(request, 409, exc.code, params={"status": exc.status.value})
+    if isinstance(exc, (order_rules.QuoteExpired, order_rules.QuoteBlocked)):
+        return problem_response(request, 409, exc.code, [("quote_id", exc.code, {})])
     if isinstance(exc, CatalogUnavailable):
         return problem_response(request, 503, exc.code)
     log.error("unmapped domain error %r", exc)

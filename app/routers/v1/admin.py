@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.errors import FieldError, InvalidRenewalRequest
+from app.domain.money import Money
 from app.routers.deps import StaffCallerDep
 from app.routers.problems import PROBLEM_RESPONSES
-from app.routers.v1.fields import NewIdInPath
+from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
 from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
-from app.services import mailboxes
+from app.routers.v1.money_schema import MoneyOut
+from app.routers.v1.order_schemas import OrderOut
+from app.services import mailboxes, orders
+from app.services.errors import ResourceNotFound
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -40,3 +48,101 @@ async def mirror_mailbox(
     )
     response.status_code = 201 if created else 200
     return MailboxOut.of(view, caller.language)
+
+
+@router.post(
+    "/orders/{order_id}/payment-commitment",
+    operation_id="register_payment_commitment",
+    summary="Register a public administration's payment commitment: the order is fulfilled",
+    response_model=OrderOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def register_payment_commitment(order_id: IdInPath, caller: StaffCallerDep) -> OrderOut:
+    if not is_identifier(order_id):
+        raise ResourceNotFound("order", order_id)
+    container = caller.container
+    order = await orders.register_commitment(container.unit_of_work(), order_id, caller.now)
+    return OrderOut.of(order, container.payment_accounts)
+
+
+class CreditTopUpIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    amount: Annotated[str, StringConstraints(pattern=r"^\d{1,7}\.\d{2}$")] = Field(
+        examples=["100.00"]
+    )
+
+
+class CreditOut(BaseModel):
+    partner_id: str
+    credit: MoneyOut
+
+
+@router.post(
+    "/partners/{partner_id}/credit",
+    operation_id="top_up_partner_credit",
+    summary="Top up a partner's prepaid credit",
+    response_model=CreditOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def top_up_partner_credit(
+    partner_id: IdInPath, body: CreditTopUpIn, caller: StaffCallerDep
+) -> CreditOut:
+    cents = Money.parse(body.amount).cents
+    async with caller.container.unit_of_work() as uow:
+        credit = await uow.orders.top_up_credit(partner_id, cents)
+        if credit is None:
+            raise ResourceNotFound("partner", partner_id)
+        await uow.commit()
+    return CreditOut(partner_id=partner_id, credit=MoneyOut.of(credit, "EUR"))
+
+
+class ReconciliationItemOut(BaseModel):
+    event_row_id: int
+    provider: str
+    event_id: str
+    kind: str
+    reason: str | None
+    order_ref: str | None
+    order_id: str | None
+    amount: MoneyOut | None
+    received_at: datetime
+
+
+class ReconciliationPageOut(BaseModel):
+    items: list[ReconciliationItemOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/reconciliation",
+    operation_id="list_reconciliation",
+    summary="Payments that could not be applied: to refund or match by hand",
+    response_model=ReconciliationPageOut,
+    responses=PROBLEM_RESPONSES,
+)
+async def list_reconciliation(
+    caller: StaffCallerDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+) -> ReconciliationPageOut:
+    async with caller.container.unit_of_work() as uow:
+        rows = await uow.payment_events.reconciliation(limit + 1, int(cursor) if cursor else None)
+    page = rows[:limit]
+    return ReconciliationPageOut(
+        items=[
+            ReconciliationItemOut(
+                event_row_id=row.id,
+                provider=row.provider,
+                event_id=row.event_id,
+                kind=row.kind,
+                reason=row.reason,
+                order_ref=row.order_ref,
+                order_id=row.order_id,
+                amount=MoneyOut.of(row.amount_cents, row.currency) if row.currency else None,
+                received_at=row.received_at,
+            )
+            for row in page
+        ],
+        next_cursor=str(page[-1].id) if len(rows) > limit else None,
+    )

@@ -1,0 +1,65 @@
+"""Sandbox only: pay an order by making the service send itself a signed webhook.
+
+So a frontend team can walk quote → order → payment → renewed mailbox from /docs.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import APIRouter, Request
+
+from app.adapters.webhook_signing import (
+    generic_payment,
+    generic_signed,
+    stripe_payment_succeeded,
+    stripe_signed,
+)
+from app.domain.money import Money
+from app.domain.order import PaymentMethod, order_number
+from app.routers.deps import CallerDep
+from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.v1.fields import IdInPath, is_identifier
+from app.routers.v1.order_schemas import OrderOut
+from app.services import orders
+from app.services.errors import ResourceNotFound
+
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
+
+
+@router.post(
+    "/orders/{order_id}/pay",
+    operation_id="sandbox_pay_order",
+    summary="Sandbox: pay an order with a correctly signed provider webhook",
+    response_model=OrderOut,
+    responses=PROBLEM_RESPONSES,
+    description="Card and PayPal orders are paid through the `stripe` webhook, the others "
+    "through the `generic` feed (by order number, as a bank transfer would be).",
+)
+async def sandbox_pay_order(order_id: IdInPath, request: Request, caller: CallerDep) -> OrderOut:
+    container = caller.container
+    if not container.settings.sandbox:
+        raise ProblemError(404, "sandbox_only")
+    if not is_identifier(order_id):
+        raise ResourceNotFound("order", order_id)
+    order = await orders.get_order(container.unit_of_work(), caller.principal, order_id)
+    secrets = container.webhook_secrets
+    now = container.clock()
+    if PaymentMethod(order.payment_method).turns_auto_renewal_on:
+        event = stripe_payment_succeeded(order.id, order.payable_cents, order.currency, now)
+        body, headers = stripe_signed(event, secrets["stripe"], now)
+        provider = "stripe"
+    else:
+        amount = str(Money(order.payable_cents, order.currency).amount)
+        number = order_number(order.seq, order.created_at)
+        event = generic_payment("payment.succeeded", number, amount, order.currency)
+        body, headers = generic_signed(event, secrets["generic"], now)
+        provider = "generic"
+    transport = httpx.ASGITransport(app=request.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        answer = await client.post(
+            f"/v1/webhooks/payments/{provider}", content=body, headers=headers
+        )
+    if answer.status_code != 200:
+        raise ProblemError(502, "internal_error", detail=answer.text)
+    paid = await orders.get_order(container.unit_of_work(), caller.principal, order_id)
+    return OrderOut.of(paid, container.payment_accounts)

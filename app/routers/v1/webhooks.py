@@ -1,0 +1,60 @@
+"""POST /v1/webhooks/payments/{provider}: signed payment events, stored before the 2xx."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from app.adapters.payment_webhooks import (
+    PROVIDERS,
+    UnknownProvider,
+    WebhookRejected,
+    read_event,
+)
+from app.routers.deps import ContainerDep
+from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.services import payments
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookAck(BaseModel):
+    received: bool
+    duplicate: bool
+    outcome: str | None
+
+
+@router.post(
+    "/webhooks/payments/{provider}",
+    operation_id="receive_payment_webhook",
+    summary="A payment provider's signed event",
+    response_model=WebhookAck,
+    responses={
+        400: {"description": "Bad signature or stale timestamp: nothing stored"},
+        **PROBLEM_RESPONSES,
+    },
+    description=(
+        f"Providers: {', '.join(PROVIDERS)}. `stripe` uses Stripe-Signature; `generic` the "
+        "Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature). A "
+        "verified event is stored under (provider, event id) before the 2xx; a duplicate "
+        "answers 2xx and does nothing."
+    ),
+)
+async def receive_payment_webhook(
+    provider: str, request: Request, container: ContainerDep
+) -> WebhookAck:
+    body = await request.body()  # the raw bytes: signatures are over them, not over JSON
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        event = read_event(provider, body, headers, container.webhook_secrets)
+    except UnknownProvider:
+        raise ProblemError(404, "unknown_provider") from None
+    except WebhookRejected:
+        raise ProblemError(400, "invalid_signature") from None
+    receipt = await payments.receive_event(
+        container.unit_of_work, provider, event, container.clock()
+    )
+    container.metrics.webhook_events.labels(
+        provider, "duplicate" if receipt.duplicate else (receipt.outcome or "pending")
+    ).inc()
+    return WebhookAck(received=True, duplicate=receipt.duplicate, outcome=receipt.outcome)
