@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +17,7 @@ from app.routers import health
 from app.routers.problems import install_problem_handlers
 from app.routers.v1 import admin, mailboxes, orders, plans, quotes, sandbox, webhooks
 from app.settings import Settings
+from app.worker import run_forever
 
 DESCRIPTION = """
 Renew PEC mailboxes: price a renewal as a **quote**, turn it into an **order**, and the
@@ -37,7 +39,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # In the sandbox one process does everything: the worker loop runs beside the api.
+        stop = asyncio.Event()
+        worker = (
+            asyncio.create_task(run_forever(live, stop)) if settings.sandbox and owned else None
+        )
         yield
+        stop.set()
+        if worker is not None:
+            await worker
         if owned:
             await live.close()
 

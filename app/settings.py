@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     consents_version: str = "2026-01"
 
     # The outbox: email over SMTP, renewals to the mail platform over HTTP.
-    smtp_host: str = "localhost"
+    smtp_host: str | None = None  # None in the sandbox: emails go to the log
     smtp_port: int = 1025
     smtp_username: str | None = None
     smtp_password: str | None = None

@@ -1,0 +1,77 @@
+"""Delivering the outbox: claim due messages, send each, record the result.
+
+Safe with N workers (claims are leases taken with SKIP LOCKED on PostgreSQL); a failed
+delivery is retried with exponential backoff, capped, and never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.db.unit_of_work import UnitOfWork
+from app.services.confirmation_email import EMAIL
+from app.services.fulfilment import MAIL_PLATFORM
+
+log = logging.getLogger("app.outbox")
+
+LEASE = timedelta(seconds=60)
+FIRST_RETRY = timedelta(seconds=5)
+LONGEST_RETRY = timedelta(hours=1)
+
+Deliver = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Deliverers:
+    email: Deliver
+    mail_platform: Deliver
+
+    def for_kind(self, kind: str) -> Deliver:
+        return {EMAIL: self.email, MAIL_PLATFORM: self.mail_platform}[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    delivered: int
+    failed: int
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … doubling, at most an hour."""
+    delay: timedelta = FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 20))
+    return min(delay, LONGEST_RETRY)
+
+
+async def deliver_due(
+    uow_factory: Callable[[], UnitOfWork],
+    deliverers: Deliverers,
+    now: datetime,
+    batch: int = 20,
+) -> DeliveryReport:
+    async with uow_factory() as uow:
+        claimed = await uow.outbox.claim_due(now, batch, LEASE)
+        await uow.commit()  # the lease is taken; delivery happens outside the transaction
+    delivered = failed = 0
+    for message in claimed:
+        try:
+            await deliverers.for_kind(message.kind)(message.dedupe_key, message.payload)
+        except Exception as exc:  # any failure of the outside world: retry later
+            failed += 1
+            log.warning(
+                "outbox delivery failed",
+                extra={"outbox_id": message.id, "kind": message.kind, "error": str(exc)},
+            )
+            async with uow_factory() as uow:
+                retry_at = now + retry_delay(message.attempts)
+                await uow.outbox.failed(message.id, f"{type(exc).__name__}: {exc}", retry_at)
+                await uow.commit()
+            continue
+        delivered += 1
+        async with uow_factory() as uow:
+            await uow.outbox.delivered(message.id, now)
+            await uow.commit()
+    return DeliveryReport(delivered, failed)

@@ -1,0 +1,94 @@
+"""The worker: delivers the outbox and retries payment events left unprocessed.
+
+    python -m app.worker          # run until stopped; safe to run several copies
+
+In sandbox mode the api process runs the same loop in the background (see app.main).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from app.adapters.email_sender import SmtpSender
+from app.adapters.mail_platform import MailPlatformClient
+from app.container import Container, build_container
+from app.logging_setup import configure_logging
+from app.services import payments
+from app.services.outbox_delivery import Deliver, Deliverers, deliver_due
+from app.settings import Settings
+
+log = logging.getLogger("app.worker")
+STRAGGLER_AGE = timedelta(seconds=30)  # unprocessed this long: its request died mid-way
+
+
+def deliverers(container: Container, http: httpx.AsyncClient) -> Deliverers:
+    settings = container.settings
+    platform = MailPlatformClient(settings.mail_platform_url, settings.mail_platform_token, http)
+    email: Deliver = SmtpSender(settings).send
+    renew: Deliver = platform.renew
+    # The sandbox needs no SMTP server and no mail platform: what is not configured
+    # there is "delivered" to the log, where a developer can read it.
+    if settings.sandbox and settings.smtp_host is None:
+        email = _logged("email")
+    if settings.sandbox and settings.mail_platform_url is None:
+        renew = _logged("mail_platform")
+    return Deliverers(email=email, mail_platform=renew)
+
+
+def _logged(kind: str) -> Deliver:
+    async def deliver(dedupe_key: str, payload: dict[str, Any]) -> None:
+        log.info("sandbox delivery", extra={"kind": kind, "key": dedupe_key, "payload": payload})
+
+    return deliver
+
+
+async def run_once(container: Container, senders: Deliverers) -> int:
+    """One pass: retry stranded payment events, then deliver what is due."""
+    now = container.clock()
+    async with container.unit_of_work() as uow:
+        stranded = await uow.payment_events.unprocessed_ids(now - STRAGGLER_AGE, 100)
+    for event_row_id in stranded:
+        await payments.process_event(container.unit_of_work, event_row_id, now)
+    report = await deliver_due(container.unit_of_work, senders, now)
+    return report.delivered + report.failed + len(stranded)
+
+
+async def run_forever(container: Container, stop: asyncio.Event | None = None) -> None:
+    interval = container.settings.worker_interval_seconds
+    async with httpx.AsyncClient() as http:
+        senders = deliverers(container, http)
+        while stop is None or not stop.is_set():
+            try:
+                busy = await run_once(container, senders)
+            except Exception:  # keep the loop alive: the next pass retries
+                log.exception("worker pass failed")
+                busy = 0
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_wait(stop), timeout=interval)
+
+
+async def _wait(stop: asyncio.Event | None) -> None:
+    if stop is None:
+        await asyncio.Event().wait()
+    else:
+        await stop.wait()
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    container = build_container(settings)
+    log.info("worker started")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_forever(container))
+
+
+if __name__ == "__main__":
+    main()
