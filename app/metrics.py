@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
@@ -25,6 +25,17 @@ class Metrics:
             "payment_webhook_events_total",
             "Verified payment webhook events by provider and outcome.",
             ["provider", "outcome"],
+            registry=self.registry,
+        )
+        self.orders = Gauge(
+            "orders",
+            "Orders by state (read from the database at scrape time).",
+            ["state"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "outbox_backlog",
+            "Outbox messages not delivered yet (read at scrape time).",
             registry=self.registry,
         )
         self.quotes = Counter(

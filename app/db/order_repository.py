@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
-from app.db.models import OrderRow, PartnerRow, PendingRenewalRow
+from app.db.models import MailboxRow, OrderRow, PartnerRow, PendingRenewalRow
 from app.domain.access import Principal, Role
 
 
@@ -96,6 +96,26 @@ class OrderRepository:
         await self._session.execute(
             delete(PendingRenewalRow).where(PendingRenewalRow.order_id == order_id)
         )
+
+    async def unpaid_past_grace(self, grace_ended_before: date, limit: int) -> list[OrderRow]:
+        """Unpaid orders holding a mailbox whose grace period has ended (locked)."""
+        stmt = (
+            select(OrderRow)
+            .join(PendingRenewalRow, PendingRenewalRow.order_id == OrderRow.id)
+            .join(MailboxRow, MailboxRow.id == PendingRenewalRow.mailbox_id)
+            .where(
+                OrderRow.status == "AWAITING_PAYMENT",
+                MailboxRow.expires_on < grace_ended_before,
+            )
+            .order_by(OrderRow.seq)
+            .limit(limit)
+            .with_for_update(of=OrderRow, skip_locked=True)
+        )
+        return list((await self._session.scalars(stmt)).unique().all())
+
+    async def count_by_status(self) -> dict[str, int]:
+        stmt = select(OrderRow.status, func.count()).group_by(OrderRow.status)
+        return {status: int(n) for status, n in (await self._session.execute(stmt)).all()}
 
     async def debit_credit(self, partner_id: str, cents: int) -> bool:
         """Take `cents` from the partner's credit, atomically; False when it is short."""

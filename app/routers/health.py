@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from app.domain.order import OrderStatus
 from app.routers.deps import ContainerDep
 from app.routers.problems import ProblemError
 from app.routers.v1.mailbox_schemas import HealthOut
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("app.health")
 
 
 @router.get("/healthz", operation_id="healthz", response_model=HealthOut)
@@ -33,4 +37,13 @@ async def readyz(container: ContainerDep) -> HealthOut:
 @router.get("/metrics", operation_id="metrics", response_class=Response)
 async def metrics(container: ContainerDep) -> Response:
     """Prometheus text format."""
+    metrics = container.metrics
+    try:
+        async with container.unit_of_work() as uow:
+            by_status = await uow.orders.count_by_status()
+            metrics.outbox_backlog.set(await uow.outbox.backlog())
+        for status in OrderStatus:
+            metrics.orders.labels(status.value).set(by_status.get(status.value, 0))
+    except Exception:  # the process metrics still matter when the database doesn't answer
+        log.warning("metrics: database figures unavailable", exc_info=True)
     return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)

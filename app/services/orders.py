@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.db.models import OrderRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
 from app.domain.billing import HolderKind
+from app.domain.calendar import italian_date
+from app.domain.mailbox import GRACE_DAYS
 from app.domain.order import OrderNotCancellable, OrderStatus
 from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
@@ -54,6 +56,22 @@ async def cancel_order(
         await uow.orders.release_mailboxes(order.id)
         await uow.commit()
     return order
+
+
+async def expire_unpaid_orders(uow: UnitOfWork, now: datetime, batch: int = 100) -> int:
+    """Orders still unpaid when a mailbox's grace ends become EXPIRED (domain.md, Order).
+
+    A payment that arrives later is kept for reconciliation (reason order_closed).
+    """
+    grace_start = italian_date(now) - timedelta(days=GRACE_DAYS)
+    async with uow:
+        expired = await uow.orders.unpaid_past_grace(grace_start, batch)
+        for order in expired:
+            order.status = OrderStatus.EXPIRED.value
+            order.closed_at = now
+            await uow.orders.release_mailboxes(order.id)
+        await uow.commit()
+    return len(expired)
 
 
 class NotAPublicAdministration(ResourceNotFound):
