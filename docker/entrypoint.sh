@@ -1,11 +1,16 @@
 #!/bin/sh
 # entrypoint api      — serve the API (stateless; run as many copies as you like)
+# entrypoint worker   — deliver the outbox (emails, mail platform), retry stranded payment
+#                       events, expire unpaid orders; safe to run several copies
 # entrypoint migrate  — apply the migrations; run it once, before a new version starts
 #                       (a Kubernetes Job or an init step), never from every api copy
 set -eu
 case "${1:-api}" in
   migrate)
     exec alembic upgrade head
+    ;;
+  worker)
+    exec python -m app.worker
     ;;
   api)
     exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port "${PORT:-8000}" \
