@@ -56,3 +56,26 @@ async def test_card_order_turns_automatic_renewal_on(client: httpx.AsyncClient) 
         True,
         2,
     )
+
+
+async def test_a_second_quote_for_a_mailbox_with_an_unpaid_order_is_blocked_with_its_id(
+    client: httpx.AsyncClient,
+) -> None:
+    await put_mailbox(client, "mbx-1", "STANDARD")
+    quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
+    order = (await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)).json()
+
+    again = await client.post(
+        "/v1/quotes", json={"years": 1, "items": [{"mailbox_id": "mbx-1"}]}, headers=CUSTOMER
+    )
+
+    item = again.json()["items"][0]
+    assert again.json()["status"] == "blocked"
+    assert [(i["code"], i["order_id"]) for i in item["issues"]] == [
+        ("pending_order_exists", order["id"])
+    ]
+    await client.post(f"/v1/orders/{order['id']}/cancel", headers=CUSTOMER)
+    after_cancel = await client.post(
+        "/v1/quotes", json={"years": 1, "items": [{"mailbox_id": "mbx-1"}]}, headers=CUSTOMER
+    )
+    assert after_cancel.json()["status"] == "ok"
