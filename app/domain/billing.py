@@ -128,7 +128,7 @@ def _public_administration_errors(billing: Billing) -> list[FieldError]:
     if pa is None:
         return [FieldError(PA, "public_administration_required")]
     errors: list[FieldError] = []
-    if billing.e_invoicing is not None:
+    if billing.e_invoicing is not None and billing.e_invoicing.identifiers_given():
         # A PA is invoiced through its Codice Univoco Ufficio, and through nothing else.
         errors.append(FieldError("billing.e_invoicing", "einvoicing_ambiguous"))
     if not OFFICE_CODE.match(pa.office_code):

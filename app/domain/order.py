@@ -7,6 +7,7 @@ the order number and the one-unpaid-order-per-mailbox guard are the database's j
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -183,12 +184,16 @@ def order_number(sequence: int, created_at: datetime) -> str:
     return f"PEC-{created_at.year}-{sequence:07d}"
 
 
+_ORDER_NUMBER = re.compile(r"PEC-\d{4}-(\d{1,12})", re.ASCII)
+
+
 def sequence_of(number: str) -> int | None:
-    """The sequence inside an order number, or None when it isn't one."""
-    parts = number.strip().upper().split("-")
-    if len(parts) != 3 or parts[0] != "PEC" or not parts[1].isdigit() or not parts[2].isdigit():
-        return None
-    return int(parts[2])
+    """The sequence inside an order number, or None when it isn't one.
+
+    Bank transfers carry what the customer typed: only ASCII digits are accepted.
+    """
+    match = _ORDER_NUMBER.fullmatch(number.strip().upper())
+    return int(match.group(1)) if match else None
 
 
 def _payment_method_errors(request: OrderRequest, role: Role) -> list[FieldError]:

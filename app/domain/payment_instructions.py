@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import urlencode
 
 from app.domain.order import PaymentMethod
 
@@ -52,6 +53,8 @@ def payment_instructions(
             beneficiary=accounts.beneficiary,
         )
     if method in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
-        url = f"{accounts.card_payment_url}?order={order_id}&method={method.value}"
+        query = urlencode({"order": order_id, "method": method.value})
+        separator = "&" if "?" in accounts.card_payment_url else "?"
+        url = f"{accounts.card_payment_url}{separator}{query}"
         return replace(plain, payment_url=url)
     return plain  # partner credit: paid when placed

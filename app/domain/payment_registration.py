@@ -52,6 +52,7 @@ class OrderPaymentState:
     payable_cents: int
     currency: str
     paid: bool  # money registered (a PA order can be FULFILLED on commitment, unpaid)
+    refunded_cents: int = 0
 
 
 def decide(order: OrderPaymentState | None, event: PaymentEvent) -> Decision:
@@ -62,7 +63,7 @@ def decide(order: OrderPaymentState | None, event: PaymentEvent) -> Decision:
     if event.kind is PaymentEventKind.FAILED:
         # A failure never undoes a payment; on an unpaid order it is only recorded.
         return Decision(Action.RECORD_FAILURE)
-    return _refund(order)
+    return _refund(order, event)
 
 
 def _payment(order: OrderPaymentState, event: PaymentEvent) -> Decision:
@@ -79,7 +80,11 @@ def _payment(order: OrderPaymentState, event: PaymentEvent) -> Decision:
     return Decision(Action.RECORD_PAYMENT)  # fulfilled on a PA commitment, money arrives now
 
 
-def _refund(order: OrderPaymentState) -> Decision:
+def _refund(order: OrderPaymentState, event: PaymentEvent) -> Decision:
+    if event.currency.upper() != order.currency:
+        return Decision(Action.RECONCILE, "currency_mismatch")
+    if event.amount_cents > order.payable_cents - order.refunded_cents:
+        return Decision(Action.RECONCILE, "refund_exceeds_payment")
     if order.paid:
         return Decision(Action.RECORD_REFUND)
     if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):

@@ -104,7 +104,11 @@ def _state(order: OrderRow | None) -> OrderPaymentState | None:
     if order is None:
         return None
     return OrderPaymentState(
-        OrderStatus(order.status), order.payable_cents, order.currency, order.paid_at is not None
+        OrderStatus(order.status),
+        order.payable_cents,
+        order.currency,
+        order.paid_at is not None,
+        order.refunded_cents,
     )
 
 
