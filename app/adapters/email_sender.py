@@ -24,8 +24,8 @@ class SmtpSender:
         email["Subject"] = message["subject"]
         email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = f"<{hashlib.sha256(dedupe_key.encode()).hexdigest()}@pec-renewal>"
+        email.set_content(message["text"])  # clears Content-* headers: set them after
         email["Content-Language"] = message.get("language", "it")
-        email.set_content(message["text"])
         if s.smtp_host is None:
             raise ConnectionError("SMTP_HOST is not set")
         await aiosmtplib.send(
