@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -22,6 +23,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from app.domain.money import Money
 
 UNREADABLE = "unreadable"
+TOLERANCE = 300  # seconds, either way
 PROVIDERS = ("stripe", "generic")
 
 _STRIPE_KINDS = {
@@ -53,12 +55,12 @@ def read_event(
 
 
 def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
+    signature = headers.get("stripe-signature")
     try:
-        stripe.WebhookSignature.verify_header(
-            body.decode(), headers.get("stripe-signature"), secret, tolerance=300
-        )
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        stripe.WebhookSignature.verify_header(body.decode(), signature, secret, tolerance=TOLERANCE)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, TypeError) as exc:
         raise WebhookRejected(str(exc)) from exc
+    _refuse_future_timestamp(signature or "")
     try:
         payload = json.loads(body)
         event_id = str(payload["id"])
@@ -72,8 +74,18 @@ def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[s
         currency = str(obj.get("currency", "")).upper()
         occurred = datetime.fromtimestamp(int(payload.get("created", 0)), UTC)
         return _event(event_id, kind, metadata.get("order_id"), amount, currency, occurred, payload)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         return _unreadable(event_id, body)
+
+
+def _refuse_future_timestamp(signature: str) -> None:
+    """Stripe's library only refuses old timestamps; api.md allows 5 minutes either way."""
+    for part in signature.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t" and value.strip().isascii() and value.strip().isdigit():
+            if int(value) > time.time() + TOLERANCE:
+                raise WebhookRejected("timestamp in the future")
+            return
 
 
 def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
@@ -93,7 +105,7 @@ def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
         return _event(
             event_id, kind, data.get("order"), money.cents, money.currency, occurred, payload
         )
-    except (KeyError, TypeError, ValueError, InvalidOperation):
+    except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError, OverflowError):
         return _unreadable(event_id, body)
 
 
@@ -107,7 +119,7 @@ def _event(
     payload: dict[str, Any],
 ) -> dict[str, Any]:
     return {
-        "event_id": event_id[:200],
+        "event_id": _bounded_id(event_id),
         "kind": kind[:32],
         "order_ref": str(order_ref)[:64] if order_ref is not None else None,
         "amount_cents": amount_cents,
@@ -115,6 +127,13 @@ def _event(
         "occurred_at": occurred_at,
         "payload": payload,
     }
+
+
+def _bounded_id(event_id: str) -> str:
+    """Ids fit the column; a longer one keeps a digest of the whole, so two never collide."""
+    if len(event_id) <= 200:
+        return event_id
+    return f"{event_id[:135]}~{hashlib.sha256(event_id.encode()).hexdigest()}"
 
 
 def _unreadable(event_id: str, body: bytes) -> dict[str, Any]:

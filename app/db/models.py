@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -266,7 +267,8 @@ class PaymentEventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     order_ref: Mapped[str | None] = mapped_column(String(64))
     order_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    # A provider may send any amount: store it whatever it is, and reconcile it.
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
