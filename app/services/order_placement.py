@@ -78,10 +78,12 @@ async def place_order(
         taken = await uow.orders.hold_mailboxes(order_id, [i.mailbox_id for i in quote.items])
         if taken is not None:
             raise PendingOrderConflict(taken, await uow.orders.pending_order_of(taken) or "")
-        order = await uow.orders.get(order_id)
-        assert order is not None
         if principal.role is Role.PARTNER:
+            order = await uow.orders.get(order_id)  # attached: fulfilment changes it
+            assert order is not None
             await _pay_from_credit(uow, principal, order, now)
+        else:
+            order = OrderRow(seq=seq, **values)  # as inserted: no need to read it back
         await uow.outbox.add(
             EMAIL, f"order-confirmation:{order_id}", _confirmation(order, accounts), now
         )

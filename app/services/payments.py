@@ -1,13 +1,14 @@
 """Payment registration: store every verified event once, then apply it exactly once.
 
-Receiving commits the event before anything else (so it is never lost, whatever
-happens next); processing claims it with a row lock, locks its order, and applies the
-domain's decision together with the fulfilment in one transaction. A crash between the
-two leaves an unprocessed event that the worker picks up again.
+Receiving stores the event and applies it in one transaction, committed before the
+2xx: the order is locked, the domain decides, the fulfilment happens, the event is
+marked processed — all or nothing. Should applying fail, the event is stored alone and
+the worker applies it later (`process_event`, which claims it with a row lock).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from app.domain.payment_registration import (
 from app.services.fulfilment import fulfil
 
 UowFactory = Callable[[], UnitOfWork]
+log = logging.getLogger("app.payments")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +39,29 @@ class Receipt:
 async def receive_event(
     uow_factory: UowFactory, provider: str, event: dict[str, Any], now: datetime
 ) -> Receipt:
+    """Store and apply an event in one transaction, committed before the 2xx.
+
+    If applying fails, the event is still stored, alone, for the worker to retry: a
+    verified event is never lost, and its effects are never half-applied.
+    """
+    values = {**event, "provider": provider, "received_at": now}
+    try:
+        async with uow_factory() as uow:
+            row_id = await uow.payment_events.add(values)
+            if row_id is None:
+                return Receipt(duplicate=True, outcome=None)
+            stored = await uow.session.get(PaymentEventRow, row_id)
+            assert stored is not None
+            outcome = await _apply(uow, stored, now)
+            stored.processed_at = now
+            await uow.commit()
+            return Receipt(duplicate=False, outcome=outcome)
+    except Exception:
+        log.exception("applying a payment event failed: stored for the worker to retry")
     async with uow_factory() as uow:
-        row_id = await uow.payment_events.add({**event, "provider": provider, "received_at": now})
+        row_id = await uow.payment_events.add(values)
         await uow.commit()
-    if row_id is None:
-        return Receipt(duplicate=True, outcome=None)
-    return Receipt(duplicate=False, outcome=await process_event(uow_factory, row_id, now))
+    return Receipt(duplicate=row_id is None, outcome=None)
 
 
 async def process_event(uow_factory: UowFactory, event_row_id: int, now: datetime) -> str | None:
