@@ -55,7 +55,7 @@ async def run_once(container: Container, senders: Deliverers) -> int:
     async with container.unit_of_work() as uow:
         stranded = await uow.payment_events.unprocessed_ids(now - STRAGGLER_AGE, 100)
     for event_row_id in stranded:
-        await payments.process_event(container.unit_of_work, event_row_id, now)
+        await payments.process_event_or_flag(container.unit_of_work, event_row_id, now)
     expired = await orders.expire_unpaid_orders(container.unit_of_work(), now)
     report = await deliver_due(container.unit_of_work, senders, now)
     return report.delivered + report.failed + len(stranded) + expired

@@ -26,9 +26,11 @@ UNREADABLE = "unreadable"
 TOLERANCE = 300  # seconds, either way
 PROVIDERS = ("stripe", "generic")
 
+# One Stripe event per fact: the PaymentIntent says money arrived (a Checkout Session
+# event for the same payment would count it twice, and "completed" may still be unpaid);
+# charge.refunded carries the charge's refunded TOTAL (see `cumulative`).
 _STRIPE_KINDS = {
     "payment_intent.succeeded": ("payment.succeeded", "amount_received"),
-    "checkout.session.completed": ("payment.succeeded", "amount_total"),
     "payment_intent.payment_failed": ("payment.failed", "amount"),
     "charge.refunded": ("payment.refunded", "amount_refunded"),
 }

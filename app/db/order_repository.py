@@ -79,7 +79,7 @@ class OrderRepository:
             PendingRenewalRow.__table__,  # type: ignore[arg-type]
             on="mailbox_id",
         )
-        for mailbox_id in mailbox_ids:
+        for mailbox_id in sorted(mailbox_ids):  # a fixed order: no deadlock between orders
             result = await self._session.execute(
                 stmt, {"mailbox_id": mailbox_id, "order_id": order_id}
             )

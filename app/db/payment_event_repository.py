@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
@@ -40,6 +40,13 @@ class PaymentEventRepository:
             .with_for_update()
         )
         return list((await self._session.scalars(stmt)).all())
+
+    async def reconcile_waiting(self, order_id: str, reason: str) -> None:
+        await self._session.execute(
+            update(PaymentEventRow)
+            .where(PaymentEventRow.order_id == order_id, PaymentEventRow.outcome == "wait")
+            .values(outcome="reconcile", reason=reason)
+        )
 
     async def unprocessed_ids(self, received_before: datetime, limit: int) -> list[int]:
         stmt = (

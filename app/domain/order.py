@@ -184,7 +184,8 @@ def order_number(sequence: int, created_at: datetime) -> str:
     return f"PEC-{created_at.year}-{sequence:07d}"
 
 
-_ORDER_NUMBER = re.compile(r"PEC-\d{4}-(\d{1,12})", re.ASCII)
+_ORDER_NUMBER = re.compile(r"PEC-\d{4}-(\d{1,10})", re.ASCII)
+MAX_SEQUENCE = 2**31 - 1  # orders.seq is a 32-bit column
 
 
 def sequence_of(number: str) -> int | None:
@@ -193,7 +194,9 @@ def sequence_of(number: str) -> int | None:
     Bank transfers carry what the customer typed: only ASCII digits are accepted.
     """
     match = _ORDER_NUMBER.fullmatch(number.strip().upper())
-    return int(match.group(1)) if match else None
+    if match is None or int(match.group(1)) > MAX_SEQUENCE:
+        return None
+    return int(match.group(1))
 
 
 def _payment_method_errors(request: OrderRequest, role: Role) -> list[FieldError]:

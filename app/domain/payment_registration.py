@@ -29,6 +29,7 @@ class PaymentEvent:
     amount_cents: int
     currency: str
     occurred_at: datetime
+    cumulative: bool = False  # a refund amount that is the total refunded so far (Stripe)
 
 
 class Action(StrEnum):
@@ -58,6 +59,8 @@ class OrderPaymentState:
 def decide(order: OrderPaymentState | None, event: PaymentEvent) -> Decision:
     if order is None:
         return Decision(Action.RECONCILE, "unknown_order")
+    if event.amount_cents <= 0 and event.kind is not PaymentEventKind.FAILED:
+        return Decision(Action.RECONCILE, "invalid_amount")
     if event.kind is PaymentEventKind.SUCCEEDED:
         return _payment(order, event)
     if event.kind is PaymentEventKind.FAILED:
@@ -83,7 +86,10 @@ def _payment(order: OrderPaymentState, event: PaymentEvent) -> Decision:
 def _refund(order: OrderPaymentState, event: PaymentEvent) -> Decision:
     if event.currency.upper() != order.currency:
         return Decision(Action.RECONCILE, "currency_mismatch")
-    if event.amount_cents > order.payable_cents - order.refunded_cents:
+    refundable = (
+        order.payable_cents if event.cumulative else order.payable_cents - order.refunded_cents
+    )
+    if event.amount_cents > refundable:
         return Decision(Action.RECONCILE, "refund_exceeds_payment")
     if order.paid:
         return Decision(Action.RECORD_REFUND)

@@ -7,20 +7,35 @@ for card/PayPal, mailbox back to ACTIVE; the mail platform is told through the o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from app.db.mappers import mailbox_from_row
 from app.db.models import MailboxRow, OrderRow
 from app.db.unit_of_work import UnitOfWork
-from app.domain.calendar import add_years
-from app.domain.mailbox import MailboxStatus
+from app.domain.calendar import add_years, italian_date
+from app.domain.mailbox import MailboxStatus, effective_status
 from app.domain.order import OrderStatus, PaymentMethod
 
 MAIL_PLATFORM = "mail_platform"
 
 
+async def mailboxes_still_renewable(uow: UnitOfWork, order: OrderRow, now: datetime) -> bool:
+    """False when a mailbox of the order is past its grace (or suspended) by now."""
+    today = italian_date(now)
+    for item in _in_lock_order(order):
+        row = await uow.session.get(MailboxRow, item["mailbox_id"], with_for_update=True)
+        if row is not None and effective_status(mailbox_from_row(row), today) in (
+            MailboxStatus.DELETED,
+            MailboxStatus.SUSPENDED,
+        ):
+            return False
+    return True
+
+
 async def fulfil(uow: UnitOfWork, order: OrderRow, now: datetime, *, paid: bool) -> None:
     """Renew every mailbox of `order` (locked), once: the caller holds the order's lock."""
     method = PaymentMethod(order.payment_method)
-    for item in order.document["items"]:
+    for item in _in_lock_order(order):
         mailbox = await uow.session.get(MailboxRow, item["mailbox_id"], with_for_update=True)
         if mailbox is None:  # the mirror vanished: the platform must still be told
             continue
@@ -61,3 +76,9 @@ async def fulfil(uow: UnitOfWork, order: OrderRow, now: datetime, *, paid: bool)
     if paid:
         order.paid_at = now
     await uow.orders.release_mailboxes(order.id)
+
+
+def _in_lock_order(order: OrderRow) -> list[dict[str, Any]]:
+    # Mailboxes are always locked in id order: two orders can't deadlock on them.
+    items: list[dict[str, Any]] = order.document["items"]
+    return sorted(items, key=lambda item: str(item["mailbox_id"]))

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from app.db.models import AccountRow, OrderRow
+from app.db.mappers import mailbox_from_row
+from app.db.models import AccountRow, MailboxRow, OrderRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
+from app.domain.calendar import italian_date
 from app.domain.money import Money
 from app.domain.order import (
     InsufficientCredit,
@@ -24,12 +26,14 @@ from app.domain.order import (
     PaymentMethod,
     PendingOrderConflict,
     QuoteAlreadyOrdered,
+    QuoteExpired,
     check_order,
     order_amounts,
     order_number,
 )
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.domain.quote import Quote
+from app.domain.renewal_rules import eligibility_issues
 from app.services.confirmation_email import EMAIL, confirmation_email
 from app.services.errors import IdempotencyKeyReused, ResourceNotFound
 from app.services.fulfilment import fulfil
@@ -78,6 +82,8 @@ async def place_order(
         taken = await uow.orders.hold_mailboxes(order_id, [i.mailbox_id for i in quote.items])
         if taken is not None:
             raise PendingOrderConflict(taken, await uow.orders.pending_order_of(taken) or "")
+        if not await _mailboxes_as_quoted(uow, quote, now):
+            raise QuoteExpired(request.quote_id)
         if principal.role is Role.PARTNER:
             order = await uow.orders.get(order_id)  # attached: fulfilment changes it
             assert order is not None
@@ -99,6 +105,22 @@ async def _pay_from_credit(
         available = await uow.orders.credit_of(principal.subject) or 0
         raise InsufficientCredit(order.payable_cents, available)
     await fulfil(uow, order, now, paid=True)
+
+
+async def _mailboxes_as_quoted(uow: UnitOfWork, quote: Quote, now: datetime) -> bool:
+    """The quote froze prices, not mailboxes: if one was renewed, deleted or switched to
+    automatic renewal since, the quote no longer describes it (rules 2 and 4 again)."""
+    today = italian_date(now)
+    for item in sorted(quote.items, key=lambda item: item.mailbox_id):
+        row = await uow.session.get(MailboxRow, item.mailbox_id, with_for_update=True)
+        if row is None:
+            return False
+        mailbox = mailbox_from_row(row)
+        if eligibility_issues(mailbox, today, pending_order_id=None) or (
+            mailbox.expires_on != item.current_expiry or mailbox.plan_code != item.current_plan
+        ):
+            return False
+    return True
 
 
 def _replay(earlier: OrderRow, fingerprint: str) -> PlacedOrder:

@@ -51,11 +51,18 @@ async def cancel_order(
             raise ResourceNotFound("order", order_id)
         if order.status != OrderStatus.AWAITING_PAYMENT.value:
             raise OrderNotCancellable(OrderStatus(order.status))
-        order.status = OrderStatus.CANCELLED.value
-        order.closed_at = now
-        await uow.orders.release_mailboxes(order.id)
+        await close_order(uow, order, OrderStatus.CANCELLED, now)
         await uow.commit()
     return order
+
+
+async def close_order(uow: UnitOfWork, order: OrderRow, status: OrderStatus, now: datetime) -> None:
+    """Cancel or expire an unpaid order: free its mailboxes; refunds that were waiting
+    for its payment will never see one, so staff get them to reconcile."""
+    order.status = status.value
+    order.closed_at = now
+    await uow.orders.release_mailboxes(order.id)
+    await uow.payment_events.reconcile_waiting(order.id, "refund_for_closed_order")
 
 
 async def expire_unpaid_orders(uow: UnitOfWork, now: datetime, batch: int = 100) -> int:
@@ -67,9 +74,7 @@ async def expire_unpaid_orders(uow: UnitOfWork, now: datetime, batch: int = 100)
     async with uow:
         expired = await uow.orders.unpaid_past_grace(grace_start, batch)
         for order in expired:
-            order.status = OrderStatus.EXPIRED.value
-            order.closed_at = now
-            await uow.orders.release_mailboxes(order.id)
+            await close_order(uow, order, OrderStatus.EXPIRED, now)
         await uow.commit()
     return len(expired)
 

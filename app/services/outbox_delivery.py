@@ -18,7 +18,10 @@ from app.services.fulfilment import MAIL_PLATFORM
 
 log = logging.getLogger("app.outbox")
 
-LEASE = timedelta(seconds=60)
+# A claim must outlive its batch's slowest delivery (SMTP times out at 15 s, HTTP at 10 s),
+# or another worker takes the message again mid-way.
+BATCH = 5
+LEASE = timedelta(seconds=120)
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(hours=1)
 
@@ -50,7 +53,7 @@ async def deliver_due(
     uow_factory: Callable[[], UnitOfWork],
     deliverers: Deliverers,
     now: datetime,
-    batch: int = 20,
+    batch: int = BATCH,
 ) -> DeliveryReport:
     async with uow_factory() as uow:
         claimed = await uow.outbox.claim_due(now, batch, LEASE)

@@ -24,7 +24,8 @@ from app.domain.payment_registration import (
     PaymentEventKind,
     decide,
 )
-from app.services.fulfilment import fulfil
+from app.services.fulfilment import fulfil, mailboxes_still_renewable
+from app.services.orders import close_order
 
 UowFactory = Callable[[], UnitOfWork]
 log = logging.getLogger("app.payments")
@@ -86,19 +87,49 @@ async def _apply(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
     if order is None or decision.action is Action.RECONCILE:
         return _settle(event, Action.RECONCILE.value, decision.reason)
     if decision.action is Action.FULFIL:
+        if not await mailboxes_still_renewable(uow, order, now):
+            # The grace ended before the money came: nothing to renew any more.
+            await close_order(uow, order, OrderStatus.EXPIRED, now)
+            return _settle(event, Action.RECONCILE.value, "order_closed")
         await fulfil(uow, order, now, paid=True)
-        for refund in await uow.payment_events.waiting_for_payment(order.id):
-            _refund(order, refund.amount_cents)
-            _settle(refund, Action.RECORD_REFUND.value, None)
+        await _apply_waiting_refunds(uow, order)
     elif decision.action is Action.RECORD_PAYMENT:
         order.paid_at = now
+        await _apply_waiting_refunds(uow, order)
     elif decision.action is Action.RECORD_REFUND:
-        _refund(order, event.amount_cents)
+        _refund(order, event)
     return _settle(event, decision.action.value, decision.reason)
 
 
-def _refund(order: OrderRow, cents: int) -> None:
-    order.refunded_cents += cents
+async def process_event_or_flag(uow_factory: UowFactory, event_row_id: int, now: datetime) -> None:
+    """The worker's retry: an event that still can't be applied goes to reconciliation
+    (kept, flagged, never applied) instead of blocking every later pass."""
+    try:
+        await process_event(uow_factory, event_row_id, now)
+    except Exception:
+        log.exception("payment event %s can't be applied: flagged", event_row_id)
+        async with uow_factory() as uow:
+            event = await uow.payment_events.claim_unprocessed(event_row_id)
+            if event is not None:
+                _settle(event, Action.RECONCILE.value, "processing_failed")
+                event.processed_at = now
+                await uow.commit()
+
+
+async def _apply_waiting_refunds(uow: UnitOfWork, order: OrderRow) -> None:
+    """Refunds that arrived before the payment, decided now that the order is paid."""
+    for refund in await uow.payment_events.waiting_for_payment(order.id):
+        decision = decide(_state(order), _domain_event(refund))
+        if decision.action is Action.RECORD_REFUND:
+            _refund(order, refund)
+        _settle(refund, decision.action.value, decision.reason)
+
+
+def _refund(order: OrderRow, event: PaymentEventRow) -> None:
+    if _cumulative(event):
+        order.refunded_cents = max(order.refunded_cents, event.amount_cents)
+    else:
+        order.refunded_cents += event.amount_cents
     if order.refunded_cents >= order.payable_cents:
         order.status = OrderStatus.REFUNDED.value
 
@@ -140,4 +171,10 @@ def _domain_event(event: PaymentEventRow) -> PaymentEvent:
         event.amount_cents,
         event.currency,
         event.occurred_at,
+        cumulative=_cumulative(event),
     )
+
+
+def _cumulative(event: PaymentEventRow) -> bool:
+    # Stripe's charge.refunded reports the charge's refunded total, not this refund.
+    return event.provider == "stripe" and event.kind == PaymentEventKind.REFUNDED.value

@@ -356,7 +356,7 @@ MISMATCHES: list[Any] = [
     ),
     pytest.param(
         lambda o: signed_generic(generic_event(o, amount="-12.08"), "evt-1"),
-        "amount_mismatch",
+        "invalid_amount",
         True,
         id="generic-amount-negative",
     ),

@@ -124,7 +124,7 @@ class ReconciliationPageOut(BaseModel):
 async def list_reconciliation(
     caller: StaffCallerDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,9}$")] = None,
 ) -> ReconciliationPageOut:
     async with caller.container.unit_of_work() as uow:
         rows = await uow.payment_events.reconciliation(limit + 1, int(cursor) if cursor else None)

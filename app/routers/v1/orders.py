@@ -129,6 +129,8 @@ def _decode(cursor: str | None) -> tuple[datetime, int] | None:
         parsed = datetime.fromisoformat(moment)
         if parsed.tzinfo is None:
             raise ValueError("naive")
+        if not seq.isascii() or not seq.isdigit() or int(seq) > 2**31 - 1:
+            raise ValueError("not a sequence")
         return parsed, int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ProblemError(422, "invalid_cursor") from None
