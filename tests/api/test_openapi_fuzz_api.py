@@ -1,4 +1,4 @@
-"""Property-based fuzzing of the read and quote operations from the app's own OpenAPI document.
+"""Property-based fuzzing of the read, quote and order operations from the app's own OpenAPI.
 
 Whatever schemathesis generates (valid or not), the service never answers 5xx, and every
 4xx is `application/problem+json`.
@@ -39,7 +39,18 @@ from tests.conftest import CUSTOMER, START, TEST_SECRET
 from tests.fixtures import reset_database
 
 PROBLEM_JSON = "application/problem+json"
-FUZZED_OPERATIONS = ["get_price_list", "list_mailboxes", "get_mailbox", "create_quote", "get_quote"]
+FUZZED_OPERATIONS = [
+    "get_price_list",
+    "list_mailboxes",
+    "get_mailbox",
+    "create_quote",
+    "get_quote",
+    "create_order",
+    "list_orders",
+    "get_order",
+    "cancel_order",
+    "set_auto_renewal",
+]
 # Ids hypothesis likes to generate ("0", "00") hit real mailboxes, so pricing runs too.
 SEEDED_MAILBOXES = {"0": "STANDARD", "00": "PRO", "mbx-1": "PREMIUM", "A": "DOMAIN"}
 
