@@ -33,6 +33,7 @@ openapi: sync
 
 bench: sync
 	$(UV) run python -m bench.quote
+	$(UV) run python -m bench.orders
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis
