@@ -7,7 +7,8 @@ for card/PayPal, mailbox back to ACTIVE; the mail platform is told through the o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from sqlalchemy import select
 
 from app.db.mappers import mailbox_from_row
 from app.db.models import MailboxRow, OrderRow
@@ -19,25 +20,39 @@ from app.domain.order import OrderStatus, PaymentMethod
 MAIL_PLATFORM = "mail_platform"
 
 
-async def mailboxes_still_renewable(uow: UnitOfWork, order: OrderRow, now: datetime) -> bool:
-    """False when a mailbox of the order is past its grace (or suspended) by now."""
+async def lock_mailboxes(uow: UnitOfWork, order: OrderRow) -> dict[str, MailboxRow]:
+    """The order's mailboxes, locked in one query, in id order (no deadlock between orders)."""
+    ids = sorted(str(item["mailbox_id"]) for item in order.document["items"])
+    stmt = select(MailboxRow).where(MailboxRow.id.in_(ids)).order_by(MailboxRow.id)
+    rows = await uow.session.scalars(stmt.with_for_update())
+    return {row.id: row for row in rows.all()}
+
+
+def still_renewable(mailboxes: dict[str, MailboxRow], now: datetime) -> bool:
+    """False when a mailbox is past its grace (or suspended) by now."""
     today = italian_date(now)
-    for item in _in_lock_order(order):
-        row = await uow.session.get(MailboxRow, item["mailbox_id"], with_for_update=True)
-        if row is not None and effective_status(mailbox_from_row(row), today) in (
-            MailboxStatus.DELETED,
-            MailboxStatus.SUSPENDED,
-        ):
-            return False
-    return True
+    return all(
+        effective_status(mailbox_from_row(row), today)
+        not in (MailboxStatus.DELETED, MailboxStatus.SUSPENDED)
+        for row in mailboxes.values()
+    )
 
 
-async def fulfil(uow: UnitOfWork, order: OrderRow, now: datetime, *, paid: bool) -> None:
-    """Renew every mailbox of `order` (locked), once: the caller holds the order's lock."""
+async def fulfil(
+    uow: UnitOfWork,
+    order: OrderRow,
+    now: datetime,
+    *,
+    paid: bool,
+    mailboxes: dict[str, MailboxRow] | None = None,
+) -> None:
+    """Renew every mailbox of `order`, once: the caller holds the order's lock, and may
+    pass the mailboxes it already locked."""
     method = PaymentMethod(order.payment_method)
-    for item in _in_lock_order(order):
-        mailbox = await uow.session.get(MailboxRow, item["mailbox_id"], with_for_update=True)
-        if mailbox is None:  # the mirror vanished: the platform must still be told
+    locked = mailboxes if mailboxes is not None else await lock_mailboxes(uow, order)
+    for item in order.document["items"]:
+        mailbox = locked.get(item["mailbox_id"])
+        if mailbox is None:  # the mirror vanished: nothing here to renew
             continue
         old_expiry = mailbox.expires_on
         # From the expiry as it is now, not as quoted: moved exactly once, never twice.
@@ -76,9 +91,3 @@ async def fulfil(uow: UnitOfWork, order: OrderRow, now: datetime, *, paid: bool)
     if paid:
         order.paid_at = now
     await uow.orders.release_mailboxes(order.id)
-
-
-def _in_lock_order(order: OrderRow) -> list[dict[str, Any]]:
-    # Mailboxes are always locked in id order: two orders can't deadlock on them.
-    items: list[dict[str, Any]] = order.document["items"]
-    return sorted(items, key=lambda item: str(item["mailbox_id"]))

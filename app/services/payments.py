@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import make_transient_to_detached
+
 from app.db.models import OrderRow, PaymentEventRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.order import OrderStatus, sequence_of
@@ -24,7 +26,7 @@ from app.domain.payment_registration import (
     PaymentEventKind,
     decide,
 )
-from app.services.fulfilment import fulfil, mailboxes_still_renewable
+from app.services.fulfilment import fulfil, lock_mailboxes, still_renewable
 from app.services.orders import close_order
 
 UowFactory = Callable[[], UnitOfWork]
@@ -51,8 +53,8 @@ async def receive_event(
             row_id = await uow.payment_events.add(values)
             if row_id is None:
                 return Receipt(duplicate=True, outcome=None)
-            stored = await uow.session.get(PaymentEventRow, row_id)
-            assert stored is not None
+            stored = _as_stored(row_id, values)
+            uow.session.add(stored)  # persistent: what _apply changes is an UPDATE
             outcome = await _apply(uow, stored, now)
             stored.processed_at = now
             await uow.commit()
@@ -87,11 +89,12 @@ async def _apply(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
     if order is None or decision.action is Action.RECONCILE:
         return _settle(event, Action.RECONCILE.value, decision.reason)
     if decision.action is Action.FULFIL:
-        if not await mailboxes_still_renewable(uow, order, now):
+        mailboxes = await lock_mailboxes(uow, order)
+        if not still_renewable(mailboxes, now):
             # The grace ended before the money came: nothing to renew any more.
             await close_order(uow, order, OrderStatus.EXPIRED, now)
             return _settle(event, Action.RECONCILE.value, "order_closed")
-        await fulfil(uow, order, now, paid=True)
+        await fulfil(uow, order, now, paid=True, mailboxes=mailboxes)
         await _apply_waiting_refunds(uow, order)
     elif decision.action is Action.RECORD_PAYMENT:
         order.paid_at = now
@@ -123,6 +126,16 @@ async def _apply_waiting_refunds(uow: UnitOfWork, order: OrderRow) -> None:
         if decision.action is Action.RECORD_REFUND:
             _refund(order, refund)
         _settle(refund, decision.action.value, decision.reason)
+
+
+def _as_stored(row_id: int, values: dict[str, Any]) -> PaymentEventRow:
+    """The row just inserted, attached to the session without reading it back."""
+    row = PaymentEventRow(
+        id=row_id, order_id=None, processed_at=None, outcome=None, reason=None,
+        resolved_at=None, **values,
+    )  # fmt: skip
+    make_transient_to_detached(row)
+    return row
 
 
 def _refund(order: OrderRow, event: PaymentEventRow) -> None:
