@@ -53,3 +53,27 @@ def codes(item: dict[str, Any]) -> list[str]:
 
 def warning_codes(item: dict[str, Any]) -> list[str]:
     return [issue["code"] for issue in item["warnings"]]
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with this status and stable code."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    problem: dict[str, Any] = response.json()
+    assert problem["status"] == status
+    assert problem["code"] == code
+    assert problem["type"] == f"urn:pec-renewal:problem:{code}"
+    assert problem["title"]
+    assert problem["detail"]
+    assert isinstance(problem["errors"], list)
+    for error in problem["errors"]:
+        assert set(error) == {"field", "code", "message"}
+        assert error["message"]
+    return problem
+
+
+def field_errors(problem: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(e["field"], e["code"]) for e in problem["errors"]]

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from app.container import Container
 from app.main import create_app
-from tests.api.helpers import put_mailbox
+from tests.api.helpers import assert_problem, field_errors, put_mailbox
 from tests.api.order_helpers import (
     ALL_CONSENTS,
     COMPANY,
@@ -26,7 +26,6 @@ from tests.api.order_helpers import (
 )
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, PARTNER, MovableClock
 
-PROBLEM_JSON = "application/problem+json"
 TABLES = ("orders", "pending_renewals", "outbox")
 
 SDI = {"sdi_code": "ABC1234"}
@@ -75,26 +74,6 @@ async def row_counts(db: Container) -> dict[str, int]:
             table: (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()  # noqa: S608
             for table in TABLES
         }
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert problem["code"] == code
-    assert problem["type"] == f"urn:pec-renewal:problem:{code}"
-    assert problem["title"]
-    assert problem["detail"]
-    assert isinstance(problem["errors"], list)
-    for error in problem["errors"]:
-        assert set(error) == {"field", "code", "message"}
-        assert error["message"]
-    return problem
-
-
-def field_errors(problem: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(e["field"], e["code"]) for e in problem["errors"]]
 
 
 def mine(**overrides: Any) -> BodyOf:

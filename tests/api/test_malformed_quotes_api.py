@@ -13,10 +13,9 @@ from sqlalchemy import text
 
 from app.container import Container
 from app.main import create_app
-from tests.api.helpers import put_mailbox
+from tests.api.helpers import PROBLEM_JSON, assert_problem, field_errors, put_mailbox
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
 
-PROBLEM_JSON = "application/problem+json"
 VALID_ITEM = {"mailbox_id": "mbx-1"}
 
 
@@ -31,26 +30,6 @@ async def mailbox(client: httpx.AsyncClient) -> None:
     """One renewable mailbox of the caller (mbx-1) and one of another account (mbx-other)."""
     await put_mailbox(client, "mbx-1", "PRO")
     await put_mailbox(client, "mbx-other", "PRO", account_id="acc-2")
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert problem["code"] == code
-    assert problem["type"] == f"urn:pec-renewal:problem:{code}"
-    assert problem["title"]
-    assert problem["detail"]
-    assert isinstance(problem["errors"], list)
-    for error in problem["errors"]:
-        assert set(error) == {"field", "code", "message"}
-        assert error["message"]
-    return problem
-
-
-def field_errors(problem: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(e["field"], e["code"]) for e in problem["errors"]]
 
 
 # --- a table of malformed JSON bodies: body, field, field code -------------------------
