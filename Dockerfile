@@ -21,6 +21,7 @@ COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/entrypoint
 ENV PATH="/srv/.venv/bin:$PATH" PYTHONUNBUFFERED=1 ENVIRONMENT=production
 USER pec
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+# No HEALTHCHECK: the same image runs api, worker and migrate; the orchestrator probes
+# the api's /healthz and /readyz.
 ENTRYPOINT ["entrypoint"]
 CMD ["api"]

@@ -1,21 +1,17 @@
 # Two commands do everything on a fresh machine: `make run` and `make test`.
-# uv is installed with pip when it is missing.
+# scripts/uv.sh installs uv first when the machine has none.
 
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+UV := sh scripts/uv.sh
 SOURCES := app tests bench migrations scripts
 
-.PHONY: run test uv sync lint typecheck pytest openapi bench clean
+.PHONY: run test sync lint typecheck pytest openapi bench clean
 
 run: sync
 	$(UV) run python -m app.sandbox
 
 test: sync lint typecheck pytest
 
-uv:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
-		python3 -m pip install --quiet uv
-
-sync: uv
+sync:
 	$(UV) sync --frozen
 
 lint:
@@ -36,4 +32,4 @@ bench: sync
 	$(UV) run python -m bench.orders
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf var .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

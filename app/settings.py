@@ -74,8 +74,10 @@ class Settings(BaseSettings):
         if self.environment is Environment.PRODUCTION:
             if self.sandbox:
                 raise ValueError("SANDBOX must be off in production")
-            if self.auth_jwks_url is None and self.auth_jwt_secret in PLACEHOLDER_SECRETS:
-                raise ValueError("set AUTH_JWKS_URL (or a real AUTH_JWT_SECRET) in production")
+            # api.md: production verifies RS256 tokens against the identity provider's JWKS,
+            # for this service's audience only.
+            if self.auth_jwks_url is None or self.auth_jwt_audience is None:
+                raise ValueError("set AUTH_JWKS_URL and AUTH_JWT_AUDIENCE in production")
             for name in ("stripe_webhook_secret", "generic_webhook_secret"):
                 if getattr(self, name) in PLACEHOLDER_SECRETS:
                     raise ValueError(f"set {name.upper()} in production")

@@ -7,6 +7,7 @@ DATABASE_URL through the app's settings.
 from __future__ import annotations
 
 import asyncio
+import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -24,7 +25,12 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or Settings().database_url
+    # Migrations need the database and nothing else: no secrets required to run them.
+    return (
+        config.get_main_option("sqlalchemy.url")
+        or os.environ.get("DATABASE_URL")
+        or Settings().database_url
+    )
 
 
 def _configure(connection: Connection) -> None:

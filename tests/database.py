@@ -36,7 +36,7 @@ async def create_test_database(tmp_dir: Path) -> TestDatabase:
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"pec_test_{uuid.uuid4().hex[:12]}"
     try:
-        connection = await asyncpg.connect(admin_dsn, timeout=5)
+        connection = await _connect_admin(admin_dsn)
     except (OSError, asyncpg.PostgresError) as exc:
         if postgres_required():
             message = f"PostgreSQL is required but unreachable at {server!r}: {exc}"
@@ -63,10 +63,19 @@ async def create_test_database(tmp_dir: Path) -> TestDatabase:
     )
 
 
+async def _connect_admin(dsn: str) -> asyncpg.Connection:
+    """The server's own database, or `postgres` (every cluster has it) when that is missing."""
+    try:
+        return await asyncpg.connect(dsn, timeout=5)
+    except asyncpg.InvalidCatalogNameError:
+        fallback = make_url(dsn).set(database="postgres").render_as_string(hide_password=False)
+        return await asyncpg.connect(fallback, timeout=5)
+
+
 async def drop_test_database(database: TestDatabase) -> None:
     if database.kind != "postgresql" or database.admin_dsn is None:
         return
-    connection = await asyncpg.connect(database.admin_dsn, timeout=5)
+    connection = await _connect_admin(database.admin_dsn)
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
     finally:

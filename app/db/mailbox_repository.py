@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
@@ -32,6 +33,10 @@ class MailboxRepository:
             PendingRenewalRow.mailbox_id.in_(ids)
         )
         return {row.mailbox_id: row.order_id for row in (await self._session.execute(stmt)).all()}
+
+    async def get(self, mailbox_id: str) -> Mailbox | None:
+        row = await self._session.get(MailboxRow, mailbox_id, populate_existing=True)
+        return None if row is None else mailbox_from_row(row)
 
     async def get_visible(self, principal: Principal, mailbox_id: str) -> Mailbox | None:
         found = await self.visible_by_ids(principal, [mailbox_id])
@@ -62,11 +67,16 @@ class MailboxRepository:
         stmt = stmt.order_by(MailboxRow.expires_on, MailboxRow.id).limit(limit)
         return [mailbox_from_row(row) for row in (await self._session.scalars(stmt)).all()]
 
-    async def save(self, mailbox: Mailbox, now: datetime) -> bool:
-        """Create or replace the mirror of `mailbox`; True when it was new.
+    async def save(
+        self, mailbox: Mailbox, now: datetime, *, with_auto_renewal: bool = True
+    ) -> bool:
+        """Create or update the mirror of `mailbox`; True when it was new.
 
         Insert-or-ignore then update: two concurrent first writes of one id can't both
-        insert. A duplicate address raises IntegrityError (uq_mailboxes_address).
+        insert. An update never moves the expiry backwards (a platform record older than
+        a renewal we applied must not undo it) and, unless `with_auto_renewal`, keeps
+        this service's automatic-renewal setting. A duplicate address raises
+        IntegrityError (uq_mailboxes_address).
         """
         values = {
             "id": mailbox.id,
@@ -91,13 +101,20 @@ class MailboxRepository:
         )
         if inserted.rowcount:  # type: ignore[attr-defined]
             return True
+        changes: dict[str, Any] = {k: v for k, v in values.items() if k != "id"}
+        if not with_auto_renewal:
+            del changes["auto_renewal"], changes["auto_renewal_years"]
+        changes["expires_on"] = case(
+            (MailboxRow.expires_on > mailbox.expires_on, MailboxRow.expires_on),
+            else_=mailbox.expires_on,
+        )
         await self._session.execute(
-            update(MailboxRow).where(MailboxRow.id == mailbox.id).values(values)
+            update(MailboxRow).where(MailboxRow.id == mailbox.id).values(changes)
         )
         return False
 
     async def set_auto_renewal(
-        self, principal: Principal, mailbox_id: str, enabled: bool, years: int, now: datetime
+        self, principal: Principal, mailbox_id: str, enabled: bool, years: int | None, now: datetime
     ) -> Mailbox | None:
         """Switch automatic renewal of a visible mailbox; None when it isn't visible."""
         stmt = (
@@ -109,7 +126,8 @@ class MailboxRepository:
         if row is None:
             return None
         row.auto_renewal = enabled
-        row.auto_renewal_years = years
+        if years is not None:
+            row.auto_renewal_years = years
         row.updated_at = now
         await self._session.flush()
         return mailbox_from_row(row)

@@ -10,10 +10,12 @@ embedded SQLite of `make run` — it goes through the SQLAlchemy session.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.db.pg_quote_store import AsyncpgQuoteStore
@@ -21,6 +23,18 @@ from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal
 from app.domain.mailbox import Mailbox
+
+# The server went away under us (failover, restart, a pooler's timeout, an admin's kill).
+# Or the connection is left mid-operation (a request cancelled during a query).
+CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,  # 57P01 admin shutdown and the like
+    asyncpg.exceptions.InternalClientError,  # "another operation is in progress"
+    OSError,
+    TimeoutError,
+    asyncio.CancelledError,
+)
 
 
 class QuoteStore(Protocol):
@@ -71,7 +85,13 @@ async def open_quote_store(
         async with engine.connect() as connection:
             raw = await connection.get_raw_connection()
             # No SQLAlchemy transaction was begun on it: each statement commits alone.
-            yield AsyncpgQuoteStore(raw.driver_connection)
+            try:
+                yield AsyncpgQuoteStore(raw.driver_connection)
+            except CONNECTION_LOST:
+                # SQLAlchemy never saw this connection fail: drop it from the pool
+                # rather than hand a dead connection to the next quote.
+                await connection.invalidate()
+                raise
     else:
         async with UnitOfWork(sessionmaker) as uow:
             yield SessionQuoteStore(uow)

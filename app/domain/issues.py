@@ -106,6 +106,13 @@ class ArchiveNotAvailable(Issue):
 
 
 @dataclass(frozen=True, slots=True)
+class PlanNotInPriceList(Issue):
+    """The mailbox's plan is not sold any more: staff must move it to a current one."""
+
+    code: ClassVar[str] = "plan_not_in_price_list"
+
+
+@dataclass(frozen=True, slots=True)
 class ArchiveWillBeDeleted(Issue):
     """Rule 7 (warning): the downgrade switches the archive off and deletes it."""
 
@@ -138,6 +145,7 @@ BLOCKING_CODES: tuple[str, ...] = tuple(
         InsufficientMailboxSpace,
         InsufficientArchiveSpace,
         ArchiveNotAvailable,
+        PlanNotInPriceList,
     )
 )
 WARNING_CODES: tuple[str, ...] = (ArchiveWillBeDeleted.code, FeaturesLost.code)

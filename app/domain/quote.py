@@ -20,7 +20,7 @@ from app.domain.errors import (
     InvalidRenewalRequest,
     MailboxNotFound,
 )
-from app.domain.issues import Issue
+from app.domain.issues import Issue, PlanNotInPriceList
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.pricing import QuoteLine, price_lines, vat_cents
 from app.domain.renewal_rules import (
@@ -212,7 +212,9 @@ def renewal_blockers(
     today = italian_date(now)
     issues = eligibility_issues(mailbox, today, pending_order_id)
     plan = catalog.plans.get(mailbox.plan_code)
-    if plan is not None:
+    if plan is None:
+        issues.append(PlanNotInPriceList())  # a quote would be refused: say so up front
+    else:
         space = default_space(mailbox, plan)
         promotion = catalog.active_promotion(plan.code, today)
         issues += choice_issues(mailbox, plan, plan, space, MIN_YEARS, promotion)

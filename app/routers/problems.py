@@ -30,6 +30,7 @@ from app.services.errors import (
     CatalogUnavailable,
     IdempotencyKeyReused,
     MailboxAddressTaken,
+    MailboxNotRenewable,
     ResourceNotFound,
     UnknownOwner,
 )
@@ -119,6 +120,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -143,6 +145,8 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(request, 404, exc.code)
     if isinstance(exc, IdempotencyKeyReused):
         return problem_response(request, 422, exc.code, [("Idempotency-Key", exc.code, {})])
+    if isinstance(exc, MailboxNotRenewable):
+        return problem_response(request, 409, exc.code, [("enabled", exc.code, {})])
     if isinstance(exc, MailboxAddressTaken):
         return problem_response(request, 409, exc.code, [("address", exc.code, {})])
     if isinstance(exc, UnknownOwner):
@@ -204,6 +208,8 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     TimeoutError,
 )
@@ -212,6 +218,14 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %r", exc)
     return problem_response(request, 503, "database_unavailable", headers={"Retry-After": "5"})
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A driver error: a lost connection is a retryable 503; anything else is a bug."""
+    assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+    if exc.connection_invalidated or isinstance(exc.orig, DATABASE_UNAVAILABLE):
+        return await _database_unavailable(request, exc)
+    return await _unexpected_error(request, exc)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -50,7 +50,12 @@ class CatalogCache:
         self._snapshot = None
 
     def _fresh(self, snapshot: CatalogSnapshot, now: datetime) -> bool:
-        return now - snapshot.loaded_at < self._ttl and snapshot.price_list.is_valid_at(now)
+        return (
+            now - snapshot.loaded_at < self._ttl
+            and snapshot.price_list.is_valid_at(now)
+            # Promotions and conventions turn on and off at Italian midnight.
+            and italian_date(now) == italian_date(snapshot.loaded_at)
+        )
 
     async def _load(self, now: datetime) -> CatalogSnapshot:
         async with self._uow_factory() as uow:

@@ -27,6 +27,14 @@ class CatalogUnavailable(DomainError):
     code = "catalog_unavailable"
 
 
+class MailboxNotRenewable(DomainError):
+    """Automatic renewal can't be switched on for a deleted or suspended mailbox."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.code = f"mailbox_{status.lower()}"
+
+
 class MailboxAddressTaken(DomainError):
     """Another mailbox already has this address."""
 

@@ -16,7 +16,12 @@ from app.domain.issues import Issue
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.quote import renewal_blockers
 from app.services.catalog_cache import CatalogCache
-from app.services.errors import MailboxAddressTaken, ResourceNotFound, UnknownOwner
+from app.services.errors import (
+    MailboxAddressTaken,
+    MailboxNotRenewable,
+    ResourceNotFound,
+    UnknownOwner,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,22 +83,32 @@ async def set_auto_renewal(
     principal: Principal,
     mailbox_id: str,
     enabled: bool,
-    years: int,
+    years: int | None,
     now: datetime,
 ) -> MailboxView:
     """Turn automatic renewal on (every `years` years) or off; off unblocks a manual renewal."""
     price_list = (await catalog.current()).price_list
     async with uow:
-        mailbox = await uow.mailboxes.set_auto_renewal(principal, mailbox_id, enabled, years, now)
-        if mailbox is None:
+        current = await uow.mailboxes.get_visible(principal, mailbox_id)
+        if current is None:
             raise ResourceNotFound("mailbox", mailbox_id)
+        status = effective_status(current, italian_date(now))
+        if enabled and status in (MailboxStatus.DELETED, MailboxStatus.SUSPENDED):
+            raise MailboxNotRenewable(status.value)
+        mailbox = await uow.mailboxes.set_auto_renewal(principal, mailbox_id, enabled, years, now)
+        assert mailbox is not None
         pending = await uow.mailboxes.pending_orders([mailbox_id])
         await uow.commit()
     return _view(mailbox, price_list, now, pending.get(mailbox_id))
 
 
 async def mirror_mailbox(
-    uow: UnitOfWork, catalog: CatalogCache, mailbox: Mailbox, now: datetime
+    uow: UnitOfWork,
+    catalog: CatalogCache,
+    mailbox: Mailbox,
+    now: datetime,
+    *,
+    with_auto_renewal: bool = True,
 ) -> tuple[MailboxView, bool]:
     """Create or update the mirror of a platform mailbox; True when it is new."""
     price_list = (await catalog.current()).price_list
@@ -105,14 +120,17 @@ async def mirror_mailbox(
         ):
             raise UnknownOwner("partner_id")
         try:
-            created = await uow.mailboxes.save(mailbox, now)
+            created = await uow.mailboxes.save(mailbox, now, with_auto_renewal=with_auto_renewal)
             await uow.commit()
         except IntegrityError as exc:
-            if "uq_mailboxes_address" in str(exc.orig):
+            message = str(exc.orig)  # PostgreSQL names the constraint, SQLite the column
+            if "uq_mailboxes_address" in message or "mailboxes.address" in message:
                 raise MailboxAddressTaken(mailbox.address) from exc
             raise
         pending = await uow.mailboxes.pending_orders([mailbox.id])
-    return _view(mailbox, price_list, now, pending.get(mailbox.id)), created
+        stored = await uow.mailboxes.get(mailbox.id)  # what the update kept, not what was sent
+    assert stored is not None
+    return _view(stored, price_list, now, pending.get(mailbox.id)), created
 
 
 def _view(

@@ -126,3 +126,19 @@ async def test_plans_are_served_with_an_etag(sqlite_client: httpx.AsyncClient) -
         "DOMAIN",
     ]
     assert again.status_code == 304
+
+
+async def test_an_address_already_in_use_is_a_409_on_sqlite_too(
+    sqlite_client: httpx.AsyncClient,
+) -> None:
+    body = {
+        "address": "premium@pec.example.it",  # the demo's mbx-premium
+        "plan": "STANDARD",
+        "expires_on": "2027-03-01",
+        "account_id": CUSTOMER_ID,
+    }
+
+    response = await sqlite_client.put("/v1/admin/mailboxes/mbx-copy", json=body, headers=STAFF)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "mailbox_address_taken"

@@ -655,3 +655,22 @@ def test_renewal_blockers_reports_space_with_the_current_extra_space():
 def test_renewal_blockers_for_a_one_year_renewal_ignores_the_promotion_limit():
     catalog = demo_price_list(promotions=(JUNE_PROMOTION,))
     assert renewal_blockers(mailbox(plan_code="PRO"), catalog, NOW, None) == ()
+
+
+def test_a_mailbox_on_a_plan_no_longer_sold_is_not_renewable_until_staff_move_it() -> None:
+    from datetime import UTC, date, datetime
+
+    from app.domain.mailbox import Mailbox, MailboxStatus
+    from app.domain.quote import renewal_blockers
+    from app.sandbox.demo_catalog import demo_price_list
+
+    retired = Mailbox(
+        "mbx-old", "old@pec.it", "LEGACY", 0, 0, 100, 0, date(2027, 1, 10),
+        MailboxStatus.ACTIVE, False, "acc-1",
+    )  # fmt: skip
+
+    blockers = renewal_blockers(
+        retired, demo_price_list(), datetime(2026, 11, 25, tzinfo=UTC), pending_order_id=None
+    )
+
+    assert [issue.code for issue in blockers] == ["plan_not_in_price_list"]

@@ -21,11 +21,12 @@ def test_production_refuses_the_sandbox() -> None:
             sandbox=True,
             database_url=PG,
             auth_jwks_url="https://idp.example/jwks",
+            auth_jwt_audience="pec-renewal",
         )
 
 
 def test_production_refuses_the_placeholder_secret_without_jwks() -> None:
-    with pytest.raises(ValidationError, match="AUTH_JWKS_URL"):
+    with pytest.raises(ValidationError, match="AUTH_JWKS_URL and AUTH_JWT_AUDIENCE"):
         Settings(environment=Environment.PRODUCTION, database_url=PG)
 
 
@@ -34,6 +35,7 @@ def test_production_refuses_sqlite() -> None:
         Settings(
             environment=Environment.PRODUCTION,
             auth_jwks_url="https://idp.example/jwks",
+            auth_jwt_audience="pec-renewal",
             **REAL_SECRETS,  # type: ignore[arg-type]
         )
 
@@ -43,6 +45,7 @@ def test_production_with_jwks_and_postgres_is_accepted() -> None:
         environment=Environment.PRODUCTION,
         database_url=PG,
         auth_jwks_url="https://idp/jwks",
+        auth_jwt_audience="pec-renewal",
         **REAL_SECRETS,  # type: ignore[arg-type]
     )
     assert settings.sandbox is False
@@ -56,5 +59,18 @@ def test_cors_origins_come_comma_separated(monkeypatch: pytest.MonkeyPatch) -> N
 def test_production_refuses_placeholder_webhook_secrets() -> None:
     with pytest.raises(ValidationError, match="STRIPE_WEBHOOK_SECRET"):
         Settings(
-            environment=Environment.PRODUCTION, database_url=PG, auth_jwks_url="https://idp/jwks"
+            environment=Environment.PRODUCTION,
+            database_url=PG,
+            auth_jwks_url="https://idp/jwks",
+            auth_jwt_audience="pec-renewal",
+        )
+
+
+def test_production_requires_an_audience_for_its_tokens() -> None:
+    with pytest.raises(ValidationError, match="AUTH_JWT_AUDIENCE"):
+        Settings(
+            environment=Environment.PRODUCTION,
+            database_url=PG,
+            auth_jwks_url="https://idp/jwks",
+            **REAL_SECRETS,  # type: ignore[arg-type]
         )

@@ -44,7 +44,11 @@ async def mirror_mailbox(
     if body.plan not in price_list.plans:
         raise InvalidRenewalRequest([FieldError("plan", "unknown_plan")])
     view, created = await mailboxes.mirror_mailbox(
-        caller.container.unit_of_work(), catalog, body.to_domain(mailbox_id), caller.now
+        caller.container.unit_of_work(),
+        catalog,
+        body.to_domain(mailbox_id),
+        caller.now,
+        with_auto_renewal=body.auto_renewal is not None or body.auto_renewal_years is not None,
     )
     response.status_code = 201 if created else 200
     return MailboxOut.of(view, caller.language)

@@ -73,8 +73,9 @@ class MailboxMirrorIn(BaseModel):
     # ISO date strings are dates; the bounds keep date arithmetic (grace, +5 years) safe.
     expires_on: date = Field(strict=False, ge=date(2000, 1, 1), le=date(2199, 12, 31))
     status: MailboxStatus = Field(default=MailboxStatus.ACTIVE, strict=False)
-    auto_renewal: bool = False
-    auto_renewal_years: int = Field(default=1, ge=1, le=5)
+    # Automatic renewal is this service's own setting: left out, it is kept as it is.
+    auto_renewal: bool | None = None
+    auto_renewal_years: int | None = Field(default=None, ge=1, le=5)
     account_id: Identifier
     partner_id: Identifier | None = None
 
@@ -89,10 +90,10 @@ class MailboxMirrorIn(BaseModel):
             used_archive_mb=self.used_archive_mb,
             expires_on=self.expires_on,
             status=self.status,
-            auto_renewal=self.auto_renewal,
+            auto_renewal=bool(self.auto_renewal),
             account_id=self.account_id,
             partner_id=self.partner_id,
-            auto_renewal_years=self.auto_renewal_years,
+            auto_renewal_years=self.auto_renewal_years or 1,
         )
 
 
@@ -100,7 +101,9 @@ class AutoRenewalIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     enabled: bool
-    years: int = Field(default=1, ge=1, le=5, description="Renewal frequency when on.")
+    years: int | None = Field(
+        default=None, ge=1, le=5, description="Renewal frequency; default: unchanged."
+    )
 
 
 class HealthOut(BaseModel):
