@@ -300,3 +300,23 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (Index("ix_outbox_due", "delivered_at", "available_at", "id"),)
+
+
+class CreditMovementRow(Base):
+    """The partner credit's ledger: every top-up and every order it paid, with the balance
+    after it. A top-up retried with its Idempotency-Key is found here, not applied twice."""
+
+    __tablename__ = "partner_credit_movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # top_up | order
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # + top-up, − order
+    balance_after_cents: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("uq_partner_credit_movements_key", "partner_id", "idempotency_key", unique=True),
+    )

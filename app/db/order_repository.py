@@ -10,7 +10,13 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
-from app.db.models import MailboxRow, OrderRow, PartnerRow, PendingRenewalRow
+from app.db.models import (
+    CreditMovementRow,
+    MailboxRow,
+    OrderRow,
+    PartnerRow,
+    PendingRenewalRow,
+)
 from app.domain.access import Principal, Role
 
 
@@ -117,14 +123,30 @@ class OrderRepository:
         stmt = select(OrderRow.status, func.count()).group_by(OrderRow.status)
         return {status: int(n) for status, n in (await self._session.execute(stmt)).all()}
 
-    async def debit_credit(self, partner_id: str, cents: int) -> bool:
-        """Take `cents` from the partner's credit, atomically; False when it is short."""
+    async def debit_credit(self, partner_id: str, cents: int) -> int | None:
+        """Take `cents` from the partner's credit, atomically: the balance after it, or
+        None when the credit is short."""
         result = await self._session.execute(
             update(PartnerRow)
             .where(PartnerRow.id == partner_id, PartnerRow.credit_cents >= cents)
             .values(credit_cents=PartnerRow.credit_cents - cents)
+            .returning(PartnerRow.credit_cents)
         )
+        return result.scalar_one_or_none()
+
+    async def record_credit_movement(self, values: dict[str, Any]) -> bool:
+        """Write a ledger line; False when the partner already used its Idempotency-Key."""
+        stmt = insert_or_ignore(self._session, CreditMovementRow.__table__)  # type: ignore[arg-type]
+        result = await self._session.execute(stmt, values)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def credit_movement_by_key(self, partner_id: str, key: str) -> CreditMovementRow | None:
+        return await self._session.scalar(
+            select(CreditMovementRow).where(
+                CreditMovementRow.partner_id == partner_id,
+                CreditMovementRow.idempotency_key == key,
+            )
+        )
 
     async def credit_of(self, partner_id: str) -> int | None:
         return await self._session.scalar(

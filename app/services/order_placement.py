@@ -101,9 +101,20 @@ async def _pay_from_credit(
     uow: UnitOfWork, principal: Principal, order: OrderRow, now: datetime
 ) -> None:
     """A partner's order is paid at once from its prepaid credit, or refused."""
-    if not await uow.orders.debit_credit(principal.subject, order.payable_cents):
+    balance = await uow.orders.debit_credit(principal.subject, order.payable_cents)
+    if balance is None:
         available = await uow.orders.credit_of(principal.subject) or 0
         raise InsufficientCredit(order.payable_cents, available)
+    await uow.orders.record_credit_movement(
+        {
+            "partner_id": principal.subject,
+            "kind": "order",
+            "amount_cents": -order.payable_cents,
+            "balance_after_cents": balance,
+            "order_id": order.id,
+            "created_at": now,
+        }
+    )
     await fulfil(uow, order, now, paid=True)
 
 

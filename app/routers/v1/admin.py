@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.errors import FieldError, InvalidRenewalRequest
 from app.domain.money import Money
-from app.routers.deps import StaffCallerDep
+from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
 from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
 from app.routers.v1.money_schema import MoneyOut
 from app.routers.v1.order_schemas import OrderOut
-from app.services import mailboxes, orders
+from app.services import mailboxes, orders, partner_credit
 from app.services.errors import ResourceNotFound
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -90,15 +90,24 @@ class CreditOut(BaseModel):
     responses=PROBLEM_RESPONSES,
 )
 async def top_up_partner_credit(
-    partner_id: IdInPath, body: CreditTopUpIn, caller: StaffCallerDep
+    partner_id: IdInPath,
+    body: CreditTopUpIn,
+    response: Response,
+    caller: StaffCallerDep,
+    idempotency_key: IdempotencyKeyDep = None,
 ) -> CreditOut:
-    cents = Money.parse(body.amount).cents
-    async with caller.container.unit_of_work() as uow:
-        credit = await uow.orders.top_up_credit(partner_id, cents)
-        if credit is None:
-            raise ResourceNotFound("partner", partner_id)
-        await uow.commit()
-    return CreditOut(partner_id=partner_id, credit=MoneyOut.of(credit, "EUR"))
+    if not is_identifier(partner_id):
+        raise ResourceNotFound("partner", partner_id)
+    done = await partner_credit.top_up(
+        caller.container.unit_of_work(),
+        partner_id,
+        Money.parse(body.amount).cents,
+        caller.now,
+        idempotency_key,
+    )
+    if done.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CreditOut(partner_id=partner_id, credit=MoneyOut.of(done.balance_cents, "EUR"))
 
 
 class ReconciliationItemOut(BaseModel):
