@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
-from app.db.mappers import mailbox_from_row
+from app.db.mappers import mailbox_from_row, mailbox_to_values
 from app.db.models import MailboxRow, PendingRenewalRow
 from app.domain.access import Principal, Role
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
@@ -78,22 +78,7 @@ class MailboxRepository:
         this service's automatic-renewal setting. A duplicate address raises
         IntegrityError (uq_mailboxes_address).
         """
-        values = {
-            "id": mailbox.id,
-            "address": mailbox.address,
-            "plan_code": mailbox.plan_code,
-            "extra_mailbox_gb": mailbox.extra_mailbox_gb,
-            "extra_archive_gb": mailbox.extra_archive_gb,
-            "used_mailbox_mb": mailbox.used_mailbox_mb,
-            "used_archive_mb": mailbox.used_archive_mb,
-            "expires_on": mailbox.expires_on,
-            "status": mailbox.status.value,
-            "auto_renewal": mailbox.auto_renewal,
-            "auto_renewal_years": mailbox.auto_renewal_years,
-            "account_id": mailbox.account_id,
-            "partner_id": mailbox.partner_id,
-            "updated_at": now,
-        }
+        values = mailbox_to_values(mailbox, now)
         table = MailboxRow.__table__
         inserted = await self._session.execute(
             insert_or_ignore(self._session, table, on="id"),  # type: ignore[arg-type]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +22,9 @@ from app.domain.catalog import ConventionCode, Plan, PriceList, Promotion, Signa
 from app.domain.mailbox import Mailbox, MailboxStatus
 
 BASIS_POINTS = Decimal(10_000)
+# The domain's field names are the columns' names: one list maps both ways.
+PLAN_FIELDS = tuple(f.name for f in fields(Plan))
+MAILBOX_FIELDS = tuple(f.name for f in fields(Mailbox))
 
 
 def rate_from_bp(bp: int) -> Decimal:
@@ -46,21 +51,7 @@ def price_list_from_rows(
         valid_until=row.valid_until,
         currency=row.currency,
         vat_rate=rate_from_bp(row.vat_rate_bp),
-        plans={
-            p.code: Plan(
-                code=p.code,
-                name=p.name,
-                mailbox_gb=p.mailbox_gb,
-                max_mailbox_gb=p.max_mailbox_gb,
-                archive_gb=p.archive_gb,
-                extra_archive_allowed=p.extra_archive_allowed,
-                sms_reports=p.sms_reports,
-                extra_users=p.extra_users,
-                yearly_price_cents=p.yearly_price_cents,
-                own_domain=p.own_domain,
-            )
-            for p in plans
-        },
+        plans={p.code: Plan(**{name: getattr(p, name) for name in PLAN_FIELDS}) for p in plans},
         extra_mailbox_gb_yearly_cents=row.extra_mailbox_gb_yearly_cents,
         extra_archive_gb_yearly_cents=row.extra_archive_gb_yearly_cents,
         signature_kits={k.code: SignatureKit(k.code, k.name, k.price_cents) for k in kits},
@@ -100,20 +91,7 @@ def price_list_to_rows(
         )
     ]
     rows += [
-        PlanRow(
-            price_list_id=pl_id,
-            code=p.code,
-            position=position,
-            name=p.name,
-            mailbox_gb=p.mailbox_gb,
-            max_mailbox_gb=p.max_mailbox_gb,
-            archive_gb=p.archive_gb,
-            extra_archive_allowed=p.extra_archive_allowed,
-            sms_reports=p.sms_reports,
-            extra_users=p.extra_users,
-            yearly_price_cents=p.yearly_price_cents,
-            own_domain=p.own_domain,
-        )
+        PlanRow(price_list_id=pl_id, position=position, **_fields_of(p, PLAN_FIELDS))
         for position, p in enumerate(price_list.plans.values())
     ]
     rows += [
@@ -147,18 +125,18 @@ def price_list_to_rows(
 
 def mailbox_from_row(row: MailboxRow | Row[Any] | Any) -> Mailbox:
     """From an ORM row, a Core row or anything with the same attributes."""
-    return Mailbox(
-        id=row.id,
-        address=row.address,
-        plan_code=row.plan_code,
-        extra_mailbox_gb=row.extra_mailbox_gb,
-        extra_archive_gb=row.extra_archive_gb,
-        used_mailbox_mb=row.used_mailbox_mb,
-        used_archive_mb=row.used_archive_mb,
-        expires_on=row.expires_on,
-        status=MailboxStatus(row.status),
-        auto_renewal=row.auto_renewal,
-        account_id=row.account_id,
-        partner_id=row.partner_id,
-        auto_renewal_years=row.auto_renewal_years,
-    )
+    values = _fields_of(row, MAILBOX_FIELDS)
+    values["status"] = MailboxStatus(values["status"])
+    return Mailbox(**values)
+
+
+def mailbox_to_values(mailbox: Mailbox, now: datetime) -> dict[str, Any]:
+    """The mailboxes row for `mailbox`, stamped `now`."""
+    values = _fields_of(mailbox, MAILBOX_FIELDS)
+    values["status"] = mailbox.status.value
+    values["updated_at"] = now
+    return values
+
+
+def _fields_of(obj: object, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}

@@ -59,22 +59,25 @@ async def _place(
     return order
 
 
-async def _mailbox(
-    client: httpx.AsyncClient, mailbox_id: str, headers: dict[str, str] = CUSTOMER
+async def _get(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str] = CUSTOMER
 ) -> dict[str, Any]:
-    response = await client.get(f"/v1/mailboxes/{mailbox_id}", headers=headers)
+    response = await client.get(path, headers=headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def _mailbox(
+    client: httpx.AsyncClient, mailbox_id: str, headers: dict[str, str] = CUSTOMER
+) -> dict[str, Any]:
+    return await _get(client, f"/v1/mailboxes/{mailbox_id}", headers)
 
 
 async def _order(
     client: httpx.AsyncClient, order_id: str, headers: dict[str, str] = CUSTOMER
 ) -> dict[str, Any]:
-    response = await client.get(f"/v1/orders/{order_id}", headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await _get(client, f"/v1/orders/{order_id}", headers)
 
 
 async def _count(db: Container, model: type[Any]) -> int:

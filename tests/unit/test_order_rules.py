@@ -7,7 +7,7 @@ Quotes are real ones, made by quote_renewal against the demo price list at a fix
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from app.domain.access import Role
 from app.domain.billing import Billing, EInvoicing, Holder, HolderKind, PublicAdministrationBilling
 from app.domain.errors import InvalidOrderRequest
-from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.mailbox import Mailbox
 from app.domain.order import (
     CONSENTS,
     AcknowledgementRequired,
@@ -39,6 +39,7 @@ from app.domain.payment_instructions import (
 )
 from app.domain.quote import Quote, RenewalItem, RenewalRequest, quote_renewal
 from app.sandbox.demo_catalog import demo_price_list
+from tests.unit.builders import mailbox
 
 NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
 ALL_CONSENTS = Consents(terms=True, unfair_terms=True, privacy=True, version="2026-01")
@@ -69,23 +70,6 @@ ACCOUNTS = PaymentAccounts(
     postal_account="12345678",
     card_payment_url="https://pay.example.it/checkout",
 )
-
-
-def mailbox(**changes: object) -> Mailbox:
-    base = Mailbox(
-        id="mbx-1",
-        address="mario.rossi@pec.example.it",
-        plan_code="STANDARD",
-        extra_mailbox_gb=0,
-        extra_archive_gb=0,
-        used_mailbox_mb=300,
-        used_archive_mb=0,
-        expires_on=date(2026, 7, 31),
-        status=MailboxStatus.ACTIVE,
-        auto_renewal=False,
-        account_id="acc-1",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def quote(

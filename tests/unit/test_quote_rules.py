@@ -38,27 +38,11 @@ from app.domain.quote import (
     renewal_blockers,
 )
 from app.sandbox.demo_catalog import DEMO_PRICE_LIST_ID, demo_price_list
+from tests.unit.builders import mailbox
 
 NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
 TODAY = NOW.date()
 JUNE_PROMOTION = Promotion("PRO", 1900, date(2026, 6, 1), date(2026, 6, 30))
-
-
-def mailbox(**changes: object) -> Mailbox:
-    base = Mailbox(
-        id="mbx-1",
-        address="mario.rossi@pec.example.it",
-        plan_code="STANDARD",
-        extra_mailbox_gb=0,
-        extra_archive_gb=0,
-        used_mailbox_mb=300,
-        used_archive_mb=0,
-        expires_on=date(2026, 7, 31),
-        status=MailboxStatus.ACTIVE,
-        auto_renewal=False,
-        account_id="acc-1",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def quote(
