@@ -42,9 +42,12 @@ class PriceListRow(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     currency: Mapped[str] = mapped_column(String(3))
     vat_rate_bp: Mapped[int] = mapped_column(Integer)
-    extra_mailbox_gb_yearly_cents: Mapped[int] = mapped_column(Integer)
-    extra_archive_gb_yearly_cents: Mapped[int] = mapped_column(Integer)
-    kit_shipping_cents: Mapped[int] = mapped_column(Integer)
+    extra_mailbox_gb_yearly_cents: Mapped[int] = mapped_column(BigInteger)
+    extra_archive_gb_yearly_cents: Mapped[int] = mapped_column(BigInteger)
+    kit_shipping_cents: Mapped[int] = mapped_column(BigInteger)
+    # Who published it and when (staff id, or "sandbox"/"cli" for the tools).
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PlanRow(Base):
@@ -62,7 +65,7 @@ class PlanRow(Base):
     extra_archive_allowed: Mapped[bool] = mapped_column(Boolean)
     sms_reports: Mapped[bool] = mapped_column(Boolean)
     extra_users: Mapped[int] = mapped_column(Integer)
-    yearly_price_cents: Mapped[int] = mapped_column(Integer)
+    yearly_price_cents: Mapped[int] = mapped_column(BigInteger)
     own_domain: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (CheckConstraint("yearly_price_cents >= 0", name="price_not_negative"),)
@@ -76,7 +79,7 @@ class SignatureKitRow(Base):
     )
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    price_cents: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[int] = mapped_column(BigInteger)
 
 
 class PromotionRow(Base):
@@ -85,7 +88,7 @@ class PromotionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     price_list_id: Mapped[str] = mapped_column(String(64))
     plan_code: Mapped[str] = mapped_column(String(32))
-    yearly_price_cents: Mapped[int] = mapped_column(Integer)
+    yearly_price_cents: Mapped[int] = mapped_column(BigInteger)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
     max_years: Mapped[int] = mapped_column(Integer, default=2)
@@ -121,6 +124,11 @@ class AccountRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(2), default="it")
+    # The holder and e-invoicing data on file, offered for confirmation at each renewal.
+    holder: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    billing: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PartnerRow(Base):
@@ -130,7 +138,12 @@ class PartnerRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    credit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    credit_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2), default="it")
+    low_credit_threshold_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("credit_cents >= 0", name="credit_not_negative"),)
 
@@ -154,6 +167,9 @@ class MailboxRow(Base):
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
     partner_id: Mapped[str | None] = mapped_column(ForeignKey("partners.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set only where the mailbox's holder differs from its account's.
+    holder: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    billing: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
     __table_args__ = (
         CheckConstraint(
@@ -179,13 +195,13 @@ class QuoteRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     years: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    net_cents: Mapped[int] = mapped_column(Integer)
-    vat_cents: Mapped[int] = mapped_column(Integer)
-    total_cents: Mapped[int] = mapped_column(Integer)
+    net_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
     document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
@@ -214,11 +230,11 @@ class OrderRow(Base):
     payment_method: Mapped[str] = mapped_column(String(32))
     years: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    net_cents: Mapped[int] = mapped_column(Integer)
-    vat_cents: Mapped[int] = mapped_column(Integer)
-    total_cents: Mapped[int] = mapped_column(Integer)
-    payable_cents: Mapped[int] = mapped_column(Integer)
-    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    net_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    payable_cents: Mapped[int] = mapped_column(BigInteger)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -226,7 +242,7 @@ class OrderRow(Base):
     commitment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # cancelled/expired
     document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # holder, billing, items…
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
@@ -267,9 +283,10 @@ class PaymentEventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     order_ref: Mapped[str | None] = mapped_column(String(64))
     order_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    # A provider may send any amount: store it whatever it is, and reconcile it.
-    amount_cents: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
+    # A provider may send any amount: store it whatever it is, and reconcile it. None:
+    # the amount doesn't fit (the raw value is in the payload).
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(16))  # as sent (upper-cased), never cut
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
@@ -277,6 +294,11 @@ class PaymentEventRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(64))  # why it needs reconciliation
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Transient failures (lost connection, timeout, deadlock): retried with backoff.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         Index("uq_payment_events_provider_event", "provider", "event_id", unique=True),
@@ -314,9 +336,38 @@ class CreditMovementRow(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)  # + top-up, − order
     balance_after_cents: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[str | None] = mapped_column(String(64))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("uq_partner_credit_movements_key", "partner_id", "idempotency_key", unique=True),
     )
+
+
+class HolderVersionRow(Base):
+    """A holder record that was replaced: who the holder was, until when, and why."""
+
+    __tablename__ = "holder_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    mailbox_id: Mapped[str | None] = mapped_column(String(64))  # None: the account's own
+    holder: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    billing: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_by: Mapped[str] = mapped_column(String(100))  # "order:<id>" or "staff:<id>"
+
+
+class IdempotencyRecordRow(Base):
+    """The first answer to a POST with an Idempotency-Key, replayed to every retry."""
+
+    __tablename__ = "idempotency_records"
+
+    owner_role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None: the first is running
+    body: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

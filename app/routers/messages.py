@@ -195,6 +195,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_value": ("Valore non valido.", "Invalid value."),
     "invalid_json": ("JSON non valido.", "Invalid JSON."),
     "invalid_format": ("Formato non valido.", "Invalid format."),
+    "control_characters": (
+        "Il testo contiene caratteri di controllo (ad esempio NUL o a capo): rimuovili.",
+        "The text holds control characters (such as NUL or a line break): remove them.",
+    ),
     "unknown_field": ("Campo non previsto.", "Unexpected field."),
     "out_of_range": ("Valore fuori dall'intervallo consentito.", "Value out of range."),
     "too_long": ("Valore troppo lungo.", "Value too long."),

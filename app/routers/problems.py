@@ -247,6 +247,7 @@ _PYDANTIC_CODES = {
     "string_pattern_mismatch": "invalid_format",
     "too_long": "too_many_items",
     "too_short": "items_required",
+    "control_characters": "control_characters",
 }
 
 

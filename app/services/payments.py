@@ -83,6 +83,8 @@ async def _apply(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
     if event.kind not in set(PaymentEventKind):
         # Verified but not about money we track (or unreadable): kept, shown to staff.
         return _settle(event, "reconcile" if event.kind == "unreadable" else "ignored", event.kind)
+    if event.amount_cents is None:  # too large to be a real payment: kept for staff
+        return _settle(event, Action.RECONCILE.value, "amount_out_of_range")
     order = await _order(uow, event.order_ref)
     event.order_id = order.id if order else None
     decision = decide(_state(order), _domain_event(event))
@@ -139,6 +141,7 @@ def _as_stored(row_id: int, values: dict[str, Any]) -> PaymentEventRow:
 
 
 def _refund(order: OrderRow, event: PaymentEventRow) -> None:
+    assert event.amount_cents is not None  # _apply reconciles the others first
     if _cumulative(event):
         order.refunded_cents = max(order.refunded_cents, event.amount_cents)
     else:
@@ -176,6 +179,7 @@ def _state(order: OrderRow | None) -> OrderPaymentState | None:
 
 
 def _domain_event(event: PaymentEventRow) -> PaymentEvent:
+    assert event.amount_cents is not None  # _apply reconciles the others first
     return PaymentEvent(
         event.provider,
         event.event_id,

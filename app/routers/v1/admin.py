@@ -152,7 +152,11 @@ async def list_reconciliation(
                 reason=row.reason,
                 order_ref=row.order_ref,
                 order_id=row.order_id,
-                amount=MoneyOut.of(row.amount_cents, row.currency) if row.currency else None,
+                amount=(
+                    MoneyOut.of(row.amount_cents, row.currency)
+                    if row.currency and row.amount_cents is not None
+                    else None
+                ),
                 received_at=row.received_at,
             )
             for row in page

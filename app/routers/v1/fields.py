@@ -10,13 +10,30 @@ import re
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9._:@-]+$"
 _ID = re.compile(ID_PATTERN)
 
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[ -~]+$")]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _no_control_characters(value: str) -> str:
+    # PostgreSQL refuses NUL in text and JSON; the others garble emails and invoices.
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_characters", "control characters are not allowed")
+    return value
+
+
+# Free text a person typed (a name, an address): any script, no control characters.
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_control_characters),
+]
 # A new resource's id, chosen by the caller (the mail platform's mailbox id).
 NewIdInPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 # An existing resource's id: anything that can't be an id is simply not found.

@@ -17,10 +17,9 @@ from app.domain.billing import (
 )
 from app.domain.order import Consents, OrderRequest, OrderStatus, PaymentMethod, order_number
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
-from app.routers.v1.fields import Identifier
+from app.routers.v1.fields import Identifier, Text
 from app.routers.v1.money_schema import MoneyOut
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 UpperCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)
 ]
