@@ -20,22 +20,13 @@ from app.main import create_app
 from tests.api.helpers import assert_problem, field_errors, put_mailbox
 from tests.api.order_helpers import order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, START, MovableClock, bearer
-from tests.fixtures import empty_database
 
 NEW_PARTNER = bearer("partner", "ptn-new")
 
 
 @pytest.fixture
-async def empty_db(container: Container, clock: MovableClock) -> Container:
-    """A migrated database with nothing in it: no price list, account or partner."""
-    assert not container.settings.sandbox
-    clock.now = START
-    await empty_database(container)
-    return container
-
-
-@pytest.fixture
 async def bare(empty_db: Container) -> AsyncIterator[httpx.AsyncClient]:
+    assert not empty_db.settings.sandbox
     transport = httpx.ASGITransport(app=create_app(container=empty_db))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http

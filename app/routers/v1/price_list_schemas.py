@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -138,6 +139,11 @@ class PriceListIn(BaseModel):
                 for c in self.conventions
             ),
         )
+
+
+def read_price_list_file(path: Path, price_list_id: str) -> PriceListDraft:
+    """The draft a price list file describes: pydantic.ValidationError if malformed."""
+    return PriceListIn.model_validate_json(path.read_bytes()).to_draft(price_list_id)
 
 
 class PublishedPriceListOut(BaseModel):
