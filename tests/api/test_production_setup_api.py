@@ -159,7 +159,9 @@ async def test_a_price_list_in_force_is_never_replaced(bare: httpx.AsyncClient) 
     assert (await bare.get("/v1/plans")).json()["vat_rate"] == "0.22"
 
 
-async def test_a_price_list_not_yet_in_force_can_be_replaced(bare: httpx.AsyncClient) -> None:
+async def test_a_price_list_not_yet_in_force_can_be_replaced(
+    bare: httpx.AsyncClient, clock: MovableClock
+) -> None:
     await publish(bare, "2026-11", price_list(START - timedelta(days=1)))
     await publish(bare, "2027-01", price_list(START + timedelta(days=30), standard="11.00"))
 
@@ -173,6 +175,9 @@ async def test_a_price_list_not_yet_in_force_can_be_replaced(bare: httpx.AsyncCl
         ("2027-01", "2027-01-04T10:00:00Z", False),
         ("2026-11", "2026-11-24T10:00:00Z", True),
     ]
+    clock.now = START + timedelta(days=40)
+    plans = (await bare.get("/v1/plans")).json()
+    assert (plans["id"], plans["plans"][0]["yearly_price"]["amount"]) == ("2027-01", "12.00")
 
 
 async def test_an_invalid_price_list_names_the_offending_fields(bare: httpx.AsyncClient) -> None:
@@ -200,6 +205,43 @@ async def test_an_amount_beyond_the_bound_is_refused(bare: httpx.AsyncClient) ->
     problem = assert_problem(await publish(bare, "2026-11", body), 422, "validation_failed")
 
     assert field_errors(problem) == [("plans[0].yearly_price", "invalid_format")]
+
+
+async def test_updating_a_partner_keeps_its_credit(bare: httpx.AsyncClient) -> None:
+    partner = {"name": "Reseller", "email": "a@reseller.example.it", "language": "it",
+               "low_credit_threshold": "0.00"}  # fmt: skip
+    await bare.put("/v1/admin/partners/ptn-new", json=partner, headers=STAFF)
+    await bare.post(
+        "/v1/admin/partners/ptn-new/credit",
+        json={"amount": "80.00"},
+        headers={**STAFF, "Idempotency-Key": "t-1"},
+    )
+
+    updated = await bare.put(
+        "/v1/admin/partners/ptn-new",
+        json={**partner, "name": "Reseller Srl", "low_credit_threshold": "25.00"},
+        headers=bearer("staff", "staff-2"),
+    )
+
+    assert updated.status_code == 200, updated.text
+    body = updated.json()
+    assert (body["name"], body["credit"]["amount"], body["low_credit_threshold"]["amount"]) == (
+        "Reseller Srl",
+        "80.00",
+        "25.00",
+    )
+    assert (body["updated_by"], body["updated_at"]) == ("staff-2", "2026-11-25T10:00:00Z")
+
+
+async def test_a_partner_cannot_set_its_credit(bare: httpx.AsyncClient) -> None:
+    partner = {"name": "Reseller", "email": "a@reseller.example.it", "language": "it",
+               "low_credit_threshold": "0.00", "credit": "1000.00"}  # fmt: skip
+
+    response = await bare.put("/v1/admin/partners/ptn-new", json=partner, headers=STAFF)
+
+    assert field_errors(assert_problem(response, 422, "validation_failed")) == [
+        ("credit", "unknown_field")
+    ]
 
 
 async def test_a_partner_reads_its_credit_and_ledger(bare: httpx.AsyncClient) -> None:
