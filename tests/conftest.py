@@ -17,7 +17,7 @@ from app.domain.access import Role
 from app.main import create_app
 from app.settings import Environment, Settings
 from tests.database import TestDatabase, create_test_database, drop_test_database
-from tests.fixtures import reset_database
+from tests.fixtures import empty_database, reset_database
 
 TEST_SECRET = "test-secret-for-hs256-tokens-0123456789"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -73,6 +73,14 @@ async def db(container: Container, clock: MovableClock) -> Container:
     """A database holding the demo price list, three accounts and a partner, and nothing else."""
     clock.now = START
     await reset_database(container)
+    return container
+
+
+@pytest.fixture
+async def empty_db(container: Container, clock: MovableClock) -> Container:
+    """A migrated database with nothing in it: no price list, account or partner."""
+    clock.now = START
+    await empty_database(container)
     return container
 
 

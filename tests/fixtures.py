@@ -10,8 +10,8 @@ from app.db.unit_of_work import UnitOfWork
 from app.sandbox.demo_catalog import demo_price_list
 
 
-async def reset_database(container: Container) -> None:
-    """Empty every table, then store the demo price list, three accounts and a partner."""
+async def empty_database(container: Container) -> None:
+    """Empty every table, and forget the price list this process had in memory."""
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     async with container.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -21,6 +21,11 @@ async def reset_database(container: Container) -> None:
                 await connection.execute(text(f"DELETE FROM {table}"))
     container.catalog.invalidate()
     container.plans_body = None
+
+
+async def reset_database(container: Container) -> None:
+    """Empty every table, then store the demo price list, three accounts and a partner."""
+    await empty_database(container)
     async with UnitOfWork(container.sessionmaker) as uow:
         await uow.catalog.add(demo_price_list())
         uow.session.add_all(

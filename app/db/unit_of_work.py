@@ -14,6 +14,7 @@ from app.db.catalog_repository import CatalogRepository
 from app.db.mailbox_repository import MailboxRepository
 from app.db.order_repository import OrderRepository
 from app.db.outbox_repository import OutboxRepository
+from app.db.partner_repository import PartnerRepository
 from app.db.payment_event_repository import PaymentEventRepository
 from app.db.quote_repository import QuoteRepository
 
@@ -26,6 +27,7 @@ class UnitOfWork:
     orders: OrderRepository
     payment_events: PaymentEventRepository
     outbox: OutboxRepository
+    partners: PartnerRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -38,6 +40,7 @@ class UnitOfWork:
         self.orders = OrderRepository(self.session)
         self.payment_events = PaymentEventRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.partners = PartnerRepository(self.session)
         return self
 
     async def __aexit__(

@@ -59,9 +59,16 @@ async def get_staff_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Ca
     return caller
 
 
+async def get_partner_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    if caller.principal.role is not Role.PARTNER:
+        raise ProblemError(403, "forbidden")
+    return caller
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 StaffCallerDep = Annotated[Caller, Depends(get_staff_caller)]
+PartnerCallerDep = Annotated[Caller, Depends(get_partner_caller)]
 IdempotencyKeyDep = Annotated[
     str | None,
     Header(

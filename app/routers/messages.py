@@ -183,7 +183,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Indirizzo già usato da un'altra casella.",
         "Address already used by another mailbox.",
     ),
-    "unknown_owner": ("Titolare sconosciuto.", "Unknown owner."),
+    "unknown_owner": (
+        "Titolare sconosciuto: crealo prima con {create_with}.",
+        "Unknown owner: create it first with {create_with}.",
+    ),
+    "price_list_in_force": (
+        "Il listino {price_list_id} è già in vigore e non si modifica: "
+        "pubblicane uno nuovo con una data di validità futura.",
+        "Price list {price_list_id} is already in force and is never edited: "
+        "publish a new one with a later valid_from.",
+    ),
     "internal_error": ("Errore interno.", "Internal error."),
     "database_unavailable": (
         "Servizio momentaneamente non disponibile: riprova tra poco.",
@@ -213,6 +222,25 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "plan_not_in_price_list": (
         "La tipologia attuale della casella non è nel listino in vigore.",
         "The mailbox's current plan is not in the price list in force.",
+    ),
+    # Publishing a price list
+    "plans_required": ("Il listino deve avere almeno una tipologia.", "Give at least one plan."),
+    "max_below_base": (
+        "Il massimo non può essere inferiore allo spazio di base ({min} GB).",
+        "The maximum can't be below the base space ({min} GB).",
+    ),
+    "duplicate_code": ("Codice ripetuto.", "Duplicate code."),
+    "invalid_date_range": (
+        "La data di fine precede quella di inizio.",
+        "The end date comes before the start date.",
+    ),
+    "overlapping_dates": (
+        "Le date si sovrappongono a quelle di {other} per la stessa tipologia.",
+        "The dates overlap those of {other} for the same plan.",
+    ),
+    "too_precise": (
+        "Valore troppo preciso: al massimo al passo di {step}.",
+        "Too precise: at most to the nearest {step}.",
     ),
     "invalid_cursor": ("Cursore di paginazione non valido.", "Invalid pagination cursor."),
 }

@@ -31,6 +31,7 @@ from app.services.errors import (
     IdempotencyKeyReused,
     MailboxAddressTaken,
     MailboxNotRenewable,
+    PriceListInForce,
     ResourceNotFound,
     UnknownOwner,
 )
@@ -150,7 +151,13 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     if isinstance(exc, MailboxAddressTaken):
         return problem_response(request, 409, exc.code, [("address", exc.code, {})])
     if isinstance(exc, UnknownOwner):
-        return problem_response(request, 422, exc.code, [(exc.field, exc.code, {})])
+        params = {"create_with": exc.create_with}
+        return problem_response(
+            request, 422, exc.code, [(exc.field, exc.code, params)], params=params, extra=params
+        )
+    if isinstance(exc, PriceListInForce):
+        params = {"price_list_id": exc.price_list_id}
+        return problem_response(request, 409, exc.code, params=params, extra=params)
     if isinstance(exc, order_rules.AcknowledgementRequired):
         return problem_response(
             request, 422, exc.code, [("acknowledge_archive_deletion", exc.code, {})]

@@ -1,13 +1,20 @@
-"""The demo price list of domain.md, as data: seeded by `make run` and used by tests."""
+"""The demo price list of domain.md.
+
+`demo_price_list.json` is what the sandbox publishes (through the same use case and
+schema as the admin API); `demo_price_list()` is the same list as Python objects for
+the unit tests, which vary its promotions and conventions. A test keeps the two equal.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from app.domain.catalog import ConventionCode, Plan, PriceList, Promotion, SignatureKit
 
 DEMO_PRICE_LIST_ID = "2026-demo"
+DEMO_PRICE_LIST_FILE = Path(__file__).with_name("demo_price_list.json")
 
 
 def demo_plans() -> dict[str, Plan]:

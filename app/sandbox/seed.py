@@ -6,7 +6,7 @@ Seeding twice changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +16,9 @@ from app.db.unit_of_work import UnitOfWork
 from app.domain.calendar import italian_date
 from app.domain.catalog import Promotion
 from app.domain.mailbox import Mailbox, MailboxStatus
-from app.sandbox.demo_catalog import demo_price_list
+from app.routers.v1.price_list_schemas import read_price_list_file
+from app.sandbox.demo_catalog import DEMO_PRICE_LIST_FILE, DEMO_PRICE_LIST_ID
+from app.services import price_lists
 
 CUSTOMER_ID = "acc-rossi"
 OTHER_CUSTOMER_ID = "acc-bianchi"
@@ -95,12 +97,26 @@ def demo_promotions(today: date) -> tuple[Promotion, ...]:
     return (Promotion("DOMAIN", 790, today - timedelta(days=30), today + timedelta(days=365)),)
 
 
+async def publish_demo_price_list(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    """Publish the demo list, as an operator would, once: it is in force from then on.
+
+    Its DOMAIN promotion runs around today, so it is added here rather than dated in
+    the file.
+    """
+    async with UnitOfWork(sessionmaker) as uow:
+        if await uow.catalog.exists(DEMO_PRICE_LIST_ID):
+            return
+    draft = read_price_list_file(DEMO_PRICE_LIST_FILE, DEMO_PRICE_LIST_ID)
+    draft = replace(draft, promotions=demo_promotions(italian_date(now)))
+    await price_lists.publish(UnitOfWork(sessionmaker), draft, "sandbox", now)
+
+
 async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> None:
     today = italian_date(now)
+    await publish_demo_price_list(sessionmaker, now)
     async with UnitOfWork(sessionmaker) as uow:
-        price_list = demo_price_list(promotions=demo_promotions(today))
-        if not await uow.catalog.exists(price_list.id):
-            await uow.catalog.add(price_list)
         session = uow.session
         for account_id, name, email, language in (
             (CUSTOMER_ID, "Mario Rossi", "mario.rossi@example.it", "it"),

@@ -42,10 +42,27 @@ class MailboxAddressTaken(DomainError):
 
 
 class UnknownOwner(DomainError):
-    """A mailbox mirror names an account or partner we don't know."""
+    """A mailbox mirror names an account or partner we don't know (yet)."""
 
     code = "unknown_owner"
 
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
+    def __init__(self, field: str, owner_id: str) -> None:
+        super().__init__(f"{field} {owner_id}")
         self.field = field
+        self.owner_id = owner_id
+
+    @property
+    def create_with(self) -> str:
+        """The call that creates the missing owner, for the caller to make first."""
+        resource = "partners" if self.field == "partner_id" else "accounts"
+        return f"PUT /v1/admin/{resource}/{self.owner_id}"
+
+
+class PriceListInForce(DomainError):
+    """A price list already in force is never edited: publish a new, later-dated one."""
+
+    code = "price_list_in_force"
+
+    def __init__(self, price_list_id: str) -> None:
+        super().__init__(price_list_id)
+        self.price_list_id = price_list_id

@@ -114,11 +114,11 @@ async def mirror_mailbox(
     price_list = (await catalog.current()).price_list
     async with uow:
         if await uow.session.get(AccountRow, mailbox.account_id) is None:
-            raise UnknownOwner("account_id")
+            raise UnknownOwner("account_id", mailbox.account_id)
         if mailbox.partner_id is not None and (
             await uow.session.get(PartnerRow, mailbox.partner_id) is None
         ):
-            raise UnknownOwner("partner_id")
+            raise UnknownOwner("partner_id", mailbox.partner_id)
         try:
             created = await uow.mailboxes.save(mailbox, now, with_auto_renewal=with_auto_renewal)
             await uow.commit()

@@ -128,6 +128,20 @@ async def test_plans_are_served_with_an_etag(sqlite_client: httpx.AsyncClient) -
     assert again.status_code == 304
 
 
+async def test_the_sandbox_publishes_the_demo_file_with_a_promotion_running_today(
+    sqlite_client: httpx.AsyncClient,
+) -> None:
+    plans = (await sqlite_client.get("/v1/plans")).json()
+    published = (await sqlite_client.get("/v1/admin/price-lists", headers=STAFF)).json()
+
+    assert [(p["plan"], p["yearly_price"]["amount"]) for p in plans["promotions"]] == [
+        ("DOMAIN", "7.90")
+    ]
+    assert [(p["id"], p["published_by"], p["in_force"]) for p in published["items"]] == [
+        ("2026-demo", "sandbox", True)
+    ]
+
+
 async def test_an_address_already_in_use_is_a_409_on_sqlite_too(
     sqlite_client: httpx.AsyncClient,
 ) -> None:

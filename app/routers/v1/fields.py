@@ -34,6 +34,12 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_control_characters),
 ]
+# The same, for the narrower name columns (a plan's, a signature kit's).
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(_no_control_characters),
+]
 # A new resource's id, chosen by the caller (the mail platform's mailbox id).
 NewIdInPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 # An existing resource's id: anything that can't be an id is simply not found.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.domain.money import Money
 
@@ -14,3 +16,17 @@ class MoneyOut(BaseModel):
     @classmethod
     def of(cls, cents: int, currency: str) -> MoneyOut:
         return cls(amount=str(Money(cents, currency).amount), currency=currency)
+
+
+# An amount in a request: the same decimal string, two decimals, at most 9,999,999.99
+# (what a price or a top-up can sensibly be; beyond it is a 422, never an overflow).
+MoneyAmountIn = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{1,7}\.\d{2}$"),
+    Field(examples=["25.00"], description="EUR, two decimals, 0.00 to 9999999.99"),
+]
+
+
+def cents_of(amount: str) -> int:
+    """The cents of an amount that passed `MoneyAmountIn`."""
+    return Money.parse(amount).cents

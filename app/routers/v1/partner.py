@@ -1,0 +1,92 @@
+"""Partner endpoints under /v1/partner: what a reseller reads about its own account."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from app.domain.partner import CreditMovement
+from app.routers.deps import PartnerCallerDep
+from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, ProblemError
+from app.routers.v1.money_schema import MoneyOut
+from app.services.partner_statement import credit_statement
+
+router = APIRouter(prefix="/partner", tags=["partner"])
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
+
+
+class CreditMovementOut(BaseModel):
+    kind: str = Field(examples=["top_up", "order"])
+    amount: MoneyOut = Field(description="Positive for a top-up, negative for an order")
+    balance_after: MoneyOut
+    order_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, movement: CreditMovement) -> CreditMovementOut:
+        return cls(
+            kind=movement.kind,
+            amount=MoneyOut.of(movement.amount_cents, "EUR"),
+            balance_after=MoneyOut.of(movement.balance_after_cents, "EUR"),
+            order_id=movement.order_id,
+            created_at=movement.created_at,
+        )
+
+
+class CreditStatementOut(BaseModel):
+    partner_id: str
+    balance: MoneyOut
+    low_credit_threshold: MoneyOut
+    items: list[CreditMovementOut] = Field(description="The ledger, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+@router.get(
+    "/credit",
+    operation_id="get_partner_credit",
+    summary="Your prepaid credit, low-credit threshold and ledger",
+    response_model=CreditStatementOut,
+    responses={**PROBLEM_RESPONSES, 403: _problem("Partners only (`forbidden`)")},
+)
+async def get_partner_credit(
+    caller: PartnerCallerDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CreditStatementOut:
+    statement = await credit_statement(
+        caller.container.unit_of_work(), caller.principal.subject, limit, _decode(cursor)
+    )
+    partner = statement.partner
+    return CreditStatementOut(
+        partner_id=partner.profile.id,
+        balance=MoneyOut.of(partner.credit_cents, "EUR"),
+        low_credit_threshold=MoneyOut.of(partner.profile.low_credit_threshold_cents, "EUR"),
+        items=[CreditMovementOut.of(m) for m in statement.movements],
+        next_cursor=_encode(statement.next_before_id) if statement.next_before_id else None,
+    )
+
+
+def _encode(before_id: int) -> str:
+    return base64.urlsafe_b64encode(f"before|{before_id}".encode()).decode()
+
+
+def _decode(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        tag, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        if tag != "before" or not number.isascii() or not number.isdigit():
+            raise ValueError("not a ledger cursor")
+        if int(number) > 2**31 - 1:
+            raise ValueError("out of range")
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ProblemError(422, "invalid_cursor") from None

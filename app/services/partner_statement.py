@@ -1,0 +1,29 @@
+"""A partner's statement: its credit, its low-credit threshold, and the ledger behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.db.unit_of_work import UnitOfWork
+from app.domain.partner import CreditMovement, Partner
+from app.services.errors import ResourceNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    partner: Partner
+    movements: list[CreditMovement]  # newest first
+    next_before_id: int | None  # where the next page starts (None: this is the last)
+
+
+async def credit_statement(
+    uow: UnitOfWork, partner_id: str, limit: int, before_id: int | None = None
+) -> Statement:
+    async with uow:
+        partner = await uow.partners.get(partner_id)
+        if partner is None:
+            raise ResourceNotFound("partner", partner_id)
+        # One line more than asked says whether there is a next page.
+        found = await uow.partners.credit_movements(partner_id, limit + 1, before_id)
+    page = found[:limit]
+    return Statement(partner, page, page[-1].id if len(found) > limit else None)
