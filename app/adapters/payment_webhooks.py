@@ -143,14 +143,26 @@ def _event(
     payload: dict[str, Any],
 ) -> dict[str, Any]:
     return {
-        "event_id": _bounded_id(event_id),
-        "kind": kind[:32],
-        "order_ref": str(order_ref)[:64] if order_ref is not None else None,
+        "event_id": _bounded_id(_without_nul(event_id)),
+        "kind": _without_nul(kind)[:32],
+        "order_ref": _without_nul(str(order_ref))[:64] if order_ref is not None else None,
         "amount_cents": amount_cents,
-        "currency": _storable_currency(currency),
+        "currency": _storable_currency(_without_nul(currency)),
         "occurred_at": occurred_at,
-        "payload": payload,
+        "payload": _without_nul(payload),
     }
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb can't hold U+0000: it becomes U+FFFD, so a verified
+    event that carries one is still stored (and, changed, never matches an order)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _bounded_id(event_id: str) -> str:

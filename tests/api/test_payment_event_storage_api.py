@@ -82,6 +82,11 @@ ODD_CURRENCIES: list[Any] = [
         None,
         id="forty-characters",
     ),
+    pytest.param(
+        lambda o: signed_generic(generic_event(o, currency="EU\u0000R"), "evt-nul"),
+        None,
+        id="nul-character",
+    ),
 ]
 
 
