@@ -17,6 +17,7 @@ from app.routers import health
 from app.routers.problems import install_problem_handlers
 from app.routers.v1 import (
     admin,
+    admin_payments,
     admin_setup,
     mailboxes,
     orders,
@@ -74,9 +75,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Included straight into the app (not through a nested /v1 router): each level of
     # router nesting is walked on every request.
     # The sandbox route is always in the contract; outside the sandbox it answers 404.
-    for module in (quotes, orders, webhooks, plans, mailboxes, admin, sandbox):
-        app.include_router(module.router, prefix="/v1")
-    for module in (admin_setup, partner):
+    routers = (quotes, orders, webhooks, plans, mailboxes, partner, sandbox)
+    for module in (*routers, admin, admin_setup, admin_payments):
         app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
 

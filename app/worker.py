@@ -19,7 +19,7 @@ from app.adapters.email_sender import SmtpSender
 from app.adapters.mail_platform import MailPlatformClient
 from app.container import Container, build_container
 from app.logging_setup import configure_logging
-from app.services import orders, payments
+from app.services import orders, payment_retries
 from app.services.outbox_delivery import Deliver, Deliverers, deliver_due
 from app.settings import Settings
 
@@ -49,16 +49,13 @@ def _logged(kind: str) -> Deliver:
 
 
 async def run_once(container: Container, senders: Deliverers) -> int:
-    """One pass: retry stranded payment events, expire unpaid orders past the grace,
-    then deliver what is due."""
+    """One pass: apply the payment events due for a retry (or stranded), expire unpaid
+    orders past the grace, then deliver what is due."""
     now = container.clock()
-    async with container.unit_of_work() as uow:
-        stranded = await uow.payment_events.unprocessed_ids(now - STRAGGLER_AGE, 100)
-    for event_row_id in stranded:
-        await payments.process_event_or_flag(container.unit_of_work, event_row_id, now)
+    stranded = await payment_retries.retry_due_events(container.unit_of_work, now, STRAGGLER_AGE)
     expired = await orders.expire_unpaid_orders(container.unit_of_work(), now)
     report = await deliver_due(container.unit_of_work, senders, now)
-    return report.delivered + report.failed + len(stranded) + expired
+    return report.delivered + report.failed + stranded + expired
 
 
 async def run_forever(container: Container, stop: asyncio.Event | None = None) -> None:

@@ -25,6 +25,8 @@ from app.domain.money import Money
 UNREADABLE = "unreadable"
 TOLERANCE = 300  # seconds, either way
 PROVIDERS = ("stripe", "generic")
+BIGINT_LIMIT = 2**63  # payment_events.amount_cents is a signed 64-bit column
+CURRENCY_COLUMN = 16  # payment_events.currency
 
 # One Stripe event per fact: the PaymentIntent says money arrived (a Checkout Session
 # event for the same payment would count it twice, and "completed" may still be unpaid);
@@ -72,7 +74,7 @@ def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[s
         kind, amount_field = _STRIPE_KINDS.get(payload["type"], (payload["type"], None))
         obj = payload["data"]["object"]
         metadata = obj.get("metadata") or {}
-        amount = int(obj[amount_field]) if amount_field else 0
+        amount = _storable_cents(int(obj[amount_field])) if amount_field else 0
         currency = str(obj.get("currency", "")).upper()
         occurred = datetime.fromtimestamp(int(payload.get("created", 0)), UTC)
         return _event(event_id, kind, metadata.get("order_id"), amount, currency, occurred, payload)
@@ -105,30 +107,62 @@ def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
         money = Money.parse(Decimal(str(data["amount"])), str(data["currency"]).upper())
         occurred = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
         return _event(
-            event_id, kind, data.get("order"), money.cents, money.currency, occurred, payload
+            event_id,
+            kind,
+            data.get("order"),
+            _storable_cents(money.cents),
+            money.currency,
+            occurred,
+            payload,
         )
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError, OverflowError):
         return _unreadable(event_id, body)
+
+
+def _storable_cents(cents: int) -> int | None:
+    """Cents as a 64-bit number, or None when they don't fit: no payment is that large,
+    but the event is stored all the same (the raw amount stays in its payload)."""
+    return cents if -BIGINT_LIMIT <= cents < BIGINT_LIMIT else None
+
+
+def _storable_currency(currency: str) -> str:
+    """The currency as sent, upper-cased, never cut to look like another one: a value too
+    long for the column keeps a marker ("~") that no ISO 4217 code can match."""
+    if len(currency) <= CURRENCY_COLUMN:
+        return currency
+    return f"{currency[: CURRENCY_COLUMN - 1]}~"
 
 
 def _event(
     event_id: str,
     kind: str,
     order_ref: object,
-    amount_cents: int,
+    amount_cents: int | None,
     currency: str,
     occurred_at: datetime,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
     return {
-        "event_id": _bounded_id(event_id),
-        "kind": kind[:32],
-        "order_ref": str(order_ref)[:64] if order_ref is not None else None,
+        "event_id": _bounded_id(_without_nul(event_id)),
+        "kind": _without_nul(kind)[:32],
+        "order_ref": _without_nul(str(order_ref))[:64] if order_ref is not None else None,
         "amount_cents": amount_cents,
-        "currency": currency[:3],
+        "currency": _storable_currency(_without_nul(currency)),
         "occurred_at": occurred_at,
-        "payload": payload,
+        "payload": _without_nul(payload),
     }
+
+
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb can't hold U+0000: it becomes U+FFFD, so a verified
+    event that carries one is still stored (and, changed, never matches an order)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _bounded_id(event_id: str) -> str:

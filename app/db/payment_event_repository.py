@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
@@ -48,14 +48,32 @@ class PaymentEventRepository:
             .values(outcome="reconcile", reason=reason)
         )
 
-    async def unprocessed_ids(self, received_before: datetime, limit: int) -> list[int]:
+    async def locked(self, event_row_id: int) -> PaymentEventRow | None:
+        """The event, locked (waiting for a worker that holds it): staff apply it again."""
+        stmt = select(PaymentEventRow).where(PaymentEventRow.id == event_row_id).with_for_update()
+        return await self._session.scalar(stmt)
+
+    async def due_for_retry(
+        self, now: datetime, received_before: datetime, limit: int
+    ) -> list[int]:
+        """Unprocessed events whose retry is due, or that no request ever finished
+        (no retry scheduled, received before `received_before`): oldest first."""
         stmt = (
             select(PaymentEventRow.id)
             .where(
                 PaymentEventRow.processed_at.is_(None),
-                PaymentEventRow.received_at < received_before,
+                or_(
+                    PaymentEventRow.next_attempt_at <= now,
+                    and_(
+                        PaymentEventRow.next_attempt_at.is_(None),
+                        PaymentEventRow.received_at < received_before,
+                    ),
+                ),
             )
-            .order_by(PaymentEventRow.id)
+            .order_by(
+                func.coalesce(PaymentEventRow.next_attempt_at, PaymentEventRow.received_at),
+                PaymentEventRow.id,
+            )
             .limit(limit)
         )
         return list((await self._session.scalars(stmt)).all())

@@ -112,6 +112,15 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Only a public administration's order awaiting payment takes a payment commitment.",
     ),
     "partner_not_found": ("Partner non trovato.", "Partner not found."),
+    "payment_event_not_found": ("Evento di pagamento non trovato.", "Payment event not found."),
+    "payment_event_already_applied": (
+        "L'evento di pagamento è già stato applicato ({outcome}).",
+        "The payment event has already been applied ({outcome}).",
+    ),
+    "payment_event_not_stored": (
+        "Evento di pagamento non registrato: inviarlo di nuovo tra poco.",
+        "Payment event not stored: deliver it again shortly.",
+    ),
     "unknown_provider": ("Fornitore di pagamento sconosciuto.", "Unknown payment provider."),
     "invalid_signature": (
         "Firma del webhook non valida o scaduta.",

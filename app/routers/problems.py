@@ -31,6 +31,8 @@ from app.services.errors import (
     IdempotencyKeyReused,
     MailboxAddressTaken,
     MailboxNotRenewable,
+    PaymentEventAlreadyApplied,
+    PaymentEventNotStored,
     PriceListInForce,
     ResourceNotFound,
     UnknownOwner,
@@ -184,6 +186,11 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(request, 409, exc.code, [("quote_id", exc.code, {})])
     if isinstance(exc, CatalogUnavailable):
         return problem_response(request, 503, exc.code)
+    if isinstance(exc, PaymentEventNotStored):  # the provider delivers it again
+        return problem_response(request, 503, exc.code, headers={"Retry-After": "5"})
+    if isinstance(exc, PaymentEventAlreadyApplied):
+        params = {"outcome": exc.outcome or ""}
+        return problem_response(request, 409, exc.code, params=params, extra=params)
     log.error("unmapped domain error %r", exc)
     return problem_response(request, 500, "internal_error")
 

@@ -66,3 +66,21 @@ class PriceListInForce(DomainError):
     def __init__(self, price_list_id: str) -> None:
         super().__init__(price_list_id)
         self.price_list_id = price_list_id
+
+
+class PaymentEventNotStored(DomainError):
+    """A verified payment event could not be stored (the database failed): the provider
+    must deliver it again, so the answer is one it retries."""
+
+    code = "payment_event_not_stored"
+
+
+class PaymentEventAlreadyApplied(DomainError):
+    """Only an event held for reconciliation (or awaiting a retry) can be applied again."""
+
+    code = "payment_event_already_applied"
+
+    def __init__(self, event_row_id: int, outcome: str | None) -> None:
+        super().__init__(f"payment event {event_row_id}: {outcome}")
+        self.event_row_id = event_row_id
+        self.outcome = outcome

@@ -2,8 +2,8 @@
 
 Receiving stores the event and applies it in one transaction, committed before the
 2xx: the order is locked, the domain decides, the fulfilment happens, the event is
-marked processed — all or nothing. Should applying fail, the event is stored alone and
-the worker applies it later (`process_event`, which claims it with a row lock).
+marked processed — all or nothing. Should applying fail, the event is stored alone
+with the failure noted, and the worker applies it later (see payment_retries).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.db.models import OrderRow, PaymentEventRow
+from app.db.transient import describe, is_transient
 from app.db.unit_of_work import UnitOfWork
 from app.domain.order import OrderStatus, sequence_of
 from app.domain.payment_registration import (
@@ -26,6 +27,8 @@ from app.domain.payment_registration import (
     PaymentEventKind,
     decide,
 )
+from app.domain.payment_retry import next_attempt
+from app.services.errors import PaymentEventNotStored
 from app.services.fulfilment import fulfil, lock_mailboxes, still_renewable
 from app.services.orders import close_order
 
@@ -45,7 +48,8 @@ async def receive_event(
     """Store and apply an event in one transaction, committed before the 2xx.
 
     If applying fails, the event is still stored, alone, for the worker to retry: a
-    verified event is never lost, and its effects are never half-applied.
+    verified event is never lost, and its effects are never half-applied. If even that
+    can't be stored, PaymentEventNotStored: the provider must deliver it again.
     """
     values = {**event, "provider": provider, "received_at": now}
     try:
@@ -54,16 +58,21 @@ async def receive_event(
             if row_id is None:
                 return Receipt(duplicate=True, outcome=None)
             stored = _as_stored(row_id, values)
-            uow.session.add(stored)  # persistent: what _apply changes is an UPDATE
-            outcome = await _apply(uow, stored, now)
+            uow.session.add(stored)  # persistent: what apply_event changes is an UPDATE
+            outcome = await apply_event(uow, stored, now)
             stored.processed_at = now
             await uow.commit()
             return Receipt(duplicate=False, outcome=outcome)
-    except Exception:
-        log.exception("applying a payment event failed: stored for the worker to retry")
-    async with uow_factory() as uow:
-        row_id = await uow.payment_events.add(values)
-        await uow.commit()
+    except Exception as exc:
+        _log_failure(exc, "applying a received payment event failed: stored for the worker")
+        failure = exc
+    try:
+        async with uow_factory() as uow:
+            row_id = await uow.payment_events.add({**values, **_first_failure(failure, now)})
+            await uow.commit()
+    except Exception as exc:
+        _log_failure(exc, "a verified payment event could not be stored: the provider retries")
+        raise PaymentEventNotStored from exc
     return Receipt(duplicate=row_id is None, outcome=None)
 
 
@@ -73,18 +82,48 @@ async def process_event(uow_factory: UowFactory, event_row_id: int, now: datetim
         event = await uow.payment_events.claim_unprocessed(event_row_id)
         if event is None:
             return None
-        outcome = await _apply(uow, event, now)
+        outcome = await apply_event(uow, event, now)
         event.processed_at = now
+        event.next_attempt_at = None
         await uow.commit()
     return outcome
 
 
-async def _apply(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
+def note_failure(event: PaymentEventRow, now: datetime, error: str) -> bool:
+    """Count a failed attempt and schedule the next; True when it has failed for so long
+    (24 hours) that it goes to reconciliation instead, the last error kept."""
+    event.attempts = (event.attempts or 0) + 1
+    event.first_failed_at = event.first_failed_at or now
+    event.last_error = error
+    event.next_attempt_at = next_attempt(event.attempts, event.first_failed_at, now)
+    if event.next_attempt_at is not None:
+        return False
+    _settle(event, Action.RECONCILE.value, "processing_failed")
+    event.processed_at = now
+    return True
+
+
+def _first_failure(exc: Exception, now: datetime) -> dict[str, Any]:
+    return {
+        "attempts": 1,
+        "first_failed_at": now,
+        "next_attempt_at": next_attempt(1, now, now),
+        "last_error": describe(exc),
+    }
+
+
+def _log_failure(exc: Exception, message: str) -> None:
+    if is_transient(exc):  # the database's state, not a bug: no stack trace needed
+        log.warning("%s (%s)", message, describe(exc))
+    else:
+        log.exception(message)
+
+
+async def apply_event(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
+    """Decide what the event does to its (locked) order and do it; the outcome."""
     if event.kind not in set(PaymentEventKind):
         # Verified but not about money we track (or unreadable): kept, shown to staff.
         return _settle(event, "reconcile" if event.kind == "unreadable" else "ignored", event.kind)
-    if event.amount_cents is None:  # too large to be a real payment: kept for staff
-        return _settle(event, Action.RECONCILE.value, "amount_out_of_range")
     order = await _order(uow, event.order_ref)
     event.order_id = order.id if order else None
     decision = decide(_state(order), _domain_event(event))
@@ -106,21 +145,6 @@ async def _apply(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
     return _settle(event, decision.action.value, decision.reason)
 
 
-async def process_event_or_flag(uow_factory: UowFactory, event_row_id: int, now: datetime) -> None:
-    """The worker's retry: an event that still can't be applied goes to reconciliation
-    (kept, flagged, never applied) instead of blocking every later pass."""
-    try:
-        await process_event(uow_factory, event_row_id, now)
-    except Exception:
-        log.exception("payment event %s can't be applied: flagged", event_row_id)
-        async with uow_factory() as uow:
-            event = await uow.payment_events.claim_unprocessed(event_row_id)
-            if event is not None:
-                _settle(event, Action.RECONCILE.value, "processing_failed")
-                event.processed_at = now
-                await uow.commit()
-
-
 async def _apply_waiting_refunds(uow: UnitOfWork, order: OrderRow) -> None:
     """Refunds that arrived before the payment, decided now that the order is paid."""
     for refund in await uow.payment_events.waiting_for_payment(order.id):
@@ -134,14 +158,15 @@ def _as_stored(row_id: int, values: dict[str, Any]) -> PaymentEventRow:
     """The row just inserted, attached to the session without reading it back."""
     row = PaymentEventRow(
         id=row_id, order_id=None, processed_at=None, outcome=None, reason=None,
-        resolved_at=None, **values,
+        resolved_at=None, attempts=0, first_failed_at=None, next_attempt_at=None,
+        last_error=None, **values,
     )  # fmt: skip
     make_transient_to_detached(row)
     return row
 
 
 def _refund(order: OrderRow, event: PaymentEventRow) -> None:
-    assert event.amount_cents is not None  # _apply reconciles the others first
+    assert event.amount_cents is not None  # decide() reconciles the others
     if _cumulative(event):
         order.refunded_cents = max(order.refunded_cents, event.amount_cents)
     else:
@@ -179,7 +204,6 @@ def _state(order: OrderRow | None) -> OrderPaymentState | None:
 
 
 def _domain_event(event: PaymentEventRow) -> PaymentEvent:
-    assert event.amount_cents is not None  # _apply reconciles the others first
     return PaymentEvent(
         event.provider,
         event.event_id,

@@ -140,7 +140,7 @@ async def test_stripe_partial_refunds_count_the_charge_total_once(
     assert after["status"] == "FULFILLED"
 
 
-async def test_an_event_that_always_fails_is_flagged_and_never_blocks_the_worker(
+async def test_an_event_that_always_fails_is_retried_for_a_day_then_flagged(
     client: httpx.AsyncClient,
     db: Container,
     clock: MovableClock,
@@ -152,12 +152,19 @@ async def test_an_event_that_always_fails_is_flagged_and_never_blocks_the_worker
     async def broken(*_args: object, **_kwargs: object) -> str:
         raise RuntimeError("a bug in applying this event")
 
-    monkeypatch.setattr(payments, "_apply", broken)
+    monkeypatch.setattr(payments, "apply_event", broken)
     await send_generic(client, "payment.succeeded", order["number"], "12.08", datetime.now(UTC))
     clock.advance(timedelta(minutes=1))
     async with httpx.AsyncClient() as http:
         worked = await run_once(db, deliverers(db, http))
 
-    assert worked >= 1
-    flagged = (await client.get("/v1/admin/reconciliation", headers=STAFF)).json()["items"]
-    assert [i["reason"] for i in flagged] == ["processing_failed"]
+        assert worked >= 1
+        assert (await client.get("/v1/admin/reconciliation", headers=STAFF)).json()["items"] == []
+
+        clock.advance(timedelta(hours=24))
+        await run_once(db, deliverers(db, http))
+
+    (flagged,) = (await client.get("/v1/admin/reconciliation", headers=STAFF)).json()["items"]
+    assert flagged["reason"] == "processing_failed"
+    assert flagged["attempts"] == 3  # on receipt, a minute later, a day later
+    assert flagged["last_error"] == "RuntimeError: a bug in applying this event"

@@ -8,7 +8,7 @@ recorded, waits, or goes to reconciliation with a reason, never dropped.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -23,6 +23,7 @@ from app.domain.payment_registration import (
     PaymentEventKind,
     decide,
 )
+from app.domain.payment_retry import next_attempt
 
 AT = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
 CLOSED = [OrderStatus.CANCELLED, OrderStatus.EXPIRED]
@@ -93,7 +94,9 @@ def test_a_zero_or_negative_amount_is_reconciled_never_applied(kind, amount):
         assert decide(state, event(kind, amount_cents=amount)) == reconcile("invalid_amount")
 
 
-@pytest.mark.parametrize("currency", ["USD", "usd", "GBP", "", "EURO", " EUR"])
+@pytest.mark.parametrize(
+    "currency", ["USD", "usd", "GBP", "", "EURO", "eurx", " EUR", "EU", "EÜR", "EUR~"]
+)
 def test_a_payment_in_another_currency_is_reconciled(currency):
     assert decide(order(), event(currency=currency)) == reconcile("currency_mismatch")
 
@@ -279,3 +282,22 @@ def test_a_paid_order_never_takes_money_again(state, evt):
 @given(state=st.none() | order_states, evt=events)
 def test_deciding_twice_gives_the_same_decision(state, evt):
     assert decide(state, evt) == decide(state, evt)
+
+
+@pytest.mark.parametrize("kind", list(PaymentEventKind))
+def test_an_amount_too_large_to_store_is_never_applied(kind):
+    assert decide(order(), event(kind, amount_cents=None)) == reconcile("amount_out_of_range")
+    assert decide(None, event(kind, amount_cents=None)) == reconcile("amount_out_of_range")
+
+
+def test_a_failed_event_is_retried_ever_later_and_given_up_after_a_day():
+    first = AT
+    delays = [next_attempt(n, first, first) for n in (1, 2, 3, 20)]
+    assert [d - first for d in delays if d] == [
+        timedelta(seconds=30),
+        timedelta(seconds=60),
+        timedelta(seconds=120),
+        timedelta(hours=1),
+    ]
+    assert next_attempt(9, first, first + timedelta(hours=23, minutes=59)) is not None
+    assert next_attempt(9, first, first + timedelta(hours=24)) is None

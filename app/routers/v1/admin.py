@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.errors import FieldError, InvalidRenewalRequest
 from app.domain.money import Money
+from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
@@ -118,8 +119,10 @@ class ReconciliationItemOut(BaseModel):
     reason: str | None
     order_ref: str | None
     order_id: str | None
-    amount: MoneyOut | None
+    amount: MoneyOut | None  # null: an amount too large, or not an ISO 4217 currency
     received_at: datetime
+    attempts: int  # failed attempts to apply it before it was held
+    last_error: str | None
 
 
 class ReconciliationPageOut(BaseModel):
@@ -154,10 +157,12 @@ async def list_reconciliation(
                 order_id=row.order_id,
                 amount=(
                     MoneyOut.of(row.amount_cents, row.currency)
-                    if row.currency and row.amount_cents is not None
+                    if is_currency_code(row.currency) and row.amount_cents is not None
                     else None
                 ),
                 received_at=row.received_at,
+                attempts=row.attempts,
+                last_error=row.last_error,
             )
             for row in page
         ],

@@ -1,0 +1,134 @@
+"""Every verified payment event is stored, whatever it holds, and only an exact match pays.
+
+An amount too large for a 64-bit column is stored (amount null, the raw value in the
+payload) and reconciled; a currency is compared whole, as an ISO 4217 code, never cut.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from app.container import Container
+from tests.api.test_webhook_security_api import (
+    EXPIRES,
+    PAYABLE_CENTS,
+    Delivery,
+    deliver,
+    expiry_of,
+    generic_event,
+    order_status,
+    reconciliation,
+    scalar,
+    signed_generic,
+    signed_stripe,
+    stripe_event,
+)
+
+# order is a fixture of test_webhook_security_api: an order of 12.08 EUR awaiting payment
+from tests.api.test_webhook_security_api import order as order  # noqa: F401
+
+HUGE_AMOUNTS: list[Any] = [
+    pytest.param(
+        lambda o: signed_generic(generic_event(o, amount="100000000000000000.00"), "evt-huge"),
+        "100000000000000000.00",
+        id="generic-10e17-euros",
+    ),
+    pytest.param(
+        lambda o: signed_stripe(stripe_event(o, amount_received=10**19)),
+        10**19,
+        id="stripe-10e19-cents",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "raw"), HUGE_AMOUNTS)
+async def test_a_verified_amount_too_large_for_64_bits_is_stored_and_reconciled(
+    client: httpx.AsyncClient,
+    db: Container,
+    order: dict[str, Any],  # noqa: F811
+    make: Any,
+    raw: object,
+) -> None:
+    delivery: Delivery = make(order)
+
+    response = await deliver(client, delivery)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": True, "duplicate": False, "outcome": "reconcile"}
+    assert await scalar(db, "SELECT count(*) FROM payment_events") == 1
+    assert await scalar(db, "SELECT amount_cents FROM payment_events") is None
+    assert str(raw) in await scalar(db, "SELECT payload::text FROM payment_events")
+    assert await order_status(client, order["id"]) == "AWAITING_PAYMENT"
+    assert await expiry_of(db) == EXPIRES
+    (flagged,) = await reconciliation(client)
+    assert (flagged["reason"], flagged["order_id"]) == ("amount_out_of_range", order["id"])
+    assert flagged["amount"] is None
+    # a redelivery is a duplicate, not a second row nor a 5xx
+    again = await deliver(client, delivery)
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True
+
+
+ODD_CURRENCIES: list[Any] = [
+    pytest.param(
+        lambda o: signed_generic(generic_event(o, currency="EURO"), "evt-euro"), "EURO", id="EURO"
+    ),
+    pytest.param(lambda o: signed_stripe(stripe_event(o, currency="eurx")), "EURX", id="eurx"),
+    pytest.param(
+        lambda o: signed_generic(generic_event(o, currency="EUR " * 10), "evt-long"),
+        None,
+        id="forty-characters",
+    ),
+    pytest.param(
+        lambda o: signed_generic(generic_event(o, currency="EU\u0000R"), "evt-nul"),
+        None,
+        id="nul-character",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "stored"), ODD_CURRENCIES)
+async def test_a_currency_that_only_starts_like_the_orders_does_not_pay_it(
+    client: httpx.AsyncClient,
+    db: Container,
+    order: dict[str, Any],  # noqa: F811
+    make: Any,
+    stored: str | None,
+) -> None:
+    response = await deliver(client, make(order))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "reconcile"
+    assert await order_status(client, order["id"]) == "AWAITING_PAYMENT"
+    assert await expiry_of(db) == EXPIRES
+    currency = await scalar(db, "SELECT currency FROM payment_events")
+    if stored is not None:
+        assert currency == stored  # kept as sent (upper-cased), never cut
+    (flagged,) = await reconciliation(client)
+    assert (flagged["reason"], flagged["order_id"]) == ("currency_mismatch", order["id"])
+    assert flagged["amount"] is None  # not money in a currency we know
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(
+            lambda o: signed_generic(generic_event(o, currency="eur"), "evt-eur"), id="generic"
+        ),
+        pytest.param(lambda o: signed_stripe(stripe_event(o, currency="eur")), id="stripe"),
+    ],
+)
+async def test_a_lowercase_currency_code_is_the_same_currency(
+    client: httpx.AsyncClient,
+    db: Container,
+    order: dict[str, Any],  # noqa: F811
+    make: Any,
+) -> None:
+    response = await deliver(client, make(order))
+
+    assert response.json()["outcome"] == "fulfil"
+    assert await order_status(client, order["id"]) == "FULFILLED"
+    assert await scalar(db, "SELECT amount_cents FROM payment_events") == PAYABLE_CENTS
