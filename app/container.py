@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import TokenVerifier
 from app.clock import Clock, system_clock
-from app.db.engine import make_engine, make_sessionmaker
+from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
@@ -56,8 +56,16 @@ def build_container(
     settings: Settings, clock: Clock = system_clock, engine: AsyncEngine | None = None
 ) -> Container:
     """Everything the process needs; `engine` replaces the pooled one (tests, tools)."""
+    timeouts = DatabaseTimeouts(
+        connect=settings.database_connect_timeout_seconds,
+        pool_acquire=settings.database_pool_timeout_seconds,
+        statement=settings.database_statement_timeout_seconds,
+    )
     engine = engine or make_engine(
-        settings.database_url, settings.database_pool_size, settings.database_max_overflow
+        settings.database_url,
+        settings.database_pool_size,
+        settings.database_max_overflow,
+        timeouts,
     )
     sessionmaker = make_sessionmaker(engine)
 

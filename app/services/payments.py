@@ -59,6 +59,8 @@ async def receive_event(
             stored.processed_at = now
             await uow.commit()
             return Receipt(duplicate=False, outcome=outcome)
+    except TimeoutError:
+        raise  # the database is not answering: storing the event alone would wait as long again
     except Exception:
         log.exception("applying a payment event failed: stored for the worker to retry")
     async with uow_factory() as uow:
