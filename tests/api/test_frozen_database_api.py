@@ -225,3 +225,12 @@ async def test_the_worker_gives_up_its_pass_promptly_and_resumes_after_the_thaw(
 
 async def _not_called(_key: str, _payload: dict[str, object]) -> None:
     raise AssertionError("nothing is due: the worker should deliver nothing")
+
+
+async def test_shutdown_does_not_wait_for_a_frozen_database(frozen: Frozen) -> None:
+    await asyncio.gather(list_mailboxes(frozen.http), ask_quote(frozen.http))  # pooled: 2
+
+    frozen.proxy.pause()
+    started = time.monotonic()
+    await asyncio.wait_for(frozen.container.close(), timeout=30)
+    assert time.monotonic() - started < PROMPT
