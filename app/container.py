@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,13 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import TokenVerifier
 from app.clock import Clock, system_clock
-from app.db.engine import make_engine, make_sessionmaker
+from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
 from app.metrics import Metrics
 from app.services.catalog_cache import CatalogCache
 from app.settings import Settings
+
+log = logging.getLogger("app.container")
 
 
 @dataclass
@@ -49,15 +53,29 @@ class Container:
         return open_quote_store(self.engine, self.sessionmaker)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        # A frozen database would take a statement timeout per pooled connection to not
+        # acknowledge each goodbye: past one, the process leaves the sockets to the OS.
+        try:
+            async with asyncio.timeout(self.settings.database_statement_timeout_seconds):
+                await self.engine.dispose()
+        except TimeoutError:
+            log.warning("database connections left open at shutdown: the database is silent")
 
 
 def build_container(
     settings: Settings, clock: Clock = system_clock, engine: AsyncEngine | None = None
 ) -> Container:
     """Everything the process needs; `engine` replaces the pooled one (tests, tools)."""
+    timeouts = DatabaseTimeouts(
+        connect=settings.database_connect_timeout_seconds,
+        pool_acquire=settings.database_pool_timeout_seconds,
+        statement=settings.database_statement_timeout_seconds,
+    )
     engine = engine or make_engine(
-        settings.database_url, settings.database_pool_size, settings.database_max_overflow
+        settings.database_url,
+        settings.database_pool_size,
+        settings.database_max_overflow,
+        timeouts,
     )
     sessionmaker = make_sessionmaker(engine)
 

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./var/pec-renewal.sqlite3"
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=0, ge=0)
+    # A database that stops answering costs a caller seconds and a 503, never a hang:
+    # opening a connection, waiting for a pooled one, and each statement are bounded.
+    database_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    database_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    database_statement_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     auth_jwt_secret: str = DEV_JWT_SECRET
     auth_jwks_url: str | None = None
     auth_jwt_audience: str | None = None

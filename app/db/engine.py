@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,14 +19,78 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, pool_size: int = 20, max_overflow: int = 0) -> AsyncEngine:
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long anything waits on the database, in seconds (see Settings)."""
+
+    connect: float = 3.0
+    pool_acquire: float = 2.0
+    statement: float = 5.0
+
+
+# PostgreSQL's own statement_timeout normally fires first: it cancels the statement and
+# leaves the connection usable. The client's timeout, this much later, is the backstop
+# for a server that answers nothing at all (hung, or cut off without a reset).
+CLIENT_TIMEOUT_GRACE_SECONDS = 0.5
+
+
+def make_engine(
+    url: str,
+    pool_size: int = 20,
+    max_overflow: int = 0,
+    timeouts: DatabaseTimeouts = DatabaseTimeouts(),  # noqa: B008 — frozen, shared safely
+) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url)
         _enforce_sqlite_foreign_keys(engine)
         return engine
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_driver_name() == "asyncpg":
+        connect_args = asyncpg_timeouts(timeouts)
     # No overflow by default: connections opened past the pool are closed on return,
     # and under load that churn (a PostgreSQL fork per connect) costs more than waiting.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=timeouts.pool_acquire,
+        connect_args=connect_args,
+    )
+    _discard_connections_that_timed_out(engine)
+    return engine
+
+
+def asyncpg_timeouts(timeouts: DatabaseTimeouts) -> dict[str, Any]:
+    """asyncpg.connect() arguments bounding the connect and every statement, both ends."""
+    statement_ms = max(1, round(timeouts.statement * 1000))
+    return {
+        "timeout": timeouts.connect,
+        "command_timeout": timeouts.statement + CLIENT_TIMEOUT_GRACE_SECONDS,
+        "server_settings": {"statement_timeout": str(statement_ms)},
+    }
+
+
+def abandon(driver_connection: Any) -> None:
+    """Close an asyncpg connection at once, without the goodbye a silent server never
+    acknowledges (a graceful close would wait for it), and stop its pending cancel
+    request, which is stuck on that same server."""
+    driver_connection.terminate()
+
+
+def _discard_connections_that_timed_out(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        connection = context.connection
+        if not isinstance(context.original_exception, TimeoutError) or connection is None:
+            return
+        # The server never answered: the connection is somewhere mid-statement, in a state
+        # nobody knows. It must not go back to the pool; the next caller gets a new one.
+        if not connection.invalidated:
+            abandon(connection.connection.driver_connection)
+        context.is_disconnect = True
+        # Only this connection: the idle ones were not touched by the freeze and work again
+        # when the server does (dropping them all would mean a slow goodbye each).
+        context.invalidate_pool_on_disconnect = False
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,6 +18,7 @@ from typing import Protocol
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db.engine import abandon
 from app.db.pg_quote_store import AsyncpgQuoteStore
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
@@ -87,9 +88,11 @@ async def open_quote_store(
             # No SQLAlchemy transaction was begun on it: each statement commits alone.
             try:
                 yield AsyncpgQuoteStore(raw.driver_connection)
-            except CONNECTION_LOST:
+            except CONNECTION_LOST as lost:
                 # SQLAlchemy never saw this connection fail: drop it from the pool
                 # rather than hand a dead connection to the next quote.
+                if isinstance(lost, TimeoutError):
+                    abandon(raw.driver_connection)  # a silent server: don't wait for it
                 await connection.invalidate()
                 raise
     else:

@@ -224,8 +224,10 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.exceptions.InternalClientError,
+    # The server's statement_timeout (57014): too slow to answer now, worth a retry.
+    asyncpg.exceptions.QueryCanceledError,
     ConnectionError,
-    TimeoutError,
+    TimeoutError,  # the client's own timeouts: connect, statement (a frozen server)
 )
 
 
@@ -237,9 +239,19 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A driver error: a lost connection is a retryable 503; anything else is a bug."""
     assert isinstance(exc, sqlalchemy.exc.DBAPIError)
-    if exc.connection_invalidated or isinstance(exc.orig, DATABASE_UNAVAILABLE):
+    if exc.connection_invalidated or _caused_by_unavailable(exc.orig):
         return await _database_unavailable(request, exc)
     return await _unexpected_error(request, exc)
+
+
+def _caused_by_unavailable(error: BaseException | None) -> bool:
+    """The driver's own error may be wrapped (SQLAlchemy's asyncpg adapter raises its
+    emulated DB-API error `from` the asyncpg one): look down the chain."""
+    while error is not None:
+        if isinstance(error, DATABASE_UNAVAILABLE):
+            return True
+        error = error.__cause__
+    return False
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

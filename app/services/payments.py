@@ -63,6 +63,8 @@ async def receive_event(
             stored.processed_at = now
             await uow.commit()
             return Receipt(duplicate=False, outcome=outcome)
+    except TimeoutError:
+        raise  # the database is not answering: storing the event alone would wait as long again
     except Exception as exc:
         _log_failure(exc, "applying a received payment event failed: stored for the worker")
         failure = exc

@@ -74,3 +74,40 @@ def test_production_requires_an_audience_for_its_tokens() -> None:
             auth_jwks_url="https://idp/jwks",
             **REAL_SECRETS,  # type: ignore[arg-type]
         )
+
+
+def test_database_timeouts_default_to_a_few_seconds() -> None:
+    settings = Settings()
+
+    assert settings.database_connect_timeout_seconds == 3
+    assert settings.database_pool_timeout_seconds == 2
+    assert settings.database_statement_timeout_seconds == 5
+
+
+def test_database_timeouts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT_SECONDS", "1.5")
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT_SECONDS", "0.5")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_SECONDS", "30")
+    settings = Settings()
+
+    assert settings.database_connect_timeout_seconds == 1.5
+    assert settings.database_pool_timeout_seconds == 0.5
+    assert settings.database_statement_timeout_seconds == 30
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "DATABASE_CONNECT_TIMEOUT_SECONDS",
+        "DATABASE_POOL_TIMEOUT_SECONDS",
+        "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+    ],
+)
+@pytest.mark.parametrize("value", ["0", "-1", "forever", "3600"])
+def test_database_timeouts_refuse_none_at_all_or_an_hour(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    """Zero would mean "no timeout" to PostgreSQL, and an hour is a hang by another name."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=variable.lower()):
+        Settings()
