@@ -44,14 +44,6 @@ class OrderRepository:
             stmt = stmt.with_for_update()
         return await self._session.scalar(stmt)
 
-    async def by_idempotency_key(self, owner: Principal, key: str) -> OrderRow | None:
-        stmt = select(OrderRow).where(
-            OrderRow.owner_role == owner.role.value,
-            OrderRow.owner_id == owner.subject,
-            OrderRow.idempotency_key == key,
-        )
-        return await self._session.scalar(stmt)
-
     async def by_quote(self, quote_id: str) -> OrderRow | None:
         return await self._session.scalar(select(OrderRow).where(OrderRow.quote_id == quote_id))
 
@@ -140,23 +132,17 @@ class OrderRepository:
         result = await self._session.execute(stmt, values)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def credit_movement_by_key(self, partner_id: str, key: str) -> CreditMovementRow | None:
-        return await self._session.scalar(
-            select(CreditMovementRow).where(
-                CreditMovementRow.partner_id == partner_id,
-                CreditMovementRow.idempotency_key == key,
-            )
-        )
-
     async def credit_of(self, partner_id: str) -> int | None:
         return await self._session.scalar(
             select(PartnerRow.credit_cents).where(PartnerRow.id == partner_id)
         )
 
-    async def top_up_credit(self, partner_id: str, cents: int) -> int | None:
+    async def top_up_credit(self, partner_id: str, cents: int, ceiling_cents: int) -> int | None:
+        """Add `cents`, atomically: the balance after it, or None when the partner is
+        unknown or the balance would pass `ceiling_cents`."""
         result = await self._session.execute(
             update(PartnerRow)
-            .where(PartnerRow.id == partner_id)
+            .where(PartnerRow.id == partner_id, PartnerRow.credit_cents <= ceiling_cents - cents)
             .values(credit_cents=PartnerRow.credit_cents + cents)
             .returning(PartnerRow.credit_cents)
         )

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.catalog_repository import CatalogRepository
+from app.db.idempotency_repository import IdempotencyRepository
 from app.db.mailbox_repository import MailboxRepository
 from app.db.order_repository import OrderRepository
 from app.db.outbox_repository import OutboxRepository
@@ -26,6 +27,7 @@ class UnitOfWork:
     orders: OrderRepository
     payment_events: PaymentEventRepository
     outbox: OutboxRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -38,6 +40,7 @@ class UnitOfWork:
         self.orders = OrderRepository(self.session)
         self.payment_events = PaymentEventRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         return self
 
     async def __aexit__(

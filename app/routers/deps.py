@@ -66,7 +66,11 @@ IdempotencyKeyDep = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=200,
-        description="Replays the first answer for the same key and body.",
+        min_length=1,
+        max_length=255,
+        # Printable ASCII: an empty key would be one key shared by every client.
+        pattern=r"^[!-~](?:[ -~]*[!-~])?$",
+        description="Replays the first answer for the same key and body (1–255 printable "
+        "characters).",
     ),
 ]

@@ -214,6 +214,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "La tipologia attuale della casella non è nel listino in vigore.",
         "The mailbox's current plan is not in the price list in force.",
     ),
+    "idempotency_key_required": (
+        "Questa operazione muove denaro: l'intestazione Idempotency-Key è obbligatoria.",
+        "This operation moves money: the Idempotency-Key header is required.",
+    ),
+    "credit_limit_exceeded": (
+        "La ricarica porterebbe il credito oltre il massimo di {ceiling} EUR.",
+        "The top-up would take the credit past the {ceiling} EUR ceiling.",
+    ),
     "invalid_cursor": ("Cursore di paginazione non valido.", "Invalid pagination cursor."),
 }
 

@@ -28,6 +28,8 @@ from app.domain.money import Money
 from app.routers.messages import message, pick_language
 from app.services.errors import (
     CatalogUnavailable,
+    CreditLimitExceeded,
+    IdempotencyKeyRequired,
     IdempotencyKeyReused,
     MailboxAddressTaken,
     MailboxNotRenewable,
@@ -62,13 +64,19 @@ class ProblemError(Exception):
     """Raised by handlers and dependencies for errors that are pure HTTP (401, 413…)."""
 
     def __init__(
-        self, status: int, code: str, headers: dict[str, str] | None = None, detail: str = ""
+        self,
+        status: int,
+        code: str,
+        headers: dict[str, str] | None = None,
+        detail: str = "",
+        errors: Sequence[tuple[str, str, dict[str, Any]]] = (),
     ) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
         self.headers = headers
         self.detail = detail
+        self.errors = errors
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -145,6 +153,11 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(request, 404, exc.code)
     if isinstance(exc, IdempotencyKeyReused):
         return problem_response(request, 422, exc.code, [("Idempotency-Key", exc.code, {})])
+    if isinstance(exc, IdempotencyKeyRequired):
+        return problem_response(request, 428, exc.code, [("Idempotency-Key", exc.code, {})])
+    if isinstance(exc, CreditLimitExceeded):
+        params = {"ceiling": str(Money(exc.ceiling_cents))}
+        return problem_response(request, 409, exc.code, [("amount", exc.code, params)], params)
     if isinstance(exc, MailboxNotRenewable):
         return problem_response(request, 409, exc.code, [("enabled", exc.code, {})])
     if isinstance(exc, MailboxAddressTaken):
@@ -182,7 +195,7 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 
 async def _problem_error(request: Request, exc: ProblemError) -> JSONResponse:
-    return problem_response(request, exc.status, exc.code, headers=exc.headers)
+    return problem_response(request, exc.status, exc.code, exc.errors, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -251,9 +264,14 @@ _PYDANTIC_CODES = {
 }
 
 
+_LOCATIONS = ("body", "query", "path", "header")
+
+
 def _field_problem(error: Any) -> tuple[str, str, dict[str, Any]]:
     kind = str(error.get("type", ""))
-    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    location = [
+        part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")
+    ]
     # For unparsable JSON the location is a character offset, not a field.
     field = "body" if kind == "json_invalid" else (_dotted(location) or "body")
     code = _PYDANTIC_CODES.get(kind)
