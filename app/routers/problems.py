@@ -13,6 +13,7 @@ import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -199,6 +200,16 @@ async def _problem_error(request: Request, exc: ProblemError) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        # 401 and 403 come before any validation (api.md). Imported here: deps raises
+        # this module's ProblemError.
+        from app.routers.deps import check_access
+
+        try:
+            await check_access(request, route.dependant)
+        except ProblemError as denied:
+            return await _problem_error(request, denied)
     errors = [_field_problem(error) for error in exc.errors()]
     return problem_response(request, 422, "validation_failed", errors)
 
