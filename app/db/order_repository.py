@@ -17,7 +17,7 @@ from app.db.models import (
     PartnerRow,
     PendingRenewalRow,
 )
-from app.domain.access import Principal, Role
+from app.domain.access import PendingOrder, Principal, Role
 
 
 class OrderRepository:
@@ -85,10 +85,17 @@ class OrderRepository:
                 return mailbox_id
         return None
 
-    async def pending_order_of(self, mailbox_id: str) -> str | None:
-        return await self._session.scalar(
-            select(PendingRenewalRow.order_id).where(PendingRenewalRow.mailbox_id == mailbox_id)
-        )
+    async def pending_order_of(self, mailbox_id: str) -> PendingOrder | None:
+        row = (
+            await self._session.execute(
+                select(PendingRenewalRow.order_id, OrderRow.owner_role, OrderRow.owner_id)
+                .join(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
+                .where(PendingRenewalRow.mailbox_id == mailbox_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return PendingOrder(row.order_id, Principal(Role(row.owner_role), row.owner_id))
 
     async def release_mailboxes(self, order_id: str) -> None:
         await self._session.execute(

@@ -26,8 +26,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The mailbox has automatic renewal on: turn it off before renewing by hand.",
     ),
     "pending_order_exists": (
-        "Esiste già un ordine di rinnovo in attesa di pagamento ({order_id}): pagalo o annullalo.",
-        "There is already a renewal order awaiting payment ({order_id}): pay or cancel it.",
+        "Esiste già un ordine di rinnovo in attesa di pagamento: pagalo o annullalo.",
+        "There is already a renewal order awaiting payment: pay or cancel it.",
     ),
     "mailbox_deleted": (
         "La casella è stata cancellata e non può essere rinnovata.",

@@ -174,8 +174,10 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
             request, 422, exc.code, [(f"consents.{name}", exc.code, {}) for name in exc.missing]
         )
     if isinstance(exc, order_rules.PendingOrderConflict):
-        params = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
-        return problem_response(request, 409, exc.code, params=params, extra=params)
+        shown = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
+        return problem_response(
+            request, 409, exc.code, params={"mailbox_id": exc.mailbox_id}, extra=shown
+        )
     if isinstance(exc, order_rules.QuoteAlreadyOrdered):
         params = {"order_id": exc.order_id}
         return problem_response(request, 409, exc.code, params=params, extra=params)

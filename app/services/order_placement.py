@@ -16,7 +16,7 @@ from typing import Any
 from app.db.mappers import mailbox_from_row
 from app.db.models import AccountRow, MailboxRow, OrderRow
 from app.db.unit_of_work import UnitOfWork
-from app.domain.access import Principal, Role
+from app.domain.access import Principal, Role, visible_order_id
 from app.domain.calendar import italian_date
 from app.domain.money import Money
 from app.domain.order import (
@@ -74,7 +74,9 @@ async def place_order(
 
         taken = await uow.orders.hold_mailboxes(order_id, [i.mailbox_id for i in quote.items])
         if taken is not None:
-            raise PendingOrderConflict(taken, await uow.orders.pending_order_of(taken) or "")
+            holder = await uow.orders.pending_order_of(taken)
+            shown = None if holder is None else visible_order_id(principal, holder)
+            raise PendingOrderConflict(taken, shown)
         if not await _mailboxes_as_quoted(uow, quote, now):
             raise QuoteExpired(request.quote_id)
         if principal.role is Role.PARTNER:
@@ -121,7 +123,7 @@ async def _mailboxes_as_quoted(uow: UnitOfWork, quote: Quote, now: datetime) -> 
         if row is None:
             return False
         mailbox = mailbox_from_row(row)
-        if eligibility_issues(mailbox, today, pending_order_id=None) or (
+        if eligibility_issues(mailbox, today, pending_order=None) or (
             mailbox.expires_on != item.current_expiry or mailbox.plan_code != item.current_plan
         ):
             return False

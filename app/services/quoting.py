@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from app.db.quote_repository import QuoteRecord
 from app.db.quote_store import QuoteStore
-from app.domain.access import Principal
+from app.domain.access import Principal, pending_order_seen_by
 from app.domain.quote import RenewalRequest, quote_renewal
 from app.services.catalog_cache import CatalogCache
 from app.services.errors import IdempotencyKeyReused, ResourceNotFound
@@ -49,8 +49,9 @@ async def create_quote(
                 return _replay(earlier, request_hash)
         ids = [item.mailbox_id for item in request.items]
         mailboxes, pending = await store.visible_mailboxes(principal, ids)
+        seen = {mid: pending_order_seen_by(principal, order) for mid, order in pending.items()}
         quote = quote_renewal(
-            request, mailboxes, snapshot.price_list, now, pending_orders=pending, validity=validity
+            request, mailboxes, snapshot.price_list, now, pending_orders=seen, validity=validity
         )
         record = QuoteRecord(_new_id(), principal, quote, request_hash)
         if await store.add(record, idempotency_key):

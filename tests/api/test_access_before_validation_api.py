@@ -7,7 +7,6 @@ a new test.
 from __future__ import annotations
 
 import re
-
 from typing import NamedTuple
 
 import httpx

@@ -57,6 +57,7 @@ async def mirror_mailbox(
         catalog,
         body.to_domain(mailbox_id),
         caller.now,
+        caller.principal,
         with_auto_renewal=body.auto_renewal is not None or body.auto_renewal_years is not None,
     )
     response.status_code = 201 if created else 200
