@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.mappers import mailbox_from_row, mailbox_to_values
-from app.db.models import MailboxRow, PendingRenewalRow
-from app.domain.access import Principal, Role
+from app.db.models import MailboxRow, OrderRow, PendingRenewalRow
+from app.domain.access import PendingOrder, Principal, Role
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
 
 
@@ -27,12 +27,24 @@ class MailboxRepository:
         rows = (await self._session.execute(stmt)).all()
         return {row.id: mailbox_from_row(row) for row in rows}
 
-    async def pending_orders(self, ids: Sequence[str]) -> dict[str, str]:
-        """The unpaid renewal order of each mailbox that has one (rule 3)."""
-        stmt = select(PendingRenewalRow.mailbox_id, PendingRenewalRow.order_id).where(
-            PendingRenewalRow.mailbox_id.in_(ids)
+    async def pending_orders(self, ids: Sequence[str]) -> dict[str, PendingOrder]:
+        """The unpaid renewal order of each mailbox that has one (rule 3), with its owner."""
+        stmt = (
+            select(
+                PendingRenewalRow.mailbox_id,
+                PendingRenewalRow.order_id,
+                OrderRow.owner_role,
+                OrderRow.owner_id,
+            )
+            .join(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
+            .where(PendingRenewalRow.mailbox_id.in_(ids))
         )
-        return {row.mailbox_id: row.order_id for row in (await self._session.execute(stmt)).all()}
+        return {
+            row.mailbox_id: PendingOrder(
+                row.order_id, Principal(Role(row.owner_role), row.owner_id)
+            )
+            for row in (await self._session.execute(stmt)).all()
+        }
 
     async def get(self, mailbox_id: str) -> Mailbox | None:
         row = await self._session.get(MailboxRow, mailbox_id, populate_existing=True)

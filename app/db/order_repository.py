@@ -17,7 +17,7 @@ from app.db.models import (
     PartnerRow,
     PendingRenewalRow,
 )
-from app.domain.access import Principal, Role
+from app.domain.access import PendingOrder, Principal, Role
 
 
 class OrderRepository:
@@ -42,14 +42,6 @@ class OrderRepository:
         stmt = select(OrderRow).where(OrderRow.seq == seq)
         if for_update:
             stmt = stmt.with_for_update()
-        return await self._session.scalar(stmt)
-
-    async def by_idempotency_key(self, owner: Principal, key: str) -> OrderRow | None:
-        stmt = select(OrderRow).where(
-            OrderRow.owner_role == owner.role.value,
-            OrderRow.owner_id == owner.subject,
-            OrderRow.idempotency_key == key,
-        )
         return await self._session.scalar(stmt)
 
     async def by_quote(self, quote_id: str) -> OrderRow | None:
@@ -93,10 +85,17 @@ class OrderRepository:
                 return mailbox_id
         return None
 
-    async def pending_order_of(self, mailbox_id: str) -> str | None:
-        return await self._session.scalar(
-            select(PendingRenewalRow.order_id).where(PendingRenewalRow.mailbox_id == mailbox_id)
-        )
+    async def pending_order_of(self, mailbox_id: str) -> PendingOrder | None:
+        row = (
+            await self._session.execute(
+                select(PendingRenewalRow.order_id, OrderRow.owner_role, OrderRow.owner_id)
+                .join(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
+                .where(PendingRenewalRow.mailbox_id == mailbox_id)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return PendingOrder(row.order_id, Principal(Role(row.owner_role), row.owner_id))
 
     async def release_mailboxes(self, order_id: str) -> None:
         await self._session.execute(
@@ -140,23 +139,17 @@ class OrderRepository:
         result = await self._session.execute(stmt, values)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def credit_movement_by_key(self, partner_id: str, key: str) -> CreditMovementRow | None:
-        return await self._session.scalar(
-            select(CreditMovementRow).where(
-                CreditMovementRow.partner_id == partner_id,
-                CreditMovementRow.idempotency_key == key,
-            )
-        )
-
     async def credit_of(self, partner_id: str) -> int | None:
         return await self._session.scalar(
             select(PartnerRow.credit_cents).where(PartnerRow.id == partner_id)
         )
 
-    async def top_up_credit(self, partner_id: str, cents: int) -> int | None:
+    async def top_up_credit(self, partner_id: str, cents: int, ceiling_cents: int) -> int | None:
+        """Add `cents`, atomically: the balance after it, or None when the partner is
+        unknown or the balance would pass `ceiling_cents`."""
         result = await self._session.execute(
             update(PartnerRow)
-            .where(PartnerRow.id == partner_id)
+            .where(PartnerRow.id == partner_id, PartnerRow.credit_cents <= ceiling_cents - cents)
             .values(credit_cents=PartnerRow.credit_cents + cents)
             .returning(PartnerRow.credit_cents)
         )

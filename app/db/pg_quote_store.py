@@ -13,15 +13,17 @@ from typing import Any
 from app.db.mappers import mailbox_from_row
 from app.db.quote_documents import quote_from_document, quote_to_document
 from app.db.quote_repository import QuoteRecord
-from app.domain.access import Principal, Role
+from app.domain.access import PendingOrder, Principal, Role
 from app.domain.mailbox import Mailbox
 
 # The mailboxes and their unpaid order (rule 3) in one round trip.
 _MAILBOXES = (
     "SELECT m.id, m.address, m.plan_code, m.extra_mailbox_gb, m.extra_archive_gb, "
     "m.used_mailbox_mb, m.used_archive_mb, m.expires_on, m.status, m.auto_renewal, "
-    "m.auto_renewal_years, m.account_id, m.partner_id, p.order_id AS pending_order_id "
+    "m.auto_renewal_years, m.account_id, m.partner_id, p.order_id AS pending_order_id, "
+    "o.owner_role AS pending_owner_role, o.owner_id AS pending_owner_id "
     "FROM mailboxes m LEFT JOIN pending_renewals p ON p.mailbox_id = m.id "
+    "LEFT JOIN orders o ON o.id = p.order_id "
     "WHERE m.id = ANY($1::varchar[])"
 )
 _VISIBLE_MAILBOXES = {
@@ -49,14 +51,21 @@ class AsyncpgQuoteStore:
 
     async def visible_mailboxes(
         self, principal: Principal, ids: Sequence[str]
-    ) -> tuple[dict[str, Mailbox], dict[str, str]]:
+    ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
         query = _VISIBLE_MAILBOXES[principal.role]
         args: tuple[Any, ...] = (list(ids),)
         if principal.role is not Role.STAFF:
             args += (principal.subject,)
         rows = await self._db.fetch(query, *args)
         mailboxes = {row["id"]: mailbox_from_row(_Row(row)) for row in rows}
-        pending = {row["id"]: row["pending_order_id"] for row in rows if row["pending_order_id"]}
+        pending = {
+            row["id"]: PendingOrder(
+                row["pending_order_id"],
+                Principal(Role(row["pending_owner_role"]), row["pending_owner_id"]),
+            )
+            for row in rows
+            if row["pending_order_id"]
+        }
         return mailboxes, pending
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:

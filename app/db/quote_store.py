@@ -22,7 +22,7 @@ from app.db.engine import abandon
 from app.db.pg_quote_store import AsyncpgQuoteStore
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
-from app.domain.access import Principal
+from app.domain.access import PendingOrder, Principal
 from app.domain.mailbox import Mailbox
 
 # The server went away under us (failover, restart, a pooler's timeout, an admin's kill).
@@ -41,7 +41,7 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
 class QuoteStore(Protocol):
     async def visible_mailboxes(
         self, principal: Principal, ids: Sequence[str]
-    ) -> tuple[dict[str, Mailbox], dict[str, str]]:
+    ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
         """The mailboxes `principal` may see, and the unpaid order of those that have one."""
         ...
 
@@ -62,7 +62,7 @@ class SessionQuoteStore:
 
     async def visible_mailboxes(
         self, principal: Principal, ids: Sequence[str]
-    ) -> tuple[dict[str, Mailbox], dict[str, str]]:
+    ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
         mailboxes = await self._uow.mailboxes.visible_by_ids(principal, ids)
         return mailboxes, await self._uow.mailboxes.pending_orders(list(mailboxes))
 

@@ -11,6 +11,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db.catalog_repository import CatalogRepository
+from app.db.idempotency_repository import IdempotencyRepository
 from app.db.mailbox_repository import MailboxRepository
 from app.db.order_repository import OrderRepository
 from app.db.outbox_repository import OutboxRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
     payment_events: PaymentEventRepository
     outbox: OutboxRepository
     partners: PartnerRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -41,6 +43,7 @@ class UnitOfWork:
         self.payment_events = PaymentEventRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.partners = PartnerRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -42,7 +42,7 @@ class PendingOrderExists(Issue):
     """Rule 3: one unpaid renewal order per mailbox: pay or cancel it first."""
 
     code: ClassVar[str] = "pending_order_exists"
-    order_id: str
+    order_id: str | None = None  # None: the viewer can't open that order
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,7 +120,8 @@ class PendingOrderConflict(DomainError):
 
     code = "pending_order_exists"
 
-    def __init__(self, mailbox_id: str, order_id: str) -> None:
+    def __init__(self, mailbox_id: str, order_id: str | None) -> None:
+        # order_id is None when the caller can't open that order (access.visible_order_id).
         super().__init__(f"{mailbox_id}: {order_id}")
         self.mailbox_id = mailbox_id
         self.order_id = order_id

@@ -20,7 +20,7 @@ from app.domain.errors import (
     InvalidRenewalRequest,
     MailboxNotFound,
 )
-from app.domain.issues import Issue, PlanNotInPriceList
+from app.domain.issues import Issue, PendingOrderExists, PlanNotInPriceList
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.pricing import QuoteLine, price_lines, vat_cents
 from app.domain.renewal_rules import (
@@ -126,12 +126,13 @@ def quote_renewal(
     mailboxes: Mapping[str, Mailbox],
     catalog: PriceList,
     now: datetime,
-    pending_orders: Mapping[str, str] | None = None,
+    pending_orders: Mapping[str, PendingOrderExists] | None = None,
     validity: timedelta = DEFAULT_VALIDITY,
 ) -> Quote:
     """Price a renewal request and apply rules 1–9 to every mailbox in it.
 
-    `pending_orders` maps mailbox ids to their unpaid renewal order's id.
+    `pending_orders` maps mailbox ids to their unpaid renewal order, as the viewer may
+    see it (see app.domain.access.pending_order_seen_by).
     """
     _validate(request, catalog)
     today = italian_date(now)
@@ -203,14 +204,14 @@ def quote_renewal(
 
 
 def renewal_blockers(
-    mailbox: Mailbox, catalog: PriceList, now: datetime, pending_order_id: str | None
+    mailbox: Mailbox, catalog: PriceList, now: datetime, pending_order: PendingOrderExists | None
 ) -> tuple[Issue, ...]:
     """Why a same-plan, one-year renewal of `mailbox` would be blocked now (empty: it can).
 
     This is what drives the "Rinnova" button before the customer chooses anything.
     """
     today = italian_date(now)
-    issues = eligibility_issues(mailbox, today, pending_order_id)
+    issues = eligibility_issues(mailbox, today, pending_order)
     plan = catalog.plans.get(mailbox.plan_code)
     if plan is None:
         issues.append(PlanNotInPriceList())  # a quote would be refused: say so up front

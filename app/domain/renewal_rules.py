@@ -51,8 +51,12 @@ def default_space(mailbox: Mailbox, target: Plan) -> SpaceChoice:
     return SpaceChoice(extra_mailbox, extra_archive)
 
 
-def eligibility_issues(mailbox: Mailbox, today: date, pending_order_id: str | None) -> list[Issue]:
-    """Rules 2–4: may this mailbox be renewed by hand at all, whatever the choice."""
+def eligibility_issues(
+    mailbox: Mailbox, today: date, pending_order: PendingOrderExists | None
+) -> list[Issue]:
+    """Rules 2–4: may this mailbox be renewed by hand at all, whatever the choice.
+
+    `pending_order` is rule 3's blocker as the viewer may see it, when there is one."""
     issues: list[Issue] = []
     status = effective_status(mailbox, today)
     if status is MailboxStatus.DELETED:
@@ -61,8 +65,8 @@ def eligibility_issues(mailbox: Mailbox, today: date, pending_order_id: str | No
         issues.append(MailboxSuspended())
     if mailbox.auto_renewal:
         issues.append(AutoRenewalActive())
-    if pending_order_id is not None:
-        issues.append(PendingOrderExists(pending_order_id))
+    if pending_order is not None:
+        issues.append(pending_order)
     return issues
 
 

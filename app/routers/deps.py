@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import InvalidToken
@@ -65,6 +66,43 @@ async def get_partner_caller(caller: Annotated[Caller, Depends(get_caller)]) -> 
     return caller
 
 
+async def check_access(request: Request, dependant: Dependant) -> None:
+    """Run a route's authentication and role checks alone, as they would run for it.
+
+    FastAPI parses and validates the request before (or beside) the dependencies, but
+    api.md puts 401 and 403 first: the validation handler calls this, which raises the
+    ProblemError the caller deserves, if any. It is generic over the route's dependency
+    tree: `get_caller` authenticates, and any dependency that takes only the caller (like
+    `get_staff_caller`, or a role check added later in the same shape) is run with it.
+    Routes without `get_caller` (health, webhooks, the price list) pass.
+    """
+    tree = list(_walk(dependant))
+    if not any(node.call is get_caller for node in tree):
+        return
+    caller = await get_caller(request, await _bearer(request))
+    for node in tree:
+        if node.call is not None and node.call is not get_caller and _takes_only_caller(node):
+            await node.call(**{node.dependencies[0].name or "caller": caller})
+
+
+def _walk(dependant: Dependant) -> list[Dependant]:
+    found = []
+    for sub in dependant.dependencies:
+        found += [sub, *_walk(sub)]
+    return found
+
+
+def _takes_only_caller(node: Dependant) -> bool:
+    plain = not (
+        node.path_params
+        or node.query_params
+        or node.header_params
+        or node.cookie_params
+        or node.body_params
+    )
+    return plain and [sub.call for sub in node.dependencies] == [get_caller]
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 StaffCallerDep = Annotated[Caller, Depends(get_staff_caller)]
@@ -73,7 +111,11 @@ IdempotencyKeyDep = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        max_length=200,
-        description="Replays the first answer for the same key and body.",
+        min_length=1,
+        max_length=255,
+        # Printable ASCII: an empty key would be one key shared by every client.
+        pattern=r"^[!-~](?:[ -~]*[!-~])?$",
+        description="Replays the first answer for the same key and body (1–255 printable "
+        "characters).",
     ),
 ]

@@ -26,8 +26,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The mailbox has automatic renewal on: turn it off before renewing by hand.",
     ),
     "pending_order_exists": (
-        "Esiste già un ordine di rinnovo in attesa di pagamento ({order_id}): pagalo o annullalo.",
-        "There is already a renewal order awaiting payment ({order_id}): pay or cancel it.",
+        "Esiste già un ordine di rinnovo in attesa di pagamento: pagalo o annullalo.",
+        "There is already a renewal order awaiting payment: pay or cancel it.",
     ),
     "mailbox_deleted": (
         "La casella è stata cancellata e non può essere rinnovata.",
@@ -250,6 +250,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "too_precise": (
         "Valore troppo preciso: al massimo al passo di {step}.",
         "Too precise: at most to the nearest {step}.",
+    ),
+    "idempotency_key_required": (
+        "Questa operazione muove denaro: l'intestazione Idempotency-Key è obbligatoria.",
+        "This operation moves money: the Idempotency-Key header is required.",
+    ),
+    "credit_limit_exceeded": (
+        "La ricarica porterebbe il credito oltre il massimo di {ceiling} EUR.",
+        "The top-up would take the credit past the {ceiling} EUR ceiling.",
     ),
     "invalid_cursor": ("Cursore di paginazione non valido.", "Invalid pagination cursor."),
 }

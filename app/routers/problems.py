@@ -13,6 +13,7 @@ import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
@@ -28,6 +29,8 @@ from app.domain.money import Money
 from app.routers.messages import message, pick_language
 from app.services.errors import (
     CatalogUnavailable,
+    CreditLimitExceeded,
+    IdempotencyKeyRequired,
     IdempotencyKeyReused,
     MailboxAddressTaken,
     MailboxNotRenewable,
@@ -65,13 +68,19 @@ class ProblemError(Exception):
     """Raised by handlers and dependencies for errors that are pure HTTP (401, 413…)."""
 
     def __init__(
-        self, status: int, code: str, headers: dict[str, str] | None = None, detail: str = ""
+        self,
+        status: int,
+        code: str,
+        headers: dict[str, str] | None = None,
+        detail: str = "",
+        errors: Sequence[tuple[str, str, dict[str, Any]]] = (),
     ) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
         self.headers = headers
         self.detail = detail
+        self.errors = errors
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -148,6 +157,11 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         return problem_response(request, 404, exc.code)
     if isinstance(exc, IdempotencyKeyReused):
         return problem_response(request, 422, exc.code, [("Idempotency-Key", exc.code, {})])
+    if isinstance(exc, IdempotencyKeyRequired):
+        return problem_response(request, 428, exc.code, [("Idempotency-Key", exc.code, {})])
+    if isinstance(exc, CreditLimitExceeded):
+        params = {"ceiling": str(Money(exc.ceiling_cents))}
+        return problem_response(request, 409, exc.code, [("amount", exc.code, params)], params)
     if isinstance(exc, MailboxNotRenewable):
         return problem_response(request, 409, exc.code, [("enabled", exc.code, {})])
     if isinstance(exc, MailboxAddressTaken):
@@ -169,8 +183,10 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
             request, 422, exc.code, [(f"consents.{name}", exc.code, {}) for name in exc.missing]
         )
     if isinstance(exc, order_rules.PendingOrderConflict):
-        params = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
-        return problem_response(request, 409, exc.code, params=params, extra=params)
+        shown = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
+        return problem_response(
+            request, 409, exc.code, params={"mailbox_id": exc.mailbox_id}, extra=shown
+        )
     if isinstance(exc, order_rules.QuoteAlreadyOrdered):
         params = {"order_id": exc.order_id}
         return problem_response(request, 409, exc.code, params=params, extra=params)
@@ -196,10 +212,20 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 
 async def _problem_error(request: Request, exc: ProblemError) -> JSONResponse:
-    return problem_response(request, exc.status, exc.code, headers=exc.headers)
+    return problem_response(request, exc.status, exc.code, exc.errors, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        # 401 and 403 come before any validation (api.md). Imported here: deps raises
+        # this module's ProblemError.
+        from app.routers.deps import check_access
+
+        try:
+            await check_access(request, route.dependant)
+        except ProblemError as denied:
+            return await _problem_error(request, denied)
     errors = [_field_problem(error) for error in exc.errors()]
     return problem_response(request, 422, "validation_failed", errors)
 
@@ -277,9 +303,14 @@ _PYDANTIC_CODES = {
 }
 
 
+_LOCATIONS = ("body", "query", "path", "header")
+
+
 def _field_problem(error: Any) -> tuple[str, str, dict[str, Any]]:
     kind = str(error.get("type", ""))
-    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    location = [
+        part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")
+    ]
     # For unparsable JSON the location is a character offset, not a field.
     field = "body" if kind == "json_invalid" else (_dotted(location) or "body")
     code = _PYDANTIC_CODES.get(kind)

@@ -84,3 +84,19 @@ class PaymentEventAlreadyApplied(DomainError):
         super().__init__(f"payment event {event_row_id}: {outcome}")
         self.event_row_id = event_row_id
         self.outcome = outcome
+
+
+class CreditLimitExceeded(DomainError):
+    """A top-up would take a partner's credit past the ceiling no real balance reaches."""
+
+    code = "credit_limit_exceeded"
+
+    def __init__(self, ceiling_cents: int) -> None:
+        super().__init__(f"above {ceiling_cents}")
+        self.ceiling_cents = ceiling_cents
+
+
+class IdempotencyKeyRequired(DomainError):
+    """Anything that moves money needs an Idempotency-Key: a retry must not pay twice."""
+
+    code = "idempotency_key_required"

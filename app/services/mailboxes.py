@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db.models import AccountRow, PartnerRow
 from app.db.unit_of_work import UnitOfWork
-from app.domain.access import Principal
+from app.domain.access import PendingOrder, Principal, pending_order_seen_by
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
 from app.domain.issues import Issue
@@ -62,7 +62,9 @@ async def list_mailboxes(
         page = found[:limit]
         pending = await uow.mailboxes.pending_orders([m.id for m in page])
     next_after = (page[-1].expires_on, page[-1].id) if len(found) > limit else None
-    return MailboxPage([_view(m, price_list, now, pending.get(m.id)) for m in page], next_after)
+    return MailboxPage(
+        [_view(m, price_list, now, principal, pending.get(m.id)) for m in page], next_after
+    )
 
 
 async def get_mailbox(
@@ -74,7 +76,7 @@ async def get_mailbox(
         if mailbox is None:
             raise ResourceNotFound("mailbox", mailbox_id)
         pending = await uow.mailboxes.pending_orders([mailbox_id])
-    return _view(mailbox, price_list, now, pending.get(mailbox_id))
+    return _view(mailbox, price_list, now, principal, pending.get(mailbox_id))
 
 
 async def set_auto_renewal(
@@ -99,7 +101,7 @@ async def set_auto_renewal(
         assert mailbox is not None
         pending = await uow.mailboxes.pending_orders([mailbox_id])
         await uow.commit()
-    return _view(mailbox, price_list, now, pending.get(mailbox_id))
+    return _view(mailbox, price_list, now, principal, pending.get(mailbox_id))
 
 
 async def mirror_mailbox(
@@ -107,6 +109,7 @@ async def mirror_mailbox(
     catalog: CatalogCache,
     mailbox: Mailbox,
     now: datetime,
+    viewer: Principal,
     *,
     with_auto_renewal: bool = True,
 ) -> tuple[MailboxView, bool]:
@@ -130,11 +133,16 @@ async def mirror_mailbox(
         pending = await uow.mailboxes.pending_orders([mailbox.id])
         stored = await uow.mailboxes.get(mailbox.id)  # what the update kept, not what was sent
     assert stored is not None
-    return _view(stored, price_list, now, pending.get(mailbox.id)), created
+    return _view(stored, price_list, now, viewer, pending.get(mailbox.id)), created
 
 
 def _view(
-    mailbox: Mailbox, price_list: PriceList, now: datetime, pending_order_id: str | None
+    mailbox: Mailbox,
+    price_list: PriceList,
+    now: datetime,
+    viewer: Principal,
+    pending: PendingOrder | None,
 ) -> MailboxView:
-    blockers = renewal_blockers(mailbox, price_list, now, pending_order_id)
+    seen = None if pending is None else pending_order_seen_by(viewer, pending)
+    blockers = renewal_blockers(mailbox, price_list, now, seen)
     return MailboxView(mailbox, effective_status(mailbox, italian_date(now)), blockers)

@@ -7,16 +7,16 @@ orders, and the confirmation email in the outbox. Any failure leaves nothing beh
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from app.db.mappers import mailbox_from_row
 from app.db.models import AccountRow, MailboxRow, OrderRow
 from app.db.unit_of_work import UnitOfWork
-from app.domain.access import Principal, Role
+from app.domain.access import Principal, Role, visible_order_id
 from app.domain.calendar import italian_date
 from app.domain.money import Money
 from app.domain.order import (
@@ -35,14 +35,9 @@ from app.domain.payment_instructions import PaymentAccounts, payment_instruction
 from app.domain.quote import Quote
 from app.domain.renewal_rules import eligibility_issues
 from app.services.confirmation_email import EMAIL, confirmation_email
-from app.services.errors import IdempotencyKeyReused, ResourceNotFound
+from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
-
-
-@dataclass(frozen=True, slots=True)
-class PlacedOrder:
-    order: OrderRow
-    replayed: bool
+from app.services.idempotency import Answer, IdempotentRequest
 
 
 async def place_order(
@@ -52,14 +47,16 @@ async def place_order(
     now: datetime,
     language: str,
     accounts: PaymentAccounts,
-    idempotency_key: str | None = None,
-) -> PlacedOrder:
-    fingerprint = hashlib.sha256(repr(request).encode()).hexdigest()
+    keyed: IdempotentRequest,
+    render: Callable[[OrderRow], tuple[int, dict[str, Any]]],
+) -> Answer:
+    """Place the order, or replay the first answer to the same Idempotency-Key;
+    `render` turns the new order into the answer (stored before the commit)."""
+    keyed.require_key()
     async with uow:
-        if idempotency_key is not None:
-            earlier = await uow.orders.by_idempotency_key(principal, idempotency_key)
-            if earlier is not None:
-                return _replay(earlier, fingerprint)
+        earlier = await keyed.earlier_answer(uow, now)
+        if earlier is not None:
+            return earlier
         record = await uow.quotes.get(request.quote_id)
         if record is None or not record.visible_to(principal):
             raise ResourceNotFound("quote", request.quote_id)
@@ -69,19 +66,17 @@ async def place_order(
         order_id = f"ord_{uuid.uuid4().hex}"
         language = await _language_of(uow, principal, language)
         values = _order_values(order_id, principal, request, quote, now, language)
-        values |= {"idempotency_key": idempotency_key, "request_hash": fingerprint}
+        values |= {"idempotency_key": keyed.key, "request_hash": keyed.fingerprint}
         seq = await uow.orders.add(values)
-        if seq is None:  # a unique key is taken: the same key raced us, or the quote is used
-            if idempotency_key is not None:
-                winner = await uow.orders.by_idempotency_key(principal, idempotency_key)
-                if winner is not None:
-                    return _replay(winner, fingerprint)
+        if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
             existing = await uow.orders.by_quote(request.quote_id)
             raise QuoteAlreadyOrdered(existing.id if existing else "")
 
         taken = await uow.orders.hold_mailboxes(order_id, [i.mailbox_id for i in quote.items])
         if taken is not None:
-            raise PendingOrderConflict(taken, await uow.orders.pending_order_of(taken) or "")
+            holder = await uow.orders.pending_order_of(taken)
+            shown = None if holder is None else visible_order_id(principal, holder)
+            raise PendingOrderConflict(taken, shown)
         if not await _mailboxes_as_quoted(uow, quote, now):
             raise QuoteExpired(request.quote_id)
         if principal.role is Role.PARTNER:
@@ -93,8 +88,9 @@ async def place_order(
         await uow.outbox.add(
             EMAIL, f"order-confirmation:{order_id}", _confirmation(order, accounts), now
         )
+        answer = await keyed.first_answer(uow, *render(order))
         await uow.commit()
-    return PlacedOrder(order, replayed=False)
+    return answer
 
 
 async def _pay_from_credit(
@@ -127,17 +123,11 @@ async def _mailboxes_as_quoted(uow: UnitOfWork, quote: Quote, now: datetime) -> 
         if row is None:
             return False
         mailbox = mailbox_from_row(row)
-        if eligibility_issues(mailbox, today, pending_order_id=None) or (
+        if eligibility_issues(mailbox, today, pending_order=None) or (
             mailbox.expires_on != item.current_expiry or mailbox.plan_code != item.current_plan
         ):
             return False
     return True
-
-
-def _replay(earlier: OrderRow, fingerprint: str) -> PlacedOrder:
-    if earlier.request_hash != fingerprint:
-        raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
-    return PlacedOrder(earlier, replayed=True)
 
 
 async def _language_of(uow: UnitOfWork, principal: Principal, fallback: str) -> str:

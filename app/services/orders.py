@@ -18,9 +18,7 @@ from app.services.fulfilment import fulfil
 def visible(order: OrderRow | None, principal: Principal) -> bool:
     if order is None:
         return False
-    if principal.role is Role.STAFF:
-        return True
-    return order.owner_role == principal.role.value and order.owner_id == principal.subject
+    return principal.may_open_order_of(Principal(Role(order.owner_role), order.owner_id))
 
 
 async def get_order(uow: UnitOfWork, principal: Principal, order_id: str) -> OrderRow:

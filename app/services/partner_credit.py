@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from app.db.unit_of_work import UnitOfWork
-from app.services.errors import IdempotencyKeyReused, ResourceNotFound
+from app.services.errors import CreditLimitExceeded, ResourceNotFound
+from app.services.idempotency import Answer, IdempotentRequest
 
-
-@dataclass(frozen=True, slots=True)
-class TopUp:
-    balance_cents: int
-    replayed: bool
+# No partner prepays a hundred billion euros: past this a balance is a mistake (a key
+# held down, a unit confused), refused before it reaches the 64-bit column's limit.
+CREDIT_CEILING_CENTS = 10**13
 
 
 async def top_up(
@@ -20,39 +20,31 @@ async def top_up(
     partner_id: str,
     cents: int,
     now: datetime,
-    idempotency_key: str | None = None,
-) -> TopUp:
+    request: IdempotentRequest,
+    render: Callable[[int], tuple[int, dict[str, Any]]],
+) -> Answer:
+    """Add `cents` to the partner's credit; `render` turns the new balance into the answer."""
+    request.require_key()
     async with uow:
-        if idempotency_key is not None:
-            earlier = await uow.orders.credit_movement_by_key(partner_id, idempotency_key)
-            if earlier is not None:
-                return _replay(earlier.amount_cents, earlier.balance_after_cents, cents)
-        balance = await uow.orders.top_up_credit(partner_id, cents)
+        earlier = await request.earlier_answer(uow, now)
+        if earlier is not None:
+            return earlier
+        balance = await uow.orders.top_up_credit(partner_id, cents, CREDIT_CEILING_CENTS)
         if balance is None:
-            raise ResourceNotFound("partner", partner_id)
-        recorded = await uow.orders.record_credit_movement(
+            if await uow.orders.credit_of(partner_id) is None:
+                raise ResourceNotFound("partner", partner_id)
+            raise CreditLimitExceeded(CREDIT_CEILING_CENTS)
+        await uow.orders.record_credit_movement(
             {
                 "partner_id": partner_id,
                 "kind": "top_up",
                 "amount_cents": cents,
                 "balance_after_cents": balance,
-                "idempotency_key": idempotency_key,
+                # The key lives in idempotency_records, scoped to who sent it.
+                "idempotency_key": None,
                 "created_at": now,
             }
         )
-        if recorded:
-            await uow.commit()
-            return TopUp(balance, replayed=False)
-    # A concurrent request with the same key won: this one is rolled back, and answers
-    # as that one did.
-    assert idempotency_key is not None
-    async with uow:
-        winner = await uow.orders.credit_movement_by_key(partner_id, idempotency_key)
-    assert winner is not None
-    return _replay(winner.amount_cents, winner.balance_after_cents, cents)
-
-
-def _replay(recorded_cents: int, balance_cents: int, asked_cents: int) -> TopUp:
-    if recorded_cents != asked_cents:
-        raise IdempotencyKeyReused("the Idempotency-Key was used for another amount")
-    return TopUp(balance_cents, replayed=True)
+        answer = await request.first_answer(uow, *render(balance))
+        await uow.commit()
+    return answer

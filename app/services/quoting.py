@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -11,10 +10,11 @@ from datetime import datetime, timedelta
 
 from app.db.quote_repository import QuoteRecord
 from app.db.quote_store import QuoteStore
-from app.domain.access import Principal
+from app.domain.access import Principal, pending_order_seen_by
 from app.domain.quote import RenewalRequest, quote_renewal
 from app.services.catalog_cache import CatalogCache
 from app.services.errors import IdempotencyKeyReused, ResourceNotFound
+from app.services.idempotency import IdempotentRequest
 
 QuoteStoreFactory = Callable[[], AbstractAsyncContextManager[QuoteStore]]
 
@@ -32,10 +32,15 @@ async def create_quote(
     request: RenewalRequest,
     now: datetime,
     validity: timedelta,
-    idempotency_key: str | None = None,
+    keyed: IdempotentRequest,
 ) -> QuoteOutcome:
-    """Quote `request` for the mailboxes `principal` may see, and store it frozen."""
-    request_hash = _fingerprint(request)
+    """Quote `request` for the mailboxes `principal` may see, and store it frozen.
+
+    Quotes keep their key and fingerprint on the quote row (the hot path stays two round
+    trips) rather than in idempotency_records: a quote is frozen, so rendering it again
+    is its first answer, and the fingerprint is the same canonical one as elsewhere.
+    """
+    idempotency_key, request_hash = keyed.key, keyed.fingerprint
     snapshot = await catalog.current()
     async with open_store() as store:
         if idempotency_key is not None:
@@ -44,8 +49,9 @@ async def create_quote(
                 return _replay(earlier, request_hash)
         ids = [item.mailbox_id for item in request.items]
         mailboxes, pending = await store.visible_mailboxes(principal, ids)
+        seen = {mid: pending_order_seen_by(principal, order) for mid, order in pending.items()}
         quote = quote_renewal(
-            request, mailboxes, snapshot.price_list, now, pending_orders=pending, validity=validity
+            request, mailboxes, snapshot.price_list, now, pending_orders=seen, validity=validity
         )
         record = QuoteRecord(_new_id(), principal, quote, request_hash)
         if await store.add(record, idempotency_key):
@@ -71,11 +77,6 @@ def _replay(earlier: QuoteRecord, request_hash: str) -> QuoteOutcome:
     if earlier.request_hash != request_hash:
         raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
     return QuoteOutcome(earlier, replayed=True)
-
-
-def _fingerprint(request: RenewalRequest) -> str:
-    # A frozen dataclass of str/int/None/tuples: its repr is canonical and cheap.
-    return hashlib.sha256(repr(request).encode()).hexdigest()
 
 
 def _new_id() -> str:

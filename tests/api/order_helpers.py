@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -86,3 +87,8 @@ async def send_stripe_payment(
     event = stripe_payment_succeeded(order_id, amount_cents, "EUR", at, event_id)
     body, headers = stripe_signed(event, secret, at)
     return await client.post("/v1/webhooks/payments/stripe", content=body, headers=headers)
+
+
+def new_key(headers: dict[str, str]) -> dict[str, str]:
+    """`headers` with a fresh Idempotency-Key: orders move money and require one."""
+    return {**headers, "Idempotency-Key": uuid.uuid4().hex}

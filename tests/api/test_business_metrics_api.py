@@ -6,7 +6,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.helpers import put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for
+from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER
 
 
@@ -23,7 +23,7 @@ async def test_metrics_count_orders_by_state_and_the_outbox_backlog(
 ) -> None:
     await put_mailbox(client, "mbx-1")
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)
+    await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
 
     found = samples((await client.get("/metrics")).text)
 

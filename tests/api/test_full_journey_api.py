@@ -14,6 +14,7 @@ from tests.api.helpers import put_mailbox
 from tests.api.loopback_servers import MailPlatform, RunOnce, SmtpServer
 from tests.api.order_helpers import (
     PUBLIC_ADMINISTRATION,
+    new_key,
     order_body,
     quote_id_for,
     send_generic,
@@ -57,7 +58,7 @@ async def _journey(
 ) -> tuple[dict[str, Any], str]:
     quote_id = await quote_id_for(client, CUSTOMER, [item])
     placed = await client.post(
-        "/v1/orders", json=order_body(quote_id, method, **order_fields), headers=CUSTOMER
+        "/v1/orders", json=order_body(quote_id, method, **order_fields), headers=new_key(CUSTOMER)
     )
     assert placed.status_code == 201, placed.text
     order: dict[str, Any] = placed.json()

@@ -21,6 +21,7 @@ from tests.api.order_helpers import (
     COMPANY,
     PERSON,
     PUBLIC_ADMINISTRATION,
+    new_key,
     order_body,
     quote_id_for,
 )
@@ -525,7 +526,9 @@ async def test_a_malformed_order_is_a_problem_and_writes_nothing(
 ) -> None:
     before = await row_counts(db)
 
-    response = await lenient_client.post("/v1/orders", json=body_of(quotes), headers=headers)
+    response = await lenient_client.post(
+        "/v1/orders", json=body_of(quotes), headers=new_key(headers)
+    )
 
     problem = assert_problem(response, status, code)
     found = field_errors(problem)
@@ -540,9 +543,11 @@ async def test_the_valid_body_the_table_starts_from_is_accepted(
     client: httpx.AsyncClient, db: Container, quotes: Quotes
 ) -> None:
     """The control: each malformed body above is this one with one thing wrong."""
-    placed = await client.post("/v1/orders", json=order_body(quotes["mine"]), headers=CUSTOMER)
+    placed = await client.post(
+        "/v1/orders", json=order_body(quotes["mine"]), headers=new_key(CUSTOMER)
+    )
     partner = await client.post(
-        "/v1/orders", json=order_body(quotes["partner"], "partner_credit"), headers=PARTNER
+        "/v1/orders", json=order_body(quotes["partner"], "partner_credit"), headers=new_key(PARTNER)
     )
 
     assert placed.status_code == 201, placed.text
@@ -563,7 +568,7 @@ async def test_the_valid_body_the_table_starts_from_is_accepted(
 async def test_the_valid_variants_of_the_billing_table_are_accepted(
     client: httpx.AsyncClient, quotes: Quotes, body_of: BodyOf
 ) -> None:
-    placed = await client.post("/v1/orders", json=body_of(quotes), headers=CUSTOMER)
+    placed = await client.post("/v1/orders", json=body_of(quotes), headers=new_key(CUSTOMER))
 
     assert placed.status_code == 201, placed.text
 
@@ -592,7 +597,7 @@ async def test_an_expired_quote_cannot_be_ordered(
     clock.advance(elapsed)
 
     response = await lenient_client.post(
-        "/v1/orders", json=order_body(quotes["mine"]), headers=CUSTOMER
+        "/v1/orders", json=order_body(quotes["mine"]), headers=new_key(CUSTOMER)
     )
 
     if status == 201:
@@ -607,13 +612,13 @@ async def test_an_order_of_an_already_ordered_quote_is_a_409_and_writes_nothing(
     lenient_client: httpx.AsyncClient, db: Container, quotes: Quotes
 ) -> None:
     first = await lenient_client.post(
-        "/v1/orders", json=order_body(quotes["mine"]), headers=CUSTOMER
+        "/v1/orders", json=order_body(quotes["mine"]), headers=new_key(CUSTOMER)
     )
     assert first.status_code == 201, first.text
     before = await row_counts(db)
 
     again = await lenient_client.post(
-        "/v1/orders", json=order_body(quotes["mine"], "card"), headers=CUSTOMER
+        "/v1/orders", json=order_body(quotes["mine"], "card"), headers=new_key(CUSTOMER)
     )
 
     problem = assert_problem(again, 409, "quote_already_ordered")
@@ -645,7 +650,7 @@ async def test_a_body_that_is_not_json_is_a_4xx(
     response = await lenient_client.post(
         "/v1/orders",
         content=content,
-        headers={**CUSTOMER, "Content-Type": "application/json"},
+        headers=new_key({**CUSTOMER, "Content-Type": "application/json"}),
     )
 
     assert_problem(response, status, code)
@@ -664,7 +669,7 @@ async def test_duplicate_json_keys_are_not_a_500(
     response = await lenient_client.post(
         "/v1/orders",
         content=content,
-        headers={**CUSTOMER, "Content-Type": "application/json"},
+        headers=new_key({**CUSTOMER, "Content-Type": "application/json"}),
     )
 
     assert_problem(response, 422, "validation_failed")
@@ -687,7 +692,9 @@ async def test_a_body_over_64_kib_is_a_413(
     assert len(content) > 64 * 1024
 
     response = await lenient_client.post(
-        "/v1/orders", content=content, headers={**CUSTOMER, "Content-Type": "application/json"}
+        "/v1/orders",
+        content=content,
+        headers=new_key({**CUSTOMER, "Content-Type": "application/json"}),
     )
 
     assert_problem(response, 413, "request_too_large")
@@ -707,7 +714,9 @@ async def test_a_body_over_64_kib_without_a_length_is_a_413(
             yield data[start : start + 8192]
 
     response = await lenient_client.post(
-        "/v1/orders", content=chunks(), headers={**CUSTOMER, "Content-Type": "application/json"}
+        "/v1/orders",
+        content=chunks(),
+        headers=new_key({**CUSTOMER, "Content-Type": "application/json"}),
     )
 
     assert_problem(response, 413, "request_too_large")
@@ -738,7 +747,7 @@ async def test_field_codes_do_not_depend_on_the_language(
     )
 
     response = await client.post(
-        "/v1/orders", json=body, headers={**CUSTOMER, "Accept-Language": language}
+        "/v1/orders", json=body, headers=new_key({**CUSTOMER, "Accept-Language": language})
     )
 
     problem = assert_problem(response, 422, "validation_failed")

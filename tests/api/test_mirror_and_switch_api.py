@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.container import Container
 from tests.api.helpers import TODAY, put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_stripe_payment
+from tests.api.order_helpers import new_key, order_body, quote_id_for, send_stripe_payment
 from tests.conftest import CUSTOMER, MovableClock
 
 
@@ -34,7 +34,9 @@ async def test_a_stale_platform_record_never_undoes_a_paid_renewal(
     await put_mailbox(client, "mbx-1", "PRO", expires_on=before)
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
     order = (
-        await client.post("/v1/orders", json=order_body(quote_id, "card"), headers=CUSTOMER)
+        await client.post(
+            "/v1/orders", json=order_body(quote_id, "card"), headers=new_key(CUSTOMER)
+        )
     ).json()
     await send_stripe_payment(client, order["id"], 3050, datetime.now(UTC))
 

@@ -35,7 +35,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.main import create_app
 from app.settings import Environment, Settings
 from tests import database
-from tests.conftest import CUSTOMER, START, TEST_SECRET
+from tests.conftest import CUSTOMER, PARTNER, STAFF, START, TEST_SECRET
 from tests.fixtures import reset_database
 
 PROBLEM_JSON = "application/problem+json"
@@ -120,6 +120,8 @@ def fuzz_app(test_database: database.TestDatabase) -> Iterator[Any]:
 # Never connected: it only renders the OpenAPI document.
 _document = create_app(_settings("sqlite+aiosqlite://")).openapi()
 schema = schemathesis.openapi.from_dict(_document).include(operation_id=FUZZED_OPERATIONS)
+# Staff may call everything: every operation, fewer examples each (the suite stays fast).
+every_operation = schemathesis.openapi.from_dict(_document)
 
 
 @schema.parametrize()
@@ -129,7 +131,31 @@ schema = schemathesis.openapi.from_dict(_document).include(operation_id=FUZZED_O
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_no_5xx_and_every_4xx_is_a_problem(case: Any, fuzz_app: Any) -> None:
-    response = case.call(app=fuzz_app, headers=CUSTOMER)
+    _check(case, fuzz_app, CUSTOMER)
+
+
+@every_operation.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_staff_get_no_5xx_anywhere(case: Any, fuzz_app: Any) -> None:
+    _check(case, fuzz_app, STAFF)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_partners_get_no_5xx(case: Any, fuzz_app: Any) -> None:
+    _check(case, fuzz_app, PARTNER)
+
+
+def _check(case: Any, app: Any, token: dict[str, str]) -> None:
+    response = case.call(app=app, headers=token)
 
     where = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
     assert response.status_code < 500, where

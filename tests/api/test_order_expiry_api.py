@@ -9,7 +9,7 @@ import httpx
 from app.container import Container
 from app.services.orders import expire_unpaid_orders
 from tests.api.helpers import TODAY, put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_generic
+from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, MovableClock
 
 
@@ -19,7 +19,9 @@ async def test_unpaid_order_expires_when_the_grace_ends_and_a_late_payment_is_re
     expired_on = TODAY - timedelta(days=80)  # in grace for ten more days
     await put_mailbox(client, "mbx-1", "STANDARD", expires_on=expired_on)
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    order = (await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)).json()
+    order = (
+        await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
+    ).json()
 
     assert await expire_unpaid_orders(db.unit_of_work(), clock()) == 0  # still in grace
     clock.advance(timedelta(days=11))
@@ -43,7 +45,7 @@ async def test_orders_of_mailboxes_in_good_standing_never_expire(
 ) -> None:
     await put_mailbox(client, "mbx-1", "STANDARD", expires_on=TODAY + timedelta(days=20))
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)
+    await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
 
     clock.advance(timedelta(days=100))  # expiry + 80 days: still in grace
 

@@ -8,7 +8,13 @@ import httpx
 
 from app.container import Container
 from tests.api.helpers import put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_generic, send_stripe_payment
+from tests.api.order_helpers import (
+    new_key,
+    order_body,
+    quote_id_for,
+    send_generic,
+    send_stripe_payment,
+)
 from tests.conftest import CUSTOMER
 
 
@@ -18,7 +24,7 @@ async def test_bank_transfer_order_is_renewed_when_the_transfer_is_registered(
     await put_mailbox(client, "mbx-1", "STANDARD", expires_on=datetime(2027, 1, 10).date())
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
 
-    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)
+    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
     assert placed.status_code == 201, placed.text
     order = placed.json()
     assert order["status"] == "AWAITING_PAYMENT"
@@ -44,7 +50,9 @@ async def test_card_order_turns_automatic_renewal_on(client: httpx.AsyncClient) 
     await put_mailbox(client, "mbx-1", "PRO", expires_on=datetime(2027, 2, 28).date())
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}], years=2)
     order = (
-        await client.post("/v1/orders", json=order_body(quote_id, "card"), headers=CUSTOMER)
+        await client.post(
+            "/v1/orders", json=order_body(quote_id, "card"), headers=new_key(CUSTOMER)
+        )
     ).json()
 
     response = await send_stripe_payment(client, order["id"], 6100, datetime.now(UTC))
@@ -63,7 +71,9 @@ async def test_a_second_quote_for_a_mailbox_with_an_unpaid_order_is_blocked_with
 ) -> None:
     await put_mailbox(client, "mbx-1", "STANDARD")
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    order = (await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)).json()
+    order = (
+        await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
+    ).json()
 
     again = await client.post(
         "/v1/quotes", json={"years": 1, "items": [{"mailbox_id": "mbx-1"}]}, headers=CUSTOMER

@@ -28,6 +28,7 @@ from tests.api.loopback_servers import (
 from tests.api.order_helpers import (
     PERSON,
     PUBLIC_ADMINISTRATION,
+    new_key,
     order_body,
     quote_id_for,
     send_generic,
@@ -52,7 +53,7 @@ async def _order(
 ) -> dict[str, Any]:
     quote_id = await quote_id_for(client, headers, [{"mailbox_id": m} for m in mailbox_ids], years)
     response = await client.post(
-        "/v1/orders", json=order_body(quote_id, method, **overrides), headers=headers
+        "/v1/orders", json=order_body(quote_id, method, **overrides), headers=new_key(headers)
     )
     assert response.status_code == 201, response.text
     order: dict[str, Any] = response.json()

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from app.container import Container
 from tests.api.helpers import put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for
+from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import PARTNER, STAFF
 
 URL = "/v1/admin/partners/ptn-1/credit"
@@ -56,7 +56,7 @@ async def test_a_partner_order_is_a_debit_in_the_ledger(
     quote_id = await quote_id_for(client, PARTNER, [{"mailbox_id": "mbx-p"}])
 
     placed = await client.post(
-        "/v1/orders", json=order_body(quote_id, "partner_credit"), headers=PARTNER
+        "/v1/orders", json=order_body(quote_id, "partner_credit"), headers=new_key(PARTNER)
     )
 
     assert placed.json()["status"] == "FULFILLED"
@@ -65,7 +65,9 @@ async def test_a_partner_order_is_a_debit_in_the_ledger(
 
 async def test_an_unknown_partner_cannot_be_topped_up(client: httpx.AsyncClient) -> None:
     response = await client.post(
-        "/v1/admin/partners/ptn-nobody/credit", json={"amount": "5.00"}, headers=STAFF
+        "/v1/admin/partners/ptn-nobody/credit",
+        json={"amount": "5.00"},
+        headers={**STAFF, "Idempotency-Key": "nobody"},
     )
 
     assert response.status_code == 404

@@ -15,13 +15,21 @@ from app.services import payments
 from app.settings import DEV_STRIPE_SECRET
 from app.worker import deliverers, run_once
 from tests.api.helpers import TODAY, put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_generic, send_stripe_payment
+from tests.api.order_helpers import (
+    new_key,
+    order_body,
+    quote_id_for,
+    send_generic,
+    send_stripe_payment,
+)
 from tests.conftest import CUSTOMER, STAFF, MovableClock
 
 
 async def _order(client: httpx.AsyncClient, items: list[str], method: str = "bank_transfer") -> Any:
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": m} for m in items])
-    response = await client.post("/v1/orders", json=order_body(quote_id, method), headers=CUSTOMER)
+    response = await client.post(
+        "/v1/orders", json=order_body(quote_id, method), headers=new_key(CUSTOMER)
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -40,7 +48,10 @@ async def test_two_orders_holding_the_same_mailboxes_in_opposite_order_never_dea
         )
 
         answers = await asyncio.gather(
-            *(client.post("/v1/orders", json=order_body(q), headers=CUSTOMER) for q in (one, two))
+            *(
+                client.post("/v1/orders", json=order_body(q), headers=new_key(CUSTOMER))
+                for q in (one, two)
+            )
         )
 
         assert sorted(a.status_code for a in answers) == [201, 409]
@@ -55,11 +66,11 @@ async def test_a_quote_no_longer_describes_a_mailbox_renewed_since(
     first = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
     second = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
     order = (
-        await client.post("/v1/orders", json=order_body(first, "card"), headers=CUSTOMER)
+        await client.post("/v1/orders", json=order_body(first, "card"), headers=new_key(CUSTOMER))
     ).json()
     await send_stripe_payment(client, order["id"], 3050, datetime.now(UTC))
 
-    again = await client.post("/v1/orders", json=order_body(second), headers=CUSTOMER)
+    again = await client.post("/v1/orders", json=order_body(second), headers=new_key(CUSTOMER))
 
     assert again.status_code == 409
     assert again.json()["code"] == "quote_expired"

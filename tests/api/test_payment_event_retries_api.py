@@ -26,7 +26,7 @@ from app.settings import DEV_GENERIC_SECRET
 from app.worker import STRAGGLER_AGE
 from tests import database
 from tests.api.helpers import TODAY, assert_problem, put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_generic
+from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, MovableClock, bearer
 
 PAYABLE = "12.08"  # STANDARD, 1 year
@@ -39,7 +39,7 @@ TERMINATE_OTHERS = (
 async def _order(client: httpx.AsyncClient, mailbox_id: str, account: str = "acc-1") -> Any:
     headers = bearer("customer", account)
     quote_id = await quote_id_for(client, headers, [{"mailbox_id": mailbox_id}])
-    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=headers)
+    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(headers))
     assert placed.status_code == 201, placed.text
     return placed.json()
 

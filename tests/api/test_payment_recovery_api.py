@@ -12,7 +12,7 @@ from app.container import Container
 from app.services import payments
 from app.worker import deliverers, run_once
 from tests.api.helpers import put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_generic
+from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, MovableClock
 
 
@@ -24,7 +24,9 @@ async def test_a_payment_whose_processing_crashes_is_kept_and_applied_by_the_wor
 ) -> None:
     await put_mailbox(client, "mbx-1", "STANDARD", expires_on=datetime(2027, 1, 10).date())
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    order = (await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)).json()
+    order = (
+        await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
+    ).json()
 
     async def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the process died half-way through the renewal")

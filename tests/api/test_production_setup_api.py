@@ -18,7 +18,7 @@ from app.container import Container
 from app.db.models import AccountRow
 from app.main import create_app
 from tests.api.helpers import assert_problem, field_errors, put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for, send_generic
+from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, START, MovableClock, bearer
 
 NEW_PARTNER = bearer("partner", "ptn-new")
@@ -113,7 +113,7 @@ async def test_production_is_set_up_through_the_api_and_switches_price_list_on_t
     await put_mailbox(bare, "mbx-2", "STANDARD", account_id="acc-1", partner_id="ptn-new")
 
     quote_id = await quote_id_for(bare, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    placed = await bare.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)
+    placed = await bare.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
     assert placed.status_code == 201, placed.text
     order = placed.json()
     assert order["payable"]["amount"] == "12.08"
@@ -142,7 +142,7 @@ async def test_production_is_set_up_through_the_api_and_switches_price_list_on_t
         "2026-12",
         "14.64",
     )
-    late = await bare.post("/v1/orders", json=order_body(old_quote), headers=CUSTOMER)
+    late = await bare.post("/v1/orders", json=order_body(old_quote), headers=new_key(CUSTOMER))
     assert late.status_code == 201, late.text
     assert late.json()["payable"]["amount"] == "12.08"
 

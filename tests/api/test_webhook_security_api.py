@@ -34,7 +34,7 @@ from app.container import Container
 from app.main import create_app
 from app.settings import DEV_GENERIC_SECRET, DEV_STRIPE_SECRET
 from tests.api.helpers import put_mailbox
-from tests.api.order_helpers import order_body, quote_id_for
+from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, STAFF
 
 PROBLEM_JSON = "application/problem+json"
@@ -63,7 +63,7 @@ async def order(client: httpx.AsyncClient) -> dict[str, Any]:
     """An order awaiting a bank transfer of 12.08 EUR for mbx-1 (expiring 2027-01-10)."""
     await put_mailbox(client, "mbx-1", "STANDARD", expires_on=EXPIRES)
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=CUSTOMER)
+    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
     assert placed.status_code == 201, placed.text
     result: dict[str, Any] = placed.json()
     return result

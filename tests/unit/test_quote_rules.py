@@ -11,6 +11,13 @@ from decimal import Decimal
 
 import pytest
 
+from app.domain.access import (
+    PendingOrder,
+    Principal,
+    Role,
+    pending_order_seen_by,
+    visible_order_id,
+)
 from app.domain.catalog import ConventionCode, PriceList, Promotion
 from app.domain.errors import ConventionCodeInvalid, InvalidRenewalRequest, MailboxNotFound
 from app.domain.issues import (
@@ -54,7 +61,7 @@ def quote(
     kit: str | None = None,
     convention: str | None = None,
     catalog: PriceList | None = None,
-    pending_orders: dict[str, str] | None = None,
+    pending_orders: dict[str, PendingOrderExists] | None = None,
     now: datetime = NOW,
 ) -> Quote:
     boxes = boxes or (mailbox(),)
@@ -237,7 +244,7 @@ def test_mailbox_with_automatic_renewal_on_is_auto_renewal_active():
 
 def test_mailbox_with_an_unpaid_order_is_pending_order_exists_with_its_id():
     box = mailbox(id="mbx-42")
-    q = quote(box, pending_orders={"mbx-42": "ord-2026-0007"})
+    q = quote(box, pending_orders={"mbx-42": PendingOrderExists("ord-2026-0007")})
 
     item = only_item(q)
     assert q.status == "blocked"
@@ -247,7 +254,7 @@ def test_mailbox_with_an_unpaid_order_is_pending_order_exists_with_its_id():
 
 
 def test_pending_order_of_another_mailbox_does_not_block():
-    q = quote(mailbox(id="mbx-42"), pending_orders={"mbx-99": "ord-2026-0007"})
+    q = quote(mailbox(id="mbx-42"), pending_orders={"mbx-99": PendingOrderExists("ord-2026-0007")})
     assert q.status == "ok"
 
 
@@ -618,7 +625,9 @@ def test_renewal_blockers_is_empty_for_a_renewable_mailbox():
 
 
 def test_renewal_blockers_lists_auto_renewal_and_pending_order():
-    blockers = renewal_blockers(mailbox(auto_renewal=True), demo_price_list(), NOW, "ord-2026-0007")
+    blockers = renewal_blockers(
+        mailbox(auto_renewal=True), demo_price_list(), NOW, PendingOrderExists("ord-2026-0007")
+    )
     assert blockers == (AutoRenewalActive(), PendingOrderExists(order_id="ord-2026-0007"))
 
 
@@ -654,7 +663,18 @@ def test_a_mailbox_on_a_plan_no_longer_sold_is_not_renewable_until_staff_move_it
     )  # fmt: skip
 
     blockers = renewal_blockers(
-        retired, demo_price_list(), datetime(2026, 11, 25, tzinfo=UTC), pending_order_id=None
+        retired, demo_price_list(), datetime(2026, 11, 25, tzinfo=UTC), pending_order=None
     )
 
     assert [issue.code for issue in blockers] == ["plan_not_in_price_list"]
+
+
+def test_a_pending_order_id_is_shown_only_to_who_can_open_the_order():
+    owner = Principal(Role.CUSTOMER, "acc-1")
+    pending = PendingOrder("ord-2026-0007", owner)
+
+    assert pending_order_seen_by(owner, pending) == PendingOrderExists("ord-2026-0007")
+    assert visible_order_id(Principal(Role.STAFF, "staff-1"), pending) == "ord-2026-0007"
+    assert visible_order_id(Principal(Role.PARTNER, "ptn-1"), pending) is None
+    assert visible_order_id(Principal(Role.CUSTOMER, "acc-2"), pending) is None
+    assert pending_order_seen_by(Principal(Role.PARTNER, "ptn-1"), pending) == PendingOrderExists()

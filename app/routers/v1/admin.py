@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+from starlette.responses import JSONResponse
 
 from app.domain.errors import FieldError, InvalidRenewalRequest
 from app.domain.money import Money
 from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
-from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
+from app.routers.v1.idempotent_answers import (
+    KEY_REQUIRED_RESPONSE,
+    REPLAYED_HEADER,
+    answer_response,
+    idempotent_request,
+)
 from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
 from app.routers.v1.money_schema import MoneyOut
 from app.routers.v1.order_schemas import OrderOut
@@ -49,6 +58,7 @@ async def mirror_mailbox(
         catalog,
         body.to_domain(mailbox_id),
         caller.now,
+        caller.principal,
         with_auto_renewal=body.auto_renewal is not None or body.auto_renewal_years is not None,
     )
     response.status_code = 201 if created else 200
@@ -70,12 +80,20 @@ async def register_payment_commitment(order_id: IdInPath, caller: StaffCallerDep
     return OrderOut.of(order, container.payment_accounts)
 
 
+def _positive_amount(amount: str) -> str:
+    if Money.parse(amount).cents <= 0:
+        raise PydanticCustomError("greater_than", "must be more than 0.00", {"gt": "0.00"})
+    return amount
+
+
 class CreditTopUpIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    amount: Annotated[str, StringConstraints(pattern=r"^\d{1,7}\.\d{2}$")] = Field(
-        examples=["100.00"]
-    )
+    amount: Annotated[
+        str,
+        StringConstraints(pattern=r"^\d{1,7}\.\d{2}$"),
+        AfterValidator(_positive_amount),
+    ] = Field(examples=["100.00"], description="From 0.01 to 9999999.99.")
 
 
 class CreditOut(BaseModel):
@@ -88,27 +106,46 @@ class CreditOut(BaseModel):
     operation_id="top_up_partner_credit",
     summary="Top up a partner's prepaid credit",
     response_model=CreditOut,
-    responses=PROBLEM_RESPONSES,
+    responses={
+        200: {"headers": REPLAYED_HEADER},
+        **PROBLEM_RESPONSES,
+        409: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": "credit_limit_exceeded",
+        },
+        **KEY_REQUIRED_RESPONSE,
+    },
 )
 async def top_up_partner_credit(
     partner_id: IdInPath,
     body: CreditTopUpIn,
-    response: Response,
     caller: StaffCallerDep,
     idempotency_key: IdempotencyKeyDep = None,
-) -> CreditOut:
+) -> JSONResponse:
     if not is_identifier(partner_id):
         raise ResourceNotFound("partner", partner_id)
-    done = await partner_credit.top_up(
+
+    def render(balance_cents: int) -> tuple[int, dict[str, Any]]:
+        out = CreditOut(partner_id=partner_id, credit=MoneyOut.of(balance_cents, "EUR"))
+        return 200, out.model_dump(mode="json")
+
+    request = idempotent_request(
+        caller.principal,
+        "top_up_partner_credit",
+        idempotency_key,
+        body,
+        {"partner_id": partner_id},
+    )
+    answer = await partner_credit.top_up(
         caller.container.unit_of_work(),
         partner_id,
         Money.parse(body.amount).cents,
         caller.now,
-        idempotency_key,
+        request,
+        render,
     )
-    if done.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return CreditOut(partner_id=partner_id, credit=MoneyOut.of(done.balance_cents, "EUR"))
+    return answer_response(answer)
 
 
 class ReconciliationItemOut(BaseModel):
@@ -140,10 +177,10 @@ class ReconciliationPageOut(BaseModel):
 async def list_reconciliation(
     caller: StaffCallerDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,9}$")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ReconciliationPageOut:
     async with caller.container.unit_of_work() as uow:
-        rows = await uow.payment_events.reconciliation(limit + 1, int(cursor) if cursor else None)
+        rows = await uow.payment_events.reconciliation(limit + 1, decode_row_cursor(cursor))
     page = rows[:limit]
     return ReconciliationPageOut(
         items=[

@@ -28,11 +28,13 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+# For any other string a client sends that has no tighter pattern (an email, a tax code).
+NoControlCharacters = AfterValidator(_no_control_characters)
 # Free text a person typed (a name, an address): any script, no control characters.
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_characters),
+    NoControlCharacters,
 ]
 # The same, for the narrower name columns (a plan's, a signature kit's).
 ShortText = Annotated[

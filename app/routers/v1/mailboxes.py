@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date
 from typing import Annotated
 
@@ -11,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from app.domain.mailbox import MailboxStatus
 from app.routers.deps import CallerDep
-from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.cursors import decode_mailbox_cursor, encode_mailbox_cursor
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.mailbox_schemas import AutoRenewalIn, MailboxOut, MailboxPageOut
 from app.services import mailboxes
@@ -34,7 +33,7 @@ async def list_mailboxes(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> MailboxPageOut:
-    after = _decode_cursor(cursor)
+    after = decode_mailbox_cursor(cursor)
     container = caller.container
     page = await mailboxes.list_mailboxes(
         container.unit_of_work(),
@@ -48,7 +47,7 @@ async def list_mailboxes(
     )
     return MailboxPageOut(
         items=[MailboxOut.of(view, caller.language) for view in page.views],
-        next_cursor=_encode_cursor(page.next_after) if page.next_after else None,
+        next_cursor=encode_mailbox_cursor(page.next_after) if page.next_after else None,
     )
 
 
@@ -94,19 +93,3 @@ async def set_auto_renewal(
         caller.now,
     )
     return MailboxOut.of(view, caller.language)
-
-
-def _encode_cursor(after: tuple[date, str]) -> str:
-    return base64.urlsafe_b64encode(f"{after[0].isoformat()}|{after[1]}".encode()).decode()
-
-
-def _decode_cursor(cursor: str | None) -> tuple[date, str] | None:
-    if cursor is None:
-        return None
-    try:
-        day, _, mailbox_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        if not is_identifier(mailbox_id):
-            raise ValueError("not a mailbox id")
-        return date.fromisoformat(day), mailbox_id
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ProblemError(422, "invalid_cursor") from None

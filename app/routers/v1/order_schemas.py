@@ -17,15 +17,18 @@ from app.domain.billing import (
 )
 from app.domain.order import Consents, OrderRequest, OrderStatus, PaymentMethod, order_number
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
-from app.routers.v1.fields import Identifier, Text
+from app.routers.v1.fields import Identifier, NoControlCharacters, Text
 from app.routers.v1.money_schema import MoneyOut
 
 UpperCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32)
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32),
+    NoControlCharacters,
 ]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    NoControlCharacters,
 ]
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
+from starlette.responses import JSONResponse
 
+from app.db.models import OrderRow
 from app.routers.deps import CallerDep, IdempotencyKeyDep
-from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.v1.cursors import decode_order_cursor, encode_order_cursor
 from app.routers.v1.fields import IdInPath, is_identifier
+from app.routers.v1.idempotent_answers import (
+    KEY_REQUIRED_RESPONSE,
+    REPLAYED_HEADER,
+    answer_response,
+    idempotent_request,
+)
 from app.routers.v1.order_schemas import OrderIn, OrderOut, OrderPageOut
 from app.services import order_placement, orders
 from app.services.errors import ResourceNotFound
@@ -34,7 +40,7 @@ ORDER_RESPONSES = {
     summary="Turn a valid, unblocked quote into an order awaiting payment",
     status_code=201,
     response_model=OrderOut,
-    responses=ORDER_RESPONSES,
+    responses={201: {"headers": REPLAYED_HEADER}, **ORDER_RESPONSES, **KEY_REQUIRED_RESPONSE},
     description=(
         "Pays exactly the quote's total (the net under PA split payment). The confirmation "
         "email with the payment instructions goes to the holder's address. Partners pay at "
@@ -43,24 +49,25 @@ ORDER_RESPONSES = {
 )
 async def create_order(
     body: OrderIn,
-    response: Response,
     caller: CallerDep,
     idempotency_key: IdempotencyKeyDep = None,
-) -> OrderOut:
+) -> JSONResponse:
     container = caller.container
-    placed = await order_placement.place_order(
+
+    def render(order: OrderRow) -> tuple[int, dict[str, Any]]:
+        return 201, OrderOut.of(order, container.payment_accounts).model_dump(mode="json")
+
+    answer = await order_placement.place_order(
         container.unit_of_work(),
         caller.principal,
         body.to_domain(container.settings.consents_version),
         caller.now,
         caller.language,
         container.payment_accounts,
-        idempotency_key,
+        idempotent_request(caller.principal, "create_order", idempotency_key, body),
+        render,
     )
-    if placed.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/orders/{placed.order.id}"
-    return OrderOut.of(placed.order, container.payment_accounts)
+    return answer_response(answer, {"Location": f"/v1/orders/{answer.body['id']}"})
 
 
 @router.get(
@@ -77,11 +84,11 @@ async def list_orders(
 ) -> OrderPageOut:
     container = caller.container
     page, next_before = await orders.list_orders(
-        container.unit_of_work(), caller.principal, limit, _decode(cursor)
+        container.unit_of_work(), caller.principal, limit, decode_order_cursor(cursor)
     )
     return OrderPageOut(
         items=[OrderOut.of(order, container.payment_accounts) for order in page],
-        next_cursor=_encode(next_before) if next_before else None,
+        next_cursor=encode_order_cursor(next_before) if next_before else None,
     )
 
 
@@ -115,22 +122,3 @@ async def cancel_order(order_id: IdInPath, caller: CallerDep) -> OrderOut:
         container.unit_of_work(), caller.principal, order_id, caller.now
     )
     return OrderOut.of(order, container.payment_accounts)
-
-
-def _encode(before: tuple[datetime, int]) -> str:
-    return base64.urlsafe_b64encode(f"{before[0].isoformat()}|{before[1]}".encode()).decode()
-
-
-def _decode(cursor: str | None) -> tuple[datetime, int] | None:
-    if cursor is None:
-        return None
-    try:
-        moment, _, seq = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        parsed = datetime.fromisoformat(moment)
-        if parsed.tzinfo is None:
-            raise ValueError("naive")
-        if not seq.isascii() or not seq.isdigit() or int(seq) > 2**31 - 1:
-            raise ValueError("not a sequence")
-        return parsed, int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ProblemError(422, "invalid_cursor") from None

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from app.routers.deps import CallerDep, IdempotencyKeyDep
 from app.routers.problems import PROBLEM_RESPONSES
 from app.routers.v1.fields import IdInPath, is_identifier
+from app.routers.v1.idempotent_answers import REPLAYED_HEADER, idempotent_request
 from app.routers.v1.quote_schemas import QuoteIn, QuoteOut
 from app.services import quoting
 from app.services.errors import ResourceNotFound
@@ -20,7 +21,7 @@ router = APIRouter(tags=["quotes"])
     summary="Price a renewal of one or more mailboxes",
     status_code=201,
     response_model=QuoteOut,
-    responses=PROBLEM_RESPONSES,
+    responses={201: {"headers": REPLAYED_HEADER}, **PROBLEM_RESPONSES},
     description=(
         "A rule violation is data in a `blocked` quote (per-item `issues`), not an HTTP "
         "error; warnings never block. The quote freezes its prices until `valid_until`."
@@ -40,7 +41,7 @@ async def create_quote(
         body.to_domain(),
         caller.now,
         container.settings.quote_validity,
-        idempotency_key,
+        idempotent_request(caller.principal, "create_quote", idempotency_key, body),
     )
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

@@ -1,0 +1,67 @@
+"""Idempotency records: the first answer to a keyed POST, claimed before the work runs.
+
+The claim is an INSERT … ON CONFLICT DO NOTHING in the use case's own transaction: on
+PostgreSQL a concurrent duplicate's insert waits on the first one's row until that
+transaction ends, then finds it committed (and replays it) or gone (and runs itself).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.dialect import insert_or_ignore
+from app.db.models import IdempotencyRecordRow
+
+
+class IdempotencyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> IdempotencyRecordRow | None:
+        """None when this transaction now owns the key; else the earlier record, locked."""
+        identity = {
+            "owner_role": owner_role,
+            "owner_id": owner_id,
+            "operation": operation,
+            "key": key,
+        }
+        stmt = insert_or_ignore(self._session, IdempotencyRecordRow.__table__)  # type: ignore[arg-type]
+        inserted = await self._session.execute(
+            stmt.returning(IdempotencyRecordRow.key),
+            {**identity, "fingerprint": fingerprint, "created_at": now},
+        )
+        if inserted.scalar_one_or_none() is not None:
+            return None
+        return await self._session.scalar(
+            select(IdempotencyRecordRow)
+            .filter_by(**identity)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    async def record_answer(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+    ) -> None:
+        await self._session.execute(
+            update(IdempotencyRecordRow)
+            .filter_by(owner_role=owner_role, owner_id=owner_id, operation=operation, key=key)
+            .values(status_code=status_code, body=body)
+        )

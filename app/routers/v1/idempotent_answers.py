@@ -1,0 +1,58 @@
+"""How a router asks for idempotency and sends back the answer the helper kept."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.responses import JSONResponse
+
+from app.domain.access import Principal
+from app.routers.problems import PROBLEM_JSON, Problem
+from app.services.idempotency import Answer, IdempotentRequest, fingerprint
+
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the replay of the key's first answer.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+KEY_REQUIRED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    428: {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {}},
+        "description": "idempotency_key_required: this operation moves money",
+    }
+}
+
+
+def idempotent_request(
+    owner: Principal,
+    operation: str,
+    key: str | None,
+    body: BaseModel,
+    path_params: Mapping[str, str] | None = None,
+) -> IdempotentRequest:
+    """The request as validated, defaults left out: what "the same body" is judged on."""
+    canonical = {**body.model_dump(mode="json", exclude_defaults=True), **(path_params or {})}
+    return IdempotentRequest(owner, operation, key, fingerprint(canonical))
+
+
+def answer_response(answer: Answer, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The first answer, or its replay: the same status and the same bytes."""
+    response = _SortedJSONResponse(answer.body, status_code=answer.status_code)
+    response.headers.update(headers or {})
+    if answer.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+class _SortedJSONResponse(JSONResponse):
+    # The stored copy is JSONB, which keeps no key order: sorting keys makes the first
+    # answer and its replays byte for byte the same.
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        ).encode()

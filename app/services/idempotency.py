@@ -1,0 +1,81 @@
+"""One way to honour Idempotency-Key on every POST that creates something.
+
+A keyed request claims (owner, operation, key) in the use case's transaction before doing
+anything; the answer it sends is stored before the commit. A retry with the same key
+and the same request gets that first answer back, exactly, whatever happened to the
+resource since; the same key with another request is `idempotency_key_reused`. The
+request is compared on a canonical form of what was validated (sorted JSON without the
+fields left at their defaults), so a release that adds an optional field doesn't turn a
+client's retry into a conflict. An error rolls the claim back with everything else: a
+retry after a refusal runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.db.unit_of_work import UnitOfWork
+from app.domain.access import Principal
+from app.services.errors import IdempotencyKeyRequired, IdempotencyKeyReused
+
+
+def fingerprint(request: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of a validated request (defaults left out)."""
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the first request answered: sent again, as is, to every retry."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentRequest:
+    """Who asks for what, under which key (None: the client sent none)."""
+
+    owner: Principal
+    operation: str
+    key: str | None
+    fingerprint: str
+
+    def require_key(self) -> None:
+        """Anything that moves money refuses to run without a key."""
+        if self.key is None:
+            raise IdempotencyKeyRequired(self.operation)
+
+    async def earlier_answer(self, uow: UnitOfWork, now: datetime) -> Answer | None:
+        """Claim the key in `uow`'s transaction; the first answer when it was used before.
+
+        A concurrent first request holding the key makes this wait until it commits.
+        """
+        if self.key is None:
+            return None
+        earlier = await uow.idempotency.claim(*self._identity(), self.fingerprint, now)
+        if earlier is None:
+            return None
+        if earlier.fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
+        # Claim and answer are written in one transaction: a visible claim has its answer.
+        assert earlier.status_code is not None
+        assert earlier.body is not None
+        return Answer(earlier.status_code, earlier.body, replayed=True)
+
+    async def first_answer(self, uow: UnitOfWork, status_code: int, body: dict[str, Any]) -> Answer:
+        """Store the answer about to be sent (before the use case commits)."""
+        if self.key is not None:
+            await uow.idempotency.record_answer(*self._identity(), status_code, body)
+        return Answer(status_code, body, replayed=False)
+
+    def _identity(self) -> tuple[str, str, str, str]:
+        assert self.key is not None
+        return self.owner.role.value, self.owner.subject, self.operation, self.key

@@ -1,0 +1,40 @@
+"""The fingerprint of a request survives a release that adds an optional field."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from app.domain.access import Principal, Role
+from app.routers.v1.idempotent_answers import idempotent_request
+
+OWNER = Principal(Role.CUSTOMER, "acc-1")
+
+
+class TopUpBefore(BaseModel):
+    amount: str
+
+
+class TopUpAfter(BaseModel):  # the next release: a new optional field with a default
+    amount: str
+    note: str | None = None
+    notify: bool = False
+
+
+def _fingerprint(body: BaseModel, **path: str) -> str:
+    return idempotent_request(OWNER, "top_up", "k", body, path).fingerprint
+
+
+def test_a_new_optional_field_left_out_is_the_same_request() -> None:
+    assert _fingerprint(TopUpBefore(amount="5.00")) == _fingerprint(TopUpAfter(amount="5.00"))
+
+
+def test_another_value_is_another_request() -> None:
+    assert _fingerprint(TopUpBefore(amount="5.00")) != _fingerprint(TopUpBefore(amount="6.00"))
+    assert _fingerprint(TopUpAfter(amount="5.00", notify=True)) != _fingerprint(
+        TopUpAfter(amount="5.00")
+    )
+
+
+def test_the_path_is_part_of_the_request() -> None:
+    body = TopUpBefore(amount="5.00")
+    assert _fingerprint(body, partner_id="ptn-1") != _fingerprint(body, partner_id="ptn-2")
