@@ -15,7 +15,16 @@ from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.routers import health
 from app.routers.problems import install_problem_handlers
-from app.routers.v1 import admin, mailboxes, orders, plans, quotes, sandbox, webhooks
+from app.routers.v1 import (
+    admin,
+    admin_accounts,
+    mailboxes,
+    orders,
+    plans,
+    quotes,
+    sandbox,
+    webhooks,
+)
 from app.settings import Settings
 from app.worker import run_forever
 
@@ -64,7 +73,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Included straight into the app (not through a nested /v1 router): each level of
     # router nesting is walked on every request.
     # The sandbox route is always in the contract; outside the sandbox it answers 404.
-    for module in (quotes, orders, webhooks, plans, mailboxes, admin, sandbox):
+    for module in (quotes, orders, webhooks, plans, mailboxes, admin, admin_accounts, sandbox):
         app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
 

@@ -10,7 +10,9 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.account_repository import AccountRepository
 from app.db.catalog_repository import CatalogRepository
+from app.db.holder_repository import HolderRepository
 from app.db.mailbox_repository import MailboxRepository
 from app.db.order_repository import OrderRepository
 from app.db.outbox_repository import OutboxRepository
@@ -26,6 +28,8 @@ class UnitOfWork:
     orders: OrderRepository
     payment_events: PaymentEventRepository
     outbox: OutboxRepository
+    accounts: AccountRepository
+    holders: HolderRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -38,6 +42,8 @@ class UnitOfWork:
         self.orders = OrderRepository(self.session)
         self.payment_events = PaymentEventRepository(self.session)
         self.outbox = OutboxRepository(self.session)
+        self.accounts = AccountRepository(self.session)
+        self.holders = HolderRepository(self.session)
         return self
 
     async def __aexit__(
