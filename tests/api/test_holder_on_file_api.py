@@ -4,6 +4,7 @@ record when the order is fulfilled, the replaced record kept — over HTTP, on P
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,6 +120,19 @@ async def test_a_replaced_holder_is_kept_in_the_history(
     cleared = await put_account(client, "acc-1", account_body(holder=None))
     assert cleared["holder_on_file"] is None
     assert len(cleared["holder_history"]) == 2
+
+
+async def test_concurrent_creates_of_one_account_are_one_201_and_no_version(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    body = account_body(holder=PERSON)
+
+    responses = await asyncio.gather(
+        *(client.put("/v1/admin/accounts/acc-race", json=body, headers=STAFF) for _ in range(8))
+    )
+
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert await versions(db) == []  # the same holder each time: nothing replaced
 
 
 @pytest.mark.parametrize(
