@@ -17,6 +17,7 @@ from app.routers import health
 from app.routers.problems import install_problem_handlers
 from app.routers.v1 import (
     admin,
+    admin_accounts,
     admin_payments,
     admin_setup,
     mailboxes,
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # router nesting is walked on every request.
     # The sandbox route is always in the contract; outside the sandbox it answers 404.
     routers = (quotes, orders, webhooks, plans, mailboxes, partner, sandbox)
-    for module in (*routers, admin, admin_setup, admin_payments):
+    for module in (*routers, admin, admin_accounts, admin_setup, admin_payments):
         app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
 

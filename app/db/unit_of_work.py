@@ -10,7 +10,9 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.db.account_repository import AccountRepository
 from app.db.catalog_repository import CatalogRepository
+from app.db.holder_repository import HolderRepository
 from app.db.idempotency_repository import IdempotencyRepository
 from app.db.mailbox_repository import MailboxRepository
 from app.db.order_repository import OrderRepository
@@ -30,6 +32,8 @@ class UnitOfWork:
     outbox: OutboxRepository
     partners: PartnerRepository
     idempotency: IdempotencyRepository
+    accounts: AccountRepository
+    holders: HolderRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -44,6 +48,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session)
         self.partners = PartnerRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.accounts = AccountRepository(self.session)
+        self.holders = HolderRepository(self.session)
         return self
 
     async def __aexit__(

@@ -15,6 +15,7 @@ from enum import StrEnum
 from app.domain.access import Role
 from app.domain.billing import Billing, Holder, HolderKind, billing_errors
 from app.domain.errors import DomainError, FieldError, InvalidOrderRequest
+from app.domain.holder_record import HolderRecord, HolderRequired
 from app.domain.quote import Quote
 
 CONSENTS = ("terms", "unfair_terms", "privacy")
@@ -79,11 +80,18 @@ class OrderAmounts:
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
     quote_id: str
-    holder: Holder
-    billing: Billing
+    holder: Holder | None  # None: the holder on file for the order's mailboxes
+    billing: Billing | None  # None: the billing on file (or none, with a new holder)
     payment_method: PaymentMethod
     consents: Consents
     acknowledge_archive_deletion: bool = False
+    holder_from_file: bool = False  # set when the holder on file filled holder and billing
+
+    def holder_record(self) -> HolderRecord:
+        """The holder and billing, once given or filled from the file."""
+        if self.holder is None or self.billing is None:
+            raise HolderRequired()
+        return HolderRecord(self.holder, self.billing)
 
 
 # --- why an order can't be placed ------------------------------------------------------
@@ -163,8 +171,9 @@ def check_order(quote: Quote, request: OrderRequest, role: Role, now: datetime) 
         raise QuoteExpired(request.quote_id)
     if quote.blocked:
         raise QuoteBlocked(request.quote_id)
-    errors = billing_errors(request.holder, request.billing)
-    errors += _payment_method_errors(request, role)
+    record = request.holder_record()
+    errors = billing_errors(record.holder, record.billing)
+    errors += _payment_method_errors(request.payment_method, record.holder, role)
     if errors:
         raise InvalidOrderRequest(errors)
     missing = request.consents.missing()
@@ -200,14 +209,13 @@ def sequence_of(number: str) -> int | None:
     return int(match.group(1))
 
 
-def _payment_method_errors(request: OrderRequest, role: Role) -> list[FieldError]:
-    method = request.payment_method
+def _payment_method_errors(method: PaymentMethod, holder: Holder, role: Role) -> list[FieldError]:
     if role is Role.PARTNER and method is not PaymentMethod.PARTNER_CREDIT:
         return [FieldError("payment_method", "partner_pays_by_credit")]
     if role is not Role.PARTNER and method is PaymentMethod.PARTNER_CREDIT:
         return [FieldError("payment_method", "payment_method_not_allowed")]
     if (
-        request.holder.kind is HolderKind.PUBLIC_ADMINISTRATION
+        holder.kind is HolderKind.PUBLIC_ADMINISTRATION
         and method is not PaymentMethod.BANK_TRANSFER
     ):
         return [FieldError("payment_method", "public_administration_pays_by_transfer")]

@@ -168,6 +168,15 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Una PA paga con bonifico dopo l'impegno di pagamento.",
         "A public administration pays by bank transfer after its payment commitment.",
     ),
+    "holder_required": (
+        "Indica i dati dell'intestatario: non ce ne sono in archivio per queste caselle.",
+        "Give the holder's data: none is on file for these mailboxes.",
+    ),
+    "holders_on_file_differ": (
+        "Le caselle hanno intestatari diversi: indica l'intestatario dell'ordine.",
+        "The mailboxes have different holders: give the order's holder.",
+    ),
+    "account_not_found": ("Account non trovato.", "Account not found."),
     # Request and resource errors
     "validation_failed": ("La richiesta non è valida.", "The request is not valid."),
     "mailbox_not_found": ("Casella non trovata.", "Mailbox not found."),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +26,46 @@ OTHER_CUSTOMER_ID = "acc-bianchi"
 PARTNER_ID = "ptn-webreseller"
 PARTNER_CUSTOMER_ID = "acc-neri"
 STAFF_ID = "staff-helpdesk"
+
+
+def _person(name: str, tax_code: str, email: str, city: str, province: str) -> dict[str, str]:
+    return {
+        "kind": "person",
+        "name": name,
+        "tax_code": tax_code,
+        "email": email,
+        "address": "Via Roma 1",
+        "postal_code": "00100",
+        "city": city,
+        "province": province,
+        "country": "IT",
+    }
+
+
+_NO_BILLING: dict[str, Any] = {"e_invoicing": None, "public_administration": None}
+# The holder and billing data on file of each demo account (valid check digits).
+DEMO_HOLDERS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    CUSTOMER_ID: (
+        _person("Mario Rossi", "RSSMRA85T10A562S", "mario.rossi@example.it", "Roma", "RM"),
+        _NO_BILLING,
+    ),
+    OTHER_CUSTOMER_ID: (
+        {
+            **_person(
+                "Studio Legale Bianchi", "00743110157", "info@bianchi.example.it", "Milano", "MI"
+            ),
+            "kind": "professional",
+        },
+        {
+            "e_invoicing": {"sdi_code": "ABC1234", "pec": None, "none": False},
+            "public_administration": None,
+        },
+    ),
+    PARTNER_CUSTOMER_ID: (
+        _person("Anna Neri", "NRENNA90A41F205Y", "anna.neri@example.com", "Milano", "MI"),
+        _NO_BILLING,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -123,8 +164,12 @@ async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: da
             (OTHER_CUSTOMER_ID, "Studio Legale Bianchi", "info@bianchi.example.it", "it"),
             (PARTNER_CUSTOMER_ID, "Anna Neri", "anna.neri@example.com", "en"),
         ):
-            if await session.get(AccountRow, account_id) is None:
-                session.add(AccountRow(id=account_id, name=name, email=email, language=language))
+            account = await session.get(AccountRow, account_id)
+            if account is None:
+                account = AccountRow(id=account_id, name=name, email=email, language=language)
+                session.add(account)
+            if account.holder is None:  # on file, so an order may omit it (step 10)
+                account.holder, account.billing = DEMO_HOLDERS[account_id]
         if await session.get(PartnerRow, PARTNER_ID) is None:
             session.add(PartnerRow(id=PARTNER_ID, name="Web Reseller Srl", credit_cents=50_000))
         await session.flush()

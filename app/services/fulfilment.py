@@ -2,6 +2,7 @@
 
 New expiry, plan, extra space, archive deleted where acknowledged, automatic renewal on
 for card/PayPal, mailbox back to ACTIVE; the mail platform is told through the outbox.
+The holder data the order gave becomes the record on file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.domain.calendar import add_years, italian_date
 from app.domain.mailbox import MailboxStatus, effective_status
 from app.domain.order import OrderStatus, PaymentMethod
+from app.services.holder_on_file import record_order_holder
 
 MAIL_PLATFORM = "mail_platform"
 
@@ -86,6 +88,7 @@ async def fulfil(
             },
             now,
         )
+    await record_order_holder(uow, order.id, order.document, now)
     order.status = OrderStatus.FULFILLED.value
     order.fulfilled_at = now
     if paid:

@@ -12,6 +12,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.domain.access import PendingOrder, Principal, pending_order_seen_by
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
+from app.domain.holder_record import HolderOnFile, HolderRecord, check_holder_record
 from app.domain.issues import Issue
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.quote import renewal_blockers
@@ -31,10 +32,19 @@ class MailboxView:
     mailbox: Mailbox
     status: MailboxStatus
     blockers: tuple[Issue, ...]
+    holder_on_file: HolderOnFile | None = None  # to prefill the order's holder step
 
     @property
     def renewable(self) -> bool:
         return not self.blockers
+
+
+@dataclass(frozen=True, slots=True)
+class HolderChange:
+    """A mirror's new holder for the mailbox (None: its account's again), and who sent it."""
+
+    record: HolderRecord | None
+    by: str  # "staff:<id>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +71,12 @@ async def list_mailboxes(
         )
         page = found[:limit]
         pending = await uow.mailboxes.pending_orders([m.id for m in page])
+        on_file = await uow.holders.on_file([m.id for m in page])
     next_after = (page[-1].expires_on, page[-1].id) if len(found) > limit else None
-    return MailboxPage(
-        [_view(m, price_list, now, principal, pending.get(m.id)) for m in page], next_after
-    )
+    views = [
+        _view(m, price_list, now, principal, pending.get(m.id), on_file.get(m.id)) for m in page
+    ]
+    return MailboxPage(views, next_after)
 
 
 async def get_mailbox(
@@ -76,7 +88,10 @@ async def get_mailbox(
         if mailbox is None:
             raise ResourceNotFound("mailbox", mailbox_id)
         pending = await uow.mailboxes.pending_orders([mailbox_id])
-    return _view(mailbox, price_list, now, principal, pending.get(mailbox_id))
+        on_file = await uow.holders.on_file([mailbox_id])
+    return _view(
+        mailbox, price_list, now, principal, pending.get(mailbox_id), on_file.get(mailbox_id)
+    )
 
 
 async def set_auto_renewal(
@@ -100,8 +115,11 @@ async def set_auto_renewal(
         mailbox = await uow.mailboxes.set_auto_renewal(principal, mailbox_id, enabled, years, now)
         assert mailbox is not None
         pending = await uow.mailboxes.pending_orders([mailbox_id])
+        on_file = await uow.holders.on_file([mailbox_id])
         await uow.commit()
-    return _view(mailbox, price_list, now, principal, pending.get(mailbox_id))
+    return _view(
+        mailbox, price_list, now, principal, pending.get(mailbox_id), on_file.get(mailbox_id)
+    )
 
 
 async def mirror_mailbox(
@@ -112,9 +130,15 @@ async def mirror_mailbox(
     viewer: Principal,
     *,
     with_auto_renewal: bool = True,
+    holder: HolderChange | None = None,
 ) -> tuple[MailboxView, bool]:
-    """Create or update the mirror of a platform mailbox; True when it is new."""
+    """Create or update the mirror of a platform mailbox; True when it is new.
+
+    `holder` None keeps the mailbox's own holder as it is: the platform doesn't know it.
+    """
     price_list = (await catalog.current()).price_list
+    if holder is not None and holder.record is not None:
+        check_holder_record(holder.record)
     async with uow:
         if await uow.session.get(AccountRow, mailbox.account_id) is None:
             raise UnknownOwner("account_id", mailbox.account_id)
@@ -124,6 +148,8 @@ async def mirror_mailbox(
             raise UnknownOwner("partner_id", mailbox.partner_id)
         try:
             created = await uow.mailboxes.save(mailbox, now, with_auto_renewal=with_auto_renewal)
+            if holder is not None:
+                await uow.holders.replace_mailbox_record(mailbox.id, holder.record, holder.by, now)
             await uow.commit()
         except IntegrityError as exc:
             message = str(exc.orig)  # PostgreSQL names the constraint, SQLite the column
@@ -132,8 +158,10 @@ async def mirror_mailbox(
             raise
         pending = await uow.mailboxes.pending_orders([mailbox.id])
         stored = await uow.mailboxes.get(mailbox.id)  # what the update kept, not what was sent
+        on_file = await uow.holders.on_file([mailbox.id])
     assert stored is not None
-    return _view(stored, price_list, now, viewer, pending.get(mailbox.id)), created
+    view = _view(stored, price_list, now, viewer, pending.get(mailbox.id), on_file.get(mailbox.id))
+    return view, created
 
 
 def _view(
@@ -142,7 +170,9 @@ def _view(
     now: datetime,
     viewer: Principal,
     pending: PendingOrder | None,
+    holder_on_file: HolderOnFile | None = None,
 ) -> MailboxView:
     seen = None if pending is None else pending_order_seen_by(viewer, pending)
     blockers = renewal_blockers(mailbox, price_list, now, seen)
-    return MailboxView(mailbox, effective_status(mailbox, italian_date(now)), blockers)
+    status = effective_status(mailbox, italian_date(now))
+    return MailboxView(mailbox, status, blockers, holder_on_file)

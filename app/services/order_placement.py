@@ -37,6 +37,7 @@ from app.domain.renewal_rules import eligibility_issues
 from app.services.confirmation_email import EMAIL, confirmation_email
 from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
+from app.services.holder_on_file import with_holder_on_file
 from app.services.idempotency import Answer, IdempotentRequest
 
 
@@ -61,6 +62,7 @@ async def place_order(
         if record is None or not record.visible_to(principal):
             raise ResourceNotFound("quote", request.quote_id)
         quote = record.quote
+        request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
         check_order(quote, request, principal.role, now)
 
         order_id = f"ord_{uuid.uuid4().hex}"
@@ -147,7 +149,8 @@ def _order_values(
     now: datetime,
     language: str,
 ) -> dict[str, Any]:
-    amounts = order_amounts(quote, request.billing)
+    holder = request.holder_record()
+    amounts = order_amounts(quote, holder.billing)
     return {
         "id": order_id,
         "owner_role": principal.role.value,
@@ -165,8 +168,9 @@ def _order_values(
         "language": language,
         "created_at": now,
         "document": {
-            "holder": asdict(request.holder),
-            "billing": asdict(request.billing),
+            "holder": asdict(holder.holder),
+            "billing": asdict(holder.billing),
+            "holder_from_file": request.holder_from_file,
             "consents": {**asdict(request.consents), "accepted_at": now.isoformat()},
             "acknowledge_archive_deletion": request.acknowledge_archive_deletion,
             "items": [

@@ -59,7 +59,6 @@ async def test_defaults_spelled_out_are_the_same_request(client: httpx.AsyncClie
     spelled_out = order_body(
         quote_id,
         holder={**PERSON, "country": "IT"},
-        billing={},
         acknowledge_archive_deletion=False,
     )
     first = await client.post("/v1/orders", json=terse, headers=keyed(CUSTOMER, "o-2"))

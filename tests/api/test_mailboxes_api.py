@@ -69,6 +69,7 @@ async def test_plain_active_mailbox_is_renewable(client: httpx.AsyncClient) -> N
         "partner_id": "ptn-1",
         "renewable": True,
         "renewal_blockers": [],
+        "holder_on_file": None,  # the test accounts have none
     }
 
 

@@ -423,8 +423,13 @@ CASES: list[Any] = [
         "holder-kind-unknown", mine(holder=holder(kind="alien")), "holder.kind", "invalid_value"
     ),
     invalid("holder-kind-missing", mine(holder=without(PERSON, "kind")), "holder.kind", "required"),
-    invalid(
-        "holder-missing", lambda q: without(order_body(q["mine"]), "holder"), "holder", "required"
+    # No holder given and none on file for the mailbox (an order may omit it when one is).
+    case(
+        "holder-missing",
+        lambda q: without(order_body(q["mine"]), "holder"),
+        422,
+        "holder_required",
+        ("holder", "holder_required"),
     ),
     invalid("holder-a-string", mine(holder="Mario Rossi"), "holder", "invalid_type"),
     invalid("holder-name-blank", mine(holder=holder(name="   ")), "holder.name", "required"),
@@ -477,7 +482,13 @@ CASES: list[Any] = [
         "acknowledge_archive_deletion",
         "invalid_type",
     ),
-    invalid("billing-null", mine(billing=None), "billing", "invalid_type"),
+    # null billing is no billing data (omitted: the one on file goes with the holder on file)
+    invalid(
+        "billing-null-for-a-company",
+        mine(holder=COMPANY, billing=None),
+        "billing.e_invoicing",
+        "einvoicing_identifier_required",
+    ),
     invalid("billing-a-list", mine(billing=[]), "billing", "invalid_type"),
     case("body-a-list", lambda q: [order_body(q["mine"])], 422, "validation_failed"),
     case("body-a-string", lambda q: q["mine"], 422, "validation_failed"),

@@ -156,3 +156,12 @@ async def test_an_address_already_in_use_is_a_409_on_sqlite_too(
 
     assert response.status_code == 409
     assert response.json()["code"] == "mailbox_address_taken"
+
+
+async def test_the_demo_customer_has_a_holder_on_file_to_confirm(
+    sqlite_client: httpx.AsyncClient,
+) -> None:
+    response = await sqlite_client.get("/v1/mailboxes/mbx-standard", headers=CUSTOMER)
+
+    on_file = response.json()["holder_on_file"]
+    assert (on_file["source"], on_file["holder"]["name"]) == ("account", "Mario Rossi")

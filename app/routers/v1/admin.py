@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 from starlette.responses import JSONResponse
 
-from app.domain.errors import FieldError, InvalidRenewalRequest
+from app.domain.errors import FieldError, InvalidRenewalRequest, InvalidRequest
 from app.domain.money import Money
 from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
@@ -27,7 +27,9 @@ from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
 from app.routers.v1.money_schema import MoneyOut
 from app.routers.v1.order_schemas import OrderOut
 from app.services import mailboxes, orders, partner_credit
+from app.services.accounts import staff_ref
 from app.services.errors import ResourceNotFound
+from app.services.mailboxes import HolderChange
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -53,6 +55,13 @@ async def mirror_mailbox(
     price_list = (await catalog.current()).price_list
     if body.plan not in price_list.plans:
         raise InvalidRenewalRequest([FieldError("plan", "unknown_plan")])
+    if body.billing is not None and body.holder is None:
+        raise InvalidRequest([FieldError("holder", "required")])
+    holder = (
+        HolderChange(body.holder_record(), staff_ref(caller.principal.subject))
+        if body.holder_given()
+        else None
+    )
     view, created = await mailboxes.mirror_mailbox(
         caller.container.unit_of_work(),
         catalog,
@@ -60,6 +69,7 @@ async def mirror_mailbox(
         caller.now,
         caller.principal,
         with_auto_renewal=body.auto_renewal is not None or body.auto_renewal_years is not None,
+        holder=holder,
     )
     response.status_code = 201 if created else 200
     return MailboxOut.of(view, caller.language)

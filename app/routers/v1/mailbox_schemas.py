@@ -7,8 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.domain.holder_record import HolderRecord
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.routers.v1.fields import Code, Identifier
+from app.routers.v1.holder_schemas import BillingIn, HolderIn, HolderOnFileOut, record_of
 from app.routers.v1.issue_schema import IssueOut
 from app.services.mailboxes import MailboxView
 
@@ -29,6 +31,10 @@ class MailboxOut(BaseModel):
     partner_id: str | None
     renewable: bool = Field(description='Show the "Rinnova" button.')
     renewal_blockers: list[IssueOut] = Field(description="Why it can't be renewed now.")
+    holder_on_file: HolderOnFileOut | None = Field(
+        description="The holder and billing data an order without a holder uses: show them "
+        "for confirmation (null: none on file, the order must give them)."
+    )
 
     @classmethod
     def of(cls, view: MailboxView, language: str) -> MailboxOut:
@@ -49,6 +55,9 @@ class MailboxOut(BaseModel):
             partner_id=m.partner_id,
             renewable=view.renewable,
             renewal_blockers=[IssueOut.of(i, language) for i in view.blockers],
+            holder_on_file=(
+                HolderOnFileOut.of_file(view.holder_on_file) if view.holder_on_file else None
+            ),
         )
 
 
@@ -78,6 +87,18 @@ class MailboxMirrorIn(BaseModel):
     auto_renewal_years: int | None = Field(default=None, ge=1, le=5)
     account_id: Identifier
     partner_id: Identifier | None = None
+    # The mailbox's own holder, where it differs from its account's. This service's own
+    # data, like automatic renewal: left out, it is kept; null, the account's applies.
+    holder: HolderIn | None = Field(
+        None, description="The mailbox's own holder (null: its account's; omitted: unchanged)."
+    )
+    billing: BillingIn | None = Field(None, description="The own holder's billing data.")
+
+    def holder_given(self) -> bool:
+        return "holder" in self.model_fields_set or "billing" in self.model_fields_set
+
+    def holder_record(self) -> HolderRecord | None:
+        return record_of(self.holder, self.billing)
 
     def to_domain(self, mailbox_id: str) -> Mailbox:
         return Mailbox(

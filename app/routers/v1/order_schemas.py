@@ -3,69 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.models import OrderRow
-from app.domain.billing import (
-    Billing,
-    EInvoicing,
-    Holder,
-    HolderKind,
-    PublicAdministrationBilling,
-)
 from app.domain.order import Consents, OrderRequest, OrderStatus, PaymentMethod, order_number
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
-from app.routers.v1.fields import Identifier, NoControlCharacters, Text
+from app.routers.v1.fields import Identifier
+from app.routers.v1.holder_schemas import (
+    BillingIn,
+    HolderIn,
+)
 from app.routers.v1.money_schema import MoneyOut
-
-UpperCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32),
-    NoControlCharacters,
-]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-    NoControlCharacters,
-]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-
-
-class HolderIn(_Strict):
-    kind: HolderKind = Field(strict=False)
-    name: Text
-    tax_code: UpperCode = Field(description="Codice fiscale (person) or partita IVA.")
-    email: Email = Field(description="Reference address: confirmation and instructions.")
-    address: Text
-    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
-    city: Text
-    province: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
-    country: Literal["IT"] = "IT"
-
-
-class EInvoicingIn(_Strict):
-    """Exactly one: `sdi_code` (Codice Destinatario), `pec`, or `none: true`."""
-
-    sdi_code: UpperCode | None = None
-    pec: Email | None = None
-    none: bool = False
-
-
-class PublicAdministrationIn(_Strict):
-    office_code: UpperCode = Field(description="Codice Univoco Ufficio (6 characters).")
-    cig: UpperCode
-    cup: UpperCode | None = None
-    split_payment: bool
-
-
-class BillingIn(_Strict):
-    e_invoicing: EInvoicingIn | None = None
-    public_administration: PublicAdministrationIn | None = None
 
 
 class ConsentsIn(_Strict):
@@ -76,40 +29,23 @@ class ConsentsIn(_Strict):
 
 class OrderIn(_Strict):
     quote_id: Identifier
-    holder: HolderIn
-    billing: BillingIn = Field(default_factory=BillingIn)
+    holder: HolderIn | None = Field(
+        None, description="Omitted: the holder on file for the quote's mailboxes."
+    )
+    billing: BillingIn | None = Field(
+        None,
+        description="Omitted: the billing on file (with the holder on file), or none "
+        "(with a new holder).",
+    )
     payment_method: PaymentMethod = Field(strict=False)
     consents: ConsentsIn
     acknowledge_archive_deletion: bool = False
 
     def to_domain(self, consents_version: str) -> OrderRequest:
-        h, b = self.holder, self.billing
         return OrderRequest(
             quote_id=self.quote_id,
-            holder=Holder(
-                h.kind,
-                h.name,
-                h.tax_code,
-                h.email.lower(),
-                h.address,
-                h.postal_code,
-                h.city,
-                h.province.upper(),
-                h.country,
-            ),  # fmt: skip
-            billing=Billing(
-                EInvoicing(b.e_invoicing.sdi_code, b.e_invoicing.pec, b.e_invoicing.none)
-                if b.e_invoicing
-                else None,
-                PublicAdministrationBilling(
-                    b.public_administration.office_code,
-                    b.public_administration.cig,
-                    b.public_administration.cup,
-                    b.public_administration.split_payment,
-                )
-                if b.public_administration
-                else None,
-            ),
+            holder=self.holder.to_domain() if self.holder else None,
+            billing=self.billing.to_domain() if self.billing else None,
             payment_method=self.payment_method,
             consents=Consents(
                 self.consents.terms,

@@ -1,0 +1,130 @@
+"""The holder records on file (accounts' and mailboxes' own) and their replaced versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.holder_documents import record_from_documents, record_to_documents
+from app.db.models import AccountRow, HolderVersionRow, MailboxRow
+from app.domain.account import HolderVersion
+from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
+
+
+class HolderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def on_file(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOnFile | None]:
+        """The holder on file of each mailbox among `mailbox_ids`, in one query."""
+        stmt = (
+            select(
+                MailboxRow.id,
+                MailboxRow.holder,
+                MailboxRow.billing,
+                AccountRow.holder.label("account_holder"),
+                AccountRow.billing.label("account_billing"),
+            )
+            .join(AccountRow, AccountRow.id == MailboxRow.account_id)
+            .where(MailboxRow.id.in_(mailbox_ids))
+        )
+        return {
+            row.id: holder_on_file(
+                record_from_documents(row.holder, row.billing),
+                record_from_documents(row.account_holder, row.account_billing),
+            )
+            for row in (await self._session.execute(stmt)).all()
+        }
+
+    async def mailbox_owner(self, mailbox_id: str) -> tuple[str, HolderRecord | None] | None:
+        """The mailbox's account and its own record (None: the account's applies);
+        None when the mailbox doesn't exist. Reads the row the caller has locked."""
+        row = await self._session.get(MailboxRow, mailbox_id)
+        if row is None:
+            return None
+        return row.account_id, record_from_documents(row.holder, row.billing)
+
+    async def replace_account_record(
+        self, account_id: str, record: HolderRecord, by: str, now: datetime
+    ) -> bool:
+        """Make `record` the account's holder on file; False when it already was."""
+        row = await self._session.get(AccountRow, account_id, with_for_update=True)
+        if row is None:
+            return False
+        previous = record_from_documents(row.holder, row.billing)
+        if previous == record:
+            return False
+        self._keep_version(account_id, None, previous, by, now)
+        values = record_to_documents(record)
+        row.holder, row.billing = values["holder"], values["billing"]
+        return True
+
+    async def replace_mailbox_record(
+        self, mailbox_id: str, record: HolderRecord | None, by: str, now: datetime
+    ) -> bool:
+        """Give the mailbox its own holder (None: its account's again); False when unchanged."""
+        row = await self._session.get(MailboxRow, mailbox_id, with_for_update=True)
+        if row is None:
+            return False
+        previous = record_from_documents(row.holder, row.billing)
+        if previous == record:
+            return False
+        self._keep_version(row.account_id, mailbox_id, previous, by, now)
+        values = record_to_documents(record)
+        row.holder, row.billing = values["holder"], values["billing"]
+        return True
+
+    def record_version(
+        self, account_id: str, previous: HolderRecord | None, by: str, now: datetime
+    ) -> None:
+        """Keep the account's replaced record (a staff edit that replaces the row itself)."""
+        self._keep_version(account_id, None, previous, by, now)
+
+    async def history(self, account_id: str, limit: int) -> list[HolderVersion]:
+        """The replaced records of the account and of its mailboxes, newest first
+        (those this unit of work just recorded included)."""
+        await self._session.flush()
+        mailbox_ids = select(MailboxRow.id).where(MailboxRow.account_id == account_id)
+        stmt = (
+            select(HolderVersionRow)
+            .where(
+                or_(
+                    HolderVersionRow.account_id == account_id,
+                    HolderVersionRow.mailbox_id.in_(mailbox_ids),
+                )
+            )
+            .order_by(HolderVersionRow.replaced_at.desc(), HolderVersionRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            HolderVersion(
+                mailbox_id=row.mailbox_id,
+                record=record_from_documents(row.holder, row.billing),
+                replaced_at=row.replaced_at,
+                replaced_by=row.replaced_by,
+            )
+            for row in (await self._session.scalars(stmt)).all()
+        ]
+
+    def _keep_version(
+        self,
+        account_id: str,
+        mailbox_id: str | None,
+        previous: HolderRecord | None,
+        by: str,
+        now: datetime,
+    ) -> None:
+        if previous is None:  # nothing was on file: nothing is lost
+            return
+        self._session.add(
+            HolderVersionRow(
+                account_id=account_id,
+                mailbox_id=mailbox_id,
+                replaced_at=now,
+                replaced_by=by,
+                **record_to_documents(previous),
+            )
+        )

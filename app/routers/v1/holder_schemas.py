@@ -1,0 +1,169 @@
+"""Holder and billing data, as orders, accounts and mailbox mirrors take and show them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.domain.billing import (
+    Billing,
+    EInvoicing,
+    Holder,
+    HolderKind,
+    PublicAdministrationBilling,
+)
+from app.domain.holder_record import HolderOnFile, HolderRecord, HolderSource
+from app.routers.v1.fields import NoControlCharacters, Text
+
+UpperCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32),
+    NoControlCharacters,
+]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    NoControlCharacters,
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class HolderIn(_Strict):
+    kind: HolderKind = Field(strict=False)
+    name: Text
+    tax_code: UpperCode = Field(description="Codice fiscale (person) or partita IVA.")
+    email: Email = Field(description="Reference address: confirmation and instructions.")
+    address: Text
+    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+    city: Text
+    province: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+    country: Literal["IT"] = "IT"
+
+    def to_domain(self) -> Holder:
+        return Holder(
+            self.kind,
+            self.name,
+            self.tax_code,
+            self.email.lower(),
+            self.address,
+            self.postal_code,
+            self.city,
+            self.province.upper(),
+            self.country,
+        )  # fmt: skip
+
+
+class EInvoicingIn(_Strict):
+    """Exactly one: `sdi_code` (Codice Destinatario), `pec`, or `none: true`."""
+
+    sdi_code: UpperCode | None = None
+    pec: Email | None = None
+    none: bool = False
+
+
+class PublicAdministrationIn(_Strict):
+    office_code: UpperCode = Field(description="Codice Univoco Ufficio (6 characters).")
+    cig: UpperCode
+    cup: UpperCode | None = None
+    split_payment: bool
+
+
+class BillingIn(_Strict):
+    e_invoicing: EInvoicingIn | None = None
+    public_administration: PublicAdministrationIn | None = None
+
+    def to_domain(self) -> Billing:
+        e, pa = self.e_invoicing, self.public_administration
+        return Billing(
+            EInvoicing(e.sdi_code, e.pec, e.none) if e else None,
+            PublicAdministrationBilling(pa.office_code, pa.cig, pa.cup, pa.split_payment)
+            if pa
+            else None,
+        )
+
+
+def record_of(holder: HolderIn | None, billing: BillingIn | None) -> HolderRecord | None:
+    """The record a request gives: a holder with its billing (none given: no billing data)."""
+    if holder is None:
+        return None
+    return HolderRecord(holder.to_domain(), (billing or BillingIn()).to_domain())
+
+
+class HolderOut(BaseModel):
+    kind: HolderKind
+    name: str
+    tax_code: str
+    email: str
+    address: str
+    postal_code: str
+    city: str
+    province: str
+    country: str
+
+
+class EInvoicingOut(BaseModel):
+    sdi_code: str | None
+    pec: str | None
+    none: bool
+
+
+class PublicAdministrationOut(BaseModel):
+    office_code: str
+    cig: str
+    cup: str | None
+    split_payment: bool
+
+
+class BillingOut(BaseModel):
+    e_invoicing: EInvoicingOut | None
+    public_administration: PublicAdministrationOut | None
+
+
+class HolderRecordOut(BaseModel):
+    holder: HolderOut
+    billing: BillingOut
+
+    @classmethod
+    def of(cls, record: HolderRecord) -> HolderRecordOut:
+        h, e, pa = record.holder, record.billing.e_invoicing, record.billing.public_administration
+        return cls(
+            holder=HolderOut(
+                kind=h.kind,
+                name=h.name,
+                tax_code=h.tax_code,
+                email=h.email,
+                address=h.address,
+                postal_code=h.postal_code,
+                city=h.city,
+                province=h.province,
+                country=h.country,
+            ),
+            billing=BillingOut(
+                e_invoicing=EInvoicingOut(sdi_code=e.sdi_code, pec=e.pec, none=e.none)
+                if e
+                else None,
+                public_administration=PublicAdministrationOut(
+                    office_code=pa.office_code,
+                    cig=pa.cig,
+                    cup=pa.cup,
+                    split_payment=pa.split_payment,
+                )
+                if pa
+                else None,
+            ),
+        )
+
+
+class HolderOnFileOut(HolderRecordOut):
+    source: HolderSource = Field(
+        description="`mailbox`: the mailbox's own holder; `account`: its account's."
+    )
+
+    @classmethod
+    def of_file(cls, on_file: HolderOnFile) -> HolderOnFileOut:
+        record = HolderRecordOut.of(on_file.record)
+        return cls(holder=record.holder, billing=record.billing, source=on_file.source)
