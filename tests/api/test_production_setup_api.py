@@ -1,8 +1,9 @@
 """Acceptance: production is set up through the API alone, from an empty database.
 
-SANDBOX off, nothing seeded: staff publish a price list, create a partner, the mail
-platform mirrors mailboxes, and customers quote, order and pay. A price list published
-for a later date takes over exactly when it starts, without a restart.
+SANDBOX off, nothing seeded: staff publish a price list, create a partner and an
+account with its holder data, the mail platform mirrors mailboxes, and customers
+quote, order (with the holder on file) and pay. A price list published for a later
+date takes over exactly when it starts, without a restart.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from app.container import Container
 from app.db.models import AccountRow
 from app.main import create_app
 from tests.api.helpers import assert_problem, field_errors, put_mailbox
-from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
+from tests.api.order_helpers import PERSON, new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, START, MovableClock, bearer
 
 NEW_PARTNER = bearer("partner", "ptn-new")
@@ -78,7 +79,7 @@ async def publish(
 
 
 async def add_account(db: Container, account_id: str) -> None:
-    # TODO(admin_accounts): create it with PUT /v1/admin/accounts/{id} once that lands.
+    """An account straight in the database, for the tests that don't walk the journey."""
     async with db.sessionmaker() as session, session.begin():
         session.add(AccountRow(id=account_id, name="Mario Rossi", email="mario@example.it"))
 
@@ -108,15 +109,28 @@ async def test_production_is_set_up_through_the_api_and_switches_price_list_on_t
     assert partner.status_code == 201, partner.text
     assert partner.json()["credit"] == {"amount": "0.00", "currency": "EUR"}
 
-    await add_account(empty_db, "acc-1")
+    account = await bare.put(
+        "/v1/admin/accounts/acc-1",
+        json={
+            "name": "Mario Rossi",
+            "email": "mario@example.it",
+            "language": "it",
+            "holder": PERSON,
+        },
+        headers=STAFF,
+    )
+    assert account.status_code == 201, account.text
     await put_mailbox(bare, "mbx-1", "STANDARD", expires_on=date(2027, 1, 10))
     await put_mailbox(bare, "mbx-2", "STANDARD", account_id="acc-1", partner_id="ptn-new")
+    shown = (await bare.get("/v1/mailboxes/mbx-1", headers=CUSTOMER)).json()
+    assert shown["holder_on_file"]["holder"]["tax_code"] == PERSON["tax_code"]
 
     quote_id = await quote_id_for(bare, CUSTOMER, [{"mailbox_id": "mbx-1"}])
-    placed = await bare.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
+    on_file = {k: v for k, v in order_body(quote_id).items() if k != "holder"}
+    placed = await bare.post("/v1/orders", json=on_file, headers=new_key(CUSTOMER))
     assert placed.status_code == 201, placed.text
     order = placed.json()
-    assert order["payable"]["amount"] == "12.08"
+    assert (order["payable"]["amount"], order["holder_name"]) == ("12.08", PERSON["name"])
     paid = await send_generic(
         bare, "payment.succeeded", order["number"], "12.08", datetime.now(UTC)
     )
