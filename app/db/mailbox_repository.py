@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.mappers import mailbox_from_row, mailbox_to_values
 from app.db.models import MailboxRow, OrderRow, PendingRenewalRow
 from app.domain.access import PendingOrder, Principal, Role
+from app.domain.errors import MailboxAddressTaken
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
 
 
@@ -88,12 +90,24 @@ class MailboxRepository:
         insert. An update never moves the expiry backwards (a platform record older than
         a renewal we applied must not undo it) and, unless `with_auto_renewal`, keeps
         this service's automatic-renewal setting. A duplicate address raises
-        IntegrityError (uq_mailboxes_address).
+        MailboxAddressTaken.
         """
         values = mailbox_to_values(mailbox, now)
-        table = MailboxRow.__table__
+        try:
+            return await self._insert_or_update(mailbox, values, with_auto_renewal)
+        except IntegrityError as exc:
+            # PostgreSQL names the constraint, SQLite the column.
+            if "uq_mailboxes_address" in str(exc.orig) or "mailboxes.address" in str(exc.orig):
+                raise MailboxAddressTaken(mailbox.address) from exc
+            raise
+
+    async def _insert_or_update(
+        self, mailbox: Mailbox, values: dict[str, Any], with_auto_renewal: bool
+    ) -> bool:
+        # Any conflict is ignored, not only the id's: of two concurrent first writes of
+        # one mailbox, the second may trip the address index first, and it is an update.
         inserted = await self._session.execute(
-            insert_or_ignore(self._session, table, on="id"),  # type: ignore[arg-type]
+            insert_or_ignore(self._session, MailboxRow.__table__),  # type: ignore[arg-type]
             values,
         )
         if inserted.rowcount:  # type: ignore[attr-defined]
@@ -105,9 +119,11 @@ class MailboxRepository:
             (MailboxRow.expires_on > mailbox.expires_on, MailboxRow.expires_on),
             else_=mailbox.expires_on,
         )
-        await self._session.execute(
+        updated = await self._session.execute(
             update(MailboxRow).where(MailboxRow.id == mailbox.id).values(changes)
         )
+        if not updated.rowcount:  # type: ignore[attr-defined]
+            raise MailboxAddressTaken(mailbox.address)  # no such id: the address was the conflict
         return False
 
     async def set_auto_renewal(

@@ -11,6 +11,12 @@ class DomainError(Exception):
     code: str = "domain_error"
 
 
+class MailboxAddressTaken(DomainError):
+    """Another mailbox already has this address."""
+
+    code = "mailbox_address_taken"
+
+
 @dataclass(frozen=True, slots=True)
 class FieldError:
     """One offending field of a request, with a stable code."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, MailboxAddressTaken
+
+__all__ = ["MailboxAddressTaken"]  # raised by the mailbox repository, mapped with the rest
 
 
 class ResourceNotFound(DomainError):
@@ -33,12 +35,6 @@ class MailboxNotRenewable(DomainError):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.code = f"mailbox_{status.lower()}"
-
-
-class MailboxAddressTaken(DomainError):
-    """Another mailbox already has this address."""
-
-    code = "mailbox_address_taken"
 
 
 class UnknownOwner(DomainError):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from app.db.models import AccountRow, PartnerRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import PendingOrder, Principal, pending_order_seen_by
@@ -18,7 +16,6 @@ from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.quote import renewal_blockers
 from app.services.catalog_cache import CatalogCache
 from app.services.errors import (
-    MailboxAddressTaken,
     MailboxNotRenewable,
     ResourceNotFound,
     UnknownOwner,
@@ -146,16 +143,10 @@ async def mirror_mailbox(
             await uow.session.get(PartnerRow, mailbox.partner_id) is None
         ):
             raise UnknownOwner("partner_id", mailbox.partner_id)
-        try:
-            created = await uow.mailboxes.save(mailbox, now, with_auto_renewal=with_auto_renewal)
-            if holder is not None:
-                await uow.holders.replace_mailbox_record(mailbox.id, holder.record, holder.by, now)
-            await uow.commit()
-        except IntegrityError as exc:
-            message = str(exc.orig)  # PostgreSQL names the constraint, SQLite the column
-            if "uq_mailboxes_address" in message or "mailboxes.address" in message:
-                raise MailboxAddressTaken(mailbox.address) from exc
-            raise
+        created = await uow.mailboxes.save(mailbox, now, with_auto_renewal=with_auto_renewal)
+        if holder is not None:
+            await uow.holders.replace_mailbox_record(mailbox.id, holder.record, holder.by, now)
+        await uow.commit()
         pending = await uow.mailboxes.pending_orders([mailbox.id])
         stored = await uow.mailboxes.get(mailbox.id)  # what the update kept, not what was sent
         on_file = await uow.holders.on_file([mailbox.id])
