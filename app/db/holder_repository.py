@@ -52,27 +52,29 @@ class HolderRepository:
     ) -> bool:
         """Make `record` the account's holder on file; False when it already was."""
         row = await self._session.get(AccountRow, account_id, with_for_update=True)
-        if row is None:
-            return False
-        previous = record_from_documents(row.holder, row.billing)
-        if previous == record:
-            return False
-        self._keep_version(account_id, None, previous, by, now)
-        values = record_to_documents(record)
-        row.holder, row.billing = values["holder"], values["billing"]
-        return True
+        return row is not None and self._replace(row, account_id, None, record, by, now)
 
     async def replace_mailbox_record(
         self, mailbox_id: str, record: HolderRecord | None, by: str, now: datetime
     ) -> bool:
         """Give the mailbox its own holder (None: its account's again); False when unchanged."""
         row = await self._session.get(MailboxRow, mailbox_id, with_for_update=True)
-        if row is None:
-            return False
+        return row is not None and self._replace(row, row.account_id, mailbox_id, record, by, now)
+
+    def _replace(
+        self,
+        row: AccountRow | MailboxRow,
+        account_id: str,
+        mailbox_id: str | None,
+        record: HolderRecord | None,
+        by: str,
+        now: datetime,
+    ) -> bool:
+        """Put `record` on the (locked) row, the previous one kept as a version."""
         previous = record_from_documents(row.holder, row.billing)
         if previous == record:
             return False
-        self._keep_version(row.account_id, mailbox_id, previous, by, now)
+        self._keep_version(account_id, mailbox_id, previous, by, now)
         values = record_to_documents(record)
         row.holder, row.billing = values["holder"], values["billing"]
         return True

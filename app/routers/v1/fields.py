@@ -40,7 +40,7 @@ Text = Annotated[
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
-    AfterValidator(_no_control_characters),
+    NoControlCharacters,
 ]
 # A new resource's id, chosen by the caller (the mail platform's mailbox id).
 NewIdInPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
