@@ -285,7 +285,9 @@ async def test_a_partner_reads_its_credit_and_ledger(bare: httpx.AsyncClient) ->
     ]  # fmt: skip
     assert second["next_cursor"] is None
     bad = await bare.get("/v1/partner/credit?cursor=not-a-cursor", headers=NEW_PARTNER)
-    assert_problem(bad, 422, "invalid_cursor")
+    assert field_errors(assert_problem(bad, 422, "invalid_cursor")) == [
+        ("cursor", "invalid_cursor")
+    ]
 
 
 async def test_a_customer_may_not_read_partner_credit_nor_set_up(bare: httpx.AsyncClient) -> None:

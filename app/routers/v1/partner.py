@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from app.domain.partner import CreditMovement
 from app.routers.deps import PartnerCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem, ProblemError
+from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.money_schema import MoneyOut
 from app.services.partner_statement import credit_statement
 
@@ -62,7 +61,7 @@ async def get_partner_credit(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CreditStatementOut:
     statement = await credit_statement(
-        caller.container.unit_of_work(), caller.principal.subject, limit, _decode(cursor)
+        caller.container.unit_of_work(), caller.principal.subject, limit, decode_row_cursor(cursor)
     )
     partner = statement.partner
     return CreditStatementOut(
@@ -70,23 +69,5 @@ async def get_partner_credit(
         balance=MoneyOut.of(partner.credit_cents, "EUR"),
         low_credit_threshold=MoneyOut.of(partner.profile.low_credit_threshold_cents, "EUR"),
         items=[CreditMovementOut.of(m) for m in statement.movements],
-        next_cursor=_encode(statement.next_before_id) if statement.next_before_id else None,
+        next_cursor=str(statement.next_before_id) if statement.next_before_id else None,
     )
-
-
-def _encode(before_id: int) -> str:
-    return base64.urlsafe_b64encode(f"before|{before_id}".encode()).decode()
-
-
-def _decode(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        tag, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        if tag != "before" or not number.isascii() or not number.isdigit():
-            raise ValueError("not a ledger cursor")
-        if int(number) > 2**31 - 1:
-            raise ValueError("out of range")
-        return int(number)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ProblemError(422, "invalid_cursor") from None
