@@ -195,7 +195,11 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
             "needed": str(Money(exc.needed_cents)),
             "available": str(Money(exc.available_cents)),
         }
-        return problem_response(request, 409, exc.code, params=params)
+        amounts = {  # members in the API's money shape, for integrations to read
+            name: {"amount": str(Money(cents).amount), "currency": "EUR"}
+            for name, cents in (("needed", exc.needed_cents), ("available", exc.available_cents))
+        }
+        return problem_response(request, 409, exc.code, params=params, extra=amounts)
     if isinstance(exc, order_rules.OrderNotCancellable):
         return problem_response(request, 409, exc.code, params={"status": exc.status.value})
     if isinstance(exc, (order_rules.QuoteExpired, order_rules.QuoteBlocked)):

@@ -194,6 +194,7 @@ def _confirmation(order: OrderRow, accounts: PaymentAccounts) -> dict[str, str]:
     currency = order.currency
     number = order_number(order.seq, order.created_at)
     holder = order.document["holder"]
+    public_administration = order.document["billing"].get("public_administration") or {}
     return confirmation_email(
         language=order.language,
         number=number,
@@ -205,9 +206,8 @@ def _confirmation(order: OrderRow, accounts: PaymentAccounts) -> dict[str, str]:
         vat=Money(order.vat_cents, currency),
         total=Money(order.total_cents, currency),
         payable=Money(order.payable_cents, currency),
-        split_payment=bool(
-            (order.document["billing"].get("public_administration") or {}).get("split_payment")
-        ),
+        split_payment=bool(public_administration.get("split_payment")),
+        public_administration=bool(public_administration),
         instructions=payment_instructions(
             PaymentMethod(order.payment_method),
             order.id,

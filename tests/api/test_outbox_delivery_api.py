@@ -34,7 +34,7 @@ from tests.api.order_helpers import (
     send_generic,
     send_stripe_payment,
 )
-from tests.conftest import CUSTOMER, MovableClock, bearer
+from tests.conftest import CUSTOMER, PARTNER, MovableClock, bearer
 
 ENGLISH_CUSTOMER = bearer(Role.CUSTOMER, "acc-p")
 IN_30_DAYS = TODAY + timedelta(days=30)  # 2026-12-25
@@ -99,13 +99,13 @@ async def test_confirmation_email_reaches_the_holder_in_italian(
     assert mail.message["To"] == PERSON["email"]
     assert mail.message["From"] == db.settings.smtp_from
     assert number in mail.message["Subject"]
-    assert mail.message["Subject"] == f"Conferma ordine {number}: rinnovo caselle PEC"
+    assert mail.message["Subject"] == f"Conferma ordine {number}: rinnovo casella PEC"
     text = mail.text
     assert text.startswith("Gentile Mario Rossi,")
     assert f"IBAN {db.settings.bank_iban}" in text
     assert f"indicando come causale esattamente: {number}." in text
     assert "Importo da pagare: 12.08 EUR" in text
-    assert "mbx-1@pec.example.it: STANDARD, 1 anni, nuova scadenza 2027-12-25" in text
+    assert "mbx-1@pec.example.it: STANDARD, 1 anno, nuova scadenza 2027-12-25" in text
     assert "Dear" not in text
     assert "Pay by bank transfer" not in text
     [row] = await _outbox(db, "email")
@@ -168,6 +168,25 @@ async def test_public_administration_email_asks_for_the_net_under_split_payment(
     assert "scissione dei pagamenti" in text
     assert f"IBAN {db.settings.bank_iban}" in text
     assert f"causale esattamente: {order['number']}." in text
+
+
+async def test_partner_credit_email_says_the_order_is_paid_and_renewed(
+    client: httpx.AsyncClient, smtp: SmtpServer, worker: RunOnce
+) -> None:
+    await put_mailbox(
+        client, "mbx-p", "STANDARD", account_id="acc-p", partner_id="ptn-1", expires_on=IN_30_DAYS
+    )
+    order = await _order(client, {**PARTNER, "Accept-Language": "en"}, ["mbx-p"], "partner_credit")
+    assert order["status"] == "FULFILLED"
+
+    assert await worker() == 2  # the email, and the renewal to the mail platform
+
+    [mail] = smtp.inbox.received
+    assert mail.message["Subject"] == f"Order {order['number']} paid: PEC mailbox renewal done"
+    text = mail.text
+    assert "Amount to pay" not in text
+    assert "Paid from the prepaid credit of the Partner that manages the mailbox: 12.08 EUR" in text
+    assert "mbx-p@pec.example.it: STANDARD, 1 year, new expiry 2027-12-25" in text
 
 
 @pytest.mark.parametrize(

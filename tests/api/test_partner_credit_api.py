@@ -72,3 +72,21 @@ async def test_an_unknown_partner_cannot_be_topped_up(client: httpx.AsyncClient)
 
     assert response.status_code == 404
     assert response.json()["code"] == "partner_not_found"
+
+
+async def test_insufficient_credit_says_what_is_needed_and_available(
+    client: httpx.AsyncClient,
+) -> None:
+    await put_mailbox(client, "mbx-p", "PREMIUM", account_id="acc-p", partner_id="ptn-1")
+    quote_id = await quote_id_for(client, PARTNER, [{"mailbox_id": "mbx-p"}], 5)
+
+    refused = await client.post(
+        "/v1/orders", json=order_body(quote_id, "partner_credit"), headers=new_key(PARTNER)
+    )
+
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["code"] == "insufficient_credit"
+    # members a partner's integration can read, not only a sentence
+    assert problem["needed"] == {"amount": "244.00", "currency": "EUR"}
+    assert problem["available"] == {"amount": "100.00", "currency": "EUR"}
