@@ -27,6 +27,11 @@ pytest:
 openapi: sync
 	$(UV) run python -m scripts.export_openapi
 
+# The TypeScript client's types, regenerated from the contract (commit both files).
+.PHONY: client
+client: openapi
+	cd clients/typescript && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run generate
+
 bench: sync
 	$(UV) run python -m bench.quote
 	$(UV) run python -m bench.orders
