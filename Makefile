@@ -6,8 +6,8 @@ SOURCES := app tests bench migrations scripts
 
 .PHONY: run test sync lint typecheck pytest openapi bench clean
 
-run: sync
-	$(UV) run python -m app.sandbox
+run: sync  # make run PORT=8080 HOST=0.0.0.0
+	$(UV) run python -m app.sandbox --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 test: sync lint typecheck pytest
 

@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app.container import Container, build_container
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.routers import health
+from app.routers.cors import install_cors
+from app.routers.docs_ui import install_docs
 from app.routers.problems import install_problem_handlers
 from app.routers.v1 import (
     admin,
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         description=DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        docs_url=None,  # served from local assets by install_docs: no CDN
+        redoc_url=None,
     )
     app.state.container = live
     install_problem_handlers(app)
@@ -80,26 +83,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for module in (*routers, admin, admin_accounts, admin_setup, admin_payments):
         app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
+    install_docs(app)
 
     _document_accept_language(app)
 
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "Idempotency-Key",
-                "If-None-Match",
-                "X-Request-ID",
-            ],
-            expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
-        )
     app.add_middleware(
         RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes
     )
+    # Outermost, so a browser can read the request context's own answers (413, 500) too.
+    install_cors(app, settings)
     return app
 
 

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from app.container import Container
-from app.db.models import AccountRow, Base, PartnerRow
+from app.db.emptying import empty_every_table
+from app.db.models import AccountRow, PartnerRow
 from app.db.unit_of_work import UnitOfWork
 from app.sandbox.demo_catalog import demo_price_list
 
 
 async def empty_database(container: Container) -> None:
     """Empty every table, and forget the price list this process had in memory."""
-    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
-    async with container.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))
+    await empty_every_table(container.engine)
     container.catalog.invalidate()
     container.plans_body = None
 

@@ -26,6 +26,8 @@ OTHER_CUSTOMER_ID = "acc-bianchi"
 PARTNER_ID = "ptn-webreseller"
 PARTNER_CUSTOMER_ID = "acc-neri"
 STAFF_ID = "staff-helpdesk"
+# Who publishes the demo price list: how a database tells it is a sandbox's.
+SANDBOX_PUBLISHER = "sandbox"
 
 
 def _person(name: str, tax_code: str, email: str, city: str, province: str) -> dict[str, str]:
@@ -151,7 +153,7 @@ async def publish_demo_price_list(
             return
     draft = read_price_list_file(DEMO_PRICE_LIST_FILE, DEMO_PRICE_LIST_ID)
     draft = replace(draft, promotions=demo_promotions(italian_date(now)))
-    await price_lists.publish(UnitOfWork(sessionmaker), draft, "sandbox", now)
+    await price_lists.publish(UnitOfWork(sessionmaker), draft, SANDBOX_PUBLISHER, now)
 
 
 async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: datetime) -> None:
