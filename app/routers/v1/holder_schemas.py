@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from app.domain.billing import (
     Billing,
@@ -12,6 +20,7 @@ from app.domain.billing import (
     Holder,
     HolderKind,
     PublicAdministrationBilling,
+    tax_code_problem,
 )
 from app.domain.holder_record import HolderOnFile, HolderRecord, HolderSource
 from app.routers.v1.fields import NoControlCharacters, Text
@@ -42,6 +51,17 @@ class HolderIn(_Strict):
     city: Text
     province: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
     country: Literal["IT"] = "IT"
+
+    @field_validator("tax_code")
+    @classmethod
+    def _tax_code_checks(cls, tax_code: str, info: ValidationInfo) -> str:
+        # The domain's check, run here too so a bad check digit is reported beside any
+        # other mistake of the body, in the same 422 (the domain still checks on its own).
+        kind = info.data.get("kind")
+        problem = tax_code_problem(kind, tax_code) if isinstance(kind, HolderKind) else None
+        if problem:
+            raise PydanticCustomError(problem, "invalid tax code")
+        return tax_code
 
     def to_domain(self) -> Holder:
         return Holder(
