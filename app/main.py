@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.container import Container, build_container
+from app.head_requests import HeadAsGetMiddleware
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.routers import health
@@ -83,11 +84,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     _document_accept_language(app)
 
+    app.add_middleware(HeadAsGetMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",

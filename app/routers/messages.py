@@ -204,8 +204,20 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "not_found": ("Risorsa non trovata.", "Resource not found."),
     "method_not_allowed": ("Metodo non consentito.", "Method not allowed."),
     "not_authenticated": (
-        "Autenticazione richiesta: token mancante o non valido.",
-        "Authentication required: missing or invalid token.",
+        "Autenticazione richiesta: invia il token (Authorization: Bearer).",
+        "Authentication required: send a token (Authorization: Bearer).",
+    ),
+    "invalid_token": (
+        "Il token non è valido: accedi di nuovo.",
+        "The token is not valid: sign in again.",
+    ),
+    "token_expired": (
+        "Il token è scaduto: accedi di nuovo.",
+        "The token has expired: sign in again.",
+    ),
+    "unsupported_media_type": (
+        "Il corpo della richiesta deve essere JSON (Content-Type: application/json).",
+        "The request body must be JSON (Content-Type: application/json).",
     ),
     "forbidden": ("Operazione non consentita.", "Operation not allowed."),
     "idempotency_key_reused": (

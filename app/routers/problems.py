@@ -220,6 +220,10 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             await check_access(request, route.dependant)
         except ProblemError as denied:
             return await _problem_error(request, denied)
+    if route is not None and route.body_field is not None and isinstance(exc.body, bytes):
+        # FastAPI hands the raw bytes on when the Content-Type is not JSON (text/plain,
+        # a form, none at all): a 415, after 401/403 like every other check of the body.
+        return problem_response(request, 415, "unsupported_media_type")
     errors = [_field_problem(error, route) for error in exc.errors()]
     errors += _problems_beside_validation(route, exc.body, errors)
     return problem_response(request, 422, "validation_failed", errors)
