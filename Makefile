@@ -4,7 +4,7 @@
 UV := sh scripts/uv.sh
 SOURCES := app tests bench migrations scripts
 
-.PHONY: run test sync lint typecheck pytest openapi bench clean
+.PHONY: run test sync lint typecheck pytest openapi error-codes bench clean
 
 run: sync
 	$(UV) run python -m app.sandbox
@@ -26,6 +26,9 @@ pytest:
 
 openapi: sync
 	$(UV) run python -m scripts.export_openapi
+
+error-codes: sync
+	$(UV) run python -m scripts.export_error_codes
 
 bench: sync
 	$(UV) run python -m bench.quote

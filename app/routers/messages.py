@@ -390,5 +390,10 @@ def message(code: str, language: str, params: Mapping[str, object] | None = None
         return template
 
 
+def message_templates() -> dict[str, tuple[str, str]]:
+    """Every code's plain (Italian, English) message: for the error-code documentation."""
+    return dict(_MESSAGES)
+
+
 def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
