@@ -315,6 +315,10 @@ _PYDANTIC_CODES = {
     # the domain's own field checks, run by the schemas beside pydantic's (holder_schemas)
     "invalid_codice_fiscale": "invalid_codice_fiscale",
     "invalid_partita_iva": "invalid_partita_iva",
+    "invalid_sdi_code": "invalid_sdi_code",
+    "invalid_office_code": "invalid_office_code",
+    "invalid_cig": "invalid_cig",
+    "invalid_cup": "invalid_cup",
 }
 
 

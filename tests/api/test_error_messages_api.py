@@ -178,6 +178,24 @@ async def test_an_order_body_gets_all_its_problems_in_one_answer(
     ]
 
 
+async def test_billing_code_formats_come_with_the_other_mistakes(
+    client: httpx.AsyncClient, quote_id: str
+) -> None:
+    body = order_body(
+        quote_id,
+        holder={**COMPANY, "postal_code": "1"},
+        billing={"e_invoicing": {"sdi_code": "AB"}},
+    )
+
+    response = await client.post("/v1/orders", json=body, headers=new_key(CUSTOMER))
+
+    problem = assert_problem(response, 422, "validation_failed")
+    assert sorted(field_errors(problem)) == [
+        ("billing.e_invoicing.sdi_code", "invalid_sdi_code"),
+        ("holder.postal_code", "invalid_format"),
+    ]
+
+
 async def test_billing_rules_and_consents_come_in_one_answer(
     client: httpx.AsyncClient, quote_id: str
 ) -> None:
