@@ -4,7 +4,7 @@
 UV := sh scripts/uv.sh
 SOURCES := app tests bench migrations scripts
 
-.PHONY: run test sync lint typecheck pytest openapi bench clean
+.PHONY: run test sync lint typecheck pytest openapi error-codes bench clean
 
 run: sync  # make run PORT=8080 HOST=0.0.0.0
 	$(UV) run python -m app.sandbox --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
@@ -31,6 +31,9 @@ openapi: sync
 .PHONY: client
 client: openapi
 	cd clients/typescript && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run generate
+
+error-codes: sync
+	$(UV) run python -m scripts.export_error_codes
 
 bench: sync
 	$(UV) run python -m bench.quote

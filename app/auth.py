@@ -14,7 +14,14 @@ from app.settings import Settings
 
 
 class InvalidToken(Exception):
-    """The token is missing, malformed, expired, badly signed or lacks a claim."""
+    """The token is malformed, expired, badly signed or lacks a claim.
+
+    `expired` tells the one case a client fixes by refreshing its token from the others.
+    """
+
+    def __init__(self, reason: str, expired: bool = False) -> None:
+        super().__init__(reason)
+        self.expired = expired
 
 
 class TokenVerifier:
@@ -56,6 +63,8 @@ class TokenVerifier:
                 claims = self._decode(token, self._secret, "HS256")
             principal = Principal(Role(str(claims["role"])), str(claims["sub"]))
             return principal, float(claims["exp"])  # type: ignore[arg-type]
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken(str(exc), expired=True) from exc
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise InvalidToken(str(exc)) from exc
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.container import Container, build_container
+from app.head_requests import HeadAsGetMiddleware
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.routers import health
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     _document_accept_language(app)
 
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes
     )

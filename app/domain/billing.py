@@ -106,12 +106,16 @@ def billing_errors(holder: Holder, billing: Billing) -> list[FieldError]:
 
 
 def _tax_code_errors(holder: Holder) -> list[FieldError]:
-    if holder.kind is HolderKind.PERSON:
-        if not codicefiscale.is_valid(holder.tax_code):
-            return [FieldError("holder.tax_code", "invalid_codice_fiscale")]
-    elif not iva.is_valid(holder.tax_code):  # entities and PAs: 11 digits, P.IVA check digit
-        return [FieldError("holder.tax_code", "invalid_partita_iva")]
-    return []
+    code = tax_code_problem(holder.kind, holder.tax_code)
+    return [FieldError("holder.tax_code", code)] if code else []
+
+
+def tax_code_problem(kind: HolderKind, tax_code: str) -> str | None:
+    """The error code for a holder's tax code, None when valid: a person's codice fiscale;
+    an entity's or a PA's partita IVA (11 digits) — check digits included."""
+    if kind is HolderKind.PERSON:
+        return None if codicefiscale.is_valid(tax_code) else "invalid_codice_fiscale"
+    return None if iva.is_valid(tax_code) else "invalid_partita_iva"
 
 
 def _einvoicing_format_errors(einvoicing: EInvoicing) -> list[FieldError]:

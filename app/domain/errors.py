@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -24,6 +25,12 @@ class FieldError:
     field: str
     code: str
     params: tuple[tuple[str, int | str], ...] = ()
+
+
+def known_codes(codes: Iterable[str]) -> tuple[tuple[str, int | str], ...]:
+    """The `codes` param of an unknown-code error: the valid ones, so a message can list
+    them (an unknown plan names the price list's plans)."""
+    return (("codes", ", ".join(sorted(codes))),)
 
 
 class InvalidRequest(DomainError):

@@ -14,9 +14,11 @@ from enum import StrEnum
 
 from app.domain.access import Role
 from app.domain.billing import Billing, Holder, HolderKind, billing_errors
-from app.domain.errors import DomainError, FieldError, InvalidOrderRequest
+from app.domain.errors import DomainError, FieldError, InvalidOrderRequest, InvalidRequest
 from app.domain.holder_record import HolderRecord, HolderRequired
 from app.domain.quote import Quote
+
+ACKNOWLEDGEMENT = "acknowledge_archive_deletion"
 
 CONSENTS = ("terms", "unfair_terms", "privacy")
 
@@ -105,21 +107,27 @@ class QuoteBlocked(DomainError):
     code = "quote_blocked"
 
 
-class ConsentRequired(DomainError):
+class ConsentRequired(InvalidRequest):
+    """Consents missing, and nothing else wrong with the order's data.
+
+    `errors` names each missing consent (and an acknowledgement also missing), so the
+    customer sees every box left to tick in one answer.
+    """
+
     code = "consent_required"
 
-    def __init__(self, missing: list[str]) -> None:
-        super().__init__(", ".join(missing))
+    def __init__(self, missing: list[str], errors: list[FieldError] | None = None) -> None:
+        super().__init__(errors or [FieldError(f"consents.{name}", self.code) for name in missing])
         self.missing = missing
 
 
-class AcknowledgementRequired(DomainError):
+class AcknowledgementRequired(InvalidRequest):
     """A downgrade deletes the security archive: the customer must say they know."""
 
     code = "acknowledgement_required"
 
     def __init__(self, mailbox_ids: list[str]) -> None:
-        super().__init__(", ".join(mailbox_ids))
+        super().__init__([FieldError(ACKNOWLEDGEMENT, self.code)])
         self.mailbox_ids = mailbox_ids
 
 
@@ -174,13 +182,21 @@ def check_order(quote: Quote, request: OrderRequest, role: Role, now: datetime) 
     record = request.holder_record()
     errors = billing_errors(record.holder, record.billing)
     errors += _payment_method_errors(request.payment_method, record.holder, role)
-    if errors:
-        raise InvalidOrderRequest(errors)
+    # Every remaining problem in one answer; the top-level code stays the most serious one.
     missing = request.consents.missing()
+    unconsented = [FieldError(f"consents.{name}", ConsentRequired.code) for name in missing]
+    deletes_archive = [i.mailbox_id for i in quote.items if i.deletes_archive]
+    unacknowledged = (
+        [FieldError(ACKNOWLEDGEMENT, AcknowledgementRequired.code)]
+        if quote.requires_archive_acknowledgement and not request.acknowledge_archive_deletion
+        else []
+    )
+    if errors:
+        raise InvalidOrderRequest(errors + unconsented + unacknowledged)
     if missing:
-        raise ConsentRequired(missing)
-    if quote.requires_archive_acknowledgement and not request.acknowledge_archive_deletion:
-        raise AcknowledgementRequired([i.mailbox_id for i in quote.items if i.deletes_archive])
+        raise ConsentRequired(missing, unconsented + unacknowledged)
+    if unacknowledged:
+        raise AcknowledgementRequired(deletes_archive)
 
 
 def order_amounts(quote: Quote, billing: Billing) -> OrderAmounts:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app.domain.catalog import ConventionCode, Plan, PriceList, Promotion, SignatureKit
-from app.domain.errors import FieldError, InvalidRequest
+from app.domain.errors import FieldError, InvalidRequest, known_codes
 
 # Rates are kept to a hundredth of a percent (basis points): 0.2215 is fine, 0.22155 not.
 RATE_STEP = Decimal("0.0001")
@@ -105,7 +105,7 @@ def _promotion_problems(
     for i, promotion in enumerate(promotions):
         field = f"promotions[{i}]"
         if promotion.plan_code not in plan_codes:
-            yield FieldError(f"{field}.plan", "unknown_plan")
+            yield FieldError(f"{field}.plan", "unknown_plan", known_codes(plan_codes))
         yield from _price_problems((f"{field}.yearly_price", promotion.yearly_price_cents))
         yield from _range_problems(field, promotion.valid_from, promotion.valid_until)
         for j, earlier in enumerate(promotions[:i]):

@@ -19,6 +19,7 @@ from app.domain.errors import (
     FieldError,
     InvalidRenewalRequest,
     MailboxNotFound,
+    known_codes,
 )
 from app.domain.issues import Issue, PendingOrderExists, PlanNotInPriceList
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
@@ -247,7 +248,7 @@ def _validate(request: RenewalRequest, catalog: PriceList) -> None:
             errors.append(FieldError(f"{where}.mailbox_id", "duplicate_mailbox"))
         seen.add(item.mailbox_id)
         if item.plan_code is not None and item.plan_code not in catalog.plans:
-            errors.append(FieldError(f"{where}.plan", "unknown_plan"))
+            errors.append(FieldError(f"{where}.plan", "unknown_plan", known_codes(catalog.plans)))
         for name, gb in (
             ("extra_mailbox_gb", item.extra_mailbox_gb),
             ("extra_archive_gb", item.extra_archive_gb),
@@ -259,6 +260,10 @@ def _validate(request: RenewalRequest, catalog: PriceList) -> None:
                     )
                 )
     if request.signature_kit is not None and request.signature_kit not in catalog.signature_kits:
-        errors.append(FieldError("signature_kit", "unknown_signature_kit"))
+        errors.append(
+            FieldError(
+                "signature_kit", "unknown_signature_kit", known_codes(catalog.signature_kits)
+            )
+        )
     if errors:
         raise InvalidRenewalRequest(errors)

@@ -48,10 +48,21 @@ async def get_caller(
         raise ProblemError(401, "not_authenticated", _CHALLENGE)
     try:
         principal = await container.tokens.verify(credentials.credentials)
-    except InvalidToken:
-        raise ProblemError(401, "not_authenticated", _CHALLENGE) from None
+    except InvalidToken as bad:
+        raise _refused(bad) from None
     language = pick_language(request.headers.get("accept-language"))
     return Caller(principal, container, container.clock(), language)
+
+
+def _refused(bad: InvalidToken) -> ProblemError:
+    """RFC 6750: a token was sent but is no good; `token_expired` tells a client to refresh."""
+    code, description = (
+        ("token_expired", "The token has expired")
+        if bad.expired
+        else ("invalid_token", "The token is not valid")
+    )
+    challenge = f'Bearer error="invalid_token", error_description="{description}"'
+    return ProblemError(401, code, {"WWW-Authenticate": challenge})
 
 
 async def get_staff_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:

@@ -7,6 +7,8 @@ or error's params by name.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from string import Formatter
+from typing import NamedTuple
 
 ITALIAN, ENGLISH = "it", "en"
 LANGUAGES = (ITALIAN, ENGLISH)
@@ -95,8 +97,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Confirm that you understand the security archive will be deleted.",
     ),
     "consent_required": (
-        "Per ordinare devi accettare le condizioni, le clausole vessatorie e l'informativa.",
-        "To order you must accept the terms, the unfair-terms clauses and the privacy notice.",
+        "Per ordinare devi accettare le condizioni, le clausole vessatorie e l'informativa: "
+        "invia true.",
+        "To order you must accept the terms, the unfair-terms clauses and the privacy notice: "
+        "send true.",
     ),
     "insufficient_credit": (
         "Credito insufficiente: servono {needed}, disponibili {available}.",
@@ -127,19 +131,35 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid or expired webhook signature.",
     ),
     "sandbox_only": ("Disponibile solo nella sandbox.", "Available in the sandbox only."),
-    "invalid_codice_fiscale": ("Codice fiscale non valido.", "Invalid codice fiscale."),
-    "invalid_partita_iva": ("Partita IVA non valida.", "Invalid partita IVA."),
+    "invalid_codice_fiscale": (
+        "Codice fiscale non valido: 16 caratteri, ad es. RSSMRA85T10A562S; "
+        "controlla anche l'ultimo carattere (di controllo).",
+        "Invalid codice fiscale: 16 characters, e.g. RSSMRA85T10A562S; "
+        "check the last one too (the check character).",
+    ),
+    "invalid_partita_iva": (
+        "Partita IVA non valida: 11 cifre, ad es. 00743110157; "
+        "controlla anche l'ultima (di controllo).",
+        "Invalid partita IVA: 11 digits, e.g. 00743110157; check the last one too "
+        "(the check digit).",
+    ),
     "invalid_email": ("Indirizzo email non valido.", "Invalid email address."),
     "invalid_sdi_code": (
-        "Codice Destinatario non valido (7 caratteri).",
-        "Invalid Codice Destinatario (7 characters).",
+        "Codice Destinatario non valido: 7 lettere o cifre, ad es. ABC1234.",
+        "Invalid Codice Destinatario: 7 letters or digits, e.g. ABC1234.",
     ),
     "invalid_office_code": (
-        "Codice Univoco Ufficio non valido (6 caratteri).",
-        "Invalid Codice Univoco Ufficio (6 characters).",
+        "Codice Univoco Ufficio non valido: 6 lettere o cifre, ad es. UFABC1.",
+        "Invalid Codice Univoco Ufficio: 6 letters or digits, e.g. UFABC1.",
     ),
-    "invalid_cig": ("CIG non valido (10 caratteri).", "Invalid CIG (10 characters)."),
-    "invalid_cup": ("CUP non valido (15 caratteri).", "Invalid CUP (15 characters)."),
+    "invalid_cig": (
+        "CIG non valido: 10 lettere o cifre, ad es. ZAB1234567.",
+        "Invalid CIG: 10 letters or digits, e.g. ZAB1234567.",
+    ),
+    "invalid_cup": (
+        "CUP non valido: 15 lettere o cifre, ad es. J51B21000120001.",
+        "Invalid CUP: 15 letters or digits, e.g. J51B21000120001.",
+    ),
     "einvoicing_identifier_required": (
         'Indica un Codice Destinatario, una PEC o "nessuno" per la fattura elettronica.',
         'Give a Codice Destinatario, a PEC address or "none" for e-invoicing.',
@@ -184,8 +204,20 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "not_found": ("Risorsa non trovata.", "Resource not found."),
     "method_not_allowed": ("Metodo non consentito.", "Method not allowed."),
     "not_authenticated": (
-        "Autenticazione richiesta: token mancante o non valido.",
-        "Authentication required: missing or invalid token.",
+        "Autenticazione richiesta: invia il token (Authorization: Bearer).",
+        "Authentication required: send a token (Authorization: Bearer).",
+    ),
+    "invalid_token": (
+        "Il token non è valido: accedi di nuovo.",
+        "The token is not valid: sign in again.",
+    ),
+    "token_expired": (
+        "Il token è scaduto: accedi di nuovo.",
+        "The token has expired: sign in again.",
+    ),
+    "unsupported_media_type": (
+        "Il corpo della richiesta deve essere JSON (Content-Type: application/json).",
+        "The request body must be JSON (Content-Type: application/json).",
     ),
     "forbidden": ("Operazione non consentita.", "Operation not allowed."),
     "idempotency_key_reused": (
@@ -272,6 +304,53 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+class Localized(NamedTuple):
+    """A param that is itself words (a format, a type): filled in the message's language."""
+
+    italian: str
+    english: str
+
+
+# More precise messages for a code, used when the error carries their params (pydantic's
+# context, a price list's codes): the first whose placeholders are all given wins, and the
+# plain message of _MESSAGES is the fallback. The code stays the same: only words differ.
+_PRECISE: dict[str, tuple[tuple[str, str], ...]] = {
+    "invalid_value": (
+        ("Valore non valido: usa uno tra {allowed}.", "Invalid value: use one of {allowed}."),
+    ),
+    "out_of_range": (
+        (
+            "Valore fuori dall'intervallo: deve essere tra {min} e {max}.",
+            "Value out of range: it must be between {min} and {max}.",
+        ),
+        ("Valore troppo piccolo: almeno {min}.", "Value too small: at least {min}."),
+        ("Valore troppo grande: al massimo {max}.", "Value too large: at most {max}."),
+    ),
+    "invalid_format": (("Formato non valido: {format}.", "Invalid format: use {format}."),),
+    "invalid_type": (
+        ("Tipo di dato non valido: serve {expected}.", "Invalid type: expected {expected}."),
+    ),
+    "too_long": (
+        (
+            "Valore troppo lungo: al massimo {max_length} caratteri.",
+            "Value too long: at most {max_length} characters.",
+        ),
+    ),
+    "unknown_plan": (
+        (
+            "Tipologia sconosciuta: usa uno dei codici del listino, {codes}.",
+            "Unknown plan: use one of the price list's codes, {codes}.",
+        ),
+    ),
+    "unknown_signature_kit": (
+        (
+            "Kit di firma sconosciuto: usa uno tra {codes}.",
+            "Unknown signature kit: use one of {codes}.",
+        ),
+    ),
+}
+
+
 def pick_language(accept_language: str | None) -> str:
     """The best of Italian or English for an Accept-Language header; Italian by default."""
     if not accept_language:
@@ -294,9 +373,27 @@ def pick_language(accept_language: str | None) -> str:
 
 
 def message(code: str, language: str, params: Mapping[str, object] | None = None) -> str:
-    italian, english = _MESSAGES.get(code, _MESSAGES["invalid_value"])
-    template = english if language == ENGLISH else italian
+    given = {
+        name: (value.english if language == ENGLISH else value.italian)
+        if isinstance(value, Localized)
+        else value
+        for name, value in (params or {}).items()
+    }
+    pair = next(
+        (pair for pair in _PRECISE.get(code, ()) if _placeholders(pair[0]) <= given.keys()),
+        _MESSAGES.get(code, _MESSAGES["invalid_value"]),
+    )
+    template = pair[1] if language == ENGLISH else pair[0]
     try:
-        return template.format_map(dict(params or {}))
+        return template.format_map(given)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def message_templates() -> dict[str, tuple[str, str]]:
+    """Every code's plain (Italian, English) message: for the error-code documentation."""
+    return dict(_MESSAGES)
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name}

@@ -26,6 +26,7 @@ from app.domain.errors import (
     MailboxNotFound,
 )
 from app.domain.money import Money
+from app.routers.field_hints import field_bounds, hint_params
 from app.routers.messages import message, pick_language
 from app.services.errors import (
     CatalogUnavailable,
@@ -174,14 +175,6 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     if isinstance(exc, PriceListInForce):
         params = {"price_list_id": exc.price_list_id}
         return problem_response(request, 409, exc.code, params=params, extra=params)
-    if isinstance(exc, order_rules.AcknowledgementRequired):
-        return problem_response(
-            request, 422, exc.code, [("acknowledge_archive_deletion", exc.code, {})]
-        )
-    if isinstance(exc, order_rules.ConsentRequired):
-        return problem_response(
-            request, 422, exc.code, [(f"consents.{name}", exc.code, {}) for name in exc.missing]
-        )
     if isinstance(exc, order_rules.PendingOrderConflict):
         shown = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
         return problem_response(
@@ -221,7 +214,8 @@ async def _problem_error(request: Request, exc: ProblemError) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     route = request.scope.get("route")
-    if isinstance(route, APIRoute):
+    route = route if isinstance(route, APIRoute) else None
+    if route is not None:
         # 401 and 403 come before any validation (api.md). Imported here: deps raises
         # this module's ProblemError.
         from app.routers.deps import check_access
@@ -230,8 +224,26 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
             await check_access(request, route.dependant)
         except ProblemError as denied:
             return await _problem_error(request, denied)
-    errors = [_field_problem(error) for error in exc.errors()]
+    if route is not None and route.body_field is not None and isinstance(exc.body, bytes):
+        # FastAPI hands the raw bytes on when the Content-Type is not JSON (text/plain,
+        # a form, none at all): a 415, after 401/403 like every other check of the body.
+        return problem_response(request, 415, "unsupported_media_type")
+    errors = [_field_problem(error, route) for error in exc.errors()]
+    errors += _problems_beside_validation(route, exc.body, errors)
     return problem_response(request, 422, "validation_failed", errors)
+
+
+def _problems_beside_validation(
+    route: APIRoute | None, body: Any, found: Sequence[tuple[str, str, dict[str, Any]]]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """A body model may name the problems its later (domain) checks would find, so that a
+    body gets them all in one answer rather than one layer at a time."""
+    model = route.body_field.field_info.annotation if route and route.body_field else None
+    check = getattr(model, "problems_beside_validation", None)
+    if check is None:
+        return []
+    named = {field for field, _, _ in found}
+    return [(field, code, {}) for field, code in check(body) if field not in named]
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -304,13 +316,20 @@ _PYDANTIC_CODES = {
     "too_long": "too_many_items",
     "too_short": "items_required",
     "control_characters": "control_characters",
+    # the domain's own field checks, run by the schemas beside pydantic's (holder_schemas)
+    "invalid_codice_fiscale": "invalid_codice_fiscale",
+    "invalid_partita_iva": "invalid_partita_iva",
+    "invalid_sdi_code": "invalid_sdi_code",
+    "invalid_office_code": "invalid_office_code",
+    "invalid_cig": "invalid_cig",
+    "invalid_cup": "invalid_cup",
 }
 
 
 _LOCATIONS = ("body", "query", "path", "header")
 
 
-def _field_problem(error: Any) -> tuple[str, str, dict[str, Any]]:
+def _field_problem(error: Any, route: APIRoute | None = None) -> tuple[str, str, dict[str, Any]]:
     kind = str(error.get("type", ""))
     location = [
         part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")
@@ -321,7 +340,8 @@ def _field_problem(error: Any) -> tuple[str, str, dict[str, Any]]:
     if code is None:
         code = "invalid_type" if kind.endswith(("_type", "_parsing")) else "invalid_value"
     context = error.get("ctx") or {}
-    params: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, int | str)}
+    # The params that let the message say the fix (allowed values, range, format…).
+    params = hint_params(kind, context, field_bounds(route, error.get("loc", ())))
     if field == "years" and code == "out_of_range":
         code = "frequency_not_allowed"
         params = {"min": 1, "max": 5}

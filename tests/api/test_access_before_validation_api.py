@@ -85,7 +85,7 @@ async def test_a_malformed_request_with_a_bad_token_is_a_401(
         headers={"Content-Type": "application/json", "Authorization": "Bearer not-a-jwt"},
     )
 
-    assert_problem(answer, 401, "not_authenticated")
+    assert_problem(answer, 401, "invalid_token")
 
 
 @pytest.mark.parametrize("route", ADMIN)

@@ -56,6 +56,17 @@ BAD_CREDENTIALS = {
 }
 
 
+_EXPECTED_CODE = {
+    "missing token": "not_authenticated",
+    "not a bearer scheme": "not_authenticated",
+    "expired token": "token_expired",
+}
+
+
+def _name_of(headers: dict[str, str]) -> str:
+    return next(name for name, sent in BAD_CREDENTIALS.items() if sent is headers)
+
+
 @pytest.mark.parametrize("headers", BAD_CREDENTIALS.values(), ids=BAD_CREDENTIALS.keys())
 @pytest.mark.parametrize(
     "path", ["/v1/mailboxes", "/v1/mailboxes/mbx-1", "/v1/quotes/q-1"], ids=lambda p: p
@@ -69,11 +80,17 @@ async def test_bad_credentials_are_401_problem_with_bearer_challenge(
 
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM_JSON
-    assert response.headers["www-authenticate"] == "Bearer"
     body = response.json()
-    assert body["code"] == "not_authenticated"
+    # No bearer token sent: a plain challenge. One sent but no good: RFC 6750's
+    # invalid_token, with an expired one told apart (a client refreshes it).
+    code = _EXPECTED_CODE.get(_name_of(headers), "invalid_token")
+    if code == "not_authenticated":
+        assert response.headers["www-authenticate"] == "Bearer"
+    else:
+        assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert body["code"] == code
     assert body["status"] == 401
-    assert body["type"] == "urn:pec-renewal:problem:not_authenticated"
+    assert body["type"] == f"urn:pec-renewal:problem:{code}"
     assert "pec.example.it" not in response.text  # nothing of the mailbox leaks
 
 
@@ -92,7 +109,7 @@ async def test_bad_token_on_staff_endpoint_is_401_and_writes_nothing(
     )
 
     assert response.status_code == 401
-    assert response.json()["code"] == "not_authenticated"
+    assert response.json()["code"] == "invalid_token"
     assert (await client.get("/v1/mailboxes/mbx-9", headers=STAFF)).status_code == 404
 
 

@@ -763,4 +763,8 @@ async def test_field_codes_do_not_depend_on_the_language(
 
     problem = assert_problem(response, 422, "validation_failed")
     assert response.headers["content-language"] == language
-    assert field_errors(problem) == [("holder.postal_code", "invalid_format")]
+    # Both mistakes in one answer (issue 7): the tax code's check digit beside the format.
+    assert field_errors(problem) == [
+        ("holder.tax_code", "invalid_codice_fiscale"),
+        ("holder.postal_code", "invalid_format"),
+    ]

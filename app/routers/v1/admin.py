@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 from starlette.responses import JSONResponse
 
-from app.domain.errors import FieldError, InvalidRenewalRequest, InvalidRequest
+from app.domain.errors import FieldError, InvalidRenewalRequest, InvalidRequest, known_codes
 from app.domain.money import Money
 from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
@@ -54,7 +54,9 @@ async def mirror_mailbox(
     catalog = caller.container.catalog
     price_list = (await catalog.current()).price_list
     if body.plan not in price_list.plans:
-        raise InvalidRenewalRequest([FieldError("plan", "unknown_plan")])
+        raise InvalidRenewalRequest(
+            [FieldError("plan", "unknown_plan", known_codes(price_list.plans))]
+        )
     if body.billing is not None and body.holder is None:
         raise InvalidRequest([FieldError("holder", "required")])
     holder = (

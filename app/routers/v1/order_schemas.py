@@ -7,7 +7,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.models import OrderRow
-from app.domain.order import Consents, OrderRequest, OrderStatus, PaymentMethod, order_number
+from app.domain.order import (
+    CONSENTS,
+    Consents,
+    OrderRequest,
+    OrderStatus,
+    PaymentMethod,
+    order_number,
+)
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.routers.v1.fields import Identifier
 from app.routers.v1.holder_schemas import (
@@ -40,6 +47,19 @@ class OrderIn(_Strict):
     payment_method: PaymentMethod = Field(strict=False)
     consents: ConsentsIn
     acknowledge_archive_deletion: bool = False
+
+    @classmethod
+    def problems_beside_validation(cls, raw: object) -> list[tuple[str, str]]:
+        """When the body fails validation, the consents the domain would refuse later:
+        reported in the same 422, so a form shows every box left to tick at once."""
+        consents = raw.get("consents") if isinstance(raw, dict) else None
+        if not isinstance(consents, dict):
+            return []
+        return [
+            (f"consents.{name}", "consent_required")
+            for name in CONSENTS
+            if consents.get(name) is False
+        ]
 
     def to_domain(self, consents_version: str) -> OrderRequest:
         return OrderRequest(
