@@ -14,12 +14,10 @@ from app.domain.errors import FieldError, InvalidRenewalRequest, InvalidRequest
 from app.domain.money import Money
 from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
 from app.routers.v1.idempotent_answers import (
-    KEY_REQUIRED_RESPONSE,
-    REPLAYED_HEADER,
     answer_response,
     idempotent_request,
 )
@@ -41,8 +39,12 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     response_model=MailboxOut,
     responses={
         200: {"description": "Updated"},
-        201: {"description": "Created", "model": MailboxOut},
-        **PROBLEM_RESPONSES,
+        201: {"description": "Created", "model": MailboxOut, "headers": LOCATION},
+        409: problem("`mailbox_address_taken`: another mailbox has this address."),
+        422: problem(
+            "`validation_failed` (malformed, `unknown_plan`, invalid holder data), "
+            "`unknown_owner` (with `create_with`)."
+        ),
     },
 )
 async def mirror_mailbox(
@@ -56,7 +58,7 @@ async def mirror_mailbox(
     if body.plan not in price_list.plans:
         raise InvalidRenewalRequest([FieldError("plan", "unknown_plan")])
     if body.billing is not None and body.holder is None:
-        raise InvalidRequest([FieldError("holder", "required")])
+        raise InvalidRequest([FieldError("holder", "holder_required")])
     holder = (
         HolderChange(body.holder_record(), staff_ref(caller.principal.subject))
         if body.holder_given()
@@ -72,6 +74,8 @@ async def mirror_mailbox(
         holder=holder,
     )
     response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = f"/v1/mailboxes/{mailbox_id}"
     return MailboxOut.of(view, caller.language)
 
 
@@ -80,7 +84,12 @@ async def mirror_mailbox(
     operation_id="register_payment_commitment",
     summary="Register a public administration's payment commitment: the order is fulfilled",
     response_model=OrderOut,
-    responses=PROBLEM_RESPONSES,
+    responses={
+        404: problem(
+            "`order_not_found`, `commitment_not_applicable` (not a public administration's "
+            "order awaiting payment)."
+        )
+    },
 )
 async def register_payment_commitment(order_id: IdInPath, caller: StaffCallerDep) -> OrderOut:
     if not is_identifier(order_id):
@@ -117,14 +126,11 @@ class CreditOut(BaseModel):
     summary="Top up a partner's prepaid credit",
     response_model=CreditOut,
     responses={
-        200: {"headers": REPLAYED_HEADER},
-        **PROBLEM_RESPONSES,
-        409: {
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
-            "description": "credit_limit_exceeded",
-        },
-        **KEY_REQUIRED_RESPONSE,
+        200: {"headers": REPLAYED},
+        404: problem("`partner_not_found`."),
+        409: problem("`credit_limit_exceeded`: the credit would pass its ceiling."),
+        422: problem("`validation_failed`, `idempotency_key_reused`."),
+        428: problem("`idempotency_key_required`: send an Idempotency-Key."),
     },
 )
 async def top_up_partner_credit(
@@ -182,7 +188,7 @@ class ReconciliationPageOut(BaseModel):
     operation_id="list_reconciliation",
     summary="Payments that could not be applied: to refund or match by hand",
     response_model=ReconciliationPageOut,
-    responses=PROBLEM_RESPONSES,
+    responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_reconciliation(
     caller: StaffCallerDep,

@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9._:@-]+$"
@@ -19,6 +19,21 @@ _ID = re.compile(ID_PATTERN)
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[ -~]+$")]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same rule in the contract, so a generated client (and a fuzzer) knows it: no
+# control character, and at least one character that isn't a space (text is stripped).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+
+
+def _whole_number(value: object) -> object:
+    # JSON Schema's `integer` includes 1.0 (a number with no fraction); strict pydantic
+    # would refuse it, so a whole float becomes the int it is. 1.5 stays a float: refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in a request body: 3 or 3.0, never "3" or 3.5.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 def _no_control_characters(value: str) -> str:
@@ -33,13 +48,13 @@ NoControlCharacters = AfterValidator(_no_control_characters)
 # Free text a person typed (a name, an address): any script, no control characters.
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=TEXT_PATTERN),
     NoControlCharacters,
 ]
 # The same, for the narrower name columns (a plan's, a signature kit's).
 ShortText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=TEXT_PATTERN),
     NoControlCharacters,
 ]
 # A new resource's id, chosen by the caller (the mail platform's mailbox id).

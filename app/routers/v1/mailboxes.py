@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from app.domain.mailbox import MailboxStatus
 from app.routers.deps import CallerDep
-from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.responses import problem
 from app.routers.v1.cursors import decode_mailbox_cursor, encode_mailbox_cursor
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.mailbox_schemas import AutoRenewalIn, MailboxOut, MailboxPageOut
@@ -17,6 +17,9 @@ from app.services import mailboxes
 from app.services.errors import ResourceNotFound
 
 router = APIRouter(tags=["mailboxes"])
+MAILBOX_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: problem("`mailbox_not_found`: no such mailbox, or not yours.")
+}
 
 
 @router.get(
@@ -24,7 +27,7 @@ router = APIRouter(tags=["mailboxes"])
     operation_id="list_mailboxes",
     summary="The mailboxes you may renew, soonest expiry first",
     response_model=MailboxPageOut,
-    responses=PROBLEM_RESPONSES,
+    responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_mailboxes(
     caller: CallerDep,
@@ -56,7 +59,7 @@ async def list_mailboxes(
     operation_id="get_mailbox",
     summary="One mailbox, with whether it can be renewed now",
     response_model=MailboxOut,
-    responses=PROBLEM_RESPONSES,
+    responses=MAILBOX_NOT_FOUND,
 )
 async def get_mailbox(mailbox_id: IdInPath, caller: CallerDep) -> MailboxOut:
     if not is_identifier(mailbox_id):
@@ -73,7 +76,10 @@ async def get_mailbox(mailbox_id: IdInPath, caller: CallerDep) -> MailboxOut:
     operation_id="set_auto_renewal",
     summary="Turn automatic renewal on or off",
     response_model=MailboxOut,
-    responses=PROBLEM_RESPONSES,
+    responses={
+        **MAILBOX_NOT_FOUND,
+        409: problem("`mailbox_deleted`, `mailbox_suspended`: it can't be renewed."),
+    },
     description="A mailbox with automatic renewal on can't be renewed by hand: "
     "turn it off first (`auto_renewal_active`).",
 )

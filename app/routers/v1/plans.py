@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from app.routers.deps import ContainerDep
-from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.responses import CACHING, problem
 from app.routers.v1.plan_schemas import PriceListOut
 
 router = APIRouter(tags=["catalog"])
@@ -20,7 +20,11 @@ CACHE_CONTROL = "public, max-age=60, must-revalidate"
     operation_id="get_price_list",
     summary="The price list in force",
     response_model=PriceListOut,
-    responses={304: {"description": "Not modified (If-None-Match)"}, **PROBLEM_RESPONSES},
+    responses={
+        200: {"headers": CACHING},
+        304: {"description": "Not modified (If-None-Match)", "headers": CACHING},
+        503: problem("`catalog_unavailable` (no price list in force), `database_unavailable`."),
+    },
 )
 async def get_price_list(
     container: ContainerDep,

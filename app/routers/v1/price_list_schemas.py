@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from app.db.catalog_repository import PublishedPriceList
 from app.domain.catalog import ConventionCode, Plan, Promotion, SignatureKit
 from app.domain.price_list_rules import PriceListDraft
-from app.routers.v1.fields import ShortText, Text
+from app.routers.v1.fields import ShortText, Text, WholeNumber
 from app.routers.v1.money_schema import MoneyAmountIn, cents_of
 from app.services.price_lists import Publication
 
@@ -29,7 +29,7 @@ Rate = Annotated[
     StringConstraints(pattern=r"^\d(\.\d{1,6})?$"),
     Field(examples=["0.22"], description="A fraction: 0.22 is 22%; 0 to 1, to 0.0001"),
 ]
-Gigabytes = Annotated[int, Field(ge=0, le=100_000)]
+Gigabytes = Annotated[WholeNumber, Field(ge=0, le=100_000)]
 # Dates the calendar arithmetic handles safely (as for mailbox expiries).
 CatalogDate = Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2199, 12, 31))]
 _STRICT = ConfigDict(strict=True, extra="forbid")
@@ -40,12 +40,12 @@ class PlanIn(BaseModel):
 
     code: PlanCode
     name: ShortText
-    mailbox_gb: Annotated[int, Field(ge=1, le=100_000)]
+    mailbox_gb: Annotated[WholeNumber, Field(ge=1, le=100_000)]
     max_mailbox_gb: Gigabytes | None = Field(description="null: no upper bound")
     archive_gb: Gigabytes = Field(description="0: no security archive")
     extra_archive_allowed: bool
     sms_reports: bool
-    extra_users: Annotated[int, Field(ge=0, le=10_000)]
+    extra_users: Annotated[WholeNumber, Field(ge=0, le=10_000)]
     yearly_price: MoneyAmountIn
     own_domain: bool = Field(default=False, description="PEC on the customer's own domain")
 
@@ -79,7 +79,7 @@ class PromotionIn(BaseModel):
     yearly_price: MoneyAmountIn
     valid_from: CatalogDate
     valid_until: CatalogDate = Field(description="Inclusive")
-    max_years: Annotated[int, Field(ge=1, le=5)] = 2
+    max_years: Annotated[WholeNumber, Field(ge=1, le=5)] = 2
 
 
 class ConventionIn(BaseModel):

@@ -12,7 +12,8 @@ from app.adapters.payment_webhooks import (
     read_event,
 )
 from app.routers.deps import ContainerDep
-from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.problems import ProblemError
+from app.routers.responses import GENERIC_PROBLEMS, problem
 from app.services import payments
 
 router = APIRouter(tags=["webhooks"])
@@ -30,8 +31,12 @@ class WebhookAck(BaseModel):
     summary="A payment provider's signed event",
     response_model=WebhookAck,
     responses={
-        400: {"description": "Bad signature or stale timestamp: nothing stored"},
-        **PROBLEM_RESPONSES,
+        400: problem("`invalid_signature`: bad signature or stale timestamp; nothing stored."),
+        404: problem("`unknown_provider`."),
+        413: problem(GENERIC_PROBLEMS[413]),
+        503: problem(
+            "`payment_event_not_stored`, `database_unavailable`: deliver the event again."
+        ),
     },
     description=(
         f"Providers: {', '.join(PROVIDERS)}. `stripe` uses Stripe-Signature; `generic` the "
