@@ -169,36 +169,46 @@ def fuzz_app(test_database: database.TestDatabase) -> Iterator[Any]:
 
 # Never connected: it only renders the OpenAPI document.
 _document = create_app(_settings("sqlite+aiosqlite://")).openapi()
-_config = SchemathesisConfig.from_dict(
-    {
-        "phases": {
-            "examples": {"enabled": True},
-            "coverage": {"enabled": True},
-            "fuzzing": {"enabled": True},
-            "stateful": {"enabled": False},
-        },
-        "generation": {"max-examples": MAX_EXAMPLES},
-        # 422 too (schemathesis's default list has 2xx, 3xx, 401, 403, 404, 409, 429):
-        # `_assert_valid_data_accepted` then allows only the codes the data explains.
-        "checks": {
-            "positive_data_acceptance": {
-                "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "503"]
-            }
-        },
-        # A webhook's signature is its credential: without one, a valid body is a 400.
-        "operations": [
-            {
-                "include-operation-id": "receive_payment_webhook",
-                "checks": {
-                    "positive_data_acceptance": {
-                        "expected-statuses": ["2xx", "400", "404", "409", "503"]
-                    }
-                },
-            }
-        ],
-    }
-)
-schema = schemathesis.openapi.from_dict(_document, config=_config)
+
+
+def _config(*, coverage: bool) -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": coverage},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": False},
+            },
+            "generation": {"max-examples": MAX_EXAMPLES},
+            # 422 too (schemathesis's default list has 2xx, 3xx, 401, 403, 404, 409, 429):
+            # `_assert_valid_data_accepted` then allows only the codes the data explains.
+            "checks": {
+                "positive_data_acceptance": {
+                    "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "503"]
+                }
+            },
+            # A webhook's signature is its credential: without one, a valid body is a 400.
+            "operations": [
+                {
+                    "include-operation-id": "receive_payment_webhook",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "400", "404", "409", "503"]
+                        }
+                    },
+                }
+            ],
+        }
+    )
+
+
+# The coverage phase (every boundary and every kind of wrong value, deterministically)
+# runs for staff, who reach every operation past its role check; `make fuzz` runs it for
+# every role, with many more examples.
+FULL = "FUZZ_MAX_EXAMPLES" in os.environ
+every_phase = schemathesis.openapi.from_dict(_document, config=_config(coverage=True))
+quick = schemathesis.openapi.from_dict(_document, config=_config(coverage=FULL))
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
@@ -207,19 +217,19 @@ FUZZ_SETTINGS = settings(
 )
 
 
-@schema.parametrize()
+@quick.parametrize()
 @FUZZ_SETTINGS
 def test_customers_get_what_the_contract_says(case: Any, fuzz_app: Any) -> None:
     _check(case, fuzz_app, CUSTOMER)
 
 
-@schema.parametrize()
+@quick.parametrize()
 @FUZZ_SETTINGS
 def test_partners_get_what_the_contract_says(case: Any, fuzz_app: Any) -> None:
     _check(case, fuzz_app, PARTNER)
 
 
-@schema.parametrize()
+@every_phase.parametrize()
 @FUZZ_SETTINGS
 def test_staff_get_what_the_contract_says(case: Any, fuzz_app: Any) -> None:
     _check(case, fuzz_app, STAFF)
@@ -239,6 +249,6 @@ def _assert_valid_data_accepted(case: Any, response: Any) -> None:
     if status != 422:
         return  # any other refusal is positive_data_acceptance's to judge
     problem = response.json()
-    where = f"{case.method} {case.formatted_path} -> {status}: {response.text[:400]}"
+    where = f"{case.method} {case.formatted_path} {case.body!r} -> {status}: {response.text[:400]}"
     codes = {error["code"] for error in problem["errors"]} or {problem["code"]}
     assert codes <= DATA_DEPENDENT_CODES, where

@@ -112,7 +112,11 @@ class CreditTopUpIn(BaseModel):
         str,
         StringConstraints(pattern=r"^\d{1,7}\.\d{2}$"),
         AfterValidator(_positive_amount),
-    ] = Field(examples=["100.00"], description="From 0.01 to 9999999.99.")
+    ] = Field(
+        examples=["100.00"],
+        description="EUR, a decimal string with two decimals, from 0.01 to 9999999.99.",
+        json_schema_extra={"not": {"pattern": r"^0+\.00$"}},  # zero is no top-up
+    )
 
 
 class CreditOut(BaseModel):

@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, JsonValue, StringConstraints
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9._:@-]+$"
@@ -32,8 +32,18 @@ def _whole_number(value: object) -> object:
     return value
 
 
-# An integer in a request body: 3 or 3.0, never "3" or 3.5.
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+# Dates and timestamps the calendar arithmetic handles safely (2000–2199): JSON Schema
+# can't bound a date, a pattern on its year can. Timestamps keep a day's margin for
+# their offset.
+DATE_IN_RANGE: dict[str, JsonValue] = {"pattern": r"^2[01]\d\d-"}
+TIMESTAMP_IN_RANGE: dict[str, JsonValue] = {"pattern": r"^(200[1-9]|20[1-9]\d|21[0-8]\d|219[0-8])-"}
+
+# Integers in a request body: 3 or 3.0, never "3" or 3.5. The bounds go inside the
+# Annotated, before the validator, so the contract shows them as minimum/maximum.
+WholeNumber = BeforeValidator(_whole_number)
+Years = Annotated[int, Field(ge=1, le=5), WholeNumber]
+ExtraGigabytes = Annotated[int, Field(ge=0, le=1000), WholeNumber]
+UsedMegabytes = Annotated[int, Field(ge=0, le=10_000_000), WholeNumber]
 
 
 def _no_control_characters(value: str) -> str:

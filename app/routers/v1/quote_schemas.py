@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.quote_repository import QuoteRecord
 from app.domain.quote import MAX_ITEMS, Quote, QuotedItem, RenewalItem, RenewalRequest
-from app.routers.v1.fields import Code, Identifier, WholeNumber
+from app.routers.v1.fields import Code, ExtraGigabytes, Identifier, Years
 from app.routers.v1.issue_schema import IssueOut
 from app.routers.v1.money_schema import MoneyOut
 
@@ -19,10 +19,10 @@ class QuoteItemIn(BaseModel):
 
     mailbox_id: Identifier
     plan: Code | None = Field(default=None, description="Target plan; default: unchanged.")
-    extra_mailbox_gb: WholeNumber | None = Field(
-        default=None, ge=0, le=1000, description="Extra GB for the new period; default: current."
+    extra_mailbox_gb: ExtraGigabytes | None = Field(
+        default=None, description="Extra GB for the new period; default: current."
     )
-    extra_archive_gb: WholeNumber | None = Field(default=None, ge=0, le=1000)
+    extra_archive_gb: ExtraGigabytes | None = Field(default=None)
 
 
 class QuoteIn(BaseModel):
@@ -32,7 +32,7 @@ class QuoteIn(BaseModel):
         json_schema_extra={"examples": [{"years": 1, "items": [{"mailbox_id": "mbx-standard"}]}]},
     )
 
-    years: WholeNumber = Field(ge=1, le=5, description="Renewal frequency (promotions: 1–2).")
+    years: Years = Field(description="Renewal frequency (promotions: 1–2).")
     items: list[QuoteItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
     signature_kit: Code | None = None
     convention_code: Code | None = None
