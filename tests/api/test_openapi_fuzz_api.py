@@ -98,7 +98,6 @@ DATA_DEPENDENT_CODES = frozenset(
         "duplicate_code",
         "invalid_date_range",
         "overlapping_dates",
-        "too_precise",
     }
 )
 # Ids hypothesis likes to generate ("0", "00") hit real mailboxes, so pricing runs too.

@@ -260,3 +260,14 @@ def test_every_example_in_the_document_validates_against_its_schema(
 def test_an_invalid_example_would_be_caught(document: dict[str, Any]) -> None:
     schema = {"$ref": "#/components/schemas/QuoteIn"}
     assert list(_validator(document, schema).iter_errors({"years": 9, "items": []}))
+
+
+def test_every_operation_and_parameter_is_described(document: dict[str, Any]) -> None:
+    for name, operation in _operations(document):
+        assert operation.get("description"), name
+        for parameter in operation.get("parameters", []):
+            assert parameter.get("description"), f"{name} {parameter['name']}"
+
+
+def test_the_document_names_its_servers(document: dict[str, Any]) -> None:
+    assert [server["url"] for server in document["servers"]] == ["/", "http://127.0.0.1:8000"]

@@ -36,6 +36,8 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     "/mailboxes/{mailbox_id}",
     operation_id="mirror_mailbox",
     summary="Create or update the mirror of a mail-platform mailbox",
+    description="Staff only. 201 when created, 200 when updated. The owner account (and "
+    "partner) must exist: 422 `unknown_owner` names the call that creates it.",
     response_model=MailboxOut,
     responses={
         200: {"description": "Updated"},
@@ -83,6 +85,8 @@ async def mirror_mailbox(
     "/orders/{order_id}/payment-commitment",
     operation_id="register_payment_commitment",
     summary="Register a public administration's payment commitment: the order is fulfilled",
+    description="Staff only. For a public administration's order awaiting payment: its "
+    "mailboxes are renewed now, the transfer follows.",
     response_model=OrderOut,
     responses={
         404: problem(
@@ -128,6 +132,7 @@ class CreditOut(BaseModel):
     "/partners/{partner_id}/credit",
     operation_id="top_up_partner_credit",
     summary="Top up a partner's prepaid credit",
+    description="Staff only. Moves money: `Idempotency-Key` is required. Answers the new balance.",
     response_model=CreditOut,
     responses={
         200: {"headers": REPLAYED},
@@ -191,13 +196,16 @@ class ReconciliationPageOut(BaseModel):
     "/reconciliation",
     operation_id="list_reconciliation",
     summary="Payments that could not be applied: to refund or match by hand",
+    description="Staff only. Oldest first; `next_cursor` pages on.",
     response_model=ReconciliationPageOut,
     responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_reconciliation(
     caller: StaffCallerDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> ReconciliationPageOut:
     async with caller.container.unit_of_work() as uow:
         rows = await uow.payment_events.reconciliation(limit + 1, decode_row_cursor(cursor))

@@ -138,6 +138,7 @@ async def put_account(
     "/accounts/{account_id}",
     operation_id="get_account",
     summary="A customer account, with its holder on file and the records it replaced",
+    description="Staff only.",
     response_model=AccountOut,
     responses={404: problem("`account_not_found`.")},
 )

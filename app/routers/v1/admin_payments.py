@@ -45,7 +45,10 @@ class PaymentEventOut(BaseModel):
     },
 )
 async def retry_payment_event(
-    event_row_id: Annotated[int, Path(ge=1, le=2**31 - 1)], caller: StaffCallerDep
+    event_row_id: Annotated[
+        int, Path(ge=1, le=2**31 - 1, description="`event_row_id` from the reconciliation list.")
+    ],
+    caller: StaffCallerDep,
 ) -> PaymentEventOut:
     event = await payment_retries.apply_held_event(
         caller.container.unit_of_work, event_row_id, caller.now

@@ -70,6 +70,7 @@ async def publish_price_list(
     "/price-lists",
     operation_id="list_price_lists",
     summary="The published price lists, latest valid_from first",
+    description="Staff only. Every list, with whether it is in force and still replaceable.",
     response_model=PublishedPriceListsOut,
 )
 async def list_price_lists(caller: StaffCallerDep) -> PublishedPriceListsOut:

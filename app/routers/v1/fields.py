@@ -68,9 +68,19 @@ ShortText = Annotated[
     NoControlCharacters,
 ]
 # A new resource's id, chosen by the caller (the mail platform's mailbox id).
-NewIdInPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
+NewIdInPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=ID_PATTERN,
+        description="The id to create or replace: 1–64 of A–Z a–z 0–9 . _ : @ -",
+    ),
+]
 # An existing resource's id: anything that can't be an id is simply not found.
-IdInPath = Annotated[str, Path(max_length=200)]
+IdInPath = Annotated[
+    str, Path(max_length=200, description="The resource's `id`, as an answer gave it.")
+]
 
 
 def is_identifier(value: str) -> bool:

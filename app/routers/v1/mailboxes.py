@@ -26,15 +26,21 @@ MAILBOX_NOT_FOUND: dict[int | str, dict[str, Any]] = {
     "/mailboxes",
     operation_id="list_mailboxes",
     summary="The mailboxes you may renew, soonest expiry first",
+    description="Each with `renewable` (show the Rinnova button) and its `renewal_blockers`; "
+    "filter by `status` and `expiring_before`; `next_cursor` pages on.",
     response_model=MailboxPageOut,
     responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_mailboxes(
     caller: CallerDep,
-    status: MailboxStatus | None = None,
+    status: Annotated[
+        MailboxStatus | None, Query(description="Only mailboxes in this status.")
+    ] = None,
     expiring_before: Annotated[date | None, Query(description="Expiry strictly before")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> MailboxPageOut:
     after = decode_mailbox_cursor(cursor)
     container = caller.container
@@ -58,6 +64,7 @@ async def list_mailboxes(
     "/mailboxes/{mailbox_id}",
     operation_id="get_mailbox",
     summary="One mailbox, with whether it can be renewed now",
+    description="Another owner's mailbox is a 404, as an unknown one is.",
     response_model=MailboxOut,
     responses=MAILBOX_NOT_FOUND,
 )

@@ -80,13 +80,17 @@ async def create_order(
     "/orders",
     operation_id="list_orders",
     summary="Your orders, newest first",
+    description="Customers see their account's orders, partners theirs, staff all; "
+    "`next_cursor` pages on.",
     response_model=OrderPageOut,
     responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_orders(
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1–100).")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> OrderPageOut:
     container = caller.container
     page, next_before = await orders.list_orders(
@@ -102,6 +106,7 @@ async def list_orders(
     "/orders/{order_id}",
     operation_id="get_order",
     summary="One of your orders, with its payment instructions",
+    description="Another owner's order is a 404, as an unknown one is.",
     response_model=OrderOut,
     responses=ORDER_NOT_FOUND,
 )
@@ -117,6 +122,8 @@ async def get_order(order_id: IdInPath, caller: CallerDep) -> OrderOut:
     "/orders/{order_id}/cancel",
     operation_id="cancel_order",
     summary="Cancel an order awaiting payment: its mailboxes can be renewed again",
+    description="Only an order `AWAITING_PAYMENT` can be cancelled (409 "
+    "`order_not_cancellable` otherwise). Answers the cancelled order.",
     response_model=OrderOut,
     responses={
         **ORDER_NOT_FOUND,

@@ -48,6 +48,7 @@ class CreditStatementOut(BaseModel):
     "/credit",
     operation_id="get_partner_credit",
     summary="Your prepaid credit, low-credit threshold and ledger",
+    description="Partners only. The ledger is newest first; `next_cursor` pages on.",
     response_model=CreditStatementOut,
     responses={
         403: problem("`forbidden`: partners only."),
@@ -57,8 +58,10 @@ class CreditStatementOut(BaseModel):
 )
 async def get_partner_credit(
     caller: PartnerCallerDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> CreditStatementOut:
     statement = await credit_statement(
         caller.container.unit_of_work(), caller.principal.subject, limit, decode_row_cursor(cursor)

@@ -19,6 +19,8 @@ CACHE_CONTROL = "public, max-age=60, must-revalidate"
     "/plans",
     operation_id="get_price_list",
     summary="The price list in force",
+    description="Public. Plans, extra-space prices, signature kits, active promotions and "
+    "VAT rate. Poll with `If-None-Match`: 304 while the `ETag` is unchanged.",
     response_model=PriceListOut,
     responses={
         200: {"headers": CACHING},
@@ -28,7 +30,9 @@ CACHE_CONTROL = "public, max-age=60, must-revalidate"
 )
 async def get_price_list(
     container: ContainerDep,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[
+        str | None, Header(description="The `ETag` you hold: 304 while it is current.")
+    ] = None,
 ) -> Response:
     snapshot = await container.catalog.current()
     headers = {"ETag": snapshot.etag, "Cache-Control": CACHE_CONTROL}

@@ -32,8 +32,10 @@ PlanCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,31}$
 ConventionCodeIn = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,63}$")]
 Rate = Annotated[
     str,
-    StringConstraints(pattern=r"^\d(\.\d{1,6})?$"),
-    Field(examples=["0.22"], description="A fraction: 0.22 is 22%; 0 to 1, to 0.0001"),
+    # 0 to 1, to the nearest 0.0001 (trailing zeros allowed): what the price-list rules
+    # accept, so the contract says it too.
+    StringConstraints(pattern=r"^(0(\.\d{1,4}0{0,2})?|1(\.0{1,6})?)$"),
+    Field(examples=["0.22"], description="A fraction: 0.22 is 22%; 0 to 1, to 0.0001."),
 ]
 Gigabytes = Annotated[int, Field(ge=0, le=100_000), WholeNumber]
 # Dates the calendar arithmetic handles safely (as for mailbox expiries).

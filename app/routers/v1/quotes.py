@@ -64,6 +64,7 @@ async def create_quote(
     "/quotes/{quote_id}",
     operation_id="get_quote",
     summary="A quote you made",
+    description="The quote as it reads now: `status` is `expired` once past `valid_until`.",
     response_model=QuoteOut,
     responses={404: problem("`quote_not_found`: no such quote, or not yours.")},
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from app.adapters.payment_webhooks import (
@@ -46,7 +48,9 @@ class WebhookAck(BaseModel):
     ),
 )
 async def receive_payment_webhook(
-    provider: str, request: Request, container: ContainerDep
+    provider: Annotated[str, Path(description="`stripe` or `generic`.")],
+    request: Request,
+    container: ContainerDep,
 ) -> WebhookAck:
     body = await request.body()  # the raw bytes: signatures are over them, not over JSON
     headers = {k.lower(): v for k, v in request.headers.items()}
