@@ -51,7 +51,7 @@ from tests import database
 from tests.conftest import CUSTOMER, PARTNER, STAFF, START, TEST_SECRET
 from tests.fixtures import reset_database
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -48,3 +48,16 @@ async def test_an_expired_blocked_quote_still_reads_blocked(
     response = await client.get(f"/v1/quotes/{created['id']}", headers=CUSTOMER)
 
     assert response.json()["status"] == "blocked"
+
+
+async def test_a_whole_number_sent_as_1_0_is_an_integer(client: httpx.AsyncClient) -> None:
+    # JSON Schema's `integer` includes 1.0: what the contract allows, the server accepts.
+    await put_mailbox(client, "mbx-1", "STANDARD")
+
+    response = await quote(
+        client, CUSTOMER, [{"mailbox_id": "mbx-1", "extra_mailbox_gb": 2.0}], years=1.0
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["years"] == 1
+    assert response.json()["items"][0]["extra_mailbox_gb"] == 2

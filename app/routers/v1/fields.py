@@ -56,16 +56,21 @@ def _no_control_characters(value: str) -> str:
 # For any other string a client sends that has no tighter pattern (an email, a tax code).
 NoControlCharacters = AfterValidator(_no_control_characters)
 # Free text a person typed (a name, an address): any script, no control characters.
+# (The pattern is the contract's statement of the two checks; the checks themselves
+# answer with their own codes: `control_characters`, `required`.)
+TextInContract = Field(json_schema_extra={"pattern": TEXT_PATTERN})
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=TEXT_PATTERN),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     NoControlCharacters,
+    TextInContract,
 ]
 # The same, for the narrower name columns (a plan's, a signature kit's).
 ShortText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=TEXT_PATTERN),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
     NoControlCharacters,
+    TextInContract,
 ]
 # A new resource's id, chosen by the caller (the mail platform's mailbox id).
 NewIdInPath = Annotated[
