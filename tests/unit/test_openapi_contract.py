@@ -271,3 +271,11 @@ def test_every_operation_and_parameter_is_described(document: dict[str, Any]) ->
 
 def test_the_document_names_its_servers(document: dict[str, Any]) -> None:
     assert [server["url"] for server in document["servers"]] == ["/", "http://127.0.0.1:8000"]
+
+
+def test_issue_codes_are_an_enum_of_every_rule(document: dict[str, Any]) -> None:
+    from app.domain.issues import BLOCKING_CODES, WARNING_CODES
+
+    code = document["components"]["schemas"]["IssueOut"]["properties"]["code"]
+    assert set(code["enum"]) == set(BLOCKING_CODES) | set(WARNING_CODES)
+    assert all(f"`{value}`" in code["description"] for value in code["enum"])
