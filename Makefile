@@ -24,6 +24,12 @@ typecheck:
 pytest:
 	$(UV) run pytest
 
+# The contract fuzz (tests/api/test_openapi_fuzz_api.py) at length: every phase for every
+# role, FUZZ_MAX_EXAMPLES examples per operation (`make test` runs a few).
+.PHONY: fuzz
+fuzz: sync
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} $(UV) run pytest tests/api/test_openapi_fuzz_api.py -q
+
 openapi: sync
 	$(UV) run python -m scripts.export_openapi
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -16,6 +15,7 @@ from app.middleware import RequestContextMiddleware
 from app.routers import health
 from app.routers.cors import install_cors
 from app.routers.docs_ui import install_docs
+from app.routers.openapi_document import document_contract
 from app.routers.problems import install_problem_handlers
 from app.routers.v1 import (
     admin,
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        separate_input_output_schemas=False,
+        separate_input_output_schemas=True,
         docs_url=None,  # served from local assets by install_docs: no CDN
         redoc_url=None,
     )
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(health.router)
     install_docs(app)
 
-    _document_accept_language(app)
+    document_contract(app)
 
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
@@ -95,34 +95,3 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Outermost, so a browser can read the request context's own answers (413, 500) too.
     install_cors(app, settings)
     return app
-
-
-def _document_accept_language(app: FastAPI) -> None:
-    """Every /v1 operation answers in Italian or English: say so in the contract.
-
-    (Read from the request by one dependency, not declared per handler: fewer
-    dependency nodes per request.)
-    """
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            for path, operations in schema["paths"].items():
-                if not path.startswith("/v1/"):
-                    continue
-                for operation in operations.values():
-                    operation.setdefault("parameters", []).append(ACCEPT_LANGUAGE)
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-ACCEPT_LANGUAGE: dict[str, Any] = {
-    "name": "Accept-Language",
-    "in": "header",
-    "required": False,
-    "schema": {"type": "string", "examples": ["it", "en-GB,en;q=0.9"]},
-    "description": "Language of messages: Italian (default) or English.",
-}

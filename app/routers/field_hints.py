@@ -56,6 +56,25 @@ FORMATS: dict[str, Localized] = {
         "da 1 a 255 caratteri ASCII stampabili, senza spazi all'inizio o alla fine",
         "1 to 255 printable ASCII characters, no space at either end",
     ),
+    r"^\d+$": Localized("solo cifre, ad es. 42", "digits only, e.g. 42"),
+    r"^0+\.00$": Localized("un importo pari a zero", "an amount of zero"),
+    r"^2[01]\d\d-": Localized(
+        "una data tra il 2000 e il 2199, AAAA-MM-GG", "a date from 2000 to 2199, YYYY-MM-DD"
+    ),
+    r"^(200[1-9]|20[1-9]\d|21[0-8]\d|219[0-8])-": Localized(
+        "data e ora ISO 8601 tra il 2001 e il 2198", "an ISO 8601 date and time, 2001 to 2198"
+    ),
+    r"^(0(\.\d{1,4}0{0,2})?|1(\.0{1,6})?)$": Localized(
+        "un'aliquota da 0 a 1, al passo di 0.0001, ad es. 0.22",
+        "a rate from 0 to 1, to the nearest 0.0001, e.g. 0.22",
+    ),
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$": Localized(
+        "un testo non vuoto senza caratteri di controllo",
+        "a non-blank text without control characters",
+    ),
+    r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$": Localized(
+        "un indirizzo email, ad es. nome@esempio.it", "an email address, e.g. name@example.it"
+    ),
 }
 
 # pydantic error types (by prefix) → the type the field wants, in words.

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.order import OrderStatus
 from app.routers.deps import ContainerDep
 from app.routers.problems import ProblemError
+from app.routers.responses import problem
 from app.routers.v1.mailbox_schemas import HealthOut
 
 router = APIRouter(tags=["operations"])
@@ -31,7 +32,12 @@ READY_WITHIN_SECONDS = 1.5
 _given_up: set[asyncio.Task[None]] = set()  # checks still unwinding in the background
 
 
-@router.get("/readyz", operation_id="readyz", response_model=HealthOut)
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=HealthOut,
+    responses={503: problem("`database_unavailable`: keep traffic away for now.")},
+)
 async def readyz(container: ContainerDep) -> HealthOut:
     """The database answers: send traffic here."""
     check = asyncio.create_task(_select_one(container.engine))
@@ -58,7 +64,17 @@ def _forget(check: asyncio.Task[None]) -> None:
         check.exception()  # retrieved: it was reported as a 503 already
 
 
-@router.get("/metrics", operation_id="metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics(container: ContainerDep) -> Response:
     """Prometheus text format."""
     metrics = container.metrics

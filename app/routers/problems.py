@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -28,6 +28,7 @@ from app.domain.errors import (
 from app.domain.money import Money
 from app.routers.field_hints import field_bounds, hint_params
 from app.routers.messages import message, pick_language
+from app.routers.problem_codes import FIELD_CODES, PROBLEM_CODES, enum_schema
 from app.services.errors import (
     CatalogUnavailable,
     CreditLimitExceeded,
@@ -47,22 +48,74 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("app.errors")
 
 
+def _absent(value: object) -> bool:
+    return value is None  # extension members appear only on the problems that have them
+
+
+# Plain strings at run time (a new code must never fail a response); enums in the contract.
+ProblemCode = Annotated[
+    str, WithJsonSchema(enum_schema(PROBLEM_CODES, "Stable, machine-readable: switch on it."))
+]
+FieldCode = Annotated[
+    str, WithJsonSchema(enum_schema(FIELD_CODES, "What is wrong with the field, stable."))
+]
+
+
 class FieldProblem(BaseModel):
-    field: str = Field(examples=["items[0].extra_mailbox_gb"])
-    code: str = Field(examples=["out_of_range"])
-    message: str
+    """One offending field of a request."""
+
+    field: str = Field(
+        examples=["items[0].extra_mailbox_gb"],
+        description="Where: a dotted path into the body (`items[0].plan`), or a query "
+        "parameter or header name (`cursor`, `Idempotency-Key`); `body` for the whole body.",
+    )
+    code: FieldCode
+    message: str = Field(description="For people, in the language of `Content-Language`.")
 
 
 class Problem(BaseModel):
     """An error (RFC 9457). `code` is stable and machine-readable; texts are not."""
 
-    type: str = Field(examples=["urn:pec-renewal:problem:validation_failed"])
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
-    errors: list[FieldProblem] = Field(default_factory=list)
+    type: str = Field(
+        examples=["urn:pec-renewal:problem:validation_failed"],
+        description="A URN naming the problem: `urn:pec-renewal:problem:` + `code`.",
+    )
+    title: str = Field(description="A short sentence for people, in the response's language.")
+    status: int = Field(description="The HTTP status, repeated.", examples=[422])
+    detail: str = Field(description="What happened, for people (may say more than `title`).")
+    code: ProblemCode
+    instance: str | None = Field(
+        default=None, description="The request's path.", examples=["/v1/quotes"]
+    )
+    errors: list[FieldProblem] = Field(
+        default_factory=list,
+        description="Every offending field (validation problems); empty otherwise.",
+    )
+    # Extension members (RFC 9457 §3.2), sent only by the problems named.
+    order_id: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`pending_order_exists`, `quote_already_ordered`: the order in the way.",
+    )
+    mailbox_id: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`pending_order_exists`: the mailbox that has it.",
+    )
+    create_with: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`unknown_owner`: the call that creates the missing owner.",
+        examples=["PUT /v1/admin/accounts/acc-1"],
+    )
+    price_list_id: str | None = Field(
+        default=None, exclude_if=_absent, description="`price_list_in_force`: that list's id."
+    )
+    outcome: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`payment_event_already_applied`: what applying it did.",
+    )
 
 
 class ProblemError(Exception):
@@ -82,16 +135,6 @@ class ProblemError(Exception):
         self.headers = headers
         self.detail = detail
         self.errors = errors
-
-
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
-    for status, description in (
-        (401, "Missing or invalid token"),
-        (404, "Not found, or not yours"),
-        (422, "Malformed request"),
-    )
-}
 
 
 def problem_response(
@@ -247,6 +290,8 @@ def _problems_beside_validation(
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:  # FastAPI could not decode the body (not UTF-8): bad JSON
+        return problem_response(request, 422, "validation_failed", [("body", "invalid_json", {})])
     code = {
         401: "not_authenticated",
         404: "not_found",

@@ -169,7 +169,7 @@ async def test_concurrent_creates_of_one_account_are_one_201_and_no_version(
             "einvoicing_identifier_required",
             id="company-without-einvoicing",
         ),
-        pytest.param(account_body(billing=SDI), "holder", "required", id="billing-alone"),
+        pytest.param(account_body(billing=SDI), "holder", "holder_required", id="billing-alone"),
         pytest.param(account_body(language="fr"), "language", "invalid_value", id="language"),
         pytest.param(account_body(email="not-an-email"), "email", "invalid_format", id="email"),
     ],

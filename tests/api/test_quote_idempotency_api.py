@@ -371,10 +371,11 @@ async def test_a_quote_is_valid_for_24_hours_from_its_creation(
     assert created == clock.now
     assert created.utcoffset() == timedelta(0)
     assert valid_until - created == timedelta(hours=24)
-    # the quote is kept as it was, its validity included, after it expires
+    # the quote is kept as it was, its validity included, after it expires; only its
+    # status says so now
     clock.advance(timedelta(hours=25))
     later = (await client.get(f"/v1/quotes/{body['id']}", headers=CUSTOMER)).json()
-    assert later == body
+    assert later == {**body, "status": "expired"}
 
 
 @pytest.mark.usefixtures("mailboxes")

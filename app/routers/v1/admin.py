@@ -14,12 +14,10 @@ from app.domain.errors import FieldError, InvalidRenewalRequest, InvalidRequest,
 from app.domain.money import Money
 from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
 from app.routers.v1.idempotent_answers import (
-    KEY_REQUIRED_RESPONSE,
-    REPLAYED_HEADER,
     answer_response,
     idempotent_request,
 )
@@ -38,11 +36,17 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     "/mailboxes/{mailbox_id}",
     operation_id="mirror_mailbox",
     summary="Create or update the mirror of a mail-platform mailbox",
+    description="Staff only. 201 when created, 200 when updated. The owner account (and "
+    "partner) must exist: 422 `unknown_owner` names the call that creates it.",
     response_model=MailboxOut,
     responses={
         200: {"description": "Updated"},
-        201: {"description": "Created", "model": MailboxOut},
-        **PROBLEM_RESPONSES,
+        201: {"description": "Created", "model": MailboxOut, "headers": LOCATION},
+        409: problem("`mailbox_address_taken`: another mailbox has this address."),
+        422: problem(
+            "`validation_failed` (malformed, `unknown_plan`, invalid holder data), "
+            "`unknown_owner` (with `create_with`)."
+        ),
     },
 )
 async def mirror_mailbox(
@@ -58,7 +62,7 @@ async def mirror_mailbox(
             [FieldError("plan", "unknown_plan", known_codes(price_list.plans))]
         )
     if body.billing is not None and body.holder is None:
-        raise InvalidRequest([FieldError("holder", "required")])
+        raise InvalidRequest([FieldError("holder", "holder_required")])
     holder = (
         HolderChange(body.holder_record(), staff_ref(caller.principal.subject))
         if body.holder_given()
@@ -74,6 +78,8 @@ async def mirror_mailbox(
         holder=holder,
     )
     response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = f"/v1/mailboxes/{mailbox_id}"
     return MailboxOut.of(view, caller.language)
 
 
@@ -81,8 +87,15 @@ async def mirror_mailbox(
     "/orders/{order_id}/payment-commitment",
     operation_id="register_payment_commitment",
     summary="Register a public administration's payment commitment: the order is fulfilled",
+    description="Staff only. For a public administration's order awaiting payment: its "
+    "mailboxes are renewed now, the transfer follows.",
     response_model=OrderOut,
-    responses=PROBLEM_RESPONSES,
+    responses={
+        404: problem(
+            "`order_not_found`, `commitment_not_applicable` (not a public administration's "
+            "order awaiting payment)."
+        )
+    },
 )
 async def register_payment_commitment(order_id: IdInPath, caller: StaffCallerDep) -> OrderOut:
     if not is_identifier(order_id):
@@ -105,7 +118,11 @@ class CreditTopUpIn(BaseModel):
         str,
         StringConstraints(pattern=r"^\d{1,7}\.\d{2}$"),
         AfterValidator(_positive_amount),
-    ] = Field(examples=["100.00"], description="From 0.01 to 9999999.99.")
+    ] = Field(
+        examples=["100.00"],
+        description="EUR, a decimal string with two decimals, from 0.01 to 9999999.99.",
+        json_schema_extra={"not": {"pattern": r"^0+\.00$"}},  # zero is no top-up
+    )
 
 
 class CreditOut(BaseModel):
@@ -117,16 +134,14 @@ class CreditOut(BaseModel):
     "/partners/{partner_id}/credit",
     operation_id="top_up_partner_credit",
     summary="Top up a partner's prepaid credit",
+    description="Staff only. Moves money: `Idempotency-Key` is required. Answers the new balance.",
     response_model=CreditOut,
     responses={
-        200: {"headers": REPLAYED_HEADER},
-        **PROBLEM_RESPONSES,
-        409: {
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
-            "description": "credit_limit_exceeded",
-        },
-        **KEY_REQUIRED_RESPONSE,
+        200: {"headers": REPLAYED},
+        404: problem("`partner_not_found`."),
+        409: problem("`credit_limit_exceeded`: the credit would pass its ceiling."),
+        422: problem("`validation_failed`, `idempotency_key_reused`."),
+        428: problem("`idempotency_key_required`: send an Idempotency-Key."),
     },
 )
 async def top_up_partner_credit(
@@ -183,13 +198,16 @@ class ReconciliationPageOut(BaseModel):
     "/reconciliation",
     operation_id="list_reconciliation",
     summary="Payments that could not be applied: to refund or match by hand",
+    description="Staff only. Oldest first; `next_cursor` pages on.",
     response_model=ReconciliationPageOut,
-    responses=PROBLEM_RESPONSES,
+    responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_reconciliation(
     caller: StaffCallerDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> ReconciliationPageOut:
     async with caller.container.unit_of_work() as uow:
         rows = await uow.payment_events.reconciliation(limit + 1, decode_row_cursor(cursor))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain.account import Account, HolderVersion
 from app.domain.errors import FieldError, InvalidRequest
 from app.routers.deps import StaffCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.responses import LOCATION, problem
 from app.routers.v1.fields import IdInPath, NewIdInPath, Text, is_identifier
 from app.routers.v1.holder_schemas import (
     BillingIn,
@@ -25,11 +25,6 @@ from app.services.accounts import AccountView
 from app.services.errors import ResourceNotFound
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-
-ACCOUNT_RESPONSES = {
-    **PROBLEM_RESPONSES,
-    403: {"description": "Not staff", "model": Problem, "content": {PROBLEM_JSON: {}}},
-}
 
 
 class AccountIn(BaseModel):
@@ -114,8 +109,8 @@ class AccountOut(BaseModel):
     response_model=AccountOut,
     responses={
         200: {"description": "Replaced"},
-        201: {"description": "Created", "model": AccountOut},
-        **ACCOUNT_RESPONSES,
+        201: {"description": "Created", "model": AccountOut, "headers": LOCATION},
+        422: problem("`validation_failed`: malformed, or invalid holder and billing data."),
     },
     description="The holder and billing data are checked as an order's are (tax ids with "
     "their check digits, e-invoicing, PA data). A replaced holder is kept in "
@@ -125,7 +120,7 @@ async def put_account(
     account_id: NewIdInPath, body: AccountIn, response: Response, caller: StaffCallerDep
 ) -> AccountOut:
     if body.billing is not None and body.holder is None:
-        raise InvalidRequest([FieldError("holder", "required")])
+        raise InvalidRequest([FieldError("holder", "holder_required")])
     view, created = await accounts.put_account(
         caller.container.unit_of_work(),
         body.to_domain(account_id),
@@ -134,6 +129,8 @@ async def put_account(
         now=caller.now,
     )
     response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = f"/v1/admin/accounts/{account_id}"
     return AccountOut.of(view)
 
 
@@ -141,8 +138,9 @@ async def put_account(
     "/accounts/{account_id}",
     operation_id="get_account",
     summary="A customer account, with its holder on file and the records it replaced",
+    description="Staff only.",
     response_model=AccountOut,
-    responses=ACCOUNT_RESPONSES,
+    responses={404: problem("`account_not_found`.")},
 )
 async def get_account(account_id: IdInPath, caller: StaffCallerDep) -> AccountOut:
     if not is_identifier(account_id):

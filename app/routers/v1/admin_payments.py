@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from app.routers.deps import StaffCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.responses import problem
 from app.services import payment_retries
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -40,19 +40,15 @@ class PaymentEventOut(BaseModel):
     ),
     response_model=PaymentEventOut,
     responses={
-        **PROBLEM_RESPONSES,
-        **{
-            status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
-            for status, text in (
-                (403, "Not staff"),
-                (409, "payment_event_already_applied"),
-                (503, "database_unavailable: retry"),
-            )
-        },
+        404: problem("`payment_event_not_found`."),
+        409: problem("`payment_event_already_applied` (with `outcome`)."),
     },
 )
 async def retry_payment_event(
-    event_row_id: Annotated[int, Path(ge=1, le=2**31 - 1)], caller: StaffCallerDep
+    event_row_id: Annotated[
+        int, Path(ge=1, le=2**31 - 1, description="`event_row_id` from the reconciliation list.")
+    ],
+    caller: StaffCallerDep,
 ) -> PaymentEventOut:
     event = await payment_retries.apply_held_event(
         caller.container.unit_of_work, event_row_id, caller.now

@@ -6,14 +6,14 @@ Every PUT creates or replaces the resource at its id, and records who did it and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.partner import Partner, PartnerProfile
 from app.routers.deps import Caller, StaffCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.responses import LOCATION, problem
 from app.routers.v1.fields import NewIdInPath, Text
 from app.routers.v1.money_schema import MoneyAmountIn, MoneyOut, cents_of
 from app.routers.v1.price_list_schemas import (
@@ -28,13 +28,6 @@ from app.services.price_lists import Outcome
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
-
-
-STAFF_ONLY = {**PROBLEM_RESPONSES, 403: _problem("Staff only (`forbidden`)")}
-
-
 def _who(caller: Caller) -> str:
     # The column is as wide as our ids; a longer subject is cut, not a failed write.
     return caller.principal.subject[:64]
@@ -47,9 +40,8 @@ def _who(caller: Caller) -> str:
     response_model=PublicationOut,
     responses={
         200: {"description": "Replaced (not yet in force), or unchanged (the same body)"},
-        201: {"description": "Published", "model": PublicationOut},
-        **STAFF_ONLY,
-        409: _problem("`price_list_in_force`: publish a new, later-dated list instead"),
+        201: {"description": "Published", "model": PublicationOut, "headers": LOCATION},
+        409: problem("`price_list_in_force`: publish a new, later-dated list instead."),
     },
     description=(
         "The list in force at a moment is the one with the latest `valid_from` not after "
@@ -69,6 +61,8 @@ async def publish_price_list(
     if done.outcome is not Outcome.UNCHANGED:
         container.catalog.invalidate()  # this process at once; the others within the TTL
     response.status_code = 201 if done.outcome is Outcome.CREATED else 200
+    if done.outcome is Outcome.CREATED:
+        response.headers["Location"] = f"/v1/admin/price-lists/{price_list_id}"
     return PublicationOut.of_publication(done, caller.now)
 
 
@@ -76,8 +70,8 @@ async def publish_price_list(
     "/price-lists",
     operation_id="list_price_lists",
     summary="The published price lists, latest valid_from first",
+    description="Staff only. Every list, with whether it is in force and still replaceable.",
     response_model=PublishedPriceListsOut,
-    responses=STAFF_ONLY,
 )
 async def list_price_lists(caller: StaffCallerDep) -> PublishedPriceListsOut:
     lists, in_force = await price_lists.published(caller.container.unit_of_work(), caller.now)
@@ -136,8 +130,7 @@ class PartnerOut(BaseModel):
     response_model=PartnerOut,
     responses={
         200: {"description": "Updated"},
-        201: {"description": "Created, with no credit", "model": PartnerOut},
-        **STAFF_ONLY,
+        201: {"description": "Created, with no credit", "model": PartnerOut, "headers": LOCATION},
     },
     description="The credit is not set here: top it up with "
     "`POST /v1/admin/partners/{partner_id}/credit`.",
@@ -149,4 +142,6 @@ async def put_partner(
         caller.container.unit_of_work(), body.to_domain(partner_id), _who(caller), caller.now
     )
     response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = f"/v1/admin/partners/{partner_id}"
     return PartnerOut.of(partner)

@@ -29,17 +29,20 @@ from app.domain.billing import (
     tax_code_problem,
 )
 from app.domain.holder_record import HolderOnFile, HolderRecord, HolderSource
-from app.routers.v1.fields import NoControlCharacters, Text
+from app.routers.v1.fields import NoControlCharacters, Text, TextInContract
 
+_EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+$"
 UpperCode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32),
     NoControlCharacters,
+    TextInContract,
 ]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
     NoControlCharacters,
+    Field(json_schema_extra={"pattern": _EMAIL_PATTERN}),  # the contract: no control characters
 ]
 
 

@@ -10,22 +10,7 @@ from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
 from app.domain.access import Principal
-from app.routers.problems import PROBLEM_JSON, Problem
 from app.services.idempotency import Answer, IdempotentRequest, fingerprint
-
-REPLAYED_HEADER = {
-    "Idempotent-Replayed": {
-        "description": "`true` when this is the replay of the key's first answer.",
-        "schema": {"type": "string", "enum": ["true"]},
-    }
-}
-KEY_REQUIRED_RESPONSE: dict[int | str, dict[str, Any]] = {
-    428: {
-        "model": Problem,
-        "content": {PROBLEM_JSON: {}},
-        "description": "idempotency_key_required: this operation moves money",
-    }
-}
 
 
 def idempotent_request(

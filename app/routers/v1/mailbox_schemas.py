@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.holder_record import HolderRecord
 from app.domain.mailbox import Mailbox, MailboxStatus
-from app.routers.v1.fields import Code, Identifier
+from app.routers.v1.fields import (
+    DATE_IN_RANGE,
+    Code,
+    ExtraGigabytes,
+    Identifier,
+    UsedMegabytes,
+    Years,
+)
 from app.routers.v1.holder_schemas import BillingIn, HolderIn, HolderOnFileOut, record_of
 from app.routers.v1.issue_schema import IssueOut
 from app.services.mailboxes import MailboxView
@@ -75,16 +82,22 @@ class MailboxMirrorIn(BaseModel):
         str, StringConstraints(max_length=320, pattern=r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$")
     ]
     plan: Code
-    extra_mailbox_gb: int = Field(default=0, ge=0, le=1000)
-    extra_archive_gb: int = Field(default=0, ge=0, le=1000)
-    used_mailbox_mb: int = Field(default=0, ge=0, le=10_000_000)
-    used_archive_mb: int = Field(default=0, ge=0, le=10_000_000)
+    extra_mailbox_gb: ExtraGigabytes = 0
+    extra_archive_gb: ExtraGigabytes = 0
+    used_mailbox_mb: UsedMegabytes = 0
+    used_archive_mb: UsedMegabytes = 0
     # ISO date strings are dates; the bounds keep date arithmetic (grace, +5 years) safe.
-    expires_on: date = Field(strict=False, ge=date(2000, 1, 1), le=date(2199, 12, 31))
+    expires_on: date = Field(
+        strict=False,
+        ge=date(2000, 1, 1),
+        le=date(2199, 12, 31),
+        json_schema_extra=DATE_IN_RANGE,
+        description="The day the mailbox expires (2000-01-01 to 2199-12-31).",
+    )
     status: MailboxStatus = Field(default=MailboxStatus.ACTIVE, strict=False)
     # Automatic renewal is this service's own setting: left out, it is kept as it is.
     auto_renewal: bool | None = None
-    auto_renewal_years: int | None = Field(default=None, ge=1, le=5)
+    auto_renewal_years: Years | None = None
     account_id: Identifier
     partner_id: Identifier | None = None
     # The mailbox's own holder, where it differs from its account's. This service's own
@@ -122,9 +135,7 @@ class AutoRenewalIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     enabled: bool
-    years: int | None = Field(
-        default=None, ge=1, le=5, description="Renewal frequency; default: unchanged."
-    )
+    years: Years | None = Field(default=None, description="Renewal frequency; default: unchanged.")
 
 
 class HealthOut(BaseModel):

@@ -9,12 +9,10 @@ from starlette.responses import JSONResponse
 
 from app.db.models import OrderRow
 from app.routers.deps import CallerDep, IdempotencyKeyDep
-from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.cursors import decode_order_cursor, encode_order_cursor
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.idempotent_answers import (
-    KEY_REQUIRED_RESPONSE,
-    REPLAYED_HEADER,
     answer_response,
     idempotent_request,
 )
@@ -24,13 +22,8 @@ from app.services.errors import ResourceNotFound
 
 router = APIRouter(tags=["orders"])
 
-ORDER_RESPONSES = {
-    **PROBLEM_RESPONSES,
-    409: {
-        "description": "quote_expired, quote_blocked, quote_already_ordered, "
-        "pending_order_exists, insufficient_credit, order_not_cancellable",
-        "content": {"application/problem+json": {}},
-    },
+ORDER_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: problem("`order_not_found`: no such order, or not yours.")
 }
 
 
@@ -40,7 +33,20 @@ ORDER_RESPONSES = {
     summary="Turn a valid, unblocked quote into an order awaiting payment",
     status_code=201,
     response_model=OrderOut,
-    responses={201: {"headers": REPLAYED_HEADER}, **ORDER_RESPONSES, **KEY_REQUIRED_RESPONSE},
+    responses={
+        201: {"headers": {**LOCATION, **REPLAYED}},
+        404: problem("`quote_not_found`: no such quote, or not yours."),
+        409: problem(
+            "`quote_expired`, `quote_blocked`, `quote_already_ordered` (with `order_id`), "
+            "`pending_order_exists` (with `order_id` and `mailbox_id`), `insufficient_credit`."
+        ),
+        422: problem(
+            "`validation_failed` (malformed, or invalid tax ids and billing data), "
+            "`consent_required`, `acknowledgement_required`, `holder_required`, "
+            "`idempotency_key_reused`."
+        ),
+        428: problem("`idempotency_key_required`: send an Idempotency-Key."),
+    },
     description=(
         "Pays exactly the quote's total (the net under PA split payment). The confirmation "
         "email with the payment instructions goes to the holder's address. Partners pay at "
@@ -74,13 +80,17 @@ async def create_order(
     "/orders",
     operation_id="list_orders",
     summary="Your orders, newest first",
+    description="Customers see their account's orders, partners theirs, staff all; "
+    "`next_cursor` pages on.",
     response_model=OrderPageOut,
-    responses=PROBLEM_RESPONSES,
+    responses={422: problem("`validation_failed`, `invalid_cursor`.")},
 )
 async def list_orders(
     caller: CallerDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1–100).")] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> OrderPageOut:
     container = caller.container
     page, next_before = await orders.list_orders(
@@ -96,8 +106,9 @@ async def list_orders(
     "/orders/{order_id}",
     operation_id="get_order",
     summary="One of your orders, with its payment instructions",
+    description="Another owner's order is a 404, as an unknown one is.",
     response_model=OrderOut,
-    responses=PROBLEM_RESPONSES,
+    responses=ORDER_NOT_FOUND,
 )
 async def get_order(order_id: IdInPath, caller: CallerDep) -> OrderOut:
     if not is_identifier(order_id):
@@ -111,8 +122,13 @@ async def get_order(order_id: IdInPath, caller: CallerDep) -> OrderOut:
     "/orders/{order_id}/cancel",
     operation_id="cancel_order",
     summary="Cancel an order awaiting payment: its mailboxes can be renewed again",
+    description="Only an order `AWAITING_PAYMENT` can be cancelled (409 "
+    "`order_not_cancellable` otherwise). Answers the cancelled order.",
     response_model=OrderOut,
-    responses=ORDER_RESPONSES,
+    responses={
+        **ORDER_NOT_FOUND,
+        409: problem("`order_not_cancellable`: only an order awaiting payment can be."),
+    },
 )
 async def cancel_order(order_id: IdInPath, caller: CallerDep) -> OrderOut:
     if not is_identifier(order_id):

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from app.domain.partner import CreditMovement
 from app.routers.deps import PartnerCallerDep
-from app.routers.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from app.routers.responses import problem
 from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.money_schema import MoneyOut
 from app.services.partner_statement import credit_statement
 
 router = APIRouter(prefix="/partner", tags=["partner"])
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": description}
 
 
 class CreditMovementOut(BaseModel):
@@ -52,13 +48,20 @@ class CreditStatementOut(BaseModel):
     "/credit",
     operation_id="get_partner_credit",
     summary="Your prepaid credit, low-credit threshold and ledger",
+    description="Partners only. The ledger is newest first; `next_cursor` pages on.",
     response_model=CreditStatementOut,
-    responses={**PROBLEM_RESPONSES, 403: _problem("Partners only (`forbidden`)")},
+    responses={
+        403: problem("`forbidden`: partners only."),
+        404: problem("`partner_not_found`: your token names no partner on file."),
+        422: problem("`validation_failed`, `invalid_cursor`."),
+    },
 )
 async def get_partner_credit(
     caller: PartnerCallerDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> CreditStatementOut:
     statement = await credit_statement(
         caller.container.unit_of_work(), caller.principal.subject, limit, decode_row_cursor(cursor)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from app.routers.deps import ContainerDep
-from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.responses import CACHING, problem
 from app.routers.v1.plan_schemas import PriceListOut
 
 router = APIRouter(tags=["catalog"])
@@ -19,12 +19,20 @@ CACHE_CONTROL = "public, max-age=60, must-revalidate"
     "/plans",
     operation_id="get_price_list",
     summary="The price list in force",
+    description="Public. Plans, extra-space prices, signature kits, active promotions and "
+    "VAT rate. Poll with `If-None-Match`: 304 while the `ETag` is unchanged.",
     response_model=PriceListOut,
-    responses={304: {"description": "Not modified (If-None-Match)"}, **PROBLEM_RESPONSES},
+    responses={
+        200: {"headers": CACHING},
+        304: {"description": "Not modified (If-None-Match)", "headers": CACHING},
+        503: problem("`catalog_unavailable` (no price list in force), `database_unavailable`."),
+    },
 )
 async def get_price_list(
     container: ContainerDep,
-    if_none_match: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[
+        str | None, Header(description="The `ETag` you hold: 304 while it is current.")
+    ] = None,
 ) -> Response:
     snapshot = await container.catalog.current()
     headers = {"ETag": snapshot.etag, "Cache-Control": CACHE_CONTROL}

@@ -17,7 +17,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from app.db.catalog_repository import PublishedPriceList
 from app.domain.catalog import ConventionCode, Plan, Promotion, SignatureKit
 from app.domain.price_list_rules import PriceListDraft
-from app.routers.v1.fields import ShortText, Text
+from app.routers.v1.fields import (
+    DATE_IN_RANGE,
+    TIMESTAMP_IN_RANGE,
+    ShortText,
+    Text,
+    WholeNumber,
+)
 from app.routers.v1.money_schema import MoneyAmountIn, cents_of
 from app.services.price_lists import Publication
 
@@ -26,12 +32,23 @@ PlanCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,31}$
 ConventionCodeIn = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{0,63}$")]
 Rate = Annotated[
     str,
-    StringConstraints(pattern=r"^\d(\.\d{1,6})?$"),
-    Field(examples=["0.22"], description="A fraction: 0.22 is 22%; 0 to 1, to 0.0001"),
+    # 0 to 1, to the nearest 0.0001 (trailing zeros allowed): what the price-list rules
+    # accept, so the contract says it too.
+    StringConstraints(pattern=r"^(0(\.\d{1,4}0{0,2})?|1(\.0{1,6})?)$"),
+    Field(examples=["0.22"], description="A fraction: 0.22 is 22%; 0 to 1, to 0.0001."),
 ]
-Gigabytes = Annotated[int, Field(ge=0, le=100_000)]
+Gigabytes = Annotated[int, Field(ge=0, le=100_000), WholeNumber]
 # Dates the calendar arithmetic handles safely (as for mailbox expiries).
-CatalogDate = Annotated[date, Field(strict=False, ge=date(2000, 1, 1), le=date(2199, 12, 31))]
+CatalogDate = Annotated[
+    date,
+    Field(
+        strict=False,
+        ge=date(2000, 1, 1),
+        le=date(2199, 12, 31),
+        json_schema_extra=DATE_IN_RANGE,
+        description="A day from 2000-01-01 to 2199-12-31.",
+    ),
+]
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
 
@@ -40,12 +57,12 @@ class PlanIn(BaseModel):
 
     code: PlanCode
     name: ShortText
-    mailbox_gb: Annotated[int, Field(ge=1, le=100_000)]
+    mailbox_gb: Annotated[int, Field(ge=1, le=100_000), WholeNumber]
     max_mailbox_gb: Gigabytes | None = Field(description="null: no upper bound")
     archive_gb: Gigabytes = Field(description="0: no security archive")
     extra_archive_allowed: bool
     sms_reports: bool
-    extra_users: Annotated[int, Field(ge=0, le=10_000)]
+    extra_users: Annotated[int, Field(ge=0, le=10_000), WholeNumber]
     yearly_price: MoneyAmountIn
     own_domain: bool = Field(default=False, description="PEC on the customer's own domain")
 
@@ -79,7 +96,7 @@ class PromotionIn(BaseModel):
     yearly_price: MoneyAmountIn
     valid_from: CatalogDate
     valid_until: CatalogDate = Field(description="Inclusive")
-    max_years: Annotated[int, Field(ge=1, le=5)] = 2
+    max_years: Annotated[int, Field(ge=1, le=5), WholeNumber] = 2
 
 
 class ConventionIn(BaseModel):
@@ -101,7 +118,8 @@ class PriceListIn(BaseModel):
         strict=False,
         ge=datetime(2000, 1, 1, tzinfo=UTC),
         le=datetime(2199, 12, 31, tzinfo=UTC),
-        description="When it takes over (UTC timestamp with its offset)",
+        json_schema_extra=TIMESTAMP_IN_RANGE,
+        description="When it takes over: a timestamp with its offset, years 2001 to 2198.",
     )
     currency: Literal["EUR"]
     vat_rate: Rate

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db.quote_repository import QuoteRecord
-from app.domain.quote import MAX_ITEMS, QuotedItem, RenewalItem, RenewalRequest
-from app.routers.v1.fields import Code, Identifier
+from app.domain.quote import MAX_ITEMS, Quote, QuotedItem, RenewalItem, RenewalRequest
+from app.routers.v1.fields import Code, ExtraGigabytes, Identifier, Years
 from app.routers.v1.issue_schema import IssueOut
 from app.routers.v1.money_schema import MoneyOut
 
@@ -19,10 +19,10 @@ class QuoteItemIn(BaseModel):
 
     mailbox_id: Identifier
     plan: Code | None = Field(default=None, description="Target plan; default: unchanged.")
-    extra_mailbox_gb: int | None = Field(
-        default=None, ge=0, le=1000, description="Extra GB for the new period; default: current."
+    extra_mailbox_gb: ExtraGigabytes | None = Field(
+        default=None, description="Extra GB for the new period; default: current."
     )
-    extra_archive_gb: int | None = Field(default=None, ge=0, le=1000)
+    extra_archive_gb: ExtraGigabytes | None = Field(default=None)
 
 
 class QuoteIn(BaseModel):
@@ -32,7 +32,7 @@ class QuoteIn(BaseModel):
         json_schema_extra={"examples": [{"years": 1, "items": [{"mailbox_id": "mbx-standard"}]}]},
     )
 
-    years: int = Field(ge=1, le=5, description="Renewal frequency (promotions: 1–2).")
+    years: Years = Field(description="Renewal frequency (promotions: 1–2).")
     items: list[QuoteItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
     signature_kit: Code | None = None
     convention_code: Code | None = None
@@ -105,7 +105,11 @@ class QuoteItemOut(BaseModel):
 
 class QuoteOut(BaseModel):
     id: str
-    status: Literal["ok", "blocked"]
+    status: Literal["ok", "blocked", "expired"] = Field(
+        description="`ok`: can be ordered until `valid_until`; `blocked`: an item has "
+        "blocking `issues`; `expired`: past `valid_until` (read at the time of the request): "
+        "ask for a new quote."
+    )
     price_list_id: str
     years: int
     signature_kit: str | None
@@ -121,12 +125,12 @@ class QuoteOut(BaseModel):
     total: MoneyOut
 
     @classmethod
-    def of(cls, record: QuoteRecord, language: str) -> QuoteOut:
+    def of(cls, record: QuoteRecord, language: str, now: datetime) -> QuoteOut:
         quote = record.quote
         currency = quote.currency
         return cls(
             id=record.id,
-            status="blocked" if quote.blocked else "ok",
+            status=_status(quote, now),
             price_list_id=quote.price_list_id,
             years=quote.years,
             signature_kit=quote.signature_kit,
@@ -151,3 +155,10 @@ class QuoteOut(BaseModel):
             vat=MoneyOut.of(quote.vat_cents, currency),
             total=MoneyOut.of(quote.total_cents, currency),
         )
+
+
+def _status(quote: Quote, now: datetime) -> Literal["ok", "blocked", "expired"]:
+    """Blocked first (no new quote fixes it by itself), then whether it can still be ordered."""
+    if quote.blocked:
+        return "blocked"
+    return "ok" if quote.is_valid_at(now) else "expired"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.routers.deps import CallerDep, IdempotencyKeyDep
-from app.routers.problems import PROBLEM_RESPONSES
+from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.fields import IdInPath, is_identifier
-from app.routers.v1.idempotent_answers import REPLAYED_HEADER, idempotent_request
+from app.routers.v1.idempotent_answers import idempotent_request
 from app.routers.v1.quote_schemas import QuoteIn, QuoteOut
 from app.services import quoting
 from app.services.errors import ResourceNotFound
@@ -21,7 +21,13 @@ router = APIRouter(tags=["quotes"])
     summary="Price a renewal of one or more mailboxes",
     status_code=201,
     response_model=QuoteOut,
-    responses={201: {"headers": REPLAYED_HEADER}, **PROBLEM_RESPONSES},
+    responses={
+        201: {"headers": {**LOCATION, **REPLAYED}},
+        404: problem("`mailbox_not_found`: an item names a mailbox you can't renew."),
+        422: problem(
+            "`validation_failed` (malformed), `convention_code_invalid`, `idempotency_key_reused`."
+        ),
+    },
     description=(
         "A rule violation is data in a `blocked` quote (per-item `issues`), not an HTTP "
         "error; warnings never block. The quote freezes its prices until `valid_until`."
@@ -49,18 +55,21 @@ async def create_quote(
         container.metrics.quotes.labels(outcome.record.quote.status).inc()
     response.headers["Location"] = f"/v1/quotes/{outcome.record.id}"
     response.headers["Content-Language"] = caller.language
-    return QuoteOut.of(outcome.record, caller.language)
+    # A replay is the first answer: its status as it was then, not as it reads now.
+    as_of = outcome.record.quote.created_at if outcome.replayed else caller.now
+    return QuoteOut.of(outcome.record, caller.language, as_of)
 
 
 @router.get(
     "/quotes/{quote_id}",
     operation_id="get_quote",
     summary="A quote you made",
+    description="The quote as it reads now: `status` is `expired` once past `valid_until`.",
     response_model=QuoteOut,
-    responses=PROBLEM_RESPONSES,
+    responses={404: problem("`quote_not_found`: no such quote, or not yours.")},
 )
 async def get_quote(quote_id: IdInPath, caller: CallerDep) -> QuoteOut:
     if not is_identifier(quote_id):
         raise ResourceNotFound("quote", quote_id)
     record = await quoting.get_quote(caller.container.quote_store, caller.principal, quote_id)
-    return QuoteOut.of(record, caller.language)
+    return QuoteOut.of(record, caller.language, caller.now)

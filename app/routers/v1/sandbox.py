@@ -17,7 +17,8 @@ from app.adapters.webhook_signing import (
 from app.domain.money import Money
 from app.domain.order import PaymentMethod, order_number
 from app.routers.deps import CallerDep
-from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.problems import ProblemError
+from app.routers.responses import problem
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.order_schemas import OrderOut
 from app.services import orders
@@ -31,7 +32,10 @@ router = APIRouter(prefix="/sandbox", tags=["sandbox"])
     operation_id="sandbox_pay_order",
     summary="Sandbox: pay an order with a correctly signed provider webhook",
     response_model=OrderOut,
-    responses=PROBLEM_RESPONSES,
+    responses={
+        404: problem("`sandbox_only` (outside the sandbox), `order_not_found`."),
+        502: problem("`internal_error`: the signed webhook was refused."),
+    },
     description="Card and PayPal orders are paid through the `stripe` webhook, the others "
     "through the `generic` feed (by order number, as a bank transfer would be).",
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
 from app.adapters.payment_webhooks import (
@@ -12,7 +14,8 @@ from app.adapters.payment_webhooks import (
     read_event,
 )
 from app.routers.deps import ContainerDep
-from app.routers.problems import PROBLEM_RESPONSES, ProblemError
+from app.routers.problems import ProblemError
+from app.routers.responses import GENERIC_PROBLEMS, problem
 from app.services import payments
 
 router = APIRouter(tags=["webhooks"])
@@ -30,8 +33,12 @@ class WebhookAck(BaseModel):
     summary="A payment provider's signed event",
     response_model=WebhookAck,
     responses={
-        400: {"description": "Bad signature or stale timestamp: nothing stored"},
-        **PROBLEM_RESPONSES,
+        400: problem("`invalid_signature`: bad signature or stale timestamp; nothing stored."),
+        404: problem("`unknown_provider`."),
+        413: problem(GENERIC_PROBLEMS[413]),
+        503: problem(
+            "`payment_event_not_stored`, `database_unavailable`: deliver the event again."
+        ),
     },
     description=(
         f"Providers: {', '.join(PROVIDERS)}. `stripe` uses Stripe-Signature; `generic` the "
@@ -41,7 +48,9 @@ class WebhookAck(BaseModel):
     ),
 )
 async def receive_payment_webhook(
-    provider: str, request: Request, container: ContainerDep
+    provider: Annotated[str, Path(description="`stripe` or `generic`.")],
+    request: Request,
+    container: ContainerDep,
 ) -> WebhookAck:
     body = await request.body()  # the raw bytes: signatures are over them, not over JSON
     headers = {k.lower(): v for k, v in request.headers.items()}

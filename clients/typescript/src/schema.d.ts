@@ -71,7 +71,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A customer account, with its holder on file and the records it replaced */
+        /**
+         * A customer account, with its holder on file and the records it replaced
+         * @description Staff only.
+         */
         get: operations["get_account"];
         /**
          * Create or replace a customer account, with its holder on file
@@ -93,7 +96,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Create or update the mirror of a mail-platform mailbox */
+        /**
+         * Create or update the mirror of a mail-platform mailbox
+         * @description Staff only. 201 when created, 200 when updated. The owner account (and partner) must exist: 422 `unknown_owner` names the call that creates it.
+         */
         put: operations["mirror_mailbox"];
         post?: never;
         delete?: never;
@@ -111,7 +117,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a public administration's payment commitment: the order is fulfilled */
+        /**
+         * Register a public administration's payment commitment: the order is fulfilled
+         * @description Staff only. For a public administration's order awaiting payment: its mailboxes are renewed now, the transfer follows.
+         */
         post: operations["register_payment_commitment"];
         delete?: never;
         options?: never;
@@ -148,7 +157,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Top up a partner's prepaid credit */
+        /**
+         * Top up a partner's prepaid credit
+         * @description Staff only. Moves money: `Idempotency-Key` is required. Answers the new balance.
+         */
         post: operations["top_up_partner_credit"];
         delete?: never;
         options?: never;
@@ -183,7 +195,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The published price lists, latest valid_from first */
+        /**
+         * The published price lists, latest valid_from first
+         * @description Staff only. Every list, with whether it is in force and still replaceable.
+         */
         get: operations["list_price_lists"];
         put?: never;
         post?: never;
@@ -220,7 +235,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Payments that could not be applied: to refund or match by hand */
+        /**
+         * Payments that could not be applied: to refund or match by hand
+         * @description Staff only. Oldest first; `next_cursor` pages on.
+         */
         get: operations["list_reconciliation"];
         put?: never;
         post?: never;
@@ -237,7 +255,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The mailboxes you may renew, soonest expiry first */
+        /**
+         * The mailboxes you may renew, soonest expiry first
+         * @description Each with `renewable` (show the Rinnova button) and its `renewal_blockers`; filter by `status` and `expiring_before`; `next_cursor` pages on.
+         */
         get: operations["list_mailboxes"];
         put?: never;
         post?: never;
@@ -254,7 +275,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One mailbox, with whether it can be renewed now */
+        /**
+         * One mailbox, with whether it can be renewed now
+         * @description Another owner's mailbox is a 404, as an unknown one is.
+         */
         get: operations["get_mailbox"];
         put?: never;
         post?: never;
@@ -291,7 +315,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your orders, newest first */
+        /**
+         * Your orders, newest first
+         * @description Customers see their account's orders, partners theirs, staff all; `next_cursor` pages on.
+         */
         get: operations["list_orders"];
         put?: never;
         /**
@@ -312,7 +339,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of your orders, with its payment instructions */
+        /**
+         * One of your orders, with its payment instructions
+         * @description Another owner's order is a 404, as an unknown one is.
+         */
         get: operations["get_order"];
         put?: never;
         post?: never;
@@ -331,7 +361,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an order awaiting payment: its mailboxes can be renewed again */
+        /**
+         * Cancel an order awaiting payment: its mailboxes can be renewed again
+         * @description Only an order `AWAITING_PAYMENT` can be cancelled (409 `order_not_cancellable` otherwise). Answers the cancelled order.
+         */
         post: operations["cancel_order"];
         delete?: never;
         options?: never;
@@ -346,7 +379,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your prepaid credit, low-credit threshold and ledger */
+        /**
+         * Your prepaid credit, low-credit threshold and ledger
+         * @description Partners only. The ledger is newest first; `next_cursor` pages on.
+         */
         get: operations["get_partner_credit"];
         put?: never;
         post?: never;
@@ -363,7 +399,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The price list in force */
+        /**
+         * The price list in force
+         * @description Public. Plans, extra-space prices, signature kits, active promotions and VAT rate. Poll with `If-None-Match`: 304 while the `ETag` is unchanged.
+         */
         get: operations["get_price_list"];
         put?: never;
         post?: never;
@@ -400,7 +439,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A quote you made */
+        /**
+         * A quote you made
+         * @description The quote as it reads now: `status` is `expired` once past `valid_until`.
+         */
         get: operations["get_quote"];
         put?: never;
         post?: never;
@@ -540,13 +582,14 @@ export interface components {
             description: string;
             /**
              * Discount Rate
-             * @description A fraction: 0.22 is 22%; 0 to 1, to 0.0001
+             * @description A fraction: 0.22 is 22%; 0 to 1, to 0.0001.
              * @example 0.22
              */
             discount_rate: string;
             /**
              * Valid From
              * Format: date
+             * @description A day from 2000-01-01 to 2199-12-31.
              */
             valid_from: string;
             /**
@@ -602,7 +645,7 @@ export interface components {
         CreditTopUpIn: {
             /**
              * Amount
-             * @description From 0.01 to 9999999.99.
+             * @description EUR, a decimal string with two decimals, from 0.01 to 9999999.99.
              * @example 100.00
              */
             amount: string;
@@ -636,19 +679,80 @@ export interface components {
             archive_gb_yearly: components["schemas"]["MoneyOut"];
             mailbox_gb_yearly: components["schemas"]["MoneyOut"];
         };
-        /** FieldProblem */
+        /**
+         * FieldProblem
+         * @description One offending field of a request.
+         */
         FieldProblem: {
             /**
              * Code
-             * @example out_of_range
+             * @description What is wrong with the field, stable.
+             *
+             *     * `required`: The field is missing (or blank).
+             *     * `unknown_field`: The field is not part of the request.
+             *     * `invalid_json`: The body is not valid JSON.
+             *     * `invalid_type`: Wrong JSON type (a string for a number, say).
+             *     * `invalid_value`: Not one of the accepted values.
+             *     * `invalid_format`: Does not match the expected format.
+             *     * `out_of_range`: Below the minimum or above the maximum.
+             *     * `too_long`: Longer than allowed.
+             *     * `too_precise`: More decimals than allowed (`step`).
+             *     * `too_many_items`: More items than allowed (`max`).
+             *     * `items_required`: At least one item is needed.
+             *     * `control_characters`: The text holds control characters (NUL, line breaks…).
+             *     * `invalid_cursor`: The pagination cursor is not one we gave out.
+             *     * `idempotency_key_reused`: This Idempotency-Key was used with another body.
+             *     * `idempotency_key_required`: This operation needs an Idempotency-Key.
+             *     * `frequency_not_allowed`: Renewal years out of the allowed range (`min`–`max`).
+             *     * `duplicate_mailbox`: The same mailbox appears more than once.
+             *     * `unknown_plan`: No plan with this code in the price list.
+             *     * `unknown_signature_kit`: No signature kit with this code in the price list.
+             *     * `plan_not_in_price_list`: The mailbox's current plan is not sold any more.
+             *     * `convention_code_invalid`: Unknown or expired convention code.
+             *     * `mailbox_not_found`: No such mailbox, or not one you can see.
+             *     * `quote_expired`: The quote is past `valid_until`.
+             *     * `quote_blocked`: The quote has blocking issues.
+             *     * `acknowledgement_required`: The order deletes a security archive: acknowledge it.
+             *     * `consent_required`: This consent must be true.
+             *     * `holder_required`: Give the holder: none is on file.
+             *     * `holders_on_file_differ`: The mailboxes have different holders on file: give one.
+             *     * `invalid_codice_fiscale`: Not a valid codice fiscale (check digit included).
+             *     * `invalid_partita_iva`: Not a valid partita IVA (check digit included).
+             *     * `invalid_email`: Not a valid email address.
+             *     * `invalid_sdi_code`: Codice Destinatario: 7 characters.
+             *     * `invalid_office_code`: Codice Univoco Ufficio: 6 characters.
+             *     * `invalid_cig`: CIG: 10 characters.
+             *     * `invalid_cup`: CUP: 15 characters.
+             *     * `einvoicing_identifier_required`: A business gives a Codice Destinatario, a PEC or `none: true`.
+             *     * `einvoicing_ambiguous`: Give only one e-invoicing identifier.
+             *     * `public_administration_required`: A public administration gives office code, CIG and split payment.
+             *     * `not_a_public_administration`: Public-administration data for another kind of holder.
+             *     * `partner_pays_by_credit`: Partners pay with `partner_credit`.
+             *     * `payment_method_not_allowed`: This payment method is not allowed for this caller.
+             *     * `public_administration_pays_by_transfer`: A public administration pays by bank transfer.
+             *     * `credit_limit_exceeded`: The top-up would take the credit past its ceiling.
+             *     * `mailbox_deleted`: A deleted mailbox can't have automatic renewal on.
+             *     * `mailbox_suspended`: A suspended mailbox can't have automatic renewal on.
+             *     * `mailbox_address_taken`: Another mailbox already has this address.
+             *     * `unknown_owner`: No such account or partner: create it first (`create_with`).
+             *     * `plans_required`: A price list needs at least one plan.
+             *     * `max_below_base`: The maximum is below the plan's base space (`min`).
+             *     * `duplicate_code`: The same code appears more than once.
+             *     * `invalid_date_range`: The end date comes before the start date.
+             *     * `overlapping_dates`: The dates overlap another promotion of the plan (`other`).
+             * @enum {string}
              */
-            code: string;
+            code: "required" | "unknown_field" | "invalid_json" | "invalid_type" | "invalid_value" | "invalid_format" | "out_of_range" | "too_long" | "too_precise" | "too_many_items" | "items_required" | "control_characters" | "invalid_cursor" | "idempotency_key_reused" | "idempotency_key_required" | "frequency_not_allowed" | "duplicate_mailbox" | "unknown_plan" | "unknown_signature_kit" | "plan_not_in_price_list" | "convention_code_invalid" | "mailbox_not_found" | "quote_expired" | "quote_blocked" | "acknowledgement_required" | "consent_required" | "holder_required" | "holders_on_file_differ" | "invalid_codice_fiscale" | "invalid_partita_iva" | "invalid_email" | "invalid_sdi_code" | "invalid_office_code" | "invalid_cig" | "invalid_cup" | "einvoicing_identifier_required" | "einvoicing_ambiguous" | "public_administration_required" | "not_a_public_administration" | "partner_pays_by_credit" | "payment_method_not_allowed" | "public_administration_pays_by_transfer" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "unknown_owner" | "plans_required" | "max_below_base" | "duplicate_code" | "invalid_date_range" | "overlapping_dates";
             /**
              * Field
+             * @description Where: a dotted path into the body (`items[0].plan`), or a query parameter or header name (`cursor`, `Idempotency-Key`); `body` for the whole body.
              * @example items[0].extra_mailbox_gb
              */
             field: string;
-            /** Message */
+            /**
+             * Message
+             * @description For people, in the language of `Content-Language`.
+             */
             message: string;
         };
         /** HealthOut */
@@ -755,13 +859,33 @@ export interface components {
         IssueOut: {
             /** Archived Mb */
             archived_mb?: number | null;
-            /** Blocking */
+            /**
+             * Blocking
+             * @description true: fix it to order; false: a warning to show.
+             */
             blocking: boolean;
             /**
              * Code
+             * @description The renewal rule's stable code: switch on it.
+             *
+             *     * `frequency_not_allowed`: Blocks. Rule 1: a plan on promotion renews for at most `max_years`.
+             *     * `auto_renewal_active`: Blocks. Rule 2: turn automatic renewal off before renewing by hand.
+             *     * `pending_order_exists`: Blocks. Rule 3: one unpaid renewal order per mailbox: pay or cancel it first.
+             *     * `mailbox_deleted`: Blocks. Rule 4: past the 90-day grace the mailbox is gone; it can only be bought anew.
+             *     * `mailbox_suspended`: Blocks. Rule 4: a suspended partner mailbox (its domain lapsed) cannot be renewed.
+             *     * `plan_change_not_allowed`: Blocks. Rule 5: a mailbox on its own domain keeps its plan and gets no extra space.
+             *     * `extra_space_above_max`: Blocks. Rule 6: plan GB + extra GB may not exceed the plan's maximum.
+             *     * `free_space_required`: Blocks. Rule 6: more is used than the target plan can ever hold: delete messages.
+             *     * `insufficient_mailbox_space`: Blocks. Rule 6: used space exceeds the new quota; `smallest_extra_mailbox_gb` fits.
+             *     * `insufficient_archive_space`: Blocks. Rule 6: archived messages exceed the new archive quota.
+             *     * `archive_not_available`: Blocks. Rule 6: extra archive space on a plan that has no archive.
+             *     * `plan_not_in_price_list`: Blocks. The mailbox's plan is not sold any more: staff must move it to a current one.
+             *     * `archive_will_be_deleted`: Warning, never blocks. Rule 7 (warning): the downgrade switches the archive off and deletes it.
+             *     * `features_lost`: Warning, never blocks. Rule 7 (warning): SMS reports or extra users go away with the plan change.
              * @example insufficient_mailbox_space
+             * @enum {string}
              */
-            code: string;
+            code: "frequency_not_allowed" | "auto_renewal_active" | "pending_order_exists" | "mailbox_deleted" | "mailbox_suspended" | "plan_change_not_allowed" | "extra_space_above_max" | "free_space_required" | "insufficient_mailbox_space" | "insufficient_archive_space" | "archive_not_available" | "plan_not_in_price_list" | "archive_will_be_deleted" | "features_lost";
             /** Extra Users Lost */
             extra_users_lost?: number | null;
             /** Features */
@@ -772,7 +896,10 @@ export interface components {
             max_years?: number | null;
             /** Mb To Free */
             mb_to_free?: number | null;
-            /** Message */
+            /**
+             * Message
+             * @description For people, in the language of `Content-Language`.
+             */
             message: string;
             /** Order Id */
             order_id?: string | null;
@@ -799,6 +926,7 @@ export interface components {
             /**
              * Expires On
              * Format: date
+             * @description The day the mailbox expires (2000-01-01 to 2199-12-31).
              */
             expires_on: string;
             /**
@@ -1178,12 +1306,12 @@ export interface components {
             /**
              * Valid From
              * Format: date-time
-             * @description When it takes over (UTC timestamp with its offset)
+             * @description When it takes over: a timestamp with its offset, years 2001 to 2198.
              */
             valid_from: string;
             /**
              * Vat Rate
-             * @description A fraction: 0.22 is 22%; 0 to 1, to 0.0001
+             * @description A fraction: 0.22 is 22%; 0 to 1, to 0.0001.
              * @example 0.22
              */
             vat_rate: string;
@@ -1217,20 +1345,117 @@ export interface components {
          * @description An error (RFC 9457). `code` is stable and machine-readable; texts are not.
          */
         Problem: {
-            /** Code */
-            code: string;
-            /** Detail */
+            /**
+             * Code
+             * @description Stable, machine-readable: switch on it.
+             *
+             *     * `invalid_signature`: 400: the webhook's signature is wrong or its timestamp stale.
+             *     * `not_authenticated`: 401: no token, or an invalid or expired one.
+             *     * `forbidden`: 403: your role may not call this operation.
+             *     * `not_found`: 404: no such path.
+             *     * `mailbox_not_found`: 404: no such mailbox, or not one you can see.
+             *     * `quote_not_found`: 404: no such quote, or not yours.
+             *     * `order_not_found`: 404: no such order, or not yours.
+             *     * `account_not_found`: 404: no such customer account.
+             *     * `partner_not_found`: 404: no such partner.
+             *     * `payment_event_not_found`: 404: no such stored payment event.
+             *     * `commitment_not_applicable`: 404: only a public administration's order awaiting payment takes a payment commitment.
+             *     * `unknown_provider`: 404: no such payment provider.
+             *     * `sandbox_only`: 404: the operation exists in the sandbox only.
+             *     * `method_not_allowed`: 405: the path exists, not with this method.
+             *     * `request_too_large`: 413: the body is larger than the service accepts.
+             *     * `unsupported_media_type`: 415: the body is not `application/json`.
+             *     * `quote_expired`: 409: the quote is past `valid_until`: ask for a new one.
+             *     * `quote_blocked`: 409: the quote has blocking issues: fix them and quote again.
+             *     * `quote_already_ordered`: 409: an order was placed from this quote (`order_id`).
+             *     * `pending_order_exists`: 409: a mailbox already has an order awaiting payment (`order_id`, `mailbox_id`): pay or cancel it.
+             *     * `insufficient_credit`: 409: the partner's prepaid credit is below the order's amount.
+             *     * `order_not_cancellable`: 409: only an order awaiting payment can be cancelled.
+             *     * `credit_limit_exceeded`: 409: the top-up would take the credit past its ceiling.
+             *     * `mailbox_deleted`: 409: a deleted mailbox can't have automatic renewal on.
+             *     * `mailbox_suspended`: 409: a suspended mailbox can't have automatic renewal on.
+             *     * `mailbox_address_taken`: 409: another mailbox already has this address.
+             *     * `price_list_in_force`: 409: a price list in force is never edited (`price_list_id`).
+             *     * `payment_event_already_applied`: 409: the payment event was applied already (`outcome`).
+             *     * `validation_failed`: 422: the request is malformed: `errors[]` names every field.
+             *     * `convention_code_invalid`: 422: unknown or expired convention code.
+             *     * `acknowledgement_required`: 422: the order deletes a security archive: send `acknowledge_archive_deletion: true`.
+             *     * `consent_required`: 422: every consent (`terms`, `unfair_terms`, `privacy`) must be true.
+             *     * `holder_required`: 422: no holder given and none on file for these mailboxes.
+             *     * `unknown_owner`: 422: the mirror names an account or partner that doesn't exist: create it first with `create_with`.
+             *     * `idempotency_key_reused`: 422: this Idempotency-Key was used with another body.
+             *     * `invalid_cursor`: 422: the pagination cursor is not one we gave out.
+             *     * `invalid_value`: 4xx: the request was refused (no more specific code applies).
+             *     * `idempotency_key_required`: 428: this operation moves money: send an Idempotency-Key.
+             *     * `internal_error`: 500/502: a bug on our side; quote the X-Request-ID.
+             *     * `database_unavailable`: 503: the database can't be reached now: retry after `Retry-After` seconds.
+             *     * `catalog_unavailable`: 503: no price list is in force.
+             *     * `payment_event_not_stored`: 503: the event could not be stored: deliver it again.
+             * @enum {string}
+             */
+            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored";
+            /**
+             * Create With
+             * @description `unknown_owner`: the call that creates the missing owner.
+             * @default null
+             * @example PUT /v1/admin/accounts/acc-1
+             */
+            create_with: string | null;
+            /**
+             * Detail
+             * @description What happened, for people (may say more than `title`).
+             */
             detail: string;
-            /** Errors */
-            errors?: components["schemas"]["FieldProblem"][];
-            /** Instance */
-            instance?: string | null;
-            /** Status */
+            /**
+             * Errors
+             * @description Every offending field (validation problems); empty otherwise.
+             */
+            errors: components["schemas"]["FieldProblem"][];
+            /**
+             * Instance
+             * @description The request's path.
+             * @default null
+             * @example /v1/quotes
+             */
+            instance: string | null;
+            /**
+             * Mailbox Id
+             * @description `pending_order_exists`: the mailbox that has it.
+             * @default null
+             */
+            mailbox_id: string | null;
+            /**
+             * Order Id
+             * @description `pending_order_exists`, `quote_already_ordered`: the order in the way.
+             * @default null
+             */
+            order_id: string | null;
+            /**
+             * Outcome
+             * @description `payment_event_already_applied`: what applying it did.
+             * @default null
+             */
+            outcome: string | null;
+            /**
+             * Price List Id
+             * @description `price_list_in_force`: that list's id.
+             * @default null
+             */
+            price_list_id: string | null;
+            /**
+             * Status
+             * @description The HTTP status, repeated.
+             * @example 422
+             */
             status: number;
-            /** Title */
+            /**
+             * Title
+             * @description A short sentence for people, in the response's language.
+             */
             title: string;
             /**
              * Type
+             * @description A URN naming the problem: `urn:pec-renewal:problem:` + `code`.
              * @example urn:pec-renewal:problem:validation_failed
              */
             type: string;
@@ -1247,6 +1472,7 @@ export interface components {
             /**
              * Valid From
              * Format: date
+             * @description A day from 2000-01-01 to 2199-12-31.
              */
             valid_from: string;
             /**
@@ -1496,9 +1722,10 @@ export interface components {
             signature_kit: string | null;
             /**
              * Status
+             * @description `ok`: can be ordered until `valid_until`; `blocked`: an item has blocking `issues`; `expired`: past `valid_until` (read at the time of the request): ask for a new quote.
              * @enum {string}
              */
-            status: "ok" | "blocked";
+            status: "ok" | "blocked" | "expired";
             total: components["schemas"]["MoneyOut"];
             /**
              * Valid Until
@@ -1599,6 +1826,10 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1616,12 +1847,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Prometheus text exposition format. */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/plain": string;
+                };
             };
         };
     };
@@ -1637,10 +1874,29 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+            /** @description `database_unavailable`: keep traffic away for now. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1653,6 +1909,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 account_id: string;
             };
             cookie?: never;
@@ -1662,50 +1919,83 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not staff */
+            /** @description `forbidden`: your role may not call this operation. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `account_not_found`. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1718,6 +2008,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The id to create or replace: 1–64 of A–Z a–z 0–9 . _ : @ - */
                 account_id: string;
             };
             cookie?: never;
@@ -1731,6 +2022,10 @@ export interface operations {
             /** @description Replaced */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1740,50 +2035,98 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The new resource's path. */
+                    Location: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not staff */
+            /** @description `forbidden`: your role may not call this operation. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: malformed, or invalid holder and billing data. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1796,6 +2139,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The id to create or replace: 1–64 of A–Z a–z 0–9 . _ : @ - */
                 mailbox_id: string;
             };
             cookie?: never;
@@ -1809,6 +2153,10 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1818,40 +2166,111 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The new resource's path. */
+                    Location: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
+            /** @description `forbidden`: your role may not call this operation. */
+            403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `mailbox_address_taken`: another mailbox has this address. */
+            409: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (malformed, `unknown_plan`, invalid holder data), `unknown_owner` (with `create_with`). */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1864,6 +2283,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 order_id: string;
             };
             cookie?: never;
@@ -1873,40 +2293,83 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `forbidden`: your role may not call this operation. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `order_not_found`, `commitment_not_applicable` (not a public administration's order awaiting payment). */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1919,6 +2382,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The id to create or replace: 1–64 of A–Z a–z 0–9 . _ : @ - */
                 partner_id: string;
             };
             cookie?: never;
@@ -1932,6 +2396,10 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1941,50 +2409,98 @@ export interface operations {
             /** @description Created, with no credit */
             201: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The new resource's path. */
+                    Location: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PartnerOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Staff only (`forbidden`) */
+            /** @description `forbidden`: your role may not call this operation. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1992,13 +2508,14 @@ export interface operations {
     top_up_partner_credit: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (1–255 printable characters). */
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Replays the first answer for the same key and body (1–255 printable characters). Required: this operation moves money (428 without). */
+                "Idempotency-Key": string | null;
                 /** @description Language of messages: Italian (default) or English. */
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 partner_id: string;
             };
             cookie?: never;
@@ -2012,62 +2529,137 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
-                    /** @description `true` when this is the replay of the key's first answer. */
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description `true` when this is the replay of the Idempotency-Key's first answer (absent on the first answer). */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CreditOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `forbidden`: your role may not call this operation. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `partner_not_found`. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description credit_limit_exceeded */
+            /** @description `credit_limit_exceeded`: the credit would pass its ceiling. */
             409: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, `idempotency_key_reused`. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description idempotency_key_required: this operation moves money */
+            /** @description `idempotency_key_required`: send an Idempotency-Key. */
             428: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2080,6 +2672,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description `event_row_id` from the reconciliation list. */
                 event_row_id: number;
             };
             cookie?: never;
@@ -2089,70 +2682,96 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PaymentEventOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not staff */
+            /** @description `forbidden`: your role may not call this operation. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `payment_event_not_found`. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description payment_event_already_applied */
+            /** @description `payment_event_already_applied` (with `outcome`). */
             409: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description database_unavailable: retry */
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2172,50 +2791,57 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PublishedPriceListsOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Staff only (`forbidden`) */
+            /** @description `forbidden`: your role may not call this operation. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Malformed request */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2228,6 +2854,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The id to create or replace: 1–64 of A–Z a–z 0–9 . _ : @ - */
                 price_list_id: string;
             };
             cookie?: never;
@@ -2241,6 +2868,10 @@ export interface operations {
             /** @description Replaced (not yet in force), or unchanged (the same body) */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2250,60 +2881,111 @@ export interface operations {
             /** @description Published */
             201: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The new resource's path. */
+                    Location: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PublicationOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Staff only (`forbidden`) */
+            /** @description `forbidden`: your role may not call this operation. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description `price_list_in_force`: publish a new, later-dated list instead */
+            /** @description `price_list_in_force`: publish a new, later-dated list instead. */
             409: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
-            422: {
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2311,7 +2993,9 @@ export interface operations {
     list_reconciliation: {
         parameters: {
             query?: {
+                /** @description Items per page (1–200). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
             };
             header?: {
@@ -2326,40 +3010,70 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReconciliationPageOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
+            /** @description `forbidden`: your role may not call this operation. */
+            403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `validation_failed`, `invalid_cursor`. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2367,10 +3081,13 @@ export interface operations {
     list_mailboxes: {
         parameters: {
             query?: {
+                /** @description Only mailboxes in this status. */
                 status?: components["schemas"]["MailboxStatus"] | null;
                 /** @description Expiry strictly before */
                 expiring_before?: string | null;
+                /** @description Items per page (1–200). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
             };
             header?: {
@@ -2385,40 +3102,57 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxPageOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Malformed request */
+            /** @description `validation_failed`, `invalid_cursor`. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2431,6 +3165,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 mailbox_id: string;
             };
             cookie?: never;
@@ -2440,40 +3175,70 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `mailbox_not_found`: no such mailbox, or not yours. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2486,6 +3251,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 mailbox_id: string;
             };
             cookie?: never;
@@ -2499,40 +3265,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `mailbox_not_found`: no such mailbox, or not yours. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
-            422: {
+            /** @description `mailbox_deleted`, `mailbox_suspended`: it can't be renewed. */
+            409: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2540,7 +3375,9 @@ export interface operations {
     list_orders: {
         parameters: {
             query?: {
+                /** @description Items per page (1–100). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
             };
             header?: {
@@ -2555,40 +3392,57 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderPageOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Malformed request */
+            /** @description `validation_failed`, `invalid_cursor`. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2596,9 +3450,9 @@ export interface operations {
     create_order: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Replays the first answer for the same key and body (1–255 printable characters). */
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Replays the first answer for the same key and body (1–255 printable characters). Required: this operation moves money (428 without). */
+                "Idempotency-Key": string | null;
                 /** @description Language of messages: Italian (default) or English. */
                 "Accept-Language"?: string;
             };
@@ -2614,61 +3468,126 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
-                    /** @description `true` when this is the replay of the key's first answer. */
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description `true` when this is the replay of the Idempotency-Key's first answer (absent on the first answer). */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The new resource's path. */
+                    Location: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `quote_not_found`: no such quote, or not yours. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description quote_expired, quote_blocked, quote_already_ordered, pending_order_exists, insufficient_credit, order_not_cancellable */
+            /** @description `quote_expired`, `quote_blocked`, `quote_already_ordered` (with `order_id`), `pending_order_exists` (with `order_id` and `mailbox_id`), `insufficient_credit`. */
             409: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (malformed, or invalid tax ids and billing data), `consent_required`, `acknowledgement_required`, `holder_required`, `idempotency_key_reused`. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description idempotency_key_required: this operation moves money */
+            /** @description `idempotency_key_required`: send an Idempotency-Key. */
             428: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2681,6 +3600,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 order_id: string;
             };
             cookie?: never;
@@ -2690,40 +3610,70 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `order_not_found`: no such order, or not yours. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2736,6 +3686,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 order_id: string;
             };
             cookie?: never;
@@ -2745,49 +3696,83 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `order_not_found`: no such order, or not yours. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description quote_expired, quote_blocked, quote_already_ordered, pending_order_exists, insufficient_credit, order_not_cancellable */
+            /** @description `order_not_cancellable`: only an order awaiting payment can be. */
             409: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2795,7 +3780,9 @@ export interface operations {
     get_partner_credit: {
         parameters: {
             query?: {
+                /** @description Items per page (1–200). */
                 limit?: number;
+                /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
             };
             header?: {
@@ -2810,50 +3797,83 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CreditStatementOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Partners only (`forbidden`) */
+            /** @description `forbidden`: partners only. */
             403: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `partner_not_found`: your token names no partner on file. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description `validation_failed`, `invalid_cursor`. */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2862,6 +3882,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description The `ETag` you hold: 304 while it is current. */
                 "if-none-match"?: string | null;
                 /** @description Language of messages: Italian (default) or English. */
                 "Accept-Language"?: string;
@@ -2874,6 +3895,14 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description How long the answer may be reused. */
+                    "Cache-Control": string;
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The price list's version, for `If-None-Match`. */
+                    ETag: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2883,38 +3912,44 @@ export interface operations {
             /** @description Not modified (If-None-Match) */
             304: {
                 headers: {
+                    /** @description How long the answer may be reused. */
+                    "Cache-Control": string;
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The price list's version, for `If-None-Match`. */
+                    ETag: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Not found, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `catalog_unavailable` (no price list in force), `database_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2940,42 +3975,100 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
-                    /** @description `true` when this is the replay of the key's first answer. */
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description `true` when this is the replay of the Idempotency-Key's first answer (absent on the first answer). */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The new resource's path. */
+                    Location: string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["QuoteOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `mailbox_not_found`: an item names a mailbox you can't renew. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
-            422: {
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (malformed), `convention_code_invalid`, `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2988,6 +4081,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 quote_id: string;
             };
             cookie?: never;
@@ -2997,40 +4091,70 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["QuoteOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `quote_not_found`: no such quote, or not yours. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3043,6 +4167,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description The resource's `id`, as an answer gave it. */
                 order_id: string;
             };
             cookie?: never;
@@ -3052,40 +4177,83 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
-            /** @description Missing or invalid token */
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `sandbox_only` (outside the sandbox), `order_not_found`. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
+            /** @description Validation Error */
             422: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `internal_error`: the signed webhook was refused. */
+            502: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3098,6 +4266,7 @@ export interface operations {
                 "Accept-Language"?: string;
             };
             path: {
+                /** @description `stripe` or `generic`. */
                 provider: string;
             };
             cookie?: never;
@@ -3107,47 +4276,81 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookAck"];
                 };
             };
-            /** @description Bad signature or stale timestamp: nothing stored */
+            /** @description `invalid_signature`: bad signature or stale timestamp; nothing stored. */
             400: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Missing or invalid token */
-            401: {
-                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not yours */
+            /** @description `unknown_provider`. */
             404: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed request */
-            422: {
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
                 headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
-                    "application/problem+json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment_event_not_stored`, `database_unavailable`: deliver the event again. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
