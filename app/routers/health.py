@@ -64,6 +64,19 @@ def _forget(check: asyncio.Task[None]) -> None:
         check.exception()  # retrieved: it was reported as a 503 already
 
 
+# An excerpt of what a scrape reads (the process and latency series left out).
+METRICS_EXAMPLE = """\
+# HELP orders Orders by state (read from the database at scrape time).
+# TYPE orders gauge
+orders{state="AWAITING_PAYMENT"} 3.0
+orders{state="FULFILLED"} 42.0
+# HELP quotes_created_total Quotes created, by outcome (ok, blocked).
+# TYPE quotes_created_total counter
+quotes_created_total{outcome="ok"} 57.0
+quotes_created_total{outcome="blocked"} 4.0
+"""
+
+
 @router.get(
     "/metrics",
     operation_id="metrics",
@@ -71,7 +84,7 @@ def _forget(check: asyncio.Task[None]) -> None:
     responses={
         200: {
             "description": "Prometheus text exposition format.",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": METRICS_EXAMPLE}},
         }
     },
 )

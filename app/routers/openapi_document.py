@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.routers.deps import get_caller, get_partner_caller, get_staff_caller
+from app.routers.openapi_examples import restore_examples
 from app.routers.problems import FieldProblem, Problem
 from app.routers.responses import (
     CONTENT_LANGUAGE,
@@ -55,7 +56,9 @@ def document_contract(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(build(), _routes_by_operation(app))
+            routes = _routes_by_operation(app)
+            app.openapi_schema = complete(build(), routes)
+            restore_examples(app.openapi_schema, routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -279,3 +279,57 @@ def test_issue_codes_are_an_enum_of_every_rule(document: dict[str, Any]) -> None
     code = document["components"]["schemas"]["IssueOut"]["properties"]["code"]
     assert set(code["enum"]) == set(BLOCKING_CODES) | set(WARNING_CODES)
     assert all(f"`{value}`" in code["description"] for value in code["enum"])
+
+
+def test_examples_keep_their_nulls(document: dict[str, Any]) -> None:
+    # FastAPI renders with exclude_none: a required nullable field would vanish.
+    quote = document["components"]["schemas"]["QuoteOut"]["examples"][0]
+    cancel = document["paths"]["/v1/orders/{order_id}/cancel"]["post"]["responses"]["200"]
+    assert quote["signature_kit"] is None
+    assert cancel["content"]["application/json"]["example"]["paid_at"] is None
+
+
+# --- descriptions and examples everywhere ----------------------------------------------
+
+ADMIN_PARTNER_PENDING = pytest.mark.xfail(
+    strict=False, reason="descriptions for the admin/partner schemas land in branch descB"
+)
+
+
+def _has_example(document: dict[str, Any], media: dict[str, Any]) -> bool:
+    """An example on the media type, or on the component schema it refers to."""
+    if "example" in media or media.get("examples"):
+        return True
+    ref = media.get("schema", {}).get("$ref", "")
+    return bool(ref) and bool(
+        document["components"]["schemas"][ref.rsplit("/", 1)[1]].get("examples")
+    )
+
+
+@ADMIN_PARTNER_PENDING
+def test_every_property_has_a_description(document: dict[str, Any]) -> None:
+    undescribed = [
+        f"{name}.{prop}"
+        for name, schema in document["components"]["schemas"].items()
+        for prop, spec in schema.get("properties", {}).items()
+        if not spec.get("description")
+    ]
+    assert undescribed == []
+
+
+@ADMIN_PARTNER_PENDING
+def test_every_operation_has_examples(document: dict[str, Any]) -> None:
+    missing = []
+    for name, operation in _operations(document):
+        body = operation.get("requestBody")
+        if body and not all(_has_example(document, m) for m in body["content"].values()):
+            missing.append(f"{name}: request body")
+        answers = [
+            media
+            for status, response in operation["responses"].items()
+            if status.startswith("2")
+            for media in response.get("content", {}).values()
+        ]
+        if not answers or not all(_has_example(document, media) for media in answers):
+            missing.append(f"{name}: 2xx response")
+    assert missing == []

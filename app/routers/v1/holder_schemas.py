@@ -14,6 +14,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from app.domain.billing import (
@@ -68,16 +69,46 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+# The sandbox's customer acc-rossi (valid check digits).
+HOLDER_IN_EXAMPLE: JsonDict = {
+    "kind": "person",
+    "name": "Mario Rossi",
+    "tax_code": "RSSMRA85T10A562S",
+    "email": "mario.rossi@example.it",
+    "address": "Via Roma 1",
+    "postal_code": "00100",
+    "city": "Roma",
+    "province": "RM",
+    "country": "IT",
+}
+
+
 class HolderIn(_Strict):
-    kind: HolderKind = Field(strict=False)
-    name: Text
-    tax_code: UpperCode = Field(description="Codice fiscale (person) or partita IVA.")
+    """Who holds the mailboxes and is invoiced (intestatario)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [HOLDER_IN_EXAMPLE]})
+
+    kind: HolderKind = Field(
+        strict=False,
+        description="`person`, `sole_trader`, `company`, `professional` or "
+        "`public_administration`: decides which tax id and billing data apply.",
+    )
+    name: Text = Field(description="Full name, or the company's or office's name.")
+    tax_code: UpperCode = Field(
+        description="A person's codice fiscale (16 characters); any other kind's partita "
+        "IVA (11 digits). Check digits are verified; letters are upper-cased.",
+        examples=["RSSMRA85T10A562S"],
+    )
     email: Email = Field(description="Reference address: confirmation and instructions.")
-    address: Text
-    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
-    city: Text
-    province: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
-    country: Literal["IT"] = "IT"
+    address: Text = Field(description="Street and number.", examples=["Via Roma 1"])
+    postal_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")] = Field(
+        description="CAP: 5 digits.", examples=["00100"]
+    )
+    city: Text = Field(description="City (comune).", examples=["Roma"])
+    province: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")] = Field(
+        description="Province: its 2-letter code.", examples=["RM"]
+    )
+    country: Literal["IT"] = Field(default="IT", description="Only Italy (`IT`) for now.")
 
     @field_validator("tax_code")
     @classmethod
@@ -107,21 +138,75 @@ class HolderIn(_Strict):
 class EInvoicingIn(_Strict):
     """Exactly one: `sdi_code` (Codice Destinatario), `pec`, or `none: true`."""
 
-    sdi_code: SdiCode | None = None
-    pec: Email | None = None
-    none: bool = False
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"sdi_code": "ABC1234", "pec": None, "none": False}]}
+    )
+
+    sdi_code: SdiCode | None = Field(
+        default=None,
+        description="Codice Destinatario: 7 letters or digits.",
+        examples=["ABC1234"],
+    )
+    pec: Email | None = Field(
+        default=None, description="The PEC address e-invoices are delivered to."
+    )
+    none: bool = Field(
+        default=False,
+        description="true: no e-invoicing address (invoices in the tax portal's reserved "
+        "area); only with neither `sdi_code` nor `pec`.",
+    )
 
 
 class PublicAdministrationIn(_Strict):
+    """A public administration's invoicing data (required with that holder `kind`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"office_code": "UFY9MH", "cig": "Z1A2B3C4D5", "cup": None, "split_payment": True}
+            ]
+        }
+    )
+
     office_code: OfficeCode = Field(description="Codice Univoco Ufficio (6 characters).")
-    cig: CigCode
-    cup: CupCode | None = None
-    split_payment: bool
+    cig: CigCode = Field(
+        description="Codice Identificativo Gara: 10 characters.", examples=["Z1A2B3C4D5"]
+    )
+    cup: CupCode | None = Field(
+        default=None,
+        description="Codice Unico di Progetto (15 characters), where the purchase has one.",
+    )
+    split_payment: bool = Field(
+        description="true: split payment (scissione dei pagamenti): the office pays the net "
+        "and the VAT to the State."
+    )
 
 
 class BillingIn(_Strict):
-    e_invoicing: EInvoicingIn | None = None
-    public_administration: PublicAdministrationIn | None = None
+    """Invoicing data beside the holder: an e-invoicing address, or a PA's office codes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "e_invoicing": {"sdi_code": "ABC1234", "pec": None, "none": False},
+                    "public_administration": None,
+                }
+            ]
+        }
+    )
+
+    e_invoicing: EInvoicingIn | None = Field(
+        default=None,
+        description="Where e-invoices go: a company, sole trader or professional gives "
+        "exactly one of `sdi_code` and `pec`; a person may omit it; a public administration "
+        "is invoiced through its `office_code` instead.",
+    )
+    public_administration: PublicAdministrationIn | None = Field(
+        default=None,
+        description="Required when the holder's `kind` is `public_administration`, refused "
+        "otherwise.",
+    )
 
     def to_domain(self) -> Billing:
         e, pa = self.e_invoicing, self.public_administration
@@ -141,38 +226,50 @@ def record_of(holder: HolderIn | None, billing: BillingIn | None) -> HolderRecor
 
 
 class HolderOut(BaseModel):
-    kind: HolderKind
-    name: str
-    tax_code: str
-    email: str
-    address: str
-    postal_code: str
-    city: str
-    province: str
-    country: str
+    """A holder as stored: the fields of `HolderIn`, normalised."""
+
+    kind: HolderKind = Field(description="The holder's kind (see `HolderIn.kind`).")
+    name: str = Field(description="Full name, or the company's or office's name.")
+    tax_code: str = Field(description="Codice fiscale or partita IVA, upper-case.")
+    email: str = Field(description="Reference address, lower-case.")
+    address: str = Field(description="Street and number.")
+    postal_code: str = Field(description="CAP: 5 digits.")
+    city: str = Field(description="City (comune).")
+    province: str = Field(description="Province: its 2-letter code, upper-case.")
+    country: str = Field(description="Country code: `IT`.")
 
 
 class EInvoicingOut(BaseModel):
-    sdi_code: str | None
-    pec: str | None
-    none: bool
+    """The e-invoicing address on file: one of the three is set."""
+
+    sdi_code: str | None = Field(description="Codice Destinatario; null: not this way.")
+    pec: str | None = Field(description="PEC address for e-invoices; null: not this way.")
+    none: bool = Field(description="true: no e-invoicing address.")
 
 
 class PublicAdministrationOut(BaseModel):
-    office_code: str
-    cig: str
-    cup: str | None
-    split_payment: bool
+    """A public administration's invoicing data on file."""
+
+    office_code: str = Field(description="Codice Univoco Ufficio.")
+    cig: str = Field(description="Codice Identificativo Gara.")
+    cup: str | None = Field(description="Codice Unico di Progetto; null: none.")
+    split_payment: bool = Field(description="true: split payment applies.")
 
 
 class BillingOut(BaseModel):
-    e_invoicing: EInvoicingOut | None
-    public_administration: PublicAdministrationOut | None
+    """Invoicing data on file beside the holder."""
+
+    e_invoicing: EInvoicingOut | None = Field(description="Null: none on file (a person).")
+    public_administration: PublicAdministrationOut | None = Field(
+        description="Null: the holder is not a public administration."
+    )
 
 
 class HolderRecordOut(BaseModel):
-    holder: HolderOut
-    billing: BillingOut
+    """A holder with its billing data."""
+
+    holder: HolderOut = Field(description="Who holds the mailboxes and is invoiced.")
+    billing: BillingOut = Field(description="How they are invoiced.")
 
     @classmethod
     def of(cls, record: HolderRecord) -> HolderRecordOut:
@@ -206,6 +303,8 @@ class HolderRecordOut(BaseModel):
 
 
 class HolderOnFileOut(HolderRecordOut):
+    """The holder an order would use if it gave none, and where it comes from."""
+
     source: HolderSource = Field(
         description="`mailbox`: the mailbox's own holder; `account`: its account's."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from app.domain import issues
 from app.domain.issues import Issue
@@ -35,18 +35,73 @@ def _absent(value: object) -> bool:
 
 
 class IssueOut(BaseModel):
+    """A renewal rule's outcome: `code` to switch on, `message` to show, and only the
+    numbers of that rule (the other number fields are absent)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "insufficient_mailbox_space",
+                    "blocking": True,
+                    "message": "Spazio insufficiente: aggiungi almeno 1 GB alla casella.",
+                    "smallest_extra_mailbox_gb": 1,
+                }
+            ]
+        }
+    )
+
     code: IssueCode
     blocking: bool = Field(description="true: fix it to order; false: a warning to show.")
     message: str = Field(description="For people, in the language of `Content-Language`.")
-    max_years: int | None = Field(default=None, exclude_if=_absent)
-    order_id: str | None = Field(default=None, exclude_if=_absent)
-    max_extra_mailbox_gb: int | None = Field(default=None, exclude_if=_absent)
-    mb_to_free: int | None = Field(default=None, exclude_if=_absent)
-    smallest_extra_mailbox_gb: int | None = Field(default=None, exclude_if=_absent)
-    smallest_extra_archive_gb: int | None = Field(default=None, exclude_if=_absent)
-    archived_mb: int | None = Field(default=None, exclude_if=_absent)
-    features: list[str] | None = Field(default=None, exclude_if=_absent)
-    extra_users_lost: int | None = Field(default=None, exclude_if=_absent)
+    max_years: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`frequency_not_allowed`: the most years the promotion renews for.",
+    )
+    order_id: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`pending_order_exists`: the unpaid order to pay or cancel (absent when "
+        "it isn't yours to open).",
+    )
+    max_extra_mailbox_gb: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`extra_space_above_max`: the most extra mailbox GB the plan allows.",
+    )
+    mb_to_free: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`free_space_required`: MB of messages to delete before this renewal.",
+    )
+    smallest_extra_mailbox_gb: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`insufficient_mailbox_space`: the fewest extra mailbox GB that hold "
+        "what is used.",
+    )
+    smallest_extra_archive_gb: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`insufficient_archive_space`: the fewest extra archive GB that hold "
+        "what is archived.",
+    )
+    archived_mb: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`archive_will_be_deleted`: MB of archived messages that will be deleted.",
+    )
+    features: list[str] | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`features_lost`: the features that go away (`sms_reports`, `extra_users`).",
+    )
+    extra_users_lost: int | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="`features_lost`: how many extra users go away.",
+    )
 
     @classmethod
     def of(cls, issue: Issue, language: str) -> IssueOut:

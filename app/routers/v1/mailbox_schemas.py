@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from app.domain.holder_record import HolderRecord
 from app.domain.mailbox import Mailbox, MailboxStatus
@@ -17,25 +18,78 @@ from app.routers.v1.fields import (
     UsedMegabytes,
     Years,
 )
-from app.routers.v1.holder_schemas import BillingIn, HolderIn, HolderOnFileOut, record_of
+from app.routers.v1.holder_schemas import (
+    HOLDER_IN_EXAMPLE,
+    BillingIn,
+    HolderIn,
+    HolderOnFileOut,
+    record_of,
+)
 from app.routers.v1.issue_schema import IssueOut
 from app.services.mailboxes import MailboxView
 
+# The sandbox's mbx-premium on 2026-11-25 (checked by tests/api/test_openapi_examples_api.py).
+MAILBOX_OUT_EXAMPLE: JsonDict = {
+    "id": "mbx-premium",
+    "address": "premium@pec.example.it",
+    "plan": "PREMIUM",
+    "extra_mailbox_gb": 0,
+    "extra_archive_gb": 0,
+    "used_mailbox_mb": 1500,
+    "used_archive_mb": 5000,
+    "expires_on": "2027-01-24",
+    "status": "ACTIVE",
+    "auto_renewal": False,
+    "auto_renewal_years": 1,
+    "account_id": "acc-rossi",
+    "partner_id": None,
+    "renewable": True,
+    "renewal_blockers": [],
+    "holder_on_file": {
+        "holder": HOLDER_IN_EXAMPLE,
+        "billing": {"e_invoicing": None, "public_administration": None},
+        "source": "account",
+    },
+}
+# The same mailbox once automatic renewal is on (PUT …/auto-renewal).
+AUTO_RENEWING_MAILBOX_EXAMPLE: JsonDict = {
+    **MAILBOX_OUT_EXAMPLE,
+    "auto_renewal": True,
+    "renewable": False,
+    "renewal_blockers": [
+        {
+            "code": "auto_renewal_active",
+            "blocking": True,
+            "message": "La casella ha il rinnovo automatico attivo: disattivalo prima di "
+            "rinnovare.",
+        }
+    ],
+}
+
 
 class MailboxOut(BaseModel):
-    id: str
-    address: str
-    plan: str
-    extra_mailbox_gb: int
-    extra_archive_gb: int
-    used_mailbox_mb: int
-    used_archive_mb: int
-    expires_on: date
-    status: MailboxStatus
-    auto_renewal: bool
-    auto_renewal_years: int
-    account_id: str
-    partner_id: str | None
+    """A PEC mailbox: its plan and space, its expiry, and whether it can be renewed now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MAILBOX_OUT_EXAMPLE]})
+
+    id: str = Field(description="The mailbox's id (the mail platform's).")
+    address: str = Field(description="The PEC address.", examples=["premium@pec.example.it"])
+    plan: str = Field(description="Its plan's `code` (see `GET /v1/plans`).")
+    extra_mailbox_gb: int = Field(description="Extra mailbox space bought, GB.")
+    extra_archive_gb: int = Field(description="Extra archive space bought, GB.")
+    used_mailbox_mb: int = Field(description="Mailbox space in use, MB.")
+    used_archive_mb: int = Field(description="Archive space in use, MB.")
+    expires_on: date = Field(description="The day it expires (ISO date).")
+    status: MailboxStatus = Field(
+        description="`ACTIVE`; `EXPIRED` (in the 90-day grace: still renewable); `DELETED` "
+        "(past the grace); `SUSPENDED` (a partner's lapsed domain)."
+    )
+    auto_renewal: bool = Field(
+        description="true: renewed automatically at expiry (then not by hand)."
+    )
+    auto_renewal_years: int = Field(description="Years each automatic renewal buys.")
+    account_id: str = Field(description="The customer account that owns it.")
+    partner_id: str | None = Field(description="The partner that manages it; null: none.")
     renewable: bool = Field(description='Show the "Rinnova" button.')
     renewal_blockers: list[IssueOut] = Field(description="Why it can't be renewed now.")
     holder_on_file: HolderOnFileOut | None = Field(
@@ -68,24 +122,66 @@ class MailboxOut(BaseModel):
         )
 
 
+# `GET /v1/mailboxes?status=ACTIVE&limit=1&cursor=…` past the sandbox's mbx-standard.
+MAILBOX_PAGE_EXAMPLE: JsonDict = {
+    "items": [MAILBOX_OUT_EXAMPLE],
+    "next_cursor": "MjAyNy0wMS0yNHxtYngtcHJlbWl1bQ==",
+}
+
+
 class MailboxPageOut(BaseModel):
-    items: list[MailboxOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    """A page of mailboxes, soonest expiry first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MAILBOX_PAGE_EXAMPLE]})
+
+    items: list[MailboxOut] = Field(description="Up to `limit` mailboxes.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null: this is the last page."
+    )
+
+
+# The sandbox's mbx-premium as the mail platform sends it.
+MAILBOX_MIRROR_EXAMPLE: JsonDict = {
+    "address": "premium@pec.example.it",
+    "plan": "PREMIUM",
+    "extra_mailbox_gb": 0,
+    "extra_archive_gb": 0,
+    "used_mailbox_mb": 1500,
+    "used_archive_mb": 5000,
+    "expires_on": "2027-01-24",
+    "status": "ACTIVE",
+    "account_id": "acc-rossi",
+    "partner_id": None,
+}
 
 
 class MailboxMirrorIn(BaseModel):
     """The mail platform's record of a mailbox, as staff or the platform send it."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [MAILBOX_MIRROR_EXAMPLE]}
+    )
 
     address: Annotated[
         str, StringConstraints(max_length=320, pattern=r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$")
-    ]
-    plan: Code
-    extra_mailbox_gb: ExtraGigabytes = 0
-    extra_archive_gb: ExtraGigabytes = 0
-    used_mailbox_mb: UsedMegabytes = 0
-    used_archive_mb: UsedMegabytes = 0
+    ] = Field(description="The PEC address (ASCII, stored lower-case).")
+    plan: Code = Field(
+        description="The plan's `code`: one of the price list in force (422 `unknown_plan` "
+        "otherwise).",
+        examples=["PREMIUM"],
+    )
+    extra_mailbox_gb: ExtraGigabytes = Field(
+        default=0, description="Extra mailbox space bought, GB (0–1000)."
+    )
+    extra_archive_gb: ExtraGigabytes = Field(
+        default=0, description="Extra archive space bought, GB (0–1000)."
+    )
+    used_mailbox_mb: UsedMegabytes = Field(
+        default=0, description="Mailbox space in use, MB (0–10,000,000)."
+    )
+    used_archive_mb: UsedMegabytes = Field(
+        default=0, description="Archive space in use, MB (0–10,000,000)."
+    )
     # ISO date strings are dates; the bounds keep date arithmetic (grace, +5 years) safe.
     expires_on: date = Field(
         strict=False,
@@ -94,12 +190,32 @@ class MailboxMirrorIn(BaseModel):
         json_schema_extra=DATE_IN_RANGE,
         description="The day the mailbox expires (2000-01-01 to 2199-12-31).",
     )
-    status: MailboxStatus = Field(default=MailboxStatus.ACTIVE, strict=False)
+    status: MailboxStatus = Field(
+        default=MailboxStatus.ACTIVE,
+        strict=False,
+        description="The platform's status: `ACTIVE`, `EXPIRED`, `DELETED` or `SUSPENDED`.",
+    )
     # Automatic renewal is this service's own setting: left out, it is kept as it is.
-    auto_renewal: bool | None = None
-    auto_renewal_years: Years | None = None
-    account_id: Identifier
-    partner_id: Identifier | None = None
+    auto_renewal: bool | None = Field(
+        default=None,
+        description="Automatic renewal on or off; omitted or null: kept as it is (off for "
+        "a new mailbox).",
+    )
+    auto_renewal_years: Years | None = Field(
+        default=None,
+        description="Years each automatic renewal buys (1–5); omitted or null: kept (1 for "
+        "a new mailbox).",
+    )
+    account_id: Identifier = Field(
+        description="The owning customer account's id: it must exist (422 `unknown_owner` "
+        "otherwise, with `create_with`).",
+        examples=["acc-rossi"],
+    )
+    partner_id: Identifier | None = Field(
+        default=None,
+        description="The managing partner's id, which must exist; omitted or null: none.",
+        examples=["ptn-webreseller"],
+    )
     # The mailbox's own holder, where it differs from its account's. This service's own
     # data, like automatic renewal: left out, it is kept; null, the account's applies.
     holder: HolderIn | None = Field(
@@ -132,12 +248,28 @@ class MailboxMirrorIn(BaseModel):
 
 
 class AutoRenewalIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    """Automatic renewal on or off, and for how many years each time."""
 
-    enabled: bool
-    years: Years | None = Field(default=None, description="Renewal frequency; default: unchanged.")
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [{"enabled": True, "years": 1}]}
+    )
+
+    enabled: bool = Field(description="true: renew automatically at expiry; false: renew by hand.")
+    years: Years | None = Field(
+        default=None,
+        description="Years each automatic renewal buys (1–5); omitted or null: unchanged.",
+    )
 
 
 class HealthOut(BaseModel):
-    status: str
-    checked_at: datetime | None = None
+    """The service's state, for an orchestrator's probes."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "checked_at": "2026-11-25T10:00:00Z"}]}
+    )
+
+    status: str = Field(description="`ok` (anything else is an error answer).", examples=["ok"])
+    checked_at: datetime | None = Field(
+        default=None,
+        description="`/readyz`: when the database answered (UTC); `/healthz`: null.",
+    )

@@ -12,7 +12,12 @@ from app.routers.deps import CallerDep
 from app.routers.responses import problem
 from app.routers.v1.cursors import decode_mailbox_cursor, encode_mailbox_cursor
 from app.routers.v1.fields import IdInPath, is_identifier
-from app.routers.v1.mailbox_schemas import AutoRenewalIn, MailboxOut, MailboxPageOut
+from app.routers.v1.mailbox_schemas import (
+    AUTO_RENEWING_MAILBOX_EXAMPLE,
+    AutoRenewalIn,
+    MailboxOut,
+    MailboxPageOut,
+)
 from app.services import mailboxes
 from app.services.errors import ResourceNotFound
 
@@ -84,6 +89,7 @@ async def get_mailbox(mailbox_id: IdInPath, caller: CallerDep) -> MailboxOut:
     summary="Turn automatic renewal on or off",
     response_model=MailboxOut,
     responses={
+        200: {"content": {"application/json": {"example": AUTO_RENEWING_MAILBOX_EXAMPLE}}},
         **MAILBOX_NOT_FOUND,
         409: problem("`mailbox_deleted`, `mailbox_suspended`: it can't be renewed."),
     },

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from app.domain.money import Money
 
 
 class MoneyOut(BaseModel):
-    amount: str = Field(pattern=r"^-?\d+\.\d{2}$", examples=["113.46"])
-    currency: str = Field(examples=["EUR"])
+    """An amount of money: a decimal string, never a float."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"amount": "113.46", "currency": "EUR"}]}
+    )
+
+    amount: str = Field(
+        pattern=r"^-?\d+\.\d{2}$",
+        examples=["113.46"],
+        description="Decimal string with two decimals, in `currency` (EUR: euros, not "
+        "cents); negative only for a discount line.",
+    )
+    currency: str = Field(examples=["EUR"], description="ISO 4217 code; always `EUR` today.")
 
     @classmethod
     def of(cls, cents: int, currency: str) -> MoneyOut:
@@ -25,6 +37,11 @@ MoneyAmountIn = Annotated[
     StringConstraints(pattern=r"^\d{1,7}\.\d{2}$"),
     Field(examples=["25.00"], description="EUR, two decimals, 0.00 to 9999999.99"),
 ]
+
+
+def eur_example(amount: str) -> JsonDict:
+    """A `MoneyOut` in euros, as the schemas' examples write one."""
+    return {"amount": amount, "currency": "EUR"}
 
 
 def cents_of(amount: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.db.models import OrderRow
 from app.domain.order import (
@@ -17,11 +18,8 @@ from app.domain.order import (
 )
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.routers.v1.fields import Identifier
-from app.routers.v1.holder_schemas import (
-    BillingIn,
-    HolderIn,
-)
-from app.routers.v1.money_schema import MoneyOut
+from app.routers.v1.holder_schemas import HOLDER_IN_EXAMPLE, BillingIn, HolderIn
+from app.routers.v1.money_schema import MoneyOut, eur_example
 
 
 class _Strict(BaseModel):
@@ -29,13 +27,33 @@ class _Strict(BaseModel):
 
 
 class ConsentsIn(_Strict):
-    terms: bool = Field(description="General conditions.")
-    unfair_terms: bool = Field(description="Clausole vessatorie, artt. 1341-1342 c.c.")
-    privacy: bool = Field(description="Privacy notice.")
+    """The boxes the customer ticked: all three must be true (422 `consent_required`)."""
+
+    terms: bool = Field(description="General conditions accepted.")
+    unfair_terms: bool = Field(
+        description="Clausole vessatorie (artt. 1341-1342 c.c.) specifically accepted."
+    )
+    privacy: bool = Field(description="Privacy notice read.")
+
+
+# Orders the quote of `QUOTE_IN_EXAMPLE` (its id where this one is), paying by transfer.
+ORDER_IN_EXAMPLE: JsonDict = {
+    "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+    "holder": HOLDER_IN_EXAMPLE,
+    "payment_method": "bank_transfer",
+    "consents": {"terms": True, "unfair_terms": True, "privacy": True},
+    "acknowledge_archive_deletion": True,
+}
 
 
 class OrderIn(_Strict):
-    quote_id: Identifier
+    """Order a quote: who holds the mailboxes, how to invoice and how to pay."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_IN_EXAMPLE]})
+
+    quote_id: Identifier = Field(
+        description="The `id` of a quote of yours, `ok` and before its `valid_until`."
+    )
     holder: HolderIn | None = Field(
         None, description="Omitted: the holder on file for the quote's mailboxes."
     )
@@ -44,9 +62,18 @@ class OrderIn(_Strict):
         description="Omitted: the billing on file (with the holder on file), or none "
         "(with a new holder).",
     )
-    payment_method: PaymentMethod = Field(strict=False)
-    consents: ConsentsIn
-    acknowledge_archive_deletion: bool = False
+    payment_method: PaymentMethod = Field(
+        strict=False,
+        description="How to pay: `card` or `paypal` (then renewals turn automatic), "
+        "`bank_transfer`, `postal_slip_prefilled`, `postal_slip`; partners "
+        "`partner_credit`. A public administration pays by `bank_transfer`.",
+    )
+    consents: ConsentsIn = Field(description="The consents given: all must be true.")
+    acknowledge_archive_deletion: bool = Field(
+        default=False,
+        description="Must be true when the quote's `requires_archive_acknowledgement` is "
+        "(422 `acknowledgement_required`): the customer accepts losing the archive.",
+    )
 
     @classmethod
     def problems_beside_validation(cls, raw: object) -> list[tuple[str, str]]:
@@ -78,49 +105,145 @@ class OrderIn(_Strict):
 
 
 class PaymentInstructionsOut(BaseModel):
-    method: PaymentMethod
-    registered: str = Field(examples=["next_working_day"])
-    amount: MoneyOut
-    description: str | None = Field(None, description="The transfer's or slip's description.")
-    iban: str | None = None
-    beneficiary: str | None = None
-    postal_account: str | None = None
-    payment_url: str | None = None
+    """How to pay: only the fields of the chosen method are non-null."""
+
+    method: PaymentMethod = Field(description="The order's payment method.")
+    registered: str = Field(
+        examples=["next_working_day"],
+        description="When the payment is registered once made: `immediately`, `same_day`, "
+        "`next_working_day` or `five_to_seven_working_days`.",
+    )
+    amount: MoneyOut = Field(description="Exactly what to pay (the order's `payable`).")
+    description: str | None = Field(
+        None,
+        description="The transfer's or slip's description (the order number): without it "
+        "the payment can't be matched. Null for card, PayPal and credit.",
+    )
+    iban: str | None = Field(None, description="`bank_transfer`: the IBAN to pay into.")
+    beneficiary: str | None = Field(
+        None, description="Transfer and slips: the account holder to pay."
+    )
+    postal_account: str | None = Field(
+        None, description="Postal slips: the postal current account number."
+    )
+    payment_url: str | None = Field(
+        None, description="`card`, `paypal`: the checkout page to send the customer to."
+    )
 
 
 class OrderItemOut(BaseModel):
-    mailbox_id: str
-    address: str
-    current_plan: str
-    plan: str
-    extra_mailbox_gb: int
-    extra_archive_gb: int
-    deletes_archive: bool
-    quoted_new_expiry: str
+    """One mailbox the order renews, as quoted."""
+
+    mailbox_id: str = Field(description="The mailbox's `id`.")
+    address: str = Field(description="The mailbox's PEC address.")
+    current_plan: str = Field(description="Its plan's `code` when ordered.")
+    plan: str = Field(description="Its plan's `code` once renewed.")
+    extra_mailbox_gb: int = Field(description="Extra mailbox space once renewed, GB.")
+    extra_archive_gb: int = Field(description="Extra archive space once renewed, GB.")
+    deletes_archive: bool = Field(description="true: the renewal deletes its archive.")
+    quoted_new_expiry: str = Field(
+        description="The new expiry the quote gave (ISO date); the renewal counts from the "
+        "expiry when it is fulfilled.",
+        examples=["2028-01-24"],
+    )
+
+
+# What the sandbox answers `ORDER_IN_EXAMPLE` on 2026-11-25 (checked by
+# tests/api/test_openapi_examples_api.py).
+ORDER_OUT_EXAMPLE: JsonDict = {
+    "id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+    "number": "PEC-2026-0000001",
+    "status": "AWAITING_PAYMENT",
+    "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+    "payment_method": "bank_transfer",
+    "years": 1,
+    "holder_name": "Mario Rossi",
+    "holder_email": "mario.rossi@example.it",
+    "split_payment": False,
+    "items": [
+        {
+            "mailbox_id": "mbx-premium",
+            "address": "premium@pec.example.it",
+            "current_plan": "PREMIUM",
+            "plan": "STANDARD",
+            "extra_mailbox_gb": 1,
+            "extra_archive_gb": 0,
+            "deletes_archive": True,
+            "quoted_new_expiry": "2028-01-24",
+        }
+    ],
+    "net": eur_example("12.90"),
+    "vat": eur_example("2.84"),
+    "total": eur_example("15.74"),
+    "payable": eur_example("15.74"),
+    "refunded": eur_example("0.00"),
+    "payment_instructions": {
+        "method": "bank_transfer",
+        "registered": "next_working_day",
+        "amount": eur_example("15.74"),
+        "description": "PEC-2026-0000001",
+        "iban": "IT60X0542811101000000123456",
+        "beneficiary": "PEC Provider S.p.A.",
+        "postal_account": None,
+        "payment_url": None,
+    },
+    "created_at": "2026-11-25T10:00:00Z",
+    "paid_at": None,
+    "fulfilled_at": None,
+    "commitment_at": None,
+    "closed_at": None,
+}
+# The same order once cancelled (POST /v1/orders/{id}/cancel).
+CANCELLED_ORDER_EXAMPLE: JsonDict = {
+    **ORDER_OUT_EXAMPLE,
+    "status": "CANCELLED",
+    "closed_at": "2026-11-25T10:00:00Z",
+}
 
 
 class OrderOut(BaseModel):
-    id: str
-    number: str = Field(examples=["PEC-2026-0000042"])
-    status: OrderStatus
-    quote_id: str
-    payment_method: PaymentMethod
-    years: int
-    holder_name: str
-    holder_email: str
-    split_payment: bool
-    items: list[OrderItemOut]
-    net: MoneyOut
-    vat: MoneyOut
-    total: MoneyOut
+    """An order: what it renews, what it costs, how to pay it and where it stands."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_OUT_EXAMPLE]})
+
+    id: str = Field(description="The order's id.")
+    number: str = Field(
+        examples=["PEC-2026-0000042"],
+        description="The human order number: show it, and it goes in a transfer's description.",
+    )
+    status: OrderStatus = Field(
+        description="`AWAITING_PAYMENT` → `PAID` → `FULFILLED` (mailboxes renewed); or "
+        "`CANCELLED`, `EXPIRED` (unpaid past the grace), `REFUNDED`."
+    )
+    quote_id: str = Field(description="The quote it was placed from.")
+    payment_method: PaymentMethod = Field(description="How it is paid.")
+    years: int = Field(description="Years of renewal.")
+    holder_name: str = Field(description="The holder's name (invoiced).")
+    holder_email: str = Field(description="Where the confirmation and instructions go.")
+    split_payment: bool = Field(
+        description="true: a public administration under split payment pays the net only."
+    )
+    items: list[OrderItemOut] = Field(description="The mailboxes it renews.")
+    net: MoneyOut = Field(description="Total before VAT.")
+    vat: MoneyOut = Field(description="VAT on `net`.")
+    total: MoneyOut = Field(description="`net` + `vat`, as invoiced.")
     payable: MoneyOut = Field(description="What to pay: the net under PA split payment.")
-    refunded: MoneyOut
-    payment_instructions: PaymentInstructionsOut
-    created_at: datetime
-    paid_at: datetime | None
-    fulfilled_at: datetime | None
-    commitment_at: datetime | None
-    closed_at: datetime | None
+    refunded: MoneyOut = Field(description="Refunded so far (0.00 unless refunded).")
+    payment_instructions: PaymentInstructionsOut = Field(
+        description="How to pay it (also sent by email to `holder_email`)."
+    )
+    created_at: datetime = Field(description="When it was placed (UTC).")
+    paid_at: datetime | None = Field(description="When the payment was registered; null: not yet.")
+    fulfilled_at: datetime | None = Field(
+        description="When its mailboxes were renewed; null: not yet."
+    )
+    commitment_at: datetime | None = Field(
+        description="When a public administration's payment commitment was registered "
+        "(it is fulfilled then, before the money arrives); null: none."
+    )
+    closed_at: datetime | None = Field(
+        description="When it was cancelled or expired; null: it wasn't."
+    )
 
     @classmethod
     def of(cls, order: OrderRow, accounts: PaymentAccounts) -> OrderOut:
@@ -179,5 +302,13 @@ class OrderOut(BaseModel):
 
 
 class OrderPageOut(BaseModel):
-    items: list[OrderOut]
-    next_cursor: str | None
+    """A page of orders, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [ORDER_OUT_EXAMPLE], "next_cursor": None}]}
+    )
+
+    items: list[OrderOut] = Field(description="Up to `limit` orders, newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null: this is the last page."
+    )

@@ -16,7 +16,12 @@ from app.routers.v1.idempotent_answers import (
     answer_response,
     idempotent_request,
 )
-from app.routers.v1.order_schemas import OrderIn, OrderOut, OrderPageOut
+from app.routers.v1.order_schemas import (
+    CANCELLED_ORDER_EXAMPLE,
+    OrderIn,
+    OrderOut,
+    OrderPageOut,
+)
 from app.services import order_placement, orders
 from app.services.errors import ResourceNotFound
 
@@ -126,6 +131,7 @@ async def get_order(order_id: IdInPath, caller: CallerDep) -> OrderOut:
     "`order_not_cancellable` otherwise). Answers the cancelled order.",
     response_model=OrderOut,
     responses={
+        200: {"content": {"application/json": {"example": CANCELLED_ORDER_EXAMPLE}}},
         **ORDER_NOT_FOUND,
         409: problem("`order_not_cancellable`: only an order awaiting payment can be."),
     },

@@ -4,57 +4,159 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.config import JsonDict
 
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
-from app.routers.v1.money_schema import MoneyOut
+from app.routers.v1.money_schema import MoneyOut, eur_example
 
 
 class PromotionOut(BaseModel):
-    plan: str
-    yearly_price: MoneyOut
-    valid_from: date
-    valid_until: date
-    max_years: int
+    """A promotional yearly price for a plan, in force today."""
+
+    plan: str = Field(description="The plan's `code`.")
+    yearly_price: MoneyOut = Field(description="Price per year while it runs, before VAT.")
+    valid_from: date = Field(description="First day of the promotion (ISO date).")
+    valid_until: date = Field(description="Last day of the promotion (ISO date).")
+    max_years: int = Field(description="The most years a renewal on promotion may buy.")
 
 
 class PlanOut(BaseModel):
-    code: str
-    name: str
-    mailbox_gb: int
-    max_mailbox_gb: int | None
-    archive_gb: int
-    extra_archive_allowed: bool
-    sms_reports: bool
-    extra_users: int
-    own_domain: bool
-    yearly_price: MoneyOut
-    promotion: PromotionOut | None
+    """A plan (tipologia) for sale: its space, features and yearly price."""
+
+    code: str = Field(description="Stable code: send it as a quote item's `plan`.")
+    name: str = Field(description="Name to show.")
+    mailbox_gb: int = Field(description="Mailbox space included, GB.")
+    max_mailbox_gb: int | None = Field(
+        description="Most mailbox GB with extra space (plan + extra); null: no limit."
+    )
+    archive_gb: int = Field(description="Archive space included, GB (0: no archive).")
+    extra_archive_allowed: bool = Field(description="true: extra archive space can be bought.")
+    sms_reports: bool = Field(description="true: SMS delivery reports included.")
+    extra_users: int = Field(description="Extra users who can access the mailbox.")
+    own_domain: bool = Field(
+        description="true: a mailbox on the customer's own domain (keeps its plan, no extra space)."
+    )
+    yearly_price: MoneyOut = Field(description="List price per year, before VAT.")
+    promotion: PromotionOut | None = Field(
+        description="The promotion in force for this plan today; null: none."
+    )
 
 
 class SignatureKitOut(BaseModel):
-    code: str
-    name: str
-    price: MoneyOut
+    """A digital signature kit that can be bought with a renewal."""
+
+    code: str = Field(description="Send it as a quote's `signature_kit`.")
+    name: str = Field(description="Name to show.")
+    price: MoneyOut = Field(description="Price of one kit, before VAT (shipping apart).")
 
 
 class ExtraSpacePricesOut(BaseModel):
-    mailbox_gb_yearly: MoneyOut
-    archive_gb_yearly: MoneyOut
+    """Prices of extra space, per GB per year, before VAT."""
+
+    mailbox_gb_yearly: MoneyOut = Field(description="One extra mailbox GB for one year.")
+    archive_gb_yearly: MoneyOut = Field(description="One extra archive GB for one year.")
+
+
+def _plan_example(code: str, name: str, price: str, **features: JsonValue) -> JsonDict:
+    return {
+        "code": code,
+        "name": name,
+        "mailbox_gb": 1,
+        "max_mailbox_gb": None,
+        "archive_gb": 0,
+        "extra_archive_allowed": False,
+        "sms_reports": False,
+        "extra_users": 0,
+        "own_domain": False,
+        "yearly_price": eur_example(price),
+        "promotion": None,
+        **features,
+    }
+
+
+_DOMAIN_PROMOTION: JsonDict = {
+    "plan": "DOMAIN",
+    "yearly_price": eur_example("7.90"),
+    "valid_from": "2026-10-26",
+    "valid_until": "2027-11-25",
+    "max_years": 2,
+}
+# The sandbox's price list on 2026-11-25 (checked by tests/api/test_openapi_examples_api.py).
+PRICE_LIST_EXAMPLE: JsonDict = {
+    "id": "2026-demo",
+    "valid_from": "2026-01-01T00:00:00Z",
+    "valid_until": None,
+    "currency": "EUR",
+    "vat_rate": "0.22",
+    "plans": [
+        _plan_example("STANDARD", "PEC Standard", "9.90", max_mailbox_gb=2),
+        _plan_example(
+            "PRO",
+            "PEC Pro",
+            "25.00",
+            mailbox_gb=2,
+            archive_gb=3,
+            extra_archive_allowed=True,
+            sms_reports=True,
+            extra_users=1,
+        ),
+        _plan_example(
+            "PREMIUM",
+            "PEC Premium",
+            "40.00",
+            mailbox_gb=2,
+            archive_gb=8,
+            extra_archive_allowed=True,
+            sms_reports=True,
+            extra_users=3,
+        ),
+        _plan_example(
+            "DOMAIN",
+            "PEC on your own domain",
+            "9.90",
+            max_mailbox_gb=1,
+            own_domain=True,
+            promotion=_DOMAIN_PROMOTION,
+        ),
+    ],
+    "extra_space": {
+        "mailbox_gb_yearly": eur_example("3.00"),
+        "archive_gb_yearly": eur_example("3.00"),
+    },
+    "signature_kits": [
+        {"code": "SMART_CARD", "name": "Smart card signature kit", "price": eur_example("25.00")},
+        {"code": "USB_TOKEN", "name": "USB token signature kit", "price": eur_example("35.00")},
+    ],
+    "kit_shipping": eur_example("9.90"),
+    "promotions": [_DOMAIN_PROMOTION],
+}
 
 
 class PriceListOut(BaseModel):
-    id: str
-    valid_from: datetime
-    valid_until: datetime | None
-    currency: str
-    vat_rate: str
-    plans: list[PlanOut]
-    extra_space: ExtraSpacePricesOut
-    signature_kits: list[SignatureKitOut]
-    kit_shipping: MoneyOut
-    promotions: list[PromotionOut]
+    """The price list in force: everything a renewal can be priced with."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [PRICE_LIST_EXAMPLE]})
+
+    id: str = Field(description="The price list's id: a quote's `price_list_id`.")
+    valid_from: datetime = Field(description="When it came into force (UTC).")
+    valid_until: datetime | None = Field(
+        description="When it stops being in force (UTC); null: until a later list takes over."
+    )
+    currency: str = Field(description="ISO 4217 code of every price: `EUR`.")
+    vat_rate: str = Field(
+        description="VAT rate as a decimal string (0.22 = 22%).", examples=["0.22"]
+    )
+    plans: list[PlanOut] = Field(description="The plans for sale.")
+    extra_space: ExtraSpacePricesOut = Field(description="Prices of extra space.")
+    signature_kits: list[SignatureKitOut] = Field(description="Kits that can be bought.")
+    kit_shipping: MoneyOut = Field(
+        description="Shipping added once to a quote with a kit, before VAT."
+    )
+    promotions: list[PromotionOut] = Field(
+        description="Promotions in force today (also on their plans)."
+    )
 
     @classmethod
     def of(cls, price_list: PriceList, now: datetime) -> PriceListOut:

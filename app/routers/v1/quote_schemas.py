@@ -6,36 +6,74 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from app.db.quote_repository import QuoteRecord
 from app.domain.quote import MAX_ITEMS, Quote, QuotedItem, RenewalItem, RenewalRequest
 from app.routers.v1.fields import Code, ExtraGigabytes, Identifier, Years
 from app.routers.v1.issue_schema import IssueOut
-from app.routers.v1.money_schema import MoneyOut
+from app.routers.v1.money_schema import MoneyOut, eur_example
 
 
 class QuoteItemIn(BaseModel):
+    """One mailbox to renew, and what to change in it for the new period."""
+
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    mailbox_id: Identifier
-    plan: Code | None = Field(default=None, description="Target plan; default: unchanged.")
-    extra_mailbox_gb: ExtraGigabytes | None = Field(
-        default=None, description="Extra GB for the new period; default: current."
+    mailbox_id: Identifier = Field(
+        description="The mailbox's `id` (from `GET /v1/mailboxes`).", examples=["mbx-premium"]
     )
-    extra_archive_gb: ExtraGigabytes | None = Field(default=None)
+    plan: Code | None = Field(
+        default=None,
+        description="Target plan's `code` (from `GET /v1/plans`); omitted or null: unchanged.",
+        examples=["STANDARD"],
+    )
+    extra_mailbox_gb: ExtraGigabytes | None = Field(
+        default=None,
+        description="Extra mailbox space for the new period, in GB (0–1000) on top of the "
+        "plan's; omitted or null: the mailbox's current extra GB.",
+    )
+    extra_archive_gb: ExtraGigabytes | None = Field(
+        default=None,
+        description="Extra archive space for the new period, in GB (0–1000), where the plan "
+        "allows it; omitted or null: the mailbox's current extra GB.",
+    )
+
+
+# The sandbox's PREMIUM mailbox downgraded to STANDARD with 1 extra GB (domain.md).
+QUOTE_IN_EXAMPLE: JsonDict = {
+    "years": 1,
+    "items": [{"mailbox_id": "mbx-premium", "plan": "STANDARD", "extra_mailbox_gb": 1}],
+}
 
 
 class QuoteIn(BaseModel):
+    """What to price: one or more mailboxes renewed together for the same years."""
+
     model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
-        json_schema_extra={"examples": [{"years": 1, "items": [{"mailbox_id": "mbx-standard"}]}]},
+        strict=True, extra="forbid", json_schema_extra={"examples": [QUOTE_IN_EXAMPLE]}
     )
 
-    years: Years = Field(description="Renewal frequency (promotions: 1–2).")
-    items: list[QuoteItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
-    signature_kit: Code | None = None
-    convention_code: Code | None = None
+    years: Years = Field(
+        description="Years to renew for, 1–5 (a plan on promotion: at most its `max_years`)."
+    )
+    items: list[QuoteItemIn] = Field(
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description=f"The mailboxes to renew, each once (1–{MAX_ITEMS}).",
+    )
+    signature_kit: Code | None = Field(
+        default=None,
+        description="A signature kit's `code` to buy with the renewal (from `GET /v1/plans`), "
+        "shipping added; omitted or null: none.",
+        examples=["SMART_CARD"],
+    )
+    convention_code: Code | None = Field(
+        default=None,
+        description="A convention's code for its discount on the net (422 "
+        "`convention_code_invalid` if unknown or not in force); omitted or null: none.",
+        examples=["ORDINE-AVVOCATI"],
+    )
 
     def to_domain(self) -> RenewalRequest:
         return RenewalRequest(
@@ -50,6 +88,8 @@ class QuoteIn(BaseModel):
 
 
 class QuoteLineOut(BaseModel):
+    """One priced line of the quote, as the invoice will show it."""
+
     kind: Literal[
         "plan",
         "extra_mailbox_space",
@@ -57,28 +97,52 @@ class QuoteLineOut(BaseModel):
         "signature_kit",
         "shipping",
         "convention_discount",
-    ]
-    code: str
-    mailbox_id: str | None
-    quantity: int
-    unit_price: MoneyOut
-    amount: MoneyOut
+    ] = Field(
+        description="What the line charges: a plan's years, extra GB-years of mailbox or "
+        "archive space, a signature kit, its shipping, or a convention's discount "
+        "(a negative amount)."
+    )
+    code: str = Field(
+        description="The plan's, kit's or convention's code; for space and shipping the "
+        "`kind` again.",
+        examples=["STANDARD"],
+    )
+    mailbox_id: str | None = Field(
+        description="The mailbox the line belongs to; null for a kit, shipping or discount."
+    )
+    quantity: int = Field(
+        description="Units charged: years for a plan, GB × years for extra space, 1 otherwise."
+    )
+    unit_price: MoneyOut = Field(description="Price of one unit, before VAT.")
+    amount: MoneyOut = Field(description="`quantity` × `unit_price`, before VAT.")
 
 
 class QuoteItemOut(BaseModel):
-    mailbox_id: str
-    address: str
-    mailbox_status: str
-    current_plan: str
-    plan: str
-    extra_mailbox_gb: int
-    extra_archive_gb: int
-    mailbox_quota_mb: int
-    archive_quota_mb: int
-    current_expiry: date
-    new_expiry: date
-    promotion_applied: bool
-    blocked: bool
+    """One mailbox of the quote: what it becomes, and the rules' verdict on it."""
+
+    mailbox_id: str = Field(description="The mailbox's `id`.")
+    address: str = Field(description="The mailbox's PEC address.")
+    mailbox_status: str = Field(
+        description="The mailbox's status when quoted: `ACTIVE`, `EXPIRED` (in grace), "
+        "`DELETED` or `SUSPENDED`.",
+        examples=["ACTIVE"],
+    )
+    current_plan: str = Field(description="The plan's `code` today.")
+    plan: str = Field(description="The plan's `code` for the new period.")
+    extra_mailbox_gb: int = Field(description="Extra mailbox space for the new period, GB.")
+    extra_archive_gb: int = Field(description="Extra archive space for the new period, GB.")
+    mailbox_quota_mb: int = Field(
+        description="Mailbox space for the new period, MB (plan + extra, 1 GB = 1024 MB)."
+    )
+    archive_quota_mb: int = Field(
+        description="Archive space for the new period, MB (0: no archive)."
+    )
+    current_expiry: date = Field(description="The day the mailbox expires today (ISO date).")
+    new_expiry: date = Field(description="The day it will expire once renewed (ISO date).")
+    promotion_applied: bool = Field(
+        description="true: the plan is priced at its promotion's yearly price."
+    )
+    blocked: bool = Field(description="true: this item has blocking `issues`.")
     issues: list[IssueOut] = Field(description="Blocking issues: fix them to order.")
     warnings: list[IssueOut] = Field(description="Never block; show them to the customer.")
 
@@ -103,26 +167,109 @@ class QuoteItemOut(BaseModel):
         )
 
 
+# What the sandbox answers `QUOTE_IN_EXAMPLE` on 2026-11-25 (checked by
+# tests/api/test_openapi_examples_api.py).
+QUOTE_OUT_EXAMPLE: JsonDict = {
+    "id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+    "status": "ok",
+    "price_list_id": "2026-demo",
+    "years": 1,
+    "signature_kit": None,
+    "convention_code": None,
+    "created_at": "2026-11-25T10:00:00Z",
+    "valid_until": "2026-11-26T10:00:00Z",
+    "requires_archive_acknowledgement": True,
+    "items": [
+        {
+            "mailbox_id": "mbx-premium",
+            "address": "premium@pec.example.it",
+            "mailbox_status": "ACTIVE",
+            "current_plan": "PREMIUM",
+            "plan": "STANDARD",
+            "extra_mailbox_gb": 1,
+            "extra_archive_gb": 0,
+            "mailbox_quota_mb": 2048,
+            "archive_quota_mb": 0,
+            "current_expiry": "2027-01-24",
+            "new_expiry": "2028-01-24",
+            "promotion_applied": False,
+            "blocked": False,
+            "issues": [],
+            "warnings": [
+                {
+                    "code": "archive_will_be_deleted",
+                    "blocking": False,
+                    "message": "L'archivio di sicurezza verrà disattivato e tutti i messaggi "
+                    "archiviati (5000 MB) saranno cancellati.",
+                    "archived_mb": 5000,
+                },
+                {
+                    "code": "features_lost",
+                    "blocking": False,
+                    "message": "Con la nuova tipologia perderai alcune funzioni "
+                    "(notifiche SMS, utenti aggiuntivi).",
+                    "features": ["sms_reports", "extra_users"],
+                    "extra_users_lost": 3,
+                },
+            ],
+        }
+    ],
+    "lines": [
+        {
+            "kind": "plan",
+            "code": "STANDARD",
+            "mailbox_id": "mbx-premium",
+            "quantity": 1,
+            "unit_price": eur_example("9.90"),
+            "amount": eur_example("9.90"),
+        },
+        {
+            "kind": "extra_mailbox_space",
+            "code": "extra_mailbox_space",
+            "mailbox_id": "mbx-premium",
+            "quantity": 1,
+            "unit_price": eur_example("3.00"),
+            "amount": eur_example("3.00"),
+        },
+    ],
+    "vat_rate": "0.22",
+    "net": eur_example("12.90"),
+    "vat": eur_example("2.84"),
+    "total": eur_example("15.74"),
+}
+
+
 class QuoteOut(BaseModel):
-    id: str
+    """A priced renewal, frozen until `valid_until`: order it with `POST /v1/orders`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_OUT_EXAMPLE]})
+
+    id: str = Field(description="The quote's id: `quote_id` of an order.")
     status: Literal["ok", "blocked", "expired"] = Field(
         description="`ok`: can be ordered until `valid_until`; `blocked`: an item has "
         "blocking `issues`; `expired`: past `valid_until` (read at the time of the request): "
         "ask for a new quote."
     )
-    price_list_id: str
-    years: int
-    signature_kit: str | None
-    convention_code: str | None
-    created_at: datetime
-    valid_until: datetime
-    requires_archive_acknowledgement: bool
-    items: list[QuoteItemOut]
-    lines: list[QuoteLineOut]
-    vat_rate: str = Field(examples=["0.22"])
-    net: MoneyOut
-    vat: MoneyOut
-    total: MoneyOut
+    price_list_id: str = Field(description="The price list the prices come from.")
+    years: int = Field(description="Years of renewal, as asked.")
+    signature_kit: str | None = Field(description="The kit's `code`, as asked; null: none.")
+    convention_code: str | None = Field(description="The convention's code; null: none.")
+    created_at: datetime = Field(description="When it was priced (UTC).")
+    valid_until: datetime = Field(
+        description="Order it before this instant (UTC): prices are frozen until then."
+    )
+    requires_archive_acknowledgement: bool = Field(
+        description="true: an item deletes an archive (see its `archive_will_be_deleted` "
+        "warning); the order must send `acknowledge_archive_deletion: true`."
+    )
+    items: list[QuoteItemOut] = Field(description="One per mailbox, in the order asked.")
+    lines: list[QuoteLineOut] = Field(description="What is charged, line by line.")
+    vat_rate: str = Field(
+        description="The VAT rate as a decimal string (0.22 = 22%).", examples=["0.22"]
+    )
+    net: MoneyOut = Field(description="Sum of the lines, before VAT.")
+    vat: MoneyOut = Field(description="VAT on `net`.")
+    total: MoneyOut = Field(description="`net` + `vat`: what the order will cost.")
 
     @classmethod
     def of(cls, record: QuoteRecord, language: str, now: datetime) -> QuoteOut:

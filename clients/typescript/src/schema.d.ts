@@ -536,41 +536,72 @@ export interface components {
             /** Updated By */
             updated_by: string | null;
         };
-        /** AutoRenewalIn */
+        /**
+         * AutoRenewalIn
+         * @description Automatic renewal on or off, and for how many years each time.
+         * @example {
+         *       "enabled": true,
+         *       "years": 1
+         *     }
+         */
         AutoRenewalIn: {
-            /** Enabled */
+            /**
+             * Enabled
+             * @description true: renew automatically at expiry; false: renew by hand.
+             */
             enabled: boolean;
             /**
              * Years
-             * @description Renewal frequency; default: unchanged.
+             * @description Years each automatic renewal buys (1–5); omitted or null: unchanged.
              */
             years?: number | null;
         };
-        /** BillingIn */
+        /**
+         * BillingIn
+         * @description Invoicing data beside the holder: an e-invoicing address, or a PA's office codes.
+         * @example {
+         *       "e_invoicing": {
+         *         "none": false,
+         *         "pec": null,
+         *         "sdi_code": "ABC1234"
+         *       },
+         *       "public_administration": null
+         *     }
+         */
         BillingIn: {
+            /** @description Where e-invoices go: a company, sole trader or professional gives exactly one of `sdi_code` and `pec`; a person may omit it; a public administration is invoiced through its `office_code` instead. */
             e_invoicing?: components["schemas"]["EInvoicingIn"] | null;
+            /** @description Required when the holder's `kind` is `public_administration`, refused otherwise. */
             public_administration?: components["schemas"]["PublicAdministrationIn"] | null;
         };
-        /** BillingOut */
+        /**
+         * BillingOut
+         * @description Invoicing data on file beside the holder.
+         */
         BillingOut: {
+            /** @description Null: none on file (a person). */
             e_invoicing: components["schemas"]["EInvoicingOut"] | null;
+            /** @description Null: the holder is not a public administration. */
             public_administration: components["schemas"]["PublicAdministrationOut"] | null;
         };
-        /** ConsentsIn */
+        /**
+         * ConsentsIn
+         * @description The boxes the customer ticked: all three must be true (422 `consent_required`).
+         */
         ConsentsIn: {
             /**
              * Privacy
-             * @description Privacy notice.
+             * @description Privacy notice read.
              */
             privacy: boolean;
             /**
              * Terms
-             * @description General conditions.
+             * @description General conditions accepted.
              */
             terms: boolean;
             /**
              * Unfair Terms
-             * @description Clausole vessatorie, artt. 1341-1342 c.c.
+             * @description Clausole vessatorie (artt. 1341-1342 c.c.) specifically accepted.
              */
             unfair_terms: boolean;
         };
@@ -653,30 +684,60 @@ export interface components {
         /**
          * EInvoicingIn
          * @description Exactly one: `sdi_code` (Codice Destinatario), `pec`, or `none: true`.
+         * @example {
+         *       "none": false,
+         *       "pec": null,
+         *       "sdi_code": "ABC1234"
+         *     }
          */
         EInvoicingIn: {
             /**
              * None
+             * @description true: no e-invoicing address (invoices in the tax portal's reserved area); only with neither `sdi_code` nor `pec`.
              * @default false
              */
             none: boolean;
-            /** Pec */
+            /**
+             * Pec
+             * @description The PEC address e-invoices are delivered to.
+             */
             pec?: string | null;
-            /** Sdi Code */
+            /**
+             * Sdi Code
+             * @description Codice Destinatario: 7 letters or digits.
+             * @example ABC1234
+             */
             sdi_code?: string | null;
         };
-        /** EInvoicingOut */
+        /**
+         * EInvoicingOut
+         * @description The e-invoicing address on file: one of the three is set.
+         */
         EInvoicingOut: {
-            /** None */
+            /**
+             * None
+             * @description true: no e-invoicing address.
+             */
             none: boolean;
-            /** Pec */
+            /**
+             * Pec
+             * @description PEC address for e-invoices; null: not this way.
+             */
             pec: string | null;
-            /** Sdi Code */
+            /**
+             * Sdi Code
+             * @description Codice Destinatario; null: not this way.
+             */
             sdi_code: string | null;
         };
-        /** ExtraSpacePricesOut */
+        /**
+         * ExtraSpacePricesOut
+         * @description Prices of extra space, per GB per year, before VAT.
+         */
         ExtraSpacePricesOut: {
+            /** @description One extra archive GB for one year. */
             archive_gb_yearly: components["schemas"]["MoneyOut"];
+            /** @description One extra mailbox GB for one year. */
             mailbox_gb_yearly: components["schemas"]["MoneyOut"];
         };
         /**
@@ -755,21 +816,58 @@ export interface components {
              */
             message: string;
         };
-        /** HealthOut */
+        /**
+         * HealthOut
+         * @description The service's state, for an orchestrator's probes.
+         * @example {
+         *       "checked_at": "2026-11-25T10:00:00Z",
+         *       "status": "ok"
+         *     }
+         */
         HealthOut: {
-            /** Checked At */
+            /**
+             * Checked At
+             * @description `/readyz`: when the database answered (UTC); `/healthz`: null.
+             */
             checked_at?: string | null;
-            /** Status */
+            /**
+             * Status
+             * @description `ok` (anything else is an error answer).
+             * @example ok
+             */
             status: string;
         };
-        /** HolderIn */
+        /**
+         * HolderIn
+         * @description Who holds the mailboxes and is invoiced (intestatario).
+         * @example {
+         *       "address": "Via Roma 1",
+         *       "city": "Roma",
+         *       "country": "IT",
+         *       "email": "mario.rossi@example.it",
+         *       "kind": "person",
+         *       "name": "Mario Rossi",
+         *       "postal_code": "00100",
+         *       "province": "RM",
+         *       "tax_code": "RSSMRA85T10A562S"
+         *     }
+         */
         HolderIn: {
-            /** Address */
+            /**
+             * Address
+             * @description Street and number.
+             * @example Via Roma 1
+             */
             address: string;
-            /** City */
+            /**
+             * City
+             * @description City (comune).
+             * @example Roma
+             */
             city: string;
             /**
              * Country
+             * @description Only Italy (`IT`) for now.
              * @default IT
              * @constant
              */
@@ -779,16 +877,29 @@ export interface components {
              * @description Reference address: confirmation and instructions.
              */
             email: string;
+            /** @description `person`, `sole_trader`, `company`, `professional` or `public_administration`: decides which tax id and billing data apply. */
             kind: components["schemas"]["HolderKind"];
-            /** Name */
+            /**
+             * Name
+             * @description Full name, or the company's or office's name.
+             */
             name: string;
-            /** Postal Code */
+            /**
+             * Postal Code
+             * @description CAP: 5 digits.
+             * @example 00100
+             */
             postal_code: string;
-            /** Province */
+            /**
+             * Province
+             * @description Province: its 2-letter code.
+             * @example RM
+             */
             province: string;
             /**
              * Tax Code
-             * @description Codice fiscale (person) or partita IVA.
+             * @description A person's codice fiscale (16 characters); any other kind's partita IVA (11 digits). Check digits are verified; letters are upper-cased.
+             * @example RSSMRA85T10A562S
              */
             tax_code: string;
         };
@@ -797,36 +908,74 @@ export interface components {
          * @enum {string}
          */
         HolderKind: "person" | "sole_trader" | "company" | "professional" | "public_administration";
-        /** HolderOnFileOut */
+        /**
+         * HolderOnFileOut
+         * @description The holder an order would use if it gave none, and where it comes from.
+         */
         HolderOnFileOut: {
+            /** @description How they are invoiced. */
             billing: components["schemas"]["BillingOut"];
+            /** @description Who holds the mailboxes and is invoiced. */
             holder: components["schemas"]["HolderOut"];
             /** @description `mailbox`: the mailbox's own holder; `account`: its account's. */
             source: components["schemas"]["HolderSource"];
         };
-        /** HolderOut */
+        /**
+         * HolderOut
+         * @description A holder as stored: the fields of `HolderIn`, normalised.
+         */
         HolderOut: {
-            /** Address */
+            /**
+             * Address
+             * @description Street and number.
+             */
             address: string;
-            /** City */
+            /**
+             * City
+             * @description City (comune).
+             */
             city: string;
-            /** Country */
+            /**
+             * Country
+             * @description Country code: `IT`.
+             */
             country: string;
-            /** Email */
+            /**
+             * Email
+             * @description Reference address, lower-case.
+             */
             email: string;
+            /** @description The holder's kind (see `HolderIn.kind`). */
             kind: components["schemas"]["HolderKind"];
-            /** Name */
+            /**
+             * Name
+             * @description Full name, or the company's or office's name.
+             */
             name: string;
-            /** Postal Code */
+            /**
+             * Postal Code
+             * @description CAP: 5 digits.
+             */
             postal_code: string;
-            /** Province */
+            /**
+             * Province
+             * @description Province: its 2-letter code, upper-case.
+             */
             province: string;
-            /** Tax Code */
+            /**
+             * Tax Code
+             * @description Codice fiscale or partita IVA, upper-case.
+             */
             tax_code: string;
         };
-        /** HolderRecordOut */
+        /**
+         * HolderRecordOut
+         * @description A holder with its billing data.
+         */
         HolderRecordOut: {
+            /** @description How they are invoiced. */
             billing: components["schemas"]["BillingOut"];
+            /** @description Who holds the mailboxes and is invoiced. */
             holder: components["schemas"]["HolderOut"];
         };
         /**
@@ -836,7 +985,9 @@ export interface components {
         HolderSource: "mailbox" | "account";
         /** HolderVersionOut */
         HolderVersionOut: {
+            /** @description How they are invoiced. */
             billing: components["schemas"]["BillingOut"];
+            /** @description Who holds the mailboxes and is invoiced. */
             holder: components["schemas"]["HolderOut"];
             /**
              * Mailbox Id
@@ -855,9 +1006,22 @@ export interface components {
              */
             replaced_by: string;
         };
-        /** IssueOut */
+        /**
+         * IssueOut
+         * @description A renewal rule's outcome: `code` to switch on, `message` to show, and only the
+         *     numbers of that rule (the other number fields are absent).
+         * @example {
+         *       "blocking": true,
+         *       "code": "insufficient_mailbox_space",
+         *       "message": "Spazio insufficiente: aggiungi almeno 1 GB alla casella.",
+         *       "smallest_extra_mailbox_gb": 1
+         *     }
+         */
         IssueOut: {
-            /** Archived Mb */
+            /**
+             * Archived Mb
+             * @description `archive_will_be_deleted`: MB of archived messages that will be deleted.
+             */
             archived_mb?: number | null;
             /**
              * Blocking
@@ -886,40 +1050,89 @@ export interface components {
              * @enum {string}
              */
             code: "frequency_not_allowed" | "auto_renewal_active" | "pending_order_exists" | "mailbox_deleted" | "mailbox_suspended" | "plan_change_not_allowed" | "extra_space_above_max" | "free_space_required" | "insufficient_mailbox_space" | "insufficient_archive_space" | "archive_not_available" | "plan_not_in_price_list" | "archive_will_be_deleted" | "features_lost";
-            /** Extra Users Lost */
+            /**
+             * Extra Users Lost
+             * @description `features_lost`: how many extra users go away.
+             */
             extra_users_lost?: number | null;
-            /** Features */
+            /**
+             * Features
+             * @description `features_lost`: the features that go away (`sms_reports`, `extra_users`).
+             */
             features?: string[] | null;
-            /** Max Extra Mailbox Gb */
+            /**
+             * Max Extra Mailbox Gb
+             * @description `extra_space_above_max`: the most extra mailbox GB the plan allows.
+             */
             max_extra_mailbox_gb?: number | null;
-            /** Max Years */
+            /**
+             * Max Years
+             * @description `frequency_not_allowed`: the most years the promotion renews for.
+             */
             max_years?: number | null;
-            /** Mb To Free */
+            /**
+             * Mb To Free
+             * @description `free_space_required`: MB of messages to delete before this renewal.
+             */
             mb_to_free?: number | null;
             /**
              * Message
              * @description For people, in the language of `Content-Language`.
              */
             message: string;
-            /** Order Id */
+            /**
+             * Order Id
+             * @description `pending_order_exists`: the unpaid order to pay or cancel (absent when it isn't yours to open).
+             */
             order_id?: string | null;
-            /** Smallest Extra Archive Gb */
+            /**
+             * Smallest Extra Archive Gb
+             * @description `insufficient_archive_space`: the fewest extra archive GB that hold what is archived.
+             */
             smallest_extra_archive_gb?: number | null;
-            /** Smallest Extra Mailbox Gb */
+            /**
+             * Smallest Extra Mailbox Gb
+             * @description `insufficient_mailbox_space`: the fewest extra mailbox GB that hold what is used.
+             */
             smallest_extra_mailbox_gb?: number | null;
         };
         /**
          * MailboxMirrorIn
          * @description The mail platform's record of a mailbox, as staff or the platform send it.
+         * @example {
+         *       "account_id": "acc-rossi",
+         *       "address": "premium@pec.example.it",
+         *       "expires_on": "2027-01-24",
+         *       "extra_archive_gb": 0,
+         *       "extra_mailbox_gb": 0,
+         *       "partner_id": null,
+         *       "plan": "PREMIUM",
+         *       "status": "ACTIVE",
+         *       "used_archive_mb": 5000,
+         *       "used_mailbox_mb": 1500
+         *     }
          */
         MailboxMirrorIn: {
-            /** Account Id */
+            /**
+             * Account Id
+             * @description The owning customer account's id: it must exist (422 `unknown_owner` otherwise, with `create_with`).
+             * @example acc-rossi
+             */
             account_id: string;
-            /** Address */
+            /**
+             * Address
+             * @description The PEC address (ASCII, stored lower-case).
+             */
             address: string;
-            /** Auto Renewal */
+            /**
+             * Auto Renewal
+             * @description Automatic renewal on or off; omitted or null: kept as it is (off for a new mailbox).
+             */
             auto_renewal?: boolean | null;
-            /** Auto Renewal Years */
+            /**
+             * Auto Renewal Years
+             * @description Years each automatic renewal buys (1–5); omitted or null: kept (1 for a new mailbox).
+             */
             auto_renewal_years?: number | null;
             /** @description The own holder's billing data. */
             billing?: components["schemas"]["BillingIn"] | null;
@@ -931,59 +1144,141 @@ export interface components {
             expires_on: string;
             /**
              * Extra Archive Gb
+             * @description Extra archive space bought, GB (0–1000).
              * @default 0
              */
             extra_archive_gb: number;
             /**
              * Extra Mailbox Gb
+             * @description Extra mailbox space bought, GB (0–1000).
              * @default 0
              */
             extra_mailbox_gb: number;
             /** @description The mailbox's own holder (null: its account's; omitted: unchanged). */
             holder?: components["schemas"]["HolderIn"] | null;
-            /** Partner Id */
+            /**
+             * Partner Id
+             * @description The managing partner's id, which must exist; omitted or null: none.
+             * @example ptn-webreseller
+             */
             partner_id?: string | null;
-            /** Plan */
+            /**
+             * Plan
+             * @description The plan's `code`: one of the price list in force (422 `unknown_plan` otherwise).
+             * @example PREMIUM
+             */
             plan: string;
-            /** @default ACTIVE */
+            /**
+             * @description The platform's status: `ACTIVE`, `EXPIRED`, `DELETED` or `SUSPENDED`.
+             * @default ACTIVE
+             */
             status: components["schemas"]["MailboxStatus"];
             /**
              * Used Archive Mb
+             * @description Archive space in use, MB (0–10,000,000).
              * @default 0
              */
             used_archive_mb: number;
             /**
              * Used Mailbox Mb
+             * @description Mailbox space in use, MB (0–10,000,000).
              * @default 0
              */
             used_mailbox_mb: number;
         };
-        /** MailboxOut */
+        /**
+         * MailboxOut
+         * @description A PEC mailbox: its plan and space, its expiry, and whether it can be renewed now.
+         * @example {
+         *       "account_id": "acc-rossi",
+         *       "address": "premium@pec.example.it",
+         *       "auto_renewal": false,
+         *       "auto_renewal_years": 1,
+         *       "expires_on": "2027-01-24",
+         *       "extra_archive_gb": 0,
+         *       "extra_mailbox_gb": 0,
+         *       "holder_on_file": {
+         *         "billing": {
+         *           "e_invoicing": null,
+         *           "public_administration": null
+         *         },
+         *         "holder": {
+         *           "address": "Via Roma 1",
+         *           "city": "Roma",
+         *           "country": "IT",
+         *           "email": "mario.rossi@example.it",
+         *           "kind": "person",
+         *           "name": "Mario Rossi",
+         *           "postal_code": "00100",
+         *           "province": "RM",
+         *           "tax_code": "RSSMRA85T10A562S"
+         *         },
+         *         "source": "account"
+         *       },
+         *       "id": "mbx-premium",
+         *       "partner_id": null,
+         *       "plan": "PREMIUM",
+         *       "renewable": true,
+         *       "renewal_blockers": [],
+         *       "status": "ACTIVE",
+         *       "used_archive_mb": 5000,
+         *       "used_mailbox_mb": 1500
+         *     }
+         */
         MailboxOut: {
-            /** Account Id */
+            /**
+             * Account Id
+             * @description The customer account that owns it.
+             */
             account_id: string;
-            /** Address */
+            /**
+             * Address
+             * @description The PEC address.
+             * @example premium@pec.example.it
+             */
             address: string;
-            /** Auto Renewal */
+            /**
+             * Auto Renewal
+             * @description true: renewed automatically at expiry (then not by hand).
+             */
             auto_renewal: boolean;
-            /** Auto Renewal Years */
+            /**
+             * Auto Renewal Years
+             * @description Years each automatic renewal buys.
+             */
             auto_renewal_years: number;
             /**
              * Expires On
              * Format: date
+             * @description The day it expires (ISO date).
              */
             expires_on: string;
-            /** Extra Archive Gb */
+            /**
+             * Extra Archive Gb
+             * @description Extra archive space bought, GB.
+             */
             extra_archive_gb: number;
-            /** Extra Mailbox Gb */
+            /**
+             * Extra Mailbox Gb
+             * @description Extra mailbox space bought, GB.
+             */
             extra_mailbox_gb: number;
             /** @description The holder and billing data an order without a holder uses: show them for confirmation (null: none on file, the order must give them). */
             holder_on_file: components["schemas"]["HolderOnFileOut"] | null;
-            /** Id */
+            /**
+             * Id
+             * @description The mailbox's id (the mail platform's).
+             */
             id: string;
-            /** Partner Id */
+            /**
+             * Partner Id
+             * @description The partner that manages it; null: none.
+             */
             partner_id: string | null;
-            /** Plan */
+            /**
+             * Plan
+             * @description Its plan's `code` (see `GET /v1/plans`).
+             */
             plan: string;
             /**
              * Renewable
@@ -995,19 +1290,72 @@ export interface components {
              * @description Why it can't be renewed now.
              */
             renewal_blockers: components["schemas"]["IssueOut"][];
+            /** @description `ACTIVE`; `EXPIRED` (in the 90-day grace: still renewable); `DELETED` (past the grace); `SUSPENDED` (a partner's lapsed domain). */
             status: components["schemas"]["MailboxStatus"];
-            /** Used Archive Mb */
+            /**
+             * Used Archive Mb
+             * @description Archive space in use, MB.
+             */
             used_archive_mb: number;
-            /** Used Mailbox Mb */
+            /**
+             * Used Mailbox Mb
+             * @description Mailbox space in use, MB.
+             */
             used_mailbox_mb: number;
         };
-        /** MailboxPageOut */
+        /**
+         * MailboxPageOut
+         * @description A page of mailboxes, soonest expiry first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "account_id": "acc-rossi",
+         *           "address": "premium@pec.example.it",
+         *           "auto_renewal": false,
+         *           "auto_renewal_years": 1,
+         *           "expires_on": "2027-01-24",
+         *           "extra_archive_gb": 0,
+         *           "extra_mailbox_gb": 0,
+         *           "holder_on_file": {
+         *             "billing": {
+         *               "e_invoicing": null,
+         *               "public_administration": null
+         *             },
+         *             "holder": {
+         *               "address": "Via Roma 1",
+         *               "city": "Roma",
+         *               "country": "IT",
+         *               "email": "mario.rossi@example.it",
+         *               "kind": "person",
+         *               "name": "Mario Rossi",
+         *               "postal_code": "00100",
+         *               "province": "RM",
+         *               "tax_code": "RSSMRA85T10A562S"
+         *             },
+         *             "source": "account"
+         *           },
+         *           "id": "mbx-premium",
+         *           "partner_id": null,
+         *           "plan": "PREMIUM",
+         *           "renewable": true,
+         *           "renewal_blockers": [],
+         *           "status": "ACTIVE",
+         *           "used_archive_mb": 5000,
+         *           "used_mailbox_mb": 1500
+         *         }
+         *       ],
+         *       "next_cursor": "MjAyNy0wMS0yNHxtYngtcHJlbWl1bQ=="
+         *     }
+         */
         MailboxPageOut: {
-            /** Items */
+            /**
+             * Items
+             * @description Up to `limit` mailboxes.
+             */
             items: components["schemas"]["MailboxOut"][];
             /**
              * Next Cursor
-             * @description Pass as `cursor` for the next page.
+             * @description Pass as `cursor` for the next page; null: this is the last page.
              */
             next_cursor: string | null;
         };
@@ -1016,103 +1364,351 @@ export interface components {
          * @enum {string}
          */
         MailboxStatus: "ACTIVE" | "EXPIRED" | "DELETED" | "SUSPENDED";
-        /** MoneyOut */
+        /**
+         * MoneyOut
+         * @description An amount of money: a decimal string, never a float.
+         * @example {
+         *       "amount": "113.46",
+         *       "currency": "EUR"
+         *     }
+         */
         MoneyOut: {
             /**
              * Amount
+             * @description Decimal string with two decimals, in `currency` (EUR: euros, not cents); negative only for a discount line.
              * @example 113.46
              */
             amount: string;
             /**
              * Currency
+             * @description ISO 4217 code; always `EUR` today.
              * @example EUR
              */
             currency: string;
         };
-        /** OrderIn */
+        /**
+         * OrderIn
+         * @description Order a quote: who holds the mailboxes, how to invoice and how to pay.
+         * @example {
+         *       "acknowledge_archive_deletion": true,
+         *       "consents": {
+         *         "privacy": true,
+         *         "terms": true,
+         *         "unfair_terms": true
+         *       },
+         *       "holder": {
+         *         "address": "Via Roma 1",
+         *         "city": "Roma",
+         *         "country": "IT",
+         *         "email": "mario.rossi@example.it",
+         *         "kind": "person",
+         *         "name": "Mario Rossi",
+         *         "postal_code": "00100",
+         *         "province": "RM",
+         *         "tax_code": "RSSMRA85T10A562S"
+         *       },
+         *       "payment_method": "bank_transfer",
+         *       "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f"
+         *     }
+         */
         OrderIn: {
             /**
              * Acknowledge Archive Deletion
+             * @description Must be true when the quote's `requires_archive_acknowledgement` is (422 `acknowledgement_required`): the customer accepts losing the archive.
              * @default false
              */
             acknowledge_archive_deletion: boolean;
             /** @description Omitted: the billing on file (with the holder on file), or none (with a new holder). */
             billing?: components["schemas"]["BillingIn"] | null;
+            /** @description The consents given: all must be true. */
             consents: components["schemas"]["ConsentsIn"];
             /** @description Omitted: the holder on file for the quote's mailboxes. */
             holder?: components["schemas"]["HolderIn"] | null;
+            /** @description How to pay: `card` or `paypal` (then renewals turn automatic), `bank_transfer`, `postal_slip_prefilled`, `postal_slip`; partners `partner_credit`. A public administration pays by `bank_transfer`. */
             payment_method: components["schemas"]["PaymentMethod"];
-            /** Quote Id */
+            /**
+             * Quote Id
+             * @description The `id` of a quote of yours, `ok` and before its `valid_until`.
+             */
             quote_id: string;
         };
-        /** OrderItemOut */
+        /**
+         * OrderItemOut
+         * @description One mailbox the order renews, as quoted.
+         */
         OrderItemOut: {
-            /** Address */
+            /**
+             * Address
+             * @description The mailbox's PEC address.
+             */
             address: string;
-            /** Current Plan */
+            /**
+             * Current Plan
+             * @description Its plan's `code` when ordered.
+             */
             current_plan: string;
-            /** Deletes Archive */
+            /**
+             * Deletes Archive
+             * @description true: the renewal deletes its archive.
+             */
             deletes_archive: boolean;
-            /** Extra Archive Gb */
+            /**
+             * Extra Archive Gb
+             * @description Extra archive space once renewed, GB.
+             */
             extra_archive_gb: number;
-            /** Extra Mailbox Gb */
+            /**
+             * Extra Mailbox Gb
+             * @description Extra mailbox space once renewed, GB.
+             */
             extra_mailbox_gb: number;
-            /** Mailbox Id */
+            /**
+             * Mailbox Id
+             * @description The mailbox's `id`.
+             */
             mailbox_id: string;
-            /** Plan */
+            /**
+             * Plan
+             * @description Its plan's `code` once renewed.
+             */
             plan: string;
-            /** Quoted New Expiry */
+            /**
+             * Quoted New Expiry
+             * @description The new expiry the quote gave (ISO date); the renewal counts from the expiry when it is fulfilled.
+             * @example 2028-01-24
+             */
             quoted_new_expiry: string;
         };
-        /** OrderOut */
+        /**
+         * OrderOut
+         * @description An order: what it renews, what it costs, how to pay it and where it stands.
+         * @example {
+         *       "closed_at": null,
+         *       "commitment_at": null,
+         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "fulfilled_at": null,
+         *       "holder_email": "mario.rossi@example.it",
+         *       "holder_name": "Mario Rossi",
+         *       "id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+         *       "items": [
+         *         {
+         *           "address": "premium@pec.example.it",
+         *           "current_plan": "PREMIUM",
+         *           "deletes_archive": true,
+         *           "extra_archive_gb": 0,
+         *           "extra_mailbox_gb": 1,
+         *           "mailbox_id": "mbx-premium",
+         *           "plan": "STANDARD",
+         *           "quoted_new_expiry": "2028-01-24"
+         *         }
+         *       ],
+         *       "net": {
+         *         "amount": "12.90",
+         *         "currency": "EUR"
+         *       },
+         *       "number": "PEC-2026-0000001",
+         *       "paid_at": null,
+         *       "payable": {
+         *         "amount": "15.74",
+         *         "currency": "EUR"
+         *       },
+         *       "payment_instructions": {
+         *         "amount": {
+         *           "amount": "15.74",
+         *           "currency": "EUR"
+         *         },
+         *         "beneficiary": "PEC Provider S.p.A.",
+         *         "description": "PEC-2026-0000001",
+         *         "iban": "IT60X0542811101000000123456",
+         *         "method": "bank_transfer",
+         *         "payment_url": null,
+         *         "postal_account": null,
+         *         "registered": "next_working_day"
+         *       },
+         *       "payment_method": "bank_transfer",
+         *       "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+         *       "refunded": {
+         *         "amount": "0.00",
+         *         "currency": "EUR"
+         *       },
+         *       "split_payment": false,
+         *       "status": "AWAITING_PAYMENT",
+         *       "total": {
+         *         "amount": "15.74",
+         *         "currency": "EUR"
+         *       },
+         *       "vat": {
+         *         "amount": "2.84",
+         *         "currency": "EUR"
+         *       },
+         *       "years": 1
+         *     }
+         */
         OrderOut: {
-            /** Closed At */
+            /**
+             * Closed At
+             * @description When it was cancelled or expired; null: it wasn't.
+             */
             closed_at: string | null;
-            /** Commitment At */
+            /**
+             * Commitment At
+             * @description When a public administration's payment commitment was registered (it is fulfilled then, before the money arrives); null: none.
+             */
             commitment_at: string | null;
             /**
              * Created At
              * Format: date-time
+             * @description When it was placed (UTC).
              */
             created_at: string;
-            /** Fulfilled At */
+            /**
+             * Fulfilled At
+             * @description When its mailboxes were renewed; null: not yet.
+             */
             fulfilled_at: string | null;
-            /** Holder Email */
+            /**
+             * Holder Email
+             * @description Where the confirmation and instructions go.
+             */
             holder_email: string;
-            /** Holder Name */
+            /**
+             * Holder Name
+             * @description The holder's name (invoiced).
+             */
             holder_name: string;
-            /** Id */
+            /**
+             * Id
+             * @description The order's id.
+             */
             id: string;
-            /** Items */
+            /**
+             * Items
+             * @description The mailboxes it renews.
+             */
             items: components["schemas"]["OrderItemOut"][];
+            /** @description Total before VAT. */
             net: components["schemas"]["MoneyOut"];
             /**
              * Number
+             * @description The human order number: show it, and it goes in a transfer's description.
              * @example PEC-2026-0000042
              */
             number: string;
-            /** Paid At */
+            /**
+             * Paid At
+             * @description When the payment was registered; null: not yet.
+             */
             paid_at: string | null;
             /** @description What to pay: the net under PA split payment. */
             payable: components["schemas"]["MoneyOut"];
+            /** @description How to pay it (also sent by email to `holder_email`). */
             payment_instructions: components["schemas"]["PaymentInstructionsOut"];
+            /** @description How it is paid. */
             payment_method: components["schemas"]["PaymentMethod"];
-            /** Quote Id */
+            /**
+             * Quote Id
+             * @description The quote it was placed from.
+             */
             quote_id: string;
+            /** @description Refunded so far (0.00 unless refunded). */
             refunded: components["schemas"]["MoneyOut"];
-            /** Split Payment */
+            /**
+             * Split Payment
+             * @description true: a public administration under split payment pays the net only.
+             */
             split_payment: boolean;
+            /** @description `AWAITING_PAYMENT` → `PAID` → `FULFILLED` (mailboxes renewed); or `CANCELLED`, `EXPIRED` (unpaid past the grace), `REFUNDED`. */
             status: components["schemas"]["OrderStatus"];
+            /** @description `net` + `vat`, as invoiced. */
             total: components["schemas"]["MoneyOut"];
+            /** @description VAT on `net`. */
             vat: components["schemas"]["MoneyOut"];
-            /** Years */
+            /**
+             * Years
+             * @description Years of renewal.
+             */
             years: number;
         };
-        /** OrderPageOut */
+        /**
+         * OrderPageOut
+         * @description A page of orders, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "closed_at": null,
+         *           "commitment_at": null,
+         *           "created_at": "2026-11-25T10:00:00Z",
+         *           "fulfilled_at": null,
+         *           "holder_email": "mario.rossi@example.it",
+         *           "holder_name": "Mario Rossi",
+         *           "id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+         *           "items": [
+         *             {
+         *               "address": "premium@pec.example.it",
+         *               "current_plan": "PREMIUM",
+         *               "deletes_archive": true,
+         *               "extra_archive_gb": 0,
+         *               "extra_mailbox_gb": 1,
+         *               "mailbox_id": "mbx-premium",
+         *               "plan": "STANDARD",
+         *               "quoted_new_expiry": "2028-01-24"
+         *             }
+         *           ],
+         *           "net": {
+         *             "amount": "12.90",
+         *             "currency": "EUR"
+         *           },
+         *           "number": "PEC-2026-0000001",
+         *           "paid_at": null,
+         *           "payable": {
+         *             "amount": "15.74",
+         *             "currency": "EUR"
+         *           },
+         *           "payment_instructions": {
+         *             "amount": {
+         *               "amount": "15.74",
+         *               "currency": "EUR"
+         *             },
+         *             "beneficiary": "PEC Provider S.p.A.",
+         *             "description": "PEC-2026-0000001",
+         *             "iban": "IT60X0542811101000000123456",
+         *             "method": "bank_transfer",
+         *             "payment_url": null,
+         *             "postal_account": null,
+         *             "registered": "next_working_day"
+         *           },
+         *           "payment_method": "bank_transfer",
+         *           "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+         *           "refunded": {
+         *             "amount": "0.00",
+         *             "currency": "EUR"
+         *           },
+         *           "split_payment": false,
+         *           "status": "AWAITING_PAYMENT",
+         *           "total": {
+         *             "amount": "15.74",
+         *             "currency": "EUR"
+         *           },
+         *           "vat": {
+         *             "amount": "2.84",
+         *             "currency": "EUR"
+         *           },
+         *           "years": 1
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         OrderPageOut: {
-            /** Items */
+            /**
+             * Items
+             * @description Up to `limit` orders, newest first.
+             */
             items: components["schemas"]["OrderOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: this is the last page.
+             */
             next_cursor: string | null;
         };
         /**
@@ -1179,25 +1775,43 @@ export interface components {
             /** Reason */
             reason: string | null;
         };
-        /** PaymentInstructionsOut */
+        /**
+         * PaymentInstructionsOut
+         * @description How to pay: only the fields of the chosen method are non-null.
+         */
         PaymentInstructionsOut: {
+            /** @description Exactly what to pay (the order's `payable`). */
             amount: components["schemas"]["MoneyOut"];
-            /** Beneficiary */
+            /**
+             * Beneficiary
+             * @description Transfer and slips: the account holder to pay.
+             */
             beneficiary?: string | null;
             /**
              * Description
-             * @description The transfer's or slip's description.
+             * @description The transfer's or slip's description (the order number): without it the payment can't be matched. Null for card, PayPal and credit.
              */
             description?: string | null;
-            /** Iban */
+            /**
+             * Iban
+             * @description `bank_transfer`: the IBAN to pay into.
+             */
             iban?: string | null;
+            /** @description The order's payment method. */
             method: components["schemas"]["PaymentMethod"];
-            /** Payment Url */
+            /**
+             * Payment Url
+             * @description `card`, `paypal`: the checkout page to send the customer to.
+             */
             payment_url?: string | null;
-            /** Postal Account */
+            /**
+             * Postal Account
+             * @description Postal slips: the postal current account number.
+             */
             postal_account?: string | null;
             /**
              * Registered
+             * @description When the payment is registered once made: `immediately`, `same_day`, `next_working_day` or `five_to_seven_working_days`.
              * @example next_working_day
              */
             registered: string;
@@ -1244,27 +1858,59 @@ export interface components {
              */
             yearly_price: string;
         };
-        /** PlanOut */
+        /**
+         * PlanOut
+         * @description A plan (tipologia) for sale: its space, features and yearly price.
+         */
         PlanOut: {
-            /** Archive Gb */
+            /**
+             * Archive Gb
+             * @description Archive space included, GB (0: no archive).
+             */
             archive_gb: number;
-            /** Code */
+            /**
+             * Code
+             * @description Stable code: send it as a quote item's `plan`.
+             */
             code: string;
-            /** Extra Archive Allowed */
+            /**
+             * Extra Archive Allowed
+             * @description true: extra archive space can be bought.
+             */
             extra_archive_allowed: boolean;
-            /** Extra Users */
+            /**
+             * Extra Users
+             * @description Extra users who can access the mailbox.
+             */
             extra_users: number;
-            /** Mailbox Gb */
+            /**
+             * Mailbox Gb
+             * @description Mailbox space included, GB.
+             */
             mailbox_gb: number;
-            /** Max Mailbox Gb */
+            /**
+             * Max Mailbox Gb
+             * @description Most mailbox GB with extra space (plan + extra); null: no limit.
+             */
             max_mailbox_gb: number | null;
-            /** Name */
+            /**
+             * Name
+             * @description Name to show.
+             */
             name: string;
-            /** Own Domain */
+            /**
+             * Own Domain
+             * @description true: a mailbox on the customer's own domain (keeps its plan, no extra space).
+             */
             own_domain: boolean;
+            /** @description The promotion in force for this plan today; null: none. */
             promotion: components["schemas"]["PromotionOut"] | null;
-            /** Sms Reports */
+            /**
+             * Sms Reports
+             * @description true: SMS delivery reports included.
+             */
             sms_reports: boolean;
+            /** @description List price per year, before VAT. */
             yearly_price: components["schemas"]["MoneyOut"];
         };
         /**
@@ -1316,28 +1962,182 @@ export interface components {
              */
             vat_rate: string;
         };
-        /** PriceListOut */
+        /**
+         * PriceListOut
+         * @description The price list in force: everything a renewal can be priced with.
+         * @example {
+         *       "currency": "EUR",
+         *       "extra_space": {
+         *         "archive_gb_yearly": {
+         *           "amount": "3.00",
+         *           "currency": "EUR"
+         *         },
+         *         "mailbox_gb_yearly": {
+         *           "amount": "3.00",
+         *           "currency": "EUR"
+         *         }
+         *       },
+         *       "id": "2026-demo",
+         *       "kit_shipping": {
+         *         "amount": "9.90",
+         *         "currency": "EUR"
+         *       },
+         *       "plans": [
+         *         {
+         *           "archive_gb": 0,
+         *           "code": "STANDARD",
+         *           "extra_archive_allowed": false,
+         *           "extra_users": 0,
+         *           "mailbox_gb": 1,
+         *           "max_mailbox_gb": 2,
+         *           "name": "PEC Standard",
+         *           "own_domain": false,
+         *           "promotion": null,
+         *           "sms_reports": false,
+         *           "yearly_price": {
+         *             "amount": "9.90",
+         *             "currency": "EUR"
+         *           }
+         *         },
+         *         {
+         *           "archive_gb": 3,
+         *           "code": "PRO",
+         *           "extra_archive_allowed": true,
+         *           "extra_users": 1,
+         *           "mailbox_gb": 2,
+         *           "max_mailbox_gb": null,
+         *           "name": "PEC Pro",
+         *           "own_domain": false,
+         *           "promotion": null,
+         *           "sms_reports": true,
+         *           "yearly_price": {
+         *             "amount": "25.00",
+         *             "currency": "EUR"
+         *           }
+         *         },
+         *         {
+         *           "archive_gb": 8,
+         *           "code": "PREMIUM",
+         *           "extra_archive_allowed": true,
+         *           "extra_users": 3,
+         *           "mailbox_gb": 2,
+         *           "max_mailbox_gb": null,
+         *           "name": "PEC Premium",
+         *           "own_domain": false,
+         *           "promotion": null,
+         *           "sms_reports": true,
+         *           "yearly_price": {
+         *             "amount": "40.00",
+         *             "currency": "EUR"
+         *           }
+         *         },
+         *         {
+         *           "archive_gb": 0,
+         *           "code": "DOMAIN",
+         *           "extra_archive_allowed": false,
+         *           "extra_users": 0,
+         *           "mailbox_gb": 1,
+         *           "max_mailbox_gb": 1,
+         *           "name": "PEC on your own domain",
+         *           "own_domain": true,
+         *           "promotion": {
+         *             "max_years": 2,
+         *             "plan": "DOMAIN",
+         *             "valid_from": "2026-10-26",
+         *             "valid_until": "2027-11-25",
+         *             "yearly_price": {
+         *               "amount": "7.90",
+         *               "currency": "EUR"
+         *             }
+         *           },
+         *           "sms_reports": false,
+         *           "yearly_price": {
+         *             "amount": "9.90",
+         *             "currency": "EUR"
+         *           }
+         *         }
+         *       ],
+         *       "promotions": [
+         *         {
+         *           "max_years": 2,
+         *           "plan": "DOMAIN",
+         *           "valid_from": "2026-10-26",
+         *           "valid_until": "2027-11-25",
+         *           "yearly_price": {
+         *             "amount": "7.90",
+         *             "currency": "EUR"
+         *           }
+         *         }
+         *       ],
+         *       "signature_kits": [
+         *         {
+         *           "code": "SMART_CARD",
+         *           "name": "Smart card signature kit",
+         *           "price": {
+         *             "amount": "25.00",
+         *             "currency": "EUR"
+         *           }
+         *         },
+         *         {
+         *           "code": "USB_TOKEN",
+         *           "name": "USB token signature kit",
+         *           "price": {
+         *             "amount": "35.00",
+         *             "currency": "EUR"
+         *           }
+         *         }
+         *       ],
+         *       "valid_from": "2026-01-01T00:00:00Z",
+         *       "valid_until": null,
+         *       "vat_rate": "0.22"
+         *     }
+         */
         PriceListOut: {
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 code of every price: `EUR`.
+             */
             currency: string;
+            /** @description Prices of extra space. */
             extra_space: components["schemas"]["ExtraSpacePricesOut"];
-            /** Id */
+            /**
+             * Id
+             * @description The price list's id: a quote's `price_list_id`.
+             */
             id: string;
+            /** @description Shipping added once to a quote with a kit, before VAT. */
             kit_shipping: components["schemas"]["MoneyOut"];
-            /** Plans */
+            /**
+             * Plans
+             * @description The plans for sale.
+             */
             plans: components["schemas"]["PlanOut"][];
-            /** Promotions */
+            /**
+             * Promotions
+             * @description Promotions in force today (also on their plans).
+             */
             promotions: components["schemas"]["PromotionOut"][];
-            /** Signature Kits */
+            /**
+             * Signature Kits
+             * @description Kits that can be bought.
+             */
             signature_kits: components["schemas"]["SignatureKitOut"][];
             /**
              * Valid From
              * Format: date-time
+             * @description When it came into force (UTC).
              */
             valid_from: string;
-            /** Valid Until */
+            /**
+             * Valid Until
+             * @description When it stops being in force (UTC); null: until a later list takes over.
+             */
             valid_until: string | null;
-            /** Vat Rate */
+            /**
+             * Vat Rate
+             * @description VAT rate as a decimal string (0.22 = 22%).
+             * @example 0.22
+             */
             vat_rate: string;
         };
         /**
@@ -1488,47 +2288,93 @@ export interface components {
              */
             yearly_price: string;
         };
-        /** PromotionOut */
+        /**
+         * PromotionOut
+         * @description A promotional yearly price for a plan, in force today.
+         */
         PromotionOut: {
-            /** Max Years */
+            /**
+             * Max Years
+             * @description The most years a renewal on promotion may buy.
+             */
             max_years: number;
-            /** Plan */
+            /**
+             * Plan
+             * @description The plan's `code`.
+             */
             plan: string;
             /**
              * Valid From
              * Format: date
+             * @description First day of the promotion (ISO date).
              */
             valid_from: string;
             /**
              * Valid Until
              * Format: date
+             * @description Last day of the promotion (ISO date).
              */
             valid_until: string;
+            /** @description Price per year while it runs, before VAT. */
             yearly_price: components["schemas"]["MoneyOut"];
         };
-        /** PublicAdministrationIn */
+        /**
+         * PublicAdministrationIn
+         * @description A public administration's invoicing data (required with that holder `kind`).
+         * @example {
+         *       "cig": "Z1A2B3C4D5",
+         *       "cup": null,
+         *       "office_code": "UFY9MH",
+         *       "split_payment": true
+         *     }
+         */
         PublicAdministrationIn: {
-            /** Cig */
+            /**
+             * Cig
+             * @description Codice Identificativo Gara: 10 characters.
+             * @example Z1A2B3C4D5
+             */
             cig: string;
-            /** Cup */
+            /**
+             * Cup
+             * @description Codice Unico di Progetto (15 characters), where the purchase has one.
+             */
             cup?: string | null;
             /**
              * Office Code
              * @description Codice Univoco Ufficio (6 characters).
              */
             office_code: string;
-            /** Split Payment */
+            /**
+             * Split Payment
+             * @description true: split payment (scissione dei pagamenti): the office pays the net and the VAT to the State.
+             */
             split_payment: boolean;
         };
-        /** PublicAdministrationOut */
+        /**
+         * PublicAdministrationOut
+         * @description A public administration's invoicing data on file.
+         */
         PublicAdministrationOut: {
-            /** Cig */
+            /**
+             * Cig
+             * @description Codice Identificativo Gara.
+             */
             cig: string;
-            /** Cup */
+            /**
+             * Cup
+             * @description Codice Unico di Progetto; null: none.
+             */
             cup: string | null;
-            /** Office Code */
+            /**
+             * Office Code
+             * @description Codice Univoco Ufficio.
+             */
             office_code: string;
-            /** Split Payment */
+            /**
+             * Split Payment
+             * @description true: split payment applies.
+             */
             split_payment: boolean;
         };
         /** PublicationOut */
@@ -1598,83 +2444,147 @@ export interface components {
         };
         /**
          * QuoteIn
+         * @description What to price: one or more mailboxes renewed together for the same years.
          * @example {
          *       "items": [
          *         {
-         *           "mailbox_id": "mbx-standard"
+         *           "extra_mailbox_gb": 1,
+         *           "mailbox_id": "mbx-premium",
+         *           "plan": "STANDARD"
          *         }
          *       ],
          *       "years": 1
          *     }
          */
         QuoteIn: {
-            /** Convention Code */
+            /**
+             * Convention Code
+             * @description A convention's code for its discount on the net (422 `convention_code_invalid` if unknown or not in force); omitted or null: none.
+             * @example ORDINE-AVVOCATI
+             */
             convention_code?: string | null;
-            /** Items */
+            /**
+             * Items
+             * @description The mailboxes to renew, each once (1–99).
+             */
             items: components["schemas"]["QuoteItemIn"][];
-            /** Signature Kit */
+            /**
+             * Signature Kit
+             * @description A signature kit's `code` to buy with the renewal (from `GET /v1/plans`), shipping added; omitted or null: none.
+             * @example SMART_CARD
+             */
             signature_kit?: string | null;
             /**
              * Years
-             * @description Renewal frequency (promotions: 1–2).
+             * @description Years to renew for, 1–5 (a plan on promotion: at most its `max_years`).
              */
             years: number;
         };
-        /** QuoteItemIn */
+        /**
+         * QuoteItemIn
+         * @description One mailbox to renew, and what to change in it for the new period.
+         */
         QuoteItemIn: {
-            /** Extra Archive Gb */
+            /**
+             * Extra Archive Gb
+             * @description Extra archive space for the new period, in GB (0–1000), where the plan allows it; omitted or null: the mailbox's current extra GB.
+             */
             extra_archive_gb?: number | null;
             /**
              * Extra Mailbox Gb
-             * @description Extra GB for the new period; default: current.
+             * @description Extra mailbox space for the new period, in GB (0–1000) on top of the plan's; omitted or null: the mailbox's current extra GB.
              */
             extra_mailbox_gb?: number | null;
-            /** Mailbox Id */
+            /**
+             * Mailbox Id
+             * @description The mailbox's `id` (from `GET /v1/mailboxes`).
+             * @example mbx-premium
+             */
             mailbox_id: string;
             /**
              * Plan
-             * @description Target plan; default: unchanged.
+             * @description Target plan's `code` (from `GET /v1/plans`); omitted or null: unchanged.
+             * @example STANDARD
              */
             plan?: string | null;
         };
-        /** QuoteItemOut */
+        /**
+         * QuoteItemOut
+         * @description One mailbox of the quote: what it becomes, and the rules' verdict on it.
+         */
         QuoteItemOut: {
-            /** Address */
+            /**
+             * Address
+             * @description The mailbox's PEC address.
+             */
             address: string;
-            /** Archive Quota Mb */
+            /**
+             * Archive Quota Mb
+             * @description Archive space for the new period, MB (0: no archive).
+             */
             archive_quota_mb: number;
-            /** Blocked */
+            /**
+             * Blocked
+             * @description true: this item has blocking `issues`.
+             */
             blocked: boolean;
             /**
              * Current Expiry
              * Format: date
+             * @description The day the mailbox expires today (ISO date).
              */
             current_expiry: string;
-            /** Current Plan */
+            /**
+             * Current Plan
+             * @description The plan's `code` today.
+             */
             current_plan: string;
-            /** Extra Archive Gb */
+            /**
+             * Extra Archive Gb
+             * @description Extra archive space for the new period, GB.
+             */
             extra_archive_gb: number;
-            /** Extra Mailbox Gb */
+            /**
+             * Extra Mailbox Gb
+             * @description Extra mailbox space for the new period, GB.
+             */
             extra_mailbox_gb: number;
             /**
              * Issues
              * @description Blocking issues: fix them to order.
              */
             issues: components["schemas"]["IssueOut"][];
-            /** Mailbox Id */
+            /**
+             * Mailbox Id
+             * @description The mailbox's `id`.
+             */
             mailbox_id: string;
-            /** Mailbox Quota Mb */
+            /**
+             * Mailbox Quota Mb
+             * @description Mailbox space for the new period, MB (plan + extra, 1 GB = 1024 MB).
+             */
             mailbox_quota_mb: number;
-            /** Mailbox Status */
+            /**
+             * Mailbox Status
+             * @description The mailbox's status when quoted: `ACTIVE`, `EXPIRED` (in grace), `DELETED` or `SUSPENDED`.
+             * @example ACTIVE
+             */
             mailbox_status: string;
             /**
              * New Expiry
              * Format: date
+             * @description The day it will expire once renewed (ISO date).
              */
             new_expiry: string;
-            /** Plan */
+            /**
+             * Plan
+             * @description The plan's `code` for the new period.
+             */
             plan: string;
-            /** Promotion Applied */
+            /**
+             * Promotion Applied
+             * @description true: the plan is priced at its promotion's yearly price.
+             */
             promotion_applied: boolean;
             /**
              * Warnings
@@ -1682,43 +2592,175 @@ export interface components {
              */
             warnings: components["schemas"]["IssueOut"][];
         };
-        /** QuoteLineOut */
+        /**
+         * QuoteLineOut
+         * @description One priced line of the quote, as the invoice will show it.
+         */
         QuoteLineOut: {
+            /** @description `quantity` × `unit_price`, before VAT. */
             amount: components["schemas"]["MoneyOut"];
-            /** Code */
+            /**
+             * Code
+             * @description The plan's, kit's or convention's code; for space and shipping the `kind` again.
+             * @example STANDARD
+             */
             code: string;
             /**
              * Kind
+             * @description What the line charges: a plan's years, extra GB-years of mailbox or archive space, a signature kit, its shipping, or a convention's discount (a negative amount).
              * @enum {string}
              */
             kind: "plan" | "extra_mailbox_space" | "extra_archive_space" | "signature_kit" | "shipping" | "convention_discount";
-            /** Mailbox Id */
+            /**
+             * Mailbox Id
+             * @description The mailbox the line belongs to; null for a kit, shipping or discount.
+             */
             mailbox_id: string | null;
-            /** Quantity */
+            /**
+             * Quantity
+             * @description Units charged: years for a plan, GB × years for extra space, 1 otherwise.
+             */
             quantity: number;
+            /** @description Price of one unit, before VAT. */
             unit_price: components["schemas"]["MoneyOut"];
         };
-        /** QuoteOut */
+        /**
+         * QuoteOut
+         * @description A priced renewal, frozen until `valid_until`: order it with `POST /v1/orders`.
+         * @example {
+         *       "convention_code": null,
+         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+         *       "items": [
+         *         {
+         *           "address": "premium@pec.example.it",
+         *           "archive_quota_mb": 0,
+         *           "blocked": false,
+         *           "current_expiry": "2027-01-24",
+         *           "current_plan": "PREMIUM",
+         *           "extra_archive_gb": 0,
+         *           "extra_mailbox_gb": 1,
+         *           "issues": [],
+         *           "mailbox_id": "mbx-premium",
+         *           "mailbox_quota_mb": 2048,
+         *           "mailbox_status": "ACTIVE",
+         *           "new_expiry": "2028-01-24",
+         *           "plan": "STANDARD",
+         *           "promotion_applied": false,
+         *           "warnings": [
+         *             {
+         *               "archived_mb": 5000,
+         *               "blocking": false,
+         *               "code": "archive_will_be_deleted",
+         *               "message": "L'archivio di sicurezza verrà disattivato e tutti i messaggi archiviati (5000 MB) saranno cancellati."
+         *             },
+         *             {
+         *               "blocking": false,
+         *               "code": "features_lost",
+         *               "extra_users_lost": 3,
+         *               "features": [
+         *                 "sms_reports",
+         *                 "extra_users"
+         *               ],
+         *               "message": "Con la nuova tipologia perderai alcune funzioni (notifiche SMS, utenti aggiuntivi)."
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "lines": [
+         *         {
+         *           "amount": {
+         *             "amount": "9.90",
+         *             "currency": "EUR"
+         *           },
+         *           "code": "STANDARD",
+         *           "kind": "plan",
+         *           "mailbox_id": "mbx-premium",
+         *           "quantity": 1,
+         *           "unit_price": {
+         *             "amount": "9.90",
+         *             "currency": "EUR"
+         *           }
+         *         },
+         *         {
+         *           "amount": {
+         *             "amount": "3.00",
+         *             "currency": "EUR"
+         *           },
+         *           "code": "extra_mailbox_space",
+         *           "kind": "extra_mailbox_space",
+         *           "mailbox_id": "mbx-premium",
+         *           "quantity": 1,
+         *           "unit_price": {
+         *             "amount": "3.00",
+         *             "currency": "EUR"
+         *           }
+         *         }
+         *       ],
+         *       "net": {
+         *         "amount": "12.90",
+         *         "currency": "EUR"
+         *       },
+         *       "price_list_id": "2026-demo",
+         *       "requires_archive_acknowledgement": true,
+         *       "signature_kit": null,
+         *       "status": "ok",
+         *       "total": {
+         *         "amount": "15.74",
+         *         "currency": "EUR"
+         *       },
+         *       "valid_until": "2026-11-26T10:00:00Z",
+         *       "vat": {
+         *         "amount": "2.84",
+         *         "currency": "EUR"
+         *       },
+         *       "vat_rate": "0.22",
+         *       "years": 1
+         *     }
+         */
         QuoteOut: {
-            /** Convention Code */
+            /**
+             * Convention Code
+             * @description The convention's code; null: none.
+             */
             convention_code: string | null;
             /**
              * Created At
              * Format: date-time
+             * @description When it was priced (UTC).
              */
             created_at: string;
-            /** Id */
+            /**
+             * Id
+             * @description The quote's id: `quote_id` of an order.
+             */
             id: string;
-            /** Items */
+            /**
+             * Items
+             * @description One per mailbox, in the order asked.
+             */
             items: components["schemas"]["QuoteItemOut"][];
-            /** Lines */
+            /**
+             * Lines
+             * @description What is charged, line by line.
+             */
             lines: components["schemas"]["QuoteLineOut"][];
+            /** @description Sum of the lines, before VAT. */
             net: components["schemas"]["MoneyOut"];
-            /** Price List Id */
+            /**
+             * Price List Id
+             * @description The price list the prices come from.
+             */
             price_list_id: string;
-            /** Requires Archive Acknowledgement */
+            /**
+             * Requires Archive Acknowledgement
+             * @description true: an item deletes an archive (see its `archive_will_be_deleted` warning); the order must send `acknowledge_archive_deletion: true`.
+             */
             requires_archive_acknowledgement: boolean;
-            /** Signature Kit */
+            /**
+             * Signature Kit
+             * @description The kit's `code`, as asked; null: none.
+             */
             signature_kit: string | null;
             /**
              * Status
@@ -1726,19 +2768,26 @@ export interface components {
              * @enum {string}
              */
             status: "ok" | "blocked" | "expired";
+            /** @description `net` + `vat`: what the order will cost. */
             total: components["schemas"]["MoneyOut"];
             /**
              * Valid Until
              * Format: date-time
+             * @description Order it before this instant (UTC): prices are frozen until then.
              */
             valid_until: string;
+            /** @description VAT on `net`. */
             vat: components["schemas"]["MoneyOut"];
             /**
              * Vat Rate
+             * @description The VAT rate as a decimal string (0.22 = 22%).
              * @example 0.22
              */
             vat_rate: string;
-            /** Years */
+            /**
+             * Years
+             * @description Years of renewal, as asked.
+             */
             years: number;
         };
         /** ReconciliationItemOut */
@@ -1788,12 +2837,22 @@ export interface components {
              */
             price: string;
         };
-        /** SignatureKitOut */
+        /**
+         * SignatureKitOut
+         * @description A digital signature kit that can be bought with a renewal.
+         */
         SignatureKitOut: {
-            /** Code */
+            /**
+             * Code
+             * @description Send it as a quote's `signature_kit`.
+             */
             code: string;
-            /** Name */
+            /**
+             * Name
+             * @description Name to show.
+             */
             name: string;
+            /** @description Price of one kit, before VAT (shipping apart). */
             price: components["schemas"]["MoneyOut"];
         };
         /** WebhookAck */
@@ -1857,6 +2916,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example # HELP orders Orders by state (read from the database at scrape time).
+                     *     # TYPE orders gauge
+                     *     orders{state="AWAITING_PAYMENT"} 3.0
+                     *     orders{state="FULFILLED"} 42.0
+                     *     # HELP quotes_created_total Quotes created, by outcome (ok, blocked).
+                     *     # TYPE quotes_created_total counter
+                     *     quotes_created_total{outcome="ok"} 57.0
+                     *     quotes_created_total{outcome="blocked"} 4.0
+                     */
                     "text/plain": string;
                 };
             };
@@ -3272,6 +4341,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "account_id": "acc-rossi",
+                     *       "address": "premium@pec.example.it",
+                     *       "auto_renewal": true,
+                     *       "auto_renewal_years": 1,
+                     *       "expires_on": "2027-01-24",
+                     *       "extra_archive_gb": 0,
+                     *       "extra_mailbox_gb": 0,
+                     *       "holder_on_file": {
+                     *         "billing": {
+                     *           "e_invoicing": null,
+                     *           "public_administration": null
+                     *         },
+                     *         "holder": {
+                     *           "address": "Via Roma 1",
+                     *           "city": "Roma",
+                     *           "country": "IT",
+                     *           "email": "mario.rossi@example.it",
+                     *           "kind": "person",
+                     *           "name": "Mario Rossi",
+                     *           "postal_code": "00100",
+                     *           "province": "RM",
+                     *           "tax_code": "RSSMRA85T10A562S"
+                     *         },
+                     *         "source": "account"
+                     *       },
+                     *       "id": "mbx-premium",
+                     *       "partner_id": null,
+                     *       "plan": "PREMIUM",
+                     *       "renewable": false,
+                     *       "renewal_blockers": [
+                     *         {
+                     *           "blocking": true,
+                     *           "code": "auto_renewal_active",
+                     *           "message": "La casella ha il rinnovo automatico attivo: disattivalo prima di rinnovare."
+                     *         }
+                     *       ],
+                     *       "status": "ACTIVE",
+                     *       "used_archive_mb": 5000,
+                     *       "used_mailbox_mb": 1500
+                     *     }
+                     */
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
@@ -3703,6 +4815,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "closed_at": "2026-11-25T10:00:00Z",
+                     *       "commitment_at": null,
+                     *       "created_at": "2026-11-25T10:00:00Z",
+                     *       "fulfilled_at": null,
+                     *       "holder_email": "mario.rossi@example.it",
+                     *       "holder_name": "Mario Rossi",
+                     *       "id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+                     *       "items": [
+                     *         {
+                     *           "address": "premium@pec.example.it",
+                     *           "current_plan": "PREMIUM",
+                     *           "deletes_archive": true,
+                     *           "extra_archive_gb": 0,
+                     *           "extra_mailbox_gb": 1,
+                     *           "mailbox_id": "mbx-premium",
+                     *           "plan": "STANDARD",
+                     *           "quoted_new_expiry": "2028-01-24"
+                     *         }
+                     *       ],
+                     *       "net": {
+                     *         "amount": "12.90",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "number": "PEC-2026-0000001",
+                     *       "paid_at": null,
+                     *       "payable": {
+                     *         "amount": "15.74",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "payment_instructions": {
+                     *         "amount": {
+                     *           "amount": "15.74",
+                     *           "currency": "EUR"
+                     *         },
+                     *         "beneficiary": "PEC Provider S.p.A.",
+                     *         "description": "PEC-2026-0000001",
+                     *         "iban": "IT60X0542811101000000123456",
+                     *         "method": "bank_transfer",
+                     *         "payment_url": null,
+                     *         "postal_account": null,
+                     *         "registered": "next_working_day"
+                     *       },
+                     *       "payment_method": "bank_transfer",
+                     *       "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
+                     *       "refunded": {
+                     *         "amount": "0.00",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "split_payment": false,
+                     *       "status": "CANCELLED",
+                     *       "total": {
+                     *         "amount": "15.74",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "vat": {
+                     *         "amount": "2.84",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "years": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
