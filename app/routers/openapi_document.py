@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.routers.deps import get_caller, get_partner_caller, get_staff_caller
+from app.routers.openapi_examples import restore_examples
 from app.routers.problems import FieldProblem, Problem
 from app.routers.responses import (
     CONTENT_LANGUAGE,
@@ -63,6 +64,7 @@ def document_contract(app: FastAPI) -> None:
 
 def complete(document: dict[str, Any], routes: dict[str, APIRoute]) -> dict[str, Any]:
     document["servers"] = SERVERS
+    restore_examples(document, routes)
     for path, operations in document["paths"].items():
         for operation in operations.values():
             route = routes[operation["operationId"]]
