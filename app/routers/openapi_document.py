@@ -56,9 +56,7 @@ def document_contract(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            routes = _routes_by_operation(app)
-            app.openapi_schema = complete(build(), routes)
-            restore_examples(app.openapi_schema, routes)
+            app.openapi_schema = complete(build(), _routes_by_operation(app))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -66,6 +64,7 @@ def document_contract(app: FastAPI) -> None:
 
 def complete(document: dict[str, Any], routes: dict[str, APIRoute]) -> dict[str, Any]:
     document["servers"] = SERVERS
+    restore_examples(document, routes)
     for path, operations in document["paths"].items():
         for operation in operations.values():
             route = routes[operation["operationId"]]

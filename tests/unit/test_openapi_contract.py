@@ -291,10 +291,6 @@ def test_examples_keep_their_nulls(document: dict[str, Any]) -> None:
 
 # --- descriptions and examples everywhere ----------------------------------------------
 
-ADMIN_PARTNER_PENDING = pytest.mark.xfail(
-    strict=False, reason="descriptions for the admin/partner schemas land in branch descB"
-)
-
 
 def _has_example(document: dict[str, Any], media: dict[str, Any]) -> bool:
     """An example on the media type, or on the component schema it refers to."""
@@ -306,7 +302,6 @@ def _has_example(document: dict[str, Any], media: dict[str, Any]) -> bool:
     )
 
 
-@ADMIN_PARTNER_PENDING
 def test_every_property_has_a_description(document: dict[str, Any]) -> None:
     undescribed = [
         f"{name}.{prop}"
@@ -317,7 +312,6 @@ def test_every_property_has_a_description(document: dict[str, Any]) -> None:
     assert undescribed == []
 
 
-@ADMIN_PARTNER_PENDING
 def test_every_operation_has_examples(document: dict[str, Any]) -> None:
     missing = []
     for name, operation in _operations(document):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Body, Query, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic_core import PydanticCustomError
 from starlette.responses import JSONResponse
 
@@ -15,6 +15,12 @@ from app.domain.money import Money
 from app.domain.payment_registration import is_currency_code
 from app.routers.deps import IdempotencyKeyDep, StaffCallerDep
 from app.routers.responses import LOCATION, REPLAYED, problem
+from app.routers.v1.admin_examples import (
+    COMMITTED_ORDER,
+    MIRROR_REQUEST,
+    MIRROR_RESPONSE,
+    json_example,
+)
 from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.fields import IdInPath, NewIdInPath, is_identifier
 from app.routers.v1.idempotent_answers import (
@@ -40,8 +46,13 @@ router = APIRouter(prefix="/admin", tags=["admin"])
     "partner) must exist: 422 `unknown_owner` names the call that creates it.",
     response_model=MailboxOut,
     responses={
-        200: {"description": "Updated"},
-        201: {"description": "Created", "model": MailboxOut, "headers": LOCATION},
+        200: {"description": "Updated", "content": json_example(MIRROR_RESPONSE)},
+        201: {
+            "description": "Created",
+            "model": MailboxOut,
+            "headers": LOCATION,
+            "content": json_example(MIRROR_RESPONSE),
+        },
         409: problem("`mailbox_address_taken`: another mailbox has this address."),
         422: problem(
             "`validation_failed` (malformed, `unknown_plan`, invalid holder data), "
@@ -51,7 +62,17 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 )
 async def mirror_mailbox(
     mailbox_id: NewIdInPath,
-    body: MailboxMirrorIn,
+    body: Annotated[
+        MailboxMirrorIn,
+        Body(
+            openapi_examples={
+                "mirror": {
+                    "summary": "A PRO mailbox of acc-rossi with 1 GB extra",
+                    "value": MIRROR_REQUEST,
+                }
+            }
+        ),
+    ],
     response: Response,
     caller: StaffCallerDep,
 ) -> MailboxOut:
@@ -91,10 +112,14 @@ async def mirror_mailbox(
     "mailboxes are renewed now, the transfer follows.",
     response_model=OrderOut,
     responses={
+        200: {
+            "description": "The order, fulfilled: `commitment_at` set, `paid_at` still null.",
+            "content": json_example(COMMITTED_ORDER),
+        },
         404: problem(
             "`order_not_found`, `commitment_not_applicable` (not a public administration's "
             "order awaiting payment)."
-        )
+        ),
     },
 )
 async def register_payment_commitment(order_id: IdInPath, caller: StaffCallerDep) -> OrderOut:
@@ -112,7 +137,9 @@ def _positive_amount(amount: str) -> str:
 
 
 class CreditTopUpIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [{"amount": "250.00"}]}
+    )
 
     amount: Annotated[
         str,
@@ -120,14 +147,24 @@ class CreditTopUpIn(BaseModel):
         AfterValidator(_positive_amount),
     ] = Field(
         examples=["100.00"],
-        description="EUR, a decimal string with two decimals, from 0.01 to 9999999.99.",
+        description="What to add, EUR: a decimal string with two decimals, from 0.01 to "
+        "9999999.99.",
         json_schema_extra={"not": {"pattern": r"^0+\.00$"}},  # zero is no top-up
     )
 
 
 class CreditOut(BaseModel):
-    partner_id: str
-    credit: MoneyOut
+    # ptn-webreseller of the sandbox (500.00) after a top-up of 250.00.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"partner_id": "ptn-webreseller", "credit": {"amount": "750.00", "currency": "EUR"}}
+            ]
+        }
+    )
+
+    partner_id: str = Field(description="The partner topped up.")
+    credit: MoneyOut = Field(description="Its prepaid credit after the top-up, EUR.")
 
 
 @router.post(
@@ -175,23 +212,63 @@ async def top_up_partner_credit(
     return answer_response(answer)
 
 
+_HELD_EVENT: dict[str, JsonValue] = {
+    "event_row_id": 1,
+    "provider": "generic",
+    "event_id": "msg_2Lh9XcQ4bV7nT1pR",
+    "kind": "payment.succeeded",
+    "reason": "amount_mismatch",
+    "order_ref": "PEC-2026-0000002",
+    "order_id": "ord_d6eab0989ef64e03a0093b8e99653b83",
+    "amount": {"amount": "34.16", "currency": "EUR"},
+    "received_at": "2026-12-01T17:45:31.867182Z",
+    "attempts": 0,
+    "last_error": None,
+}
+
+
 class ReconciliationItemOut(BaseModel):
-    event_row_id: int
-    provider: str
-    event_id: str
-    kind: str
-    reason: str | None
-    order_ref: str | None
-    order_id: str | None
-    amount: MoneyOut | None  # null: an amount too large, or not an ISO 4217 currency
-    received_at: datetime
-    attempts: int  # failed attempts to apply it before it was held
-    last_error: str | None
+    event_row_id: int = Field(
+        description="The stored event's id: what `POST /v1/admin/payment-events/{event_row_id}"
+        "/retry` takes."
+    )
+    provider: str = Field(description="Who sent it: `stripe` or `generic`.")
+    event_id: str = Field(description="The provider's event id (Stripe `evt_…`, `webhook-id`).")
+    kind: str = Field(
+        description="`payment.succeeded`, `payment.failed`, `payment.refunded` or `unreadable`."
+    )
+    reason: str | None = Field(
+        description="Why it is held: `amount_mismatch`, `currency_mismatch`, `unknown_order`, "
+        "`order_closed`, `duplicate_payment`, `refund_exceeds_payment`, "
+        "`refund_for_closed_order`, `invalid_amount`, `amount_out_of_range`, `unreadable` or "
+        "`processing_failed` (docs/payments.md says what to do for each)."
+    )
+    order_ref: str | None = Field(
+        description="The order as the event named it (an order id or number); null: none."
+    )
+    order_id: str | None = Field(
+        description="The order it matched (`ord_…`); null when it matched none."
+    )
+    amount: MoneyOut | None = Field(
+        description="The amount the event carries; null: too large, or not an ISO 4217 "
+        "currency (the raw value stays in the stored payload)."
+    )
+    received_at: datetime = Field(description="When it was received (UTC).")
+    attempts: int = Field(description="Failed attempts to apply it before it was held.")
+    last_error: str | None = Field(description="The last failure's error; null: none.")
 
 
 class ReconciliationPageOut(BaseModel):
-    items: list[ReconciliationItemOut]
-    next_cursor: str | None
+    # A bank transfer of the full total (34.16) for a split-payment order whose payable is
+    # the net (28.00), from the sandbox.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [_HELD_EVENT], "next_cursor": None}]}
+    )
+
+    items: list[ReconciliationItemOut] = Field(description="The held events, oldest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 @router.get(

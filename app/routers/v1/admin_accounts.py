@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,8 +15,10 @@ from app.routers.responses import LOCATION, problem
 from app.routers.v1.fields import IdInPath, NewIdInPath, Text, is_identifier
 from app.routers.v1.holder_schemas import (
     BillingIn,
+    BillingOut,
     Email,
     HolderIn,
+    HolderOut,
     HolderRecordOut,
     record_of,
 )
@@ -27,18 +29,66 @@ from app.services.errors import ResourceNotFound
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-class AccountIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+_ROSSI = {"name": "Mario Rossi", "email": "mario.rossi@example.it", "language": "it"}
+_HOLDER = {
+    "kind": "person",
+    "name": "Mario Rossi",
+    "tax_code": "RSSMRA85T10A562S",
+    "email": "mario.rossi@example.it",
+    "address": "Via Nazionale 12",
+    "postal_code": "00184",
+    "city": "Roma",
+    "province": "RM",
+    "country": "IT",
+}
+_BILLING = {
+    "e_invoicing": {"sdi_code": None, "pec": "mario.rossi@pec.example.it", "none": False},
+    "public_administration": None,
+}
+# acc-rossi of the sandbox, moved to a new address: the demo's record goes to the history.
+ACCOUNT_EXAMPLE: dict[str, Any] = {**_ROSSI, "holder": _HOLDER, "billing": _BILLING}
+ACCOUNT_OUT_EXAMPLE: dict[str, Any] = {
+    "id": "acc-rossi",
+    **_ROSSI,
+    "holder_on_file": {"holder": _HOLDER, "billing": _BILLING},
+    "holder_history": [
+        {
+            "holder": {
+                **_HOLDER,
+                "address": "Via Roma 1",
+                "postal_code": "00100",
+            },
+            "billing": {"e_invoicing": None, "public_administration": None},
+            "mailbox_id": None,
+            "replaced_at": "2026-12-01T17:45:37.541343Z",
+            "replaced_by": "staff:staff-helpdesk",
+        }
+    ],
+    "updated_by": "staff-helpdesk",
+    "updated_at": "2026-12-01T17:45:37.541343Z",
+}
 
-    name: Text
-    email: Email
-    language: Literal["it", "en"] = Field("it", description="The language of its emails.")
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [ACCOUNT_EXAMPLE]}
+    )
+
+    name: Text = Field(description="The customer's name, as emails address it.")
+    email: Email = Field(description="Where the account's emails go (stored lower-cased).")
+    language: Literal["it", "en"] = Field(
+        "it", description="The language of its emails (default `it`)."
+    )
     holder: HolderIn | None = Field(
         None,
         description="The holder on file for its mailboxes, offered for confirmation at each "
         "renewal. Omitted: kept as it is; null: none on file.",
     )
-    billing: BillingIn | None = Field(None, description="The holder's billing data.")
+    billing: BillingIn | None = Field(
+        None,
+        description="The holder's billing data (e-invoicing, public administration); needs "
+        "`holder`. Omitted or null with a holder: no billing data.",
+    )
 
     def to_domain(self, account_id: str) -> Account:
         return Account(
@@ -54,9 +104,16 @@ class AccountIn(BaseModel):
 
 
 class HolderVersionOut(HolderRecordOut):
-    mailbox_id: str | None = Field(description="null: the account's own record.")
-    replaced_at: datetime
-    replaced_by: str = Field(examples=["order:ord_1f2e", "staff:staff-helpdesk"])
+    holder: HolderOut = Field(description="The holder as it was before being replaced.")
+    billing: BillingOut = Field(description="Its billing data as it was.")
+    mailbox_id: str | None = Field(
+        description="The mailbox whose own record it was; null: the account's own record."
+    )
+    replaced_at: datetime = Field(description="When it was replaced (UTC).")
+    replaced_by: str = Field(
+        examples=["order:ord_54bf8a4244d240fcb1b09145879ae2e8", "staff:staff-helpdesk"],
+        description="What replaced it: `order:<order id>` (a renewal) or `staff:<staff id>`.",
+    )
 
     @classmethod
     def of_version(cls, version: HolderVersion) -> HolderVersionOut | None:
@@ -73,18 +130,25 @@ class HolderVersionOut(HolderRecordOut):
 
 
 class AccountOut(BaseModel):
-    id: str
-    name: str
-    email: str
-    language: str
+    model_config = ConfigDict(json_schema_extra={"examples": [ACCOUNT_OUT_EXAMPLE]})
+
+    id: str = Field(description="The account id (what a customer token names).")
+    name: str = Field(description="The customer's name.")
+    email: str = Field(description="Where the account's emails go, lower case.")
+    language: str = Field(description="The language of its emails: `it` or `en`.")
     holder_on_file: HolderRecordOut | None = Field(
         description="The account's holder and billing data (null: none on file)."
     )
     holder_history: list[HolderVersionOut] = Field(
         description="Replaced holder records of the account and its mailboxes, newest first."
     )
-    updated_by: str | None
-    updated_at: datetime | None
+    updated_by: str | None = Field(
+        description="The staff member who last created or replaced it; null if never through "
+        "this API."
+    )
+    updated_at: datetime | None = Field(
+        description="When it was last created or replaced (UTC); null as `updated_by`."
+    )
 
     @classmethod
     def of(cls, view: AccountView) -> AccountOut:

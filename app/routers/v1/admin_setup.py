@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from app.domain.partner import Partner, PartnerProfile
 from app.routers.deps import Caller, StaffCallerDep
@@ -80,16 +80,27 @@ async def list_price_lists(caller: StaffCallerDep) -> PublishedPriceListsOut:
     )
 
 
-class PartnerIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+_PARTNER_EXAMPLE: dict[str, JsonValue] = {
+    "name": "Web Reseller Srl",
+    "email": "amministrazione@webreseller.example.it",
+    "language": "it",
+    "low_credit_threshold": "100.00",
+}
 
-    name: Text
+
+class PartnerIn(BaseModel):
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [_PARTNER_EXAMPLE]}
+    )
+
+    name: Text = Field(description="The reseller's company name (up to 200 characters).")
     email: Annotated[
         str, StringConstraints(max_length=320, pattern=r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$")
-    ]
-    language: Literal["it", "en"]
+    ] = Field(description="Where the reseller's notices go: an ASCII email address.")
+    language: Literal["it", "en"] = Field(description="The language of its emails.")
     low_credit_threshold: MoneyAmountIn = Field(
-        description="The partner is told when its credit falls below it"
+        description="The low-credit threshold, EUR (two decimals): the partner is to be told "
+        "when its credit falls below it."
     )
 
     def to_domain(self, partner_id: str) -> PartnerProfile:
@@ -99,14 +110,36 @@ class PartnerIn(BaseModel):
 
 
 class PartnerOut(BaseModel):
-    id: str
-    name: str
-    email: str
-    language: str
-    low_credit_threshold: MoneyOut
-    credit: MoneyOut = Field(description="Moved only by top-ups and orders")
-    updated_by: str | None
-    updated_at: datetime | None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "ptn-webreseller",
+                    **_PARTNER_EXAMPLE,
+                    "low_credit_threshold": {"amount": "100.00", "currency": "EUR"},
+                    "credit": {"amount": "500.00", "currency": "EUR"},
+                    "updated_by": "staff-helpdesk",
+                    "updated_at": "2026-12-01T17:45:16.510174Z",
+                }
+            ]
+        }
+    )
+
+    id: str = Field(description="The partner id (what its partner token names).")
+    name: str = Field(description="The reseller's company name.")
+    email: str = Field(description="Where the reseller's notices go.")
+    language: str = Field(description="The language of its emails: `it` or `en`.")
+    low_credit_threshold: MoneyOut = Field(description="The low-credit threshold, EUR.")
+    credit: MoneyOut = Field(
+        description="The prepaid credit, EUR: moved only by top-ups and orders (0.00 when created)."
+    )
+    updated_by: str | None = Field(
+        description="The staff member who last created or updated it; null if never through "
+        "this API."
+    )
+    updated_at: datetime | None = Field(
+        description="When it was last created or updated (UTC); null as `updated_by`."
+    )
 
     @classmethod
     def of(cls, partner: Partner) -> PartnerOut:

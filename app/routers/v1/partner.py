@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.partner import CreditMovement
 from app.routers.deps import PartnerCallerDep
@@ -19,11 +19,16 @@ router = APIRouter(prefix="/partner", tags=["partner"])
 
 
 class CreditMovementOut(BaseModel):
-    kind: str = Field(examples=["top_up", "order"])
-    amount: MoneyOut = Field(description="Positive for a top-up, negative for an order")
-    balance_after: MoneyOut
-    order_id: str | None
-    created_at: datetime
+    kind: str = Field(
+        examples=["top_up", "order"],
+        description="`top_up` (staff added credit) or `order` (an order paid from it).",
+    )
+    amount: MoneyOut = Field(
+        description="The movement, EUR: positive for a top-up, negative for an order."
+    )
+    balance_after: MoneyOut = Field(description="The credit right after this movement, EUR.")
+    order_id: str | None = Field(description="The order paid (`ord_…`); null for a top-up.")
+    created_at: datetime = Field(description="When it happened (UTC).")
 
     @classmethod
     def of(cls, movement: CreditMovement) -> CreditMovementOut:
@@ -37,11 +42,45 @@ class CreditMovementOut(BaseModel):
 
 
 class CreditStatementOut(BaseModel):
-    partner_id: str
-    balance: MoneyOut
-    low_credit_threshold: MoneyOut
-    items: list[CreditMovementOut] = Field(description="The ledger, newest first")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_id": "ptn-webreseller",
+                    "balance": {"amount": "737.92", "currency": "EUR"},
+                    "low_credit_threshold": {"amount": "100.00", "currency": "EUR"},
+                    "items": [
+                        {
+                            "kind": "order",
+                            "amount": {"amount": "-12.08", "currency": "EUR"},
+                            "balance_after": {"amount": "737.92", "currency": "EUR"},
+                            "order_id": "ord_54bf8a4244d240fcb1b09145879ae2e8",
+                            "created_at": "2026-12-01T17:45:19.180200Z",
+                        },
+                        {
+                            "kind": "top_up",
+                            "amount": {"amount": "250.00", "currency": "EUR"},
+                            "balance_after": {"amount": "750.00", "currency": "EUR"},
+                            "order_id": None,
+                            "created_at": "2026-12-01T17:45:16.522446Z",
+                        },
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
+    partner_id: str = Field(description="Your partner id.")
+    balance: MoneyOut = Field(description="The prepaid credit now, EUR.")
+    low_credit_threshold: MoneyOut = Field(
+        description="Your low-credit threshold, EUR, as staff set it: top up before the "
+        "balance falls below it."
+    )
+    items: list[CreditMovementOut] = Field(description="The ledger, newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 @router.get(

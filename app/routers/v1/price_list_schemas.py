@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from app.db.catalog_repository import PublishedPriceList
 from app.domain.catalog import ConventionCode, Plan, Promotion, SignatureKit
@@ -55,16 +55,30 @@ _STRICT = ConfigDict(strict=True, extra="forbid")
 class PlanIn(BaseModel):
     model_config = _STRICT
 
-    code: PlanCode
-    name: ShortText
-    mailbox_gb: Annotated[int, Field(ge=1, le=100_000), WholeNumber]
-    max_mailbox_gb: Gigabytes | None = Field(description="null: no upper bound")
-    archive_gb: Gigabytes = Field(description="0: no security archive")
-    extra_archive_allowed: bool
-    sms_reports: bool
-    extra_users: Annotated[int, Field(ge=0, le=10_000), WholeNumber]
-    yearly_price: MoneyAmountIn
-    own_domain: bool = Field(default=False, description="PEC on the customer's own domain")
+    code: PlanCode = Field(
+        description="The plan's code, upper case (A–Z, 0–9, _ and -, up to 32): what "
+        "mailboxes and quotes name.",
+        examples=["STANDARD"],
+    )
+    name: ShortText = Field(description="The name customers see (up to 120 characters).")
+    mailbox_gb: Annotated[int, Field(ge=1, le=100_000), WholeNumber] = Field(
+        description="Mailbox space included, in GB."
+    )
+    max_mailbox_gb: Gigabytes | None = Field(
+        description="The most mailbox space, in GB, with extra space bought; null: no upper bound."
+    )
+    archive_gb: Gigabytes = Field(description="Security archive included, in GB; 0: none.")
+    extra_archive_allowed: bool = Field(description="Whether extra archive space may be bought.")
+    sms_reports: bool = Field(description="Whether delivery reports by SMS are included.")
+    extra_users: Annotated[int, Field(ge=0, le=10_000), WholeNumber] = Field(
+        description="Users besides the holder who may use the mailbox."
+    )
+    yearly_price: MoneyAmountIn = Field(
+        description="Price per year, EUR net of VAT: a decimal string with two decimals."
+    )
+    own_domain: bool = Field(
+        default=False, description="PEC on the customer's own domain (default false)."
+    )
 
     def to_domain(self) -> Plan:
         return Plan(
@@ -84,35 +98,102 @@ class PlanIn(BaseModel):
 class SignatureKitIn(BaseModel):
     model_config = _STRICT
 
-    code: PlanCode
-    name: ShortText
-    price: MoneyAmountIn
+    code: PlanCode = Field(
+        description="The kit's code, upper case: what a quote's `signature_kit` names.",
+        examples=["SMART_CARD"],
+    )
+    name: ShortText = Field(description="The name customers see.")
+    price: MoneyAmountIn = Field(
+        description="One kit, EUR net of VAT (shipping is `kit_shipping_price`)."
+    )
 
 
 class PromotionIn(BaseModel):
     model_config = _STRICT
 
-    plan: PlanCode
-    yearly_price: MoneyAmountIn
-    valid_from: CatalogDate
-    valid_until: CatalogDate = Field(description="Inclusive")
-    max_years: Annotated[int, Field(ge=1, le=5), WholeNumber] = 2
+    plan: PlanCode = Field(description="The code of the plan on promotion (one of `plans`).")
+    yearly_price: MoneyAmountIn = Field(
+        description="The promotional price per year, EUR net of VAT."
+    )
+    valid_from: CatalogDate = Field(description="First day a quote gets it (Italian time).")
+    valid_until: CatalogDate = Field(description="Last day a quote gets it, inclusive.")
+    max_years: Annotated[int, Field(ge=1, le=5), WholeNumber] = Field(
+        default=2,
+        description="Renewals of up to this many years get it (1–5, default 2).",
+    )
 
 
 class ConventionIn(BaseModel):
     model_config = _STRICT
 
-    code: ConventionCodeIn
-    description: Text
-    discount_rate: Rate
-    valid_from: CatalogDate
-    valid_until: CatalogDate = Field(description="Inclusive")
+    code: ConventionCodeIn = Field(
+        description="The code a customer types, upper case (matched case-insensitively).",
+        examples=["ORDINE-AVVOCATI"],
+    )
+    description: Text = Field(description="Who it is for and what it gives, shown to staff.")
+    discount_rate: Rate = Field(
+        description="The discount on the plan's price: a decimal string fraction, "
+        '"0.10" is 10%; 0 to 1, to 0.0001.'
+    )
+    valid_from: CatalogDate = Field(description="First day it may be used (Italian time).")
+    valid_until: CatalogDate = Field(description="Last day it may be used, inclusive.")
+
+
+def _plan(code: str, name: str, price: str, **features: JsonValue) -> dict[str, JsonValue]:
+    return {"code": code, "name": name, "yearly_price": price, **features}
+
+
+# The sandbox's demo list (app/sandbox/demo_price_list.json) as it could be republished
+# for 2027: STANDARD up to 10.90, with a first-quarter promotion on DOMAIN.
+PRICE_LIST_EXAMPLE: dict[str, JsonValue] = {
+    "valid_from": "2027-01-01T00:00:00+01:00",
+    "currency": "EUR",
+    "vat_rate": "0.22",
+    "plans": [
+        _plan("STANDARD", "PEC Standard", "10.90", mailbox_gb=1, max_mailbox_gb=2,
+              archive_gb=0, extra_archive_allowed=False, sms_reports=False, extra_users=0),
+        _plan("PRO", "PEC Pro", "25.00", mailbox_gb=2, max_mailbox_gb=None, archive_gb=3,
+              extra_archive_allowed=True, sms_reports=True, extra_users=1),
+        _plan("PREMIUM", "PEC Premium", "40.00", mailbox_gb=2, max_mailbox_gb=None,
+              archive_gb=8, extra_archive_allowed=True, sms_reports=True, extra_users=3),
+        _plan("DOMAIN", "PEC on your own domain", "9.90", mailbox_gb=1, max_mailbox_gb=1,
+              archive_gb=0, extra_archive_allowed=False, sms_reports=False, extra_users=0,
+              own_domain=True),
+    ],
+    "extra_mailbox_gb_yearly_price": "3.00",
+    "extra_archive_gb_yearly_price": "3.00",
+    "signature_kits": [
+        {"code": "SMART_CARD", "name": "Smart card signature kit", "price": "25.00"},
+        {"code": "USB_TOKEN", "name": "USB token signature kit", "price": "35.00"},
+    ],
+    "kit_shipping_price": "9.90",
+    "promotions": [
+        {
+            "plan": "DOMAIN",
+            "yearly_price": "7.90",
+            "valid_from": "2027-01-01",
+            "valid_until": "2027-03-31",
+            "max_years": 2,
+        }
+    ],
+    "conventions": [
+        {
+            "code": "ORDINE-AVVOCATI",
+            "description": "Members of the bar: 10% off",
+            "discount_rate": "0.10",
+            "valid_from": "2026-01-01",
+            "valid_until": "2027-12-31",
+        }
+    ],
+}  # fmt: skip
 
 
 class PriceListIn(BaseModel):
     """A dated price list; amounts net of VAT."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"examples": [PRICE_LIST_EXAMPLE]}
+    )
 
     valid_from: AwareDatetime = Field(
         strict=False,
@@ -121,15 +202,35 @@ class PriceListIn(BaseModel):
         json_schema_extra=TIMESTAMP_IN_RANGE,
         description="When it takes over: a timestamp with its offset, years 2001 to 2198.",
     )
-    currency: Literal["EUR"]
-    vat_rate: Rate
-    plans: list[PlanIn] = Field(max_length=50)
-    extra_mailbox_gb_yearly_price: MoneyAmountIn
-    extra_archive_gb_yearly_price: MoneyAmountIn
-    signature_kits: list[SignatureKitIn] = Field(default_factory=list, max_length=50)
-    kit_shipping_price: MoneyAmountIn
-    promotions: list[PromotionIn] = Field(default_factory=list, max_length=200)
-    conventions: list[ConventionIn] = Field(default_factory=list, max_length=200)
+    currency: Literal["EUR"] = Field(description="Every amount's currency: EUR only.")
+    vat_rate: Rate = Field(description='VAT as a decimal string fraction: "0.22" is 22%.')
+    plans: list[PlanIn] = Field(
+        max_length=50, description="The plans on sale (at least one, codes unique)."
+    )
+    extra_mailbox_gb_yearly_price: MoneyAmountIn = Field(
+        description="One GB of extra mailbox space for a year, EUR net of VAT."
+    )
+    extra_archive_gb_yearly_price: MoneyAmountIn = Field(
+        description="One GB of extra archive space for a year, EUR net of VAT."
+    )
+    signature_kits: list[SignatureKitIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Digital signature kits a quote may add (default none).",
+    )
+    kit_shipping_price: MoneyAmountIn = Field(
+        description="Shipping of a signature kit, once per order, EUR net of VAT."
+    )
+    promotions: list[PromotionIn] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Dated promotional prices of plans (default none; one plan's may not overlap).",
+    )
+    conventions: list[ConventionIn] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Dated discount codes, e.g. for members of a professional body (default none).",
+    )
 
     def to_draft(self, price_list_id: str) -> PriceListDraft:
         return PriceListDraft(
@@ -165,13 +266,23 @@ def read_price_list_file(path: Path, price_list_id: str) -> PriceListDraft:
 
 
 class PublishedPriceListOut(BaseModel):
-    id: str
-    valid_from: datetime
-    valid_until: datetime | None
-    published_by: str | None
-    published_at: datetime | None
-    in_force: bool = Field(description="The list quotes use now")
-    replaceable: bool = Field(description="Not yet in force: a PUT may still replace it")
+    id: str = Field(description="The price list's id, as given to the PUT.")
+    valid_from: datetime = Field(description="When it takes over (UTC).")
+    valid_until: datetime | None = Field(
+        description="When it stops applying, where an end is stored; null: until a "
+        "later-dated list takes over (lists published here have no end)."
+    )
+    published_by: str | None = Field(
+        description="Who published it: the staff member's id (`sandbox` for the demo list); "
+        "null for lists loaded before this was recorded."
+    )
+    published_at: datetime | None = Field(
+        description="When it was published or last replaced (UTC); null as `published_by`."
+    )
+    in_force: bool = Field(description="Whether it is the list quotes use now.")
+    replaceable: bool = Field(
+        description="Not yet in force: a PUT may still replace it (false once in force)."
+    )
 
     @classmethod
     def of(
@@ -188,8 +299,25 @@ class PublishedPriceListOut(BaseModel):
         )
 
 
+# What the sandbox answers to PRICE_LIST_EXAMPLE, published on 2026-12-01 as `2027-h1`.
+_NEW_LIST: dict[str, JsonValue] = {
+    "id": "2027-h1",
+    "valid_from": "2026-12-31T23:00:00Z",
+    "valid_until": None,
+    "published_by": "staff-helpdesk",
+    "published_at": "2026-12-01T17:45:33.553926Z",
+    "in_force": False,
+    "replaceable": True,
+}
+
+
 class PublicationOut(PublishedPriceListOut):
-    outcome: Literal["created", "replaced", "unchanged"]
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_NEW_LIST, "outcome": "created"}]})
+
+    outcome: Literal["created", "replaced", "unchanged"] = Field(
+        description="What the PUT did: `created` (201), `replaced` a list not yet in force, "
+        "or nothing (`unchanged`: the same body again)."
+    )
 
     @classmethod
     def of_publication(cls, done: Publication, now: datetime) -> PublicationOut:
@@ -198,6 +326,27 @@ class PublicationOut(PublishedPriceListOut):
 
 
 class PublishedPriceListsOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        _NEW_LIST,
+                        {
+                            "id": "2026-demo",
+                            "valid_from": "2026-01-01T00:00:00Z",
+                            "valid_until": None,
+                            "published_by": "sandbox",
+                            "published_at": "2026-12-01T17:45:04.779471Z",
+                            "in_force": True,
+                            "replaceable": False,
+                        },
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[PublishedPriceListOut] = Field(
         description="Every published list, latest valid_from first (there are few: no paging)"
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel
 
 from app.adapters.payment_webhooks import (
     PROVIDERS,
@@ -16,15 +15,10 @@ from app.adapters.payment_webhooks import (
 from app.routers.deps import ContainerDep
 from app.routers.problems import ProblemError
 from app.routers.responses import GENERIC_PROBLEMS, problem
+from app.routers.v1.webhook_schemas import SIGNATURE_HEADERS, WEBHOOK_REQUEST_BODY, WebhookAck
 from app.services import payments
 
 router = APIRouter(tags=["webhooks"])
-
-
-class WebhookAck(BaseModel):
-    received: bool
-    duplicate: bool
-    outcome: str | None
 
 
 @router.post(
@@ -32,7 +26,10 @@ class WebhookAck(BaseModel):
     operation_id="receive_payment_webhook",
     summary="A payment provider's signed event",
     response_model=WebhookAck,
+    # The body is read raw (the signature is over its bytes): declared here for the contract.
+    openapi_extra={"requestBody": WEBHOOK_REQUEST_BODY, "parameters": SIGNATURE_HEADERS},
     responses={
+        200: {"description": "Stored (and applied, when `outcome` isn't null), or a duplicate."},
         400: problem("`invalid_signature`: bad signature or stale timestamp; nothing stored."),
         404: problem("`unknown_provider`."),
         413: problem(GENERIC_PROBLEMS[413]),

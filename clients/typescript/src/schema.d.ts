@@ -496,27 +496,115 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AccountIn */
+        /**
+         * AccountIn
+         * @example {
+         *       "billing": {
+         *         "e_invoicing": {
+         *           "none": false,
+         *           "pec": "mario.rossi@pec.example.it",
+         *           "sdi_code": null
+         *         },
+         *         "public_administration": null
+         *       },
+         *       "email": "mario.rossi@example.it",
+         *       "holder": {
+         *         "address": "Via Nazionale 12",
+         *         "city": "Roma",
+         *         "country": "IT",
+         *         "email": "mario.rossi@example.it",
+         *         "kind": "person",
+         *         "name": "Mario Rossi",
+         *         "postal_code": "00184",
+         *         "province": "RM",
+         *         "tax_code": "RSSMRA85T10A562S"
+         *       },
+         *       "language": "it",
+         *       "name": "Mario Rossi"
+         *     }
+         */
         AccountIn: {
-            /** @description The holder's billing data. */
+            /** @description The holder's billing data (e-invoicing, public administration); needs `holder`. Omitted or null with a holder: no billing data. */
             billing?: components["schemas"]["BillingIn"] | null;
-            /** Email */
+            /**
+             * Email
+             * @description Where the account's emails go (stored lower-cased).
+             */
             email: string;
             /** @description The holder on file for its mailboxes, offered for confirmation at each renewal. Omitted: kept as it is; null: none on file. */
             holder?: components["schemas"]["HolderIn"] | null;
             /**
              * Language
-             * @description The language of its emails.
+             * @description The language of its emails (default `it`).
              * @default it
              * @enum {string}
              */
             language: "it" | "en";
-            /** Name */
+            /**
+             * Name
+             * @description The customer's name, as emails address it.
+             */
             name: string;
         };
-        /** AccountOut */
+        /**
+         * AccountOut
+         * @example {
+         *       "email": "mario.rossi@example.it",
+         *       "holder_history": [
+         *         {
+         *           "billing": {
+         *             "e_invoicing": null,
+         *             "public_administration": null
+         *           },
+         *           "holder": {
+         *             "address": "Via Roma 1",
+         *             "city": "Roma",
+         *             "country": "IT",
+         *             "email": "mario.rossi@example.it",
+         *             "kind": "person",
+         *             "name": "Mario Rossi",
+         *             "postal_code": "00100",
+         *             "province": "RM",
+         *             "tax_code": "RSSMRA85T10A562S"
+         *           },
+         *           "mailbox_id": null,
+         *           "replaced_at": "2026-12-01T17:45:37.541343Z",
+         *           "replaced_by": "staff:staff-helpdesk"
+         *         }
+         *       ],
+         *       "holder_on_file": {
+         *         "billing": {
+         *           "e_invoicing": {
+         *             "none": false,
+         *             "pec": "mario.rossi@pec.example.it",
+         *             "sdi_code": null
+         *           },
+         *           "public_administration": null
+         *         },
+         *         "holder": {
+         *           "address": "Via Nazionale 12",
+         *           "city": "Roma",
+         *           "country": "IT",
+         *           "email": "mario.rossi@example.it",
+         *           "kind": "person",
+         *           "name": "Mario Rossi",
+         *           "postal_code": "00184",
+         *           "province": "RM",
+         *           "tax_code": "RSSMRA85T10A562S"
+         *         }
+         *       },
+         *       "id": "acc-rossi",
+         *       "language": "it",
+         *       "name": "Mario Rossi",
+         *       "updated_at": "2026-12-01T17:45:37.541343Z",
+         *       "updated_by": "staff-helpdesk"
+         *     }
+         */
         AccountOut: {
-            /** Email */
+            /**
+             * Email
+             * @description Where the account's emails go, lower case.
+             */
             email: string;
             /**
              * Holder History
@@ -525,15 +613,30 @@ export interface components {
             holder_history: components["schemas"]["HolderVersionOut"][];
             /** @description The account's holder and billing data (null: none on file). */
             holder_on_file: components["schemas"]["HolderRecordOut"] | null;
-            /** Id */
+            /**
+             * Id
+             * @description The account id (what a customer token names).
+             */
             id: string;
-            /** Language */
+            /**
+             * Language
+             * @description The language of its emails: `it` or `en`.
+             */
             language: string;
-            /** Name */
+            /**
+             * Name
+             * @description The customer's name.
+             */
             name: string;
-            /** Updated At */
+            /**
+             * Updated At
+             * @description When it was last created or replaced (UTC); null as `updated_by`.
+             */
             updated_at: string | null;
-            /** Updated By */
+            /**
+             * Updated By
+             * @description The staff member who last created or replaced it; null if never through this API.
+             */
             updated_by: string | null;
         };
         /**
@@ -607,76 +710,154 @@ export interface components {
         };
         /** ConventionIn */
         ConventionIn: {
-            /** Code */
+            /**
+             * Code
+             * @description The code a customer types, upper case (matched case-insensitively).
+             * @example ORDINE-AVVOCATI
+             */
             code: string;
-            /** Description */
+            /**
+             * Description
+             * @description Who it is for and what it gives, shown to staff.
+             */
             description: string;
             /**
              * Discount Rate
-             * @description A fraction: 0.22 is 22%; 0 to 1, to 0.0001.
+             * @description The discount on the plan's price: a decimal string fraction, "0.10" is 10%; 0 to 1, to 0.0001.
              * @example 0.22
              */
             discount_rate: string;
             /**
              * Valid From
              * Format: date
-             * @description A day from 2000-01-01 to 2199-12-31.
+             * @description First day it may be used (Italian time).
              */
             valid_from: string;
             /**
              * Valid Until
              * Format: date
-             * @description Inclusive
+             * @description Last day it may be used, inclusive.
              */
             valid_until: string;
         };
         /** CreditMovementOut */
         CreditMovementOut: {
-            /** @description Positive for a top-up, negative for an order */
+            /** @description The movement, EUR: positive for a top-up, negative for an order. */
             amount: components["schemas"]["MoneyOut"];
+            /** @description The credit right after this movement, EUR. */
             balance_after: components["schemas"]["MoneyOut"];
             /**
              * Created At
              * Format: date-time
+             * @description When it happened (UTC).
              */
             created_at: string;
             /**
              * Kind
+             * @description `top_up` (staff added credit) or `order` (an order paid from it).
              * @example top_up
              * @example order
              */
             kind: string;
-            /** Order Id */
+            /**
+             * Order Id
+             * @description The order paid (`ord_…`); null for a top-up.
+             */
             order_id: string | null;
         };
-        /** CreditOut */
+        /**
+         * CreditOut
+         * @example {
+         *       "credit": {
+         *         "amount": "750.00",
+         *         "currency": "EUR"
+         *       },
+         *       "partner_id": "ptn-webreseller"
+         *     }
+         */
         CreditOut: {
+            /** @description Its prepaid credit after the top-up, EUR. */
             credit: components["schemas"]["MoneyOut"];
-            /** Partner Id */
+            /**
+             * Partner Id
+             * @description The partner topped up.
+             */
             partner_id: string;
         };
-        /** CreditStatementOut */
+        /**
+         * CreditStatementOut
+         * @example {
+         *       "balance": {
+         *         "amount": "737.92",
+         *         "currency": "EUR"
+         *       },
+         *       "items": [
+         *         {
+         *           "amount": {
+         *             "amount": "-12.08",
+         *             "currency": "EUR"
+         *           },
+         *           "balance_after": {
+         *             "amount": "737.92",
+         *             "currency": "EUR"
+         *           },
+         *           "created_at": "2026-12-01T17:45:19.180200Z",
+         *           "kind": "order",
+         *           "order_id": "ord_54bf8a4244d240fcb1b09145879ae2e8"
+         *         },
+         *         {
+         *           "amount": {
+         *             "amount": "250.00",
+         *             "currency": "EUR"
+         *           },
+         *           "balance_after": {
+         *             "amount": "750.00",
+         *             "currency": "EUR"
+         *           },
+         *           "created_at": "2026-12-01T17:45:16.522446Z",
+         *           "kind": "top_up",
+         *           "order_id": null
+         *         }
+         *       ],
+         *       "low_credit_threshold": {
+         *         "amount": "100.00",
+         *         "currency": "EUR"
+         *       },
+         *       "next_cursor": null,
+         *       "partner_id": "ptn-webreseller"
+         *     }
+         */
         CreditStatementOut: {
+            /** @description The prepaid credit now, EUR. */
             balance: components["schemas"]["MoneyOut"];
             /**
              * Items
-             * @description The ledger, newest first
+             * @description The ledger, newest first.
              */
             items: components["schemas"]["CreditMovementOut"][];
+            /** @description Your low-credit threshold, EUR, as staff set it: top up before the balance falls below it. */
             low_credit_threshold: components["schemas"]["MoneyOut"];
             /**
              * Next Cursor
-             * @description Pass as `cursor` for the next page.
+             * @description Pass as `cursor` for the next page; null on the last page.
              */
             next_cursor: string | null;
-            /** Partner Id */
+            /**
+             * Partner Id
+             * @description Your partner id.
+             */
             partner_id: string;
         };
-        /** CreditTopUpIn */
+        /**
+         * CreditTopUpIn
+         * @example {
+         *       "amount": "250.00"
+         *     }
+         */
         CreditTopUpIn: {
             /**
              * Amount
-             * @description EUR, a decimal string with two decimals, from 0.01 to 9999999.99.
+             * @description What to add, EUR: a decimal string with two decimals, from 0.01 to 9999999.99.
              * @example 100.00
              */
             amount: string;
@@ -985,23 +1166,25 @@ export interface components {
         HolderSource: "mailbox" | "account";
         /** HolderVersionOut */
         HolderVersionOut: {
-            /** @description How they are invoiced. */
+            /** @description Its billing data as it was. */
             billing: components["schemas"]["BillingOut"];
-            /** @description Who holds the mailboxes and is invoiced. */
+            /** @description The holder as it was before being replaced. */
             holder: components["schemas"]["HolderOut"];
             /**
              * Mailbox Id
-             * @description null: the account's own record.
+             * @description The mailbox whose own record it was; null: the account's own record.
              */
             mailbox_id: string | null;
             /**
              * Replaced At
              * Format: date-time
+             * @description When it was replaced (UTC).
              */
             replaced_at: string;
             /**
              * Replaced By
-             * @example order:ord_1f2e
+             * @description What replaced it: `order:<order id>` (a renewal) or `staff:<staff id>`.
+             * @example order:ord_54bf8a4244d240fcb1b09145879ae2e8
              * @example staff:staff-helpdesk
              */
             replaced_by: string;
@@ -1716,63 +1899,159 @@ export interface components {
          * @enum {string}
          */
         OrderStatus: "AWAITING_PAYMENT" | "PAID" | "FULFILLED" | "CANCELLED" | "EXPIRED" | "REFUNDED";
-        /** PartnerIn */
+        /**
+         * PartnerIn
+         * @example {
+         *       "email": "amministrazione@webreseller.example.it",
+         *       "language": "it",
+         *       "low_credit_threshold": "100.00",
+         *       "name": "Web Reseller Srl"
+         *     }
+         */
         PartnerIn: {
-            /** Email */
+            /**
+             * Email
+             * @description Where the reseller's notices go: an ASCII email address.
+             */
             email: string;
             /**
              * Language
+             * @description The language of its emails.
              * @enum {string}
              */
             language: "it" | "en";
             /**
              * Low Credit Threshold
-             * @description The partner is told when its credit falls below it
+             * @description The low-credit threshold, EUR (two decimals): the partner is to be told when its credit falls below it.
              * @example 25.00
              */
             low_credit_threshold: string;
-            /** Name */
+            /**
+             * Name
+             * @description The reseller's company name (up to 200 characters).
+             */
             name: string;
         };
-        /** PartnerOut */
+        /**
+         * PartnerOut
+         * @example {
+         *       "credit": {
+         *         "amount": "500.00",
+         *         "currency": "EUR"
+         *       },
+         *       "email": "amministrazione@webreseller.example.it",
+         *       "id": "ptn-webreseller",
+         *       "language": "it",
+         *       "low_credit_threshold": {
+         *         "amount": "100.00",
+         *         "currency": "EUR"
+         *       },
+         *       "name": "Web Reseller Srl",
+         *       "updated_at": "2026-12-01T17:45:16.510174Z",
+         *       "updated_by": "staff-helpdesk"
+         *     }
+         */
         PartnerOut: {
-            /** @description Moved only by top-ups and orders */
+            /** @description The prepaid credit, EUR: moved only by top-ups and orders (0.00 when created). */
             credit: components["schemas"]["MoneyOut"];
-            /** Email */
+            /**
+             * Email
+             * @description Where the reseller's notices go.
+             */
             email: string;
-            /** Id */
+            /**
+             * Id
+             * @description The partner id (what its partner token names).
+             */
             id: string;
-            /** Language */
+            /**
+             * Language
+             * @description The language of its emails: `it` or `en`.
+             */
             language: string;
+            /** @description The low-credit threshold, EUR. */
             low_credit_threshold: components["schemas"]["MoneyOut"];
-            /** Name */
+            /**
+             * Name
+             * @description The reseller's company name.
+             */
             name: string;
-            /** Updated At */
+            /**
+             * Updated At
+             * @description When it was last created or updated (UTC); null as `updated_by`.
+             */
             updated_at: string | null;
-            /** Updated By */
+            /**
+             * Updated By
+             * @description The staff member who last created or updated it; null if never through this API.
+             */
             updated_by: string | null;
         };
-        /** PaymentEventOut */
+        /**
+         * PaymentEventOut
+         * @example {
+         *       "attempts": 0,
+         *       "event_id": "msg_2Lh9XcQ4bV7nT1pR",
+         *       "id": 1,
+         *       "kind": "payment.succeeded",
+         *       "last_error": null,
+         *       "order_id": "ord_d6eab0989ef64e03a0093b8e99653b83",
+         *       "outcome": "reconcile",
+         *       "processed_at": "2026-12-01T17:45:33.406647Z",
+         *       "provider": "generic",
+         *       "reason": "amount_mismatch"
+         *     }
+         */
         PaymentEventOut: {
-            /** Attempts */
+            /**
+             * Attempts
+             * @description Failed attempts to apply it (lost connections, timeouts…).
+             */
             attempts: number;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description The provider's event id (Stripe `evt_…`, `webhook-id`).
+             */
             event_id: string;
-            /** Id */
+            /**
+             * Id
+             * @description The stored event's row id (`event_row_id`).
+             */
             id: number;
-            /** Kind */
+            /**
+             * Kind
+             * @description `payment.succeeded`, `payment.failed`, `payment.refunded`, `unreadable`, or another provider event type (ignored).
+             */
             kind: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description The last failure's error; null: none.
+             */
             last_error: string | null;
-            /** Order Id */
+            /**
+             * Order Id
+             * @description The order it was matched to (`ord_…`); null when none matched.
+             */
             order_id: string | null;
-            /** Outcome */
+            /**
+             * Outcome
+             * @description What applying it did: `fulfil`, `record_payment`, `record_failure`, `record_refund`, `wait`, `ignored` or `reconcile`; null: still awaiting a retry.
+             */
             outcome: string | null;
-            /** Processed At */
+            /**
+             * Processed At
+             * @description When it was last applied (UTC); null: not yet.
+             */
             processed_at: string | null;
-            /** Provider */
+            /**
+             * Provider
+             * @description Who sent it: `stripe` or `generic`.
+             */
             provider: string;
-            /** Reason */
+            /**
+             * Reason
+             * @description Why it is held for reconciliation (with `reconcile`), e.g. `amount_mismatch`, `unknown_order`; null otherwise.
+             */
             reason: string | null;
         };
         /**
@@ -1825,35 +2104,54 @@ export interface components {
         PlanIn: {
             /**
              * Archive Gb
-             * @description 0: no security archive
+             * @description Security archive included, in GB; 0: none.
              */
             archive_gb: number;
-            /** Code */
+            /**
+             * Code
+             * @description The plan's code, upper case (A–Z, 0–9, _ and -, up to 32): what mailboxes and quotes name.
+             * @example STANDARD
+             */
             code: string;
-            /** Extra Archive Allowed */
+            /**
+             * Extra Archive Allowed
+             * @description Whether extra archive space may be bought.
+             */
             extra_archive_allowed: boolean;
-            /** Extra Users */
+            /**
+             * Extra Users
+             * @description Users besides the holder who may use the mailbox.
+             */
             extra_users: number;
-            /** Mailbox Gb */
+            /**
+             * Mailbox Gb
+             * @description Mailbox space included, in GB.
+             */
             mailbox_gb: number;
             /**
              * Max Mailbox Gb
-             * @description null: no upper bound
+             * @description The most mailbox space, in GB, with extra space bought; null: no upper bound.
              */
             max_mailbox_gb: number | null;
-            /** Name */
+            /**
+             * Name
+             * @description The name customers see (up to 120 characters).
+             */
             name: string;
             /**
              * Own Domain
-             * @description PEC on the customer's own domain
+             * @description PEC on the customer's own domain (default false).
              * @default false
              */
             own_domain: boolean;
-            /** Sms Reports */
+            /**
+             * Sms Reports
+             * @description Whether delivery reports by SMS are included.
+             */
             sms_reports: boolean;
             /**
              * Yearly Price
-             * @description EUR, two decimals, 0.00 to 9999999.99
+             * @description Price per year, EUR net of VAT: a decimal string with two decimals.
              * @example 25.00
              */
             yearly_price: string;
@@ -1916,38 +2214,136 @@ export interface components {
         /**
          * PriceListIn
          * @description A dated price list; amounts net of VAT.
+         * @example {
+         *       "conventions": [
+         *         {
+         *           "code": "ORDINE-AVVOCATI",
+         *           "description": "Members of the bar: 10% off",
+         *           "discount_rate": "0.10",
+         *           "valid_from": "2026-01-01",
+         *           "valid_until": "2027-12-31"
+         *         }
+         *       ],
+         *       "currency": "EUR",
+         *       "extra_archive_gb_yearly_price": "3.00",
+         *       "extra_mailbox_gb_yearly_price": "3.00",
+         *       "kit_shipping_price": "9.90",
+         *       "plans": [
+         *         {
+         *           "archive_gb": 0,
+         *           "code": "STANDARD",
+         *           "extra_archive_allowed": false,
+         *           "extra_users": 0,
+         *           "mailbox_gb": 1,
+         *           "max_mailbox_gb": 2,
+         *           "name": "PEC Standard",
+         *           "sms_reports": false,
+         *           "yearly_price": "10.90"
+         *         },
+         *         {
+         *           "archive_gb": 3,
+         *           "code": "PRO",
+         *           "extra_archive_allowed": true,
+         *           "extra_users": 1,
+         *           "mailbox_gb": 2,
+         *           "max_mailbox_gb": null,
+         *           "name": "PEC Pro",
+         *           "sms_reports": true,
+         *           "yearly_price": "25.00"
+         *         },
+         *         {
+         *           "archive_gb": 8,
+         *           "code": "PREMIUM",
+         *           "extra_archive_allowed": true,
+         *           "extra_users": 3,
+         *           "mailbox_gb": 2,
+         *           "max_mailbox_gb": null,
+         *           "name": "PEC Premium",
+         *           "sms_reports": true,
+         *           "yearly_price": "40.00"
+         *         },
+         *         {
+         *           "archive_gb": 0,
+         *           "code": "DOMAIN",
+         *           "extra_archive_allowed": false,
+         *           "extra_users": 0,
+         *           "mailbox_gb": 1,
+         *           "max_mailbox_gb": 1,
+         *           "name": "PEC on your own domain",
+         *           "own_domain": true,
+         *           "sms_reports": false,
+         *           "yearly_price": "9.90"
+         *         }
+         *       ],
+         *       "promotions": [
+         *         {
+         *           "max_years": 2,
+         *           "plan": "DOMAIN",
+         *           "valid_from": "2027-01-01",
+         *           "valid_until": "2027-03-31",
+         *           "yearly_price": "7.90"
+         *         }
+         *       ],
+         *       "signature_kits": [
+         *         {
+         *           "code": "SMART_CARD",
+         *           "name": "Smart card signature kit",
+         *           "price": "25.00"
+         *         },
+         *         {
+         *           "code": "USB_TOKEN",
+         *           "name": "USB token signature kit",
+         *           "price": "35.00"
+         *         }
+         *       ],
+         *       "valid_from": "2027-01-01T00:00:00+01:00",
+         *       "vat_rate": "0.22"
+         *     }
          */
         PriceListIn: {
-            /** Conventions */
+            /**
+             * Conventions
+             * @description Dated discount codes, e.g. for members of a professional body (default none).
+             */
             conventions?: components["schemas"]["ConventionIn"][];
             /**
              * Currency
+             * @description Every amount's currency: EUR only.
              * @constant
              */
             currency: "EUR";
             /**
              * Extra Archive Gb Yearly Price
-             * @description EUR, two decimals, 0.00 to 9999999.99
+             * @description One GB of extra archive space for a year, EUR net of VAT.
              * @example 25.00
              */
             extra_archive_gb_yearly_price: string;
             /**
              * Extra Mailbox Gb Yearly Price
-             * @description EUR, two decimals, 0.00 to 9999999.99
+             * @description One GB of extra mailbox space for a year, EUR net of VAT.
              * @example 25.00
              */
             extra_mailbox_gb_yearly_price: string;
             /**
              * Kit Shipping Price
-             * @description EUR, two decimals, 0.00 to 9999999.99
+             * @description Shipping of a signature kit, once per order, EUR net of VAT.
              * @example 25.00
              */
             kit_shipping_price: string;
-            /** Plans */
+            /**
+             * Plans
+             * @description The plans on sale (at least one, codes unique).
+             */
             plans: components["schemas"]["PlanIn"][];
-            /** Promotions */
+            /**
+             * Promotions
+             * @description Dated promotional prices of plans (default none; one plan's may not overlap).
+             */
             promotions?: components["schemas"]["PromotionIn"][];
-            /** Signature Kits */
+            /**
+             * Signature Kits
+             * @description Digital signature kits a quote may add (default none).
+             */
             signature_kits?: components["schemas"]["SignatureKitIn"][];
             /**
              * Valid From
@@ -1957,7 +2353,7 @@ export interface components {
             valid_from: string;
             /**
              * Vat Rate
-             * @description A fraction: 0.22 is 22%; 0 to 1, to 0.0001.
+             * @description VAT as a decimal string fraction: "0.22" is 22%.
              * @example 0.22
              */
             vat_rate: string;
@@ -2264,26 +2660,30 @@ export interface components {
         PromotionIn: {
             /**
              * Max Years
+             * @description Renewals of up to this many years get it (1–5, default 2).
              * @default 2
              */
             max_years: number;
-            /** Plan */
+            /**
+             * Plan
+             * @description The code of the plan on promotion (one of `plans`).
+             */
             plan: string;
             /**
              * Valid From
              * Format: date
-             * @description A day from 2000-01-01 to 2199-12-31.
+             * @description First day a quote gets it (Italian time).
              */
             valid_from: string;
             /**
              * Valid Until
              * Format: date
-             * @description Inclusive
+             * @description Last day a quote gets it, inclusive.
              */
             valid_until: string;
             /**
              * Yearly Price
-             * @description EUR, two decimals, 0.00 to 9999999.99
+             * @description The promotional price per year, EUR net of VAT.
              * @example 25.00
              */
             yearly_price: string;
@@ -2377,64 +2777,127 @@ export interface components {
              */
             split_payment: boolean;
         };
-        /** PublicationOut */
+        /**
+         * PublicationOut
+         * @example {
+         *       "id": "2027-h1",
+         *       "in_force": false,
+         *       "outcome": "created",
+         *       "published_at": "2026-12-01T17:45:33.553926Z",
+         *       "published_by": "staff-helpdesk",
+         *       "replaceable": true,
+         *       "valid_from": "2026-12-31T23:00:00Z",
+         *       "valid_until": null
+         *     }
+         */
         PublicationOut: {
-            /** Id */
+            /**
+             * Id
+             * @description The price list's id, as given to the PUT.
+             */
             id: string;
             /**
              * In Force
-             * @description The list quotes use now
+             * @description Whether it is the list quotes use now.
              */
             in_force: boolean;
             /**
              * Outcome
+             * @description What the PUT did: `created` (201), `replaced` a list not yet in force, or nothing (`unchanged`: the same body again).
              * @enum {string}
              */
             outcome: "created" | "replaced" | "unchanged";
-            /** Published At */
+            /**
+             * Published At
+             * @description When it was published or last replaced (UTC); null as `published_by`.
+             */
             published_at: string | null;
-            /** Published By */
+            /**
+             * Published By
+             * @description Who published it: the staff member's id (`sandbox` for the demo list); null for lists loaded before this was recorded.
+             */
             published_by: string | null;
             /**
              * Replaceable
-             * @description Not yet in force: a PUT may still replace it
+             * @description Not yet in force: a PUT may still replace it (false once in force).
              */
             replaceable: boolean;
             /**
              * Valid From
              * Format: date-time
+             * @description When it takes over (UTC).
              */
             valid_from: string;
-            /** Valid Until */
+            /**
+             * Valid Until
+             * @description When it stops applying, where an end is stored; null: until a later-dated list takes over (lists published here have no end).
+             */
             valid_until: string | null;
         };
         /** PublishedPriceListOut */
         PublishedPriceListOut: {
-            /** Id */
+            /**
+             * Id
+             * @description The price list's id, as given to the PUT.
+             */
             id: string;
             /**
              * In Force
-             * @description The list quotes use now
+             * @description Whether it is the list quotes use now.
              */
             in_force: boolean;
-            /** Published At */
+            /**
+             * Published At
+             * @description When it was published or last replaced (UTC); null as `published_by`.
+             */
             published_at: string | null;
-            /** Published By */
+            /**
+             * Published By
+             * @description Who published it: the staff member's id (`sandbox` for the demo list); null for lists loaded before this was recorded.
+             */
             published_by: string | null;
             /**
              * Replaceable
-             * @description Not yet in force: a PUT may still replace it
+             * @description Not yet in force: a PUT may still replace it (false once in force).
              */
             replaceable: boolean;
             /**
              * Valid From
              * Format: date-time
+             * @description When it takes over (UTC).
              */
             valid_from: string;
-            /** Valid Until */
+            /**
+             * Valid Until
+             * @description When it stops applying, where an end is stored; null: until a later-dated list takes over (lists published here have no end).
+             */
             valid_until: string | null;
         };
-        /** PublishedPriceListsOut */
+        /**
+         * PublishedPriceListsOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "2027-h1",
+         *           "in_force": false,
+         *           "published_at": "2026-12-01T17:45:33.553926Z",
+         *           "published_by": "staff-helpdesk",
+         *           "replaceable": true,
+         *           "valid_from": "2026-12-31T23:00:00Z",
+         *           "valid_until": null
+         *         },
+         *         {
+         *           "id": "2026-demo",
+         *           "in_force": true,
+         *           "published_at": "2026-12-01T17:45:04.779471Z",
+         *           "published_by": "sandbox",
+         *           "replaceable": false,
+         *           "valid_from": "2026-01-01T00:00:00Z",
+         *           "valid_until": null
+         *         }
+         *       ]
+         *     }
+         */
         PublishedPriceListsOut: {
             /**
              * Items
@@ -2792,47 +3255,112 @@ export interface components {
         };
         /** ReconciliationItemOut */
         ReconciliationItemOut: {
+            /** @description The amount the event carries; null: too large, or not an ISO 4217 currency (the raw value stays in the stored payload). */
             amount: components["schemas"]["MoneyOut"] | null;
-            /** Attempts */
+            /**
+             * Attempts
+             * @description Failed attempts to apply it before it was held.
+             */
             attempts: number;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description The provider's event id (Stripe `evt_…`, `webhook-id`).
+             */
             event_id: string;
-            /** Event Row Id */
+            /**
+             * Event Row Id
+             * @description The stored event's id: what `POST /v1/admin/payment-events/{event_row_id}/retry` takes.
+             */
             event_row_id: number;
-            /** Kind */
+            /**
+             * Kind
+             * @description `payment.succeeded`, `payment.failed`, `payment.refunded` or `unreadable`.
+             */
             kind: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description The last failure's error; null: none.
+             */
             last_error: string | null;
-            /** Order Id */
+            /**
+             * Order Id
+             * @description The order it matched (`ord_…`); null when it matched none.
+             */
             order_id: string | null;
-            /** Order Ref */
+            /**
+             * Order Ref
+             * @description The order as the event named it (an order id or number); null: none.
+             */
             order_ref: string | null;
-            /** Provider */
+            /**
+             * Provider
+             * @description Who sent it: `stripe` or `generic`.
+             */
             provider: string;
-            /** Reason */
+            /**
+             * Reason
+             * @description Why it is held: `amount_mismatch`, `currency_mismatch`, `unknown_order`, `order_closed`, `duplicate_payment`, `refund_exceeds_payment`, `refund_for_closed_order`, `invalid_amount`, `amount_out_of_range`, `unreadable` or `processing_failed` (docs/payments.md says what to do for each).
+             */
             reason: string | null;
             /**
              * Received At
              * Format: date-time
+             * @description When it was received (UTC).
              */
             received_at: string;
         };
-        /** ReconciliationPageOut */
+        /**
+         * ReconciliationPageOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "amount": {
+         *             "amount": "34.16",
+         *             "currency": "EUR"
+         *           },
+         *           "attempts": 0,
+         *           "event_id": "msg_2Lh9XcQ4bV7nT1pR",
+         *           "event_row_id": 1,
+         *           "kind": "payment.succeeded",
+         *           "last_error": null,
+         *           "order_id": "ord_d6eab0989ef64e03a0093b8e99653b83",
+         *           "order_ref": "PEC-2026-0000002",
+         *           "provider": "generic",
+         *           "reason": "amount_mismatch",
+         *           "received_at": "2026-12-01T17:45:31.867182Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         ReconciliationPageOut: {
-            /** Items */
+            /**
+             * Items
+             * @description The held events, oldest first.
+             */
             items: components["schemas"]["ReconciliationItemOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
             next_cursor: string | null;
         };
         /** SignatureKitIn */
         SignatureKitIn: {
-            /** Code */
+            /**
+             * Code
+             * @description The kit's code, upper case: what a quote's `signature_kit` names.
+             * @example SMART_CARD
+             */
             code: string;
-            /** Name */
+            /**
+             * Name
+             * @description The name customers see.
+             */
             name: string;
             /**
              * Price
-             * @description EUR, two decimals, 0.00 to 9999999.99
+             * @description One kit, EUR net of VAT (shipping is `kit_shipping_price`).
              * @example 25.00
              */
             price: string;
@@ -2855,13 +3383,34 @@ export interface components {
             /** @description Price of one kit, before VAT (shipping apart). */
             price: components["schemas"]["MoneyOut"];
         };
-        /** WebhookAck */
+        /**
+         * WebhookAck
+         * @example {
+         *       "duplicate": false,
+         *       "outcome": "fulfil",
+         *       "received": true
+         *     }
+         * @example {
+         *       "duplicate": true,
+         *       "outcome": null,
+         *       "received": true
+         *     }
+         */
         WebhookAck: {
-            /** Duplicate */
+            /**
+             * Duplicate
+             * @description This (provider, event id) was stored before: nothing was done again.
+             */
             duplicate: boolean;
-            /** Outcome */
+            /**
+             * Outcome
+             * @description What the event did: `fulfil`, `record_payment`, `record_failure`, `record_refund`, `wait`, `ignored` or `reconcile` (held for staff); null for a duplicate, or when applying it failed and is retried later.
+             */
             outcome: string | null;
-            /** Received */
+            /**
+             * Received
+             * @description Always true: the event is stored.
+             */
             received: boolean;
         };
     };
@@ -3229,6 +3778,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "account_id": "acc-rossi",
+                     *       "address": "studio.rossi@pec.example.it",
+                     *       "auto_renewal": false,
+                     *       "auto_renewal_years": 1,
+                     *       "expires_on": "2027-01-15",
+                     *       "extra_archive_gb": 0,
+                     *       "extra_mailbox_gb": 1,
+                     *       "holder_on_file": {
+                     *         "billing": {
+                     *           "e_invoicing": {
+                     *             "none": false,
+                     *             "pec": "mario.rossi@pec.example.it",
+                     *             "sdi_code": null
+                     *           },
+                     *           "public_administration": null
+                     *         },
+                     *         "holder": {
+                     *           "address": "Via Nazionale 12",
+                     *           "city": "Roma",
+                     *           "country": "IT",
+                     *           "email": "mario.rossi@example.it",
+                     *           "kind": "person",
+                     *           "name": "Mario Rossi",
+                     *           "postal_code": "00184",
+                     *           "province": "RM",
+                     *           "tax_code": "RSSMRA85T10A562S"
+                     *         },
+                     *         "source": "account"
+                     *       },
+                     *       "id": "mbx-rossi-studio",
+                     *       "partner_id": null,
+                     *       "plan": "PRO",
+                     *       "renewable": true,
+                     *       "renewal_blockers": [],
+                     *       "status": "ACTIVE",
+                     *       "used_archive_mb": 2100,
+                     *       "used_mailbox_mb": 1800
+                     *     }
+                     */
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
@@ -3244,6 +3834,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "account_id": "acc-rossi",
+                     *       "address": "studio.rossi@pec.example.it",
+                     *       "auto_renewal": false,
+                     *       "auto_renewal_years": 1,
+                     *       "expires_on": "2027-01-15",
+                     *       "extra_archive_gb": 0,
+                     *       "extra_mailbox_gb": 1,
+                     *       "holder_on_file": {
+                     *         "billing": {
+                     *           "e_invoicing": {
+                     *             "none": false,
+                     *             "pec": "mario.rossi@pec.example.it",
+                     *             "sdi_code": null
+                     *           },
+                     *           "public_administration": null
+                     *         },
+                     *         "holder": {
+                     *           "address": "Via Nazionale 12",
+                     *           "city": "Roma",
+                     *           "country": "IT",
+                     *           "email": "mario.rossi@example.it",
+                     *           "kind": "person",
+                     *           "name": "Mario Rossi",
+                     *           "postal_code": "00184",
+                     *           "province": "RM",
+                     *           "tax_code": "RSSMRA85T10A562S"
+                     *         },
+                     *         "source": "account"
+                     *       },
+                     *       "id": "mbx-rossi-studio",
+                     *       "partner_id": null,
+                     *       "plan": "PRO",
+                     *       "renewable": true,
+                     *       "renewal_blockers": [],
+                     *       "status": "ACTIVE",
+                     *       "used_archive_mb": 2100,
+                     *       "used_mailbox_mb": 1800
+                     *     }
+                     */
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
@@ -3359,7 +3990,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The order, fulfilled: `commitment_at` set, `paid_at` still null. */
             200: {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
@@ -3369,6 +4000,69 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "closed_at": null,
+                     *       "commitment_at": "2026-12-01T17:45:27.175638Z",
+                     *       "created_at": "2026-12-01T17:45:27.029842Z",
+                     *       "fulfilled_at": "2026-12-01T17:45:27.175638Z",
+                     *       "holder_email": "protocollo@comune.milano.example.it",
+                     *       "holder_name": "Comune di Milano",
+                     *       "id": "ord_d6eab0989ef64e03a0093b8e99653b83",
+                     *       "items": [
+                     *         {
+                     *           "address": "protocollo@pec.comune.milano.example.it",
+                     *           "current_plan": "PRO",
+                     *           "deletes_archive": false,
+                     *           "extra_archive_gb": 0,
+                     *           "extra_mailbox_gb": 1,
+                     *           "mailbox_id": "mbx-comune-protocollo",
+                     *           "plan": "PRO",
+                     *           "quoted_new_expiry": "2028-01-15"
+                     *         }
+                     *       ],
+                     *       "net": {
+                     *         "amount": "28.00",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "number": "PEC-2026-0000002",
+                     *       "paid_at": null,
+                     *       "payable": {
+                     *         "amount": "28.00",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "payment_instructions": {
+                     *         "amount": {
+                     *           "amount": "28.00",
+                     *           "currency": "EUR"
+                     *         },
+                     *         "beneficiary": "PEC Provider S.p.A.",
+                     *         "description": "PEC-2026-0000002",
+                     *         "iban": "IT60X0542811101000000123456",
+                     *         "method": "bank_transfer",
+                     *         "payment_url": null,
+                     *         "postal_account": null,
+                     *         "registered": "next_working_day"
+                     *       },
+                     *       "payment_method": "bank_transfer",
+                     *       "quote_id": "quo_0311df4bbbbf48039138f79140cb53ef",
+                     *       "refunded": {
+                     *         "amount": "0.00",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "split_payment": true,
+                     *       "status": "FULFILLED",
+                     *       "total": {
+                     *         "amount": "34.16",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "vat": {
+                     *         "amount": "6.16",
+                     *         "currency": "EUR"
+                     *       },
+                     *       "years": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["OrderOut"];
                 };
             };
@@ -5437,6 +6131,14 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description `stripe` only, required there: `t=<Unix seconds>,v1=<hex HMAC-SHA256>` over `<t>.<raw body>` with STRIPE_WEBHOOK_SECRET; `t` within 5 minutes of now. */
+                "Stripe-Signature"?: string;
+                /** @description `generic` only, required there: the event's id, unique per event (a redelivery keeps it: it is how a duplicate is recognised). */
+                "webhook-id"?: string;
+                /** @description `generic` only, required there: when it was signed, Unix seconds, within 5 minutes of now. */
+                "webhook-timestamp"?: string;
+                /** @description `generic` only, required there: `v1,<base64 HMAC-SHA256>` over `<webhook-id>.<webhook-timestamp>.<raw body>` with GENERIC_WEBHOOK_SECRET (several, space-separated, during a key rotation). */
+                "webhook-signature"?: string;
                 /** @description Language of messages: Italian (default) or English. */
                 "Accept-Language"?: string;
             };
@@ -5446,9 +6148,54 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description The event, as the provider signed it: send the bytes unchanged. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The payment. */
+                    data: {
+                        /**
+                         * @description The amount in `currency`: a decimal with at most two decimals, best as a string ("28.00"); must equal the order's `payable`.
+                         * @example 28.00
+                         */
+                        amount: string | number;
+                        /**
+                         * @description ISO 4217 code, any case (`EUR`).
+                         * @example EUR
+                         */
+                        currency: string;
+                        /**
+                         * @description The order's `id` (`ord_…`) or its number (`PEC-2026-0000042`, what a bank transfer's description carries).
+                         * @example PEC-2026-0000002
+                         */
+                        order: string;
+                    };
+                    /**
+                     * @description What happened to the payment.
+                     * @enum {string}
+                     */
+                    type: "payment.succeeded" | "payment.failed" | "payment.refunded";
+                } | {
+                    /** @description When it happened, Unix seconds. */
+                    created?: number;
+                    /** @description The event's data. */
+                    data: {
+                        /** @description The PaymentIntent or Charge: `amount_received` (succeeded), `amount` (failed) or `amount_refunded` (refunded) in cents, `currency`, and `metadata.order_id`, the order's `id`. */
+                        object: Record<string, never>;
+                    };
+                    /** @description Stripe's event id (`evt_…`). */
+                    id: string;
+                    /**
+                     * @description The Stripe event type.
+                     * @example payment_intent.succeeded
+                     * @example charge.refunded
+                     */
+                    type: string;
+                };
+            };
+        };
         responses: {
-            /** @description Successful Response */
+            /** @description Stored (and applied, when `outcome` isn't null), or a duplicate. */
             200: {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
