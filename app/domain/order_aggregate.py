@@ -56,6 +56,7 @@ class Settlement:
 
     decision: Decision
     changes: tuple[MailboxChange, ...] = ()
+    expired: bool = False  # the payment came after the grace: the order expired instead
 
     @property
     def fulfilled(self) -> bool:
@@ -231,7 +232,7 @@ class Order:
         if decision.action is Action.FULFIL:
             if not self.still_renewable(mailboxes, now):
                 self.expire(now)
-                return Settlement(Decision(Action.RECONCILE, "order_closed"))
+                return Settlement(Decision(Action.RECONCILE, "order_closed"), expired=True)
             return Settlement(decision, self.fulfil(mailboxes, now, paid=True))
         if decision.action is Action.RECORD_PAYMENT:
             self.paid_at = now
