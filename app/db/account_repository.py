@@ -22,6 +22,15 @@ class AccountRepository:
         row = await self._session.scalar(stmt.execution_options(populate_existing=True))
         return None if row is None else _account_from_row(row)
 
+    async def language_of(self, account_id: str) -> str | None:
+        """The language the account's emails are written in; None: no such account."""
+        return await self._session.scalar(
+            select(AccountRow.language).where(AccountRow.id == account_id)
+        )
+
+    async def exists(self, account_id: str) -> bool:
+        return await self.language_of(account_id) is not None
+
     async def add(self, account: Account) -> bool:
         """Insert `account`; False when its id exists already (a concurrent create won)."""
         stmt = insert_or_ignore(self._session, AccountRow.__table__, on="id")  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -104,3 +104,9 @@ def _enforce_sqlite_foreign_keys(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+async def answers(engine: AsyncEngine) -> None:
+    """Raise unless the database answers a trivial query (readiness)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

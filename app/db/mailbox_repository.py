@@ -16,6 +16,7 @@ from app.db.models import MailboxRow, OrderRow, PendingRenewalRow
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.errors import MailboxAddressTaken
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
+from app.domain.order_items import MailboxChange
 
 
 class MailboxRepository:
@@ -125,6 +126,40 @@ class MailboxRepository:
         if not updated.rowcount:  # type: ignore[attr-defined]
             raise MailboxAddressTaken(mailbox.address)  # no such id: the address was the conflict
         return False
+
+    async def lock_for_renewal(self, ids: Sequence[str]) -> dict[str, Mailbox]:
+        """The mailboxes among `ids`, locked in one query in id order (two orders locking
+        the same mailboxes can't deadlock); a mailbox no longer mirrored is absent."""
+        stmt = (
+            select(MailboxRow)
+            .where(MailboxRow.id.in_(sorted(ids)))
+            .order_by(MailboxRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {row.id: mailbox_from_row(row) for row in (await self._session.scalars(stmt))}
+
+    async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:
+        """Write what a fulfilment made of each (locked) mailbox: it is ACTIVE again."""
+        for change in changes:
+            values: dict[str, Any] = {
+                "expires_on": change.expires_on,
+                "plan_code": change.plan_code,
+                "extra_mailbox_gb": change.extra_mailbox_gb,
+                "extra_archive_gb": change.extra_archive_gb,
+                "auto_renewal": change.auto_renewal,
+                "auto_renewal_years": change.auto_renewal_years,
+                "status": MailboxStatus.ACTIVE.value,
+                "updated_at": now,
+            }
+            if change.deletes_archive:
+                values["used_archive_mb"] = 0
+            await self._session.execute(
+                update(MailboxRow)
+                .where(MailboxRow.id == change.mailbox_id)
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
 
     async def set_auto_renewal(
         self, principal: Principal, mailbox_id: str, enabled: bool, years: int | None, now: datetime

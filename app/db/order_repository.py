@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
@@ -17,39 +17,60 @@ from app.db.models import (
     PartnerRow,
     PendingRenewalRow,
 )
+from app.db.order_documents import order_from_row, order_to_values, state_values
 from app.domain.access import PendingOrder, Principal, Role
+from app.domain.order import sequence_of
+from app.domain.order_aggregate import Order
 
 
 class OrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, values: dict[str, Any]) -> int | None:
-        """Insert an order; its sequence number, or None when a unique key already exists
-        (the same Idempotency-Key, or an order for the same quote)."""
+    async def add(self, order: Order, idempotency_key: str | None, request_hash: str) -> int | None:
+        """Store a new order; its sequence number, or None when a unique key already
+        exists (the same Idempotency-Key, or an order for the same quote)."""
+        values = order_to_values(order)
+        values |= {"idempotency_key": idempotency_key, "request_hash": request_hash}
         stmt = insert_or_ignore(self._session, OrderRow.__table__)  # type: ignore[arg-type]
         result = await self._session.execute(stmt.returning(OrderRow.seq), values)
         seq = result.scalar_one_or_none()
         return None if seq is None else int(seq)
 
-    async def get(self, order_id: str, *, for_update: bool = False) -> OrderRow | None:
-        stmt = select(OrderRow).where(OrderRow.id == order_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return await self._session.scalar(stmt)
+    async def load(self, order_id: str, *, lock: bool = False) -> Order | None:
+        """The order; `lock`: held until the commit, so its state changes one at a time."""
+        return await self._one(OrderRow.id == order_id, lock)
 
-    async def by_seq(self, seq: int, *, for_update: bool = False) -> OrderRow | None:
-        stmt = select(OrderRow).where(OrderRow.seq == seq)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return await self._session.scalar(stmt)
+    async def by_number(self, reference: str, *, lock: bool = False) -> Order | None:
+        """The order a payment names: by its human number (bank transfers) or its id."""
+        seq = sequence_of(reference)
+        if seq is not None:
+            return await self._one(OrderRow.seq == seq, lock)
+        return await self._one(OrderRow.id == reference, lock)
 
-    async def by_quote(self, quote_id: str) -> OrderRow | None:
-        return await self._session.scalar(select(OrderRow).where(OrderRow.quote_id == quote_id))
+    async def _one(self, where: ColumnElement[bool], lock: bool) -> Order | None:
+        stmt = select(OrderRow).where(where)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = await self._session.scalar(stmt.execution_options(populate_existing=True))
+        return None if row is None else order_from_row(row)
+
+    async def save(self, order: Order) -> None:
+        """Write what the order's methods changed (the ordered document never changes)."""
+        await self._session.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order.id)
+            .values(state_values(order))
+            .execution_options(synchronize_session=False)
+        )
+
+    async def id_of_quote(self, quote_id: str) -> str | None:
+        """The order placed from `quote_id`, if any."""
+        return await self._session.scalar(select(OrderRow.id).where(OrderRow.quote_id == quote_id))
 
     async def list_visible(
         self, principal: Principal, limit: int, before: tuple[datetime, int] | None
-    ) -> list[OrderRow]:
+    ) -> list[Order]:
         """Newest first, by (created_at, seq): stable under a cursor."""
         stmt = select(OrderRow)
         if principal.role is not Role.STAFF:
@@ -64,7 +85,7 @@ class OrderRepository:
                 )
             )
         stmt = stmt.order_by(OrderRow.created_at.desc(), OrderRow.seq.desc()).limit(limit)
-        return list((await self._session.scalars(stmt)).all())
+        return [order_from_row(row) for row in (await self._session.scalars(stmt)).all()]
 
     async def hold_mailboxes(self, order_id: str, mailbox_ids: Sequence[str]) -> str | None:
         """Mark the mailboxes as awaiting this order's payment.
@@ -102,7 +123,7 @@ class OrderRepository:
             delete(PendingRenewalRow).where(PendingRenewalRow.order_id == order_id)
         )
 
-    async def unpaid_past_grace(self, grace_ended_before: date, limit: int) -> list[OrderRow]:
+    async def unpaid_past_grace(self, grace_ended_before: date, limit: int) -> list[Order]:
         """Unpaid orders holding a mailbox whose grace period has ended (locked)."""
         stmt = (
             select(OrderRow)
@@ -116,7 +137,7 @@ class OrderRepository:
             .limit(limit)
             .with_for_update(of=OrderRow, skip_locked=True)
         )
-        return list((await self._session.scalars(stmt)).unique().all())
+        return [order_from_row(row) for row in (await self._session.scalars(stmt)).unique().all()]
 
     async def count_by_status(self) -> dict[str, int]:
         stmt = select(OrderRow.status, func.count()).group_by(OrderRow.status)

@@ -41,6 +41,10 @@ class PartnerRepository:
         )
         return False
 
+    async def exists(self, partner_id: str) -> bool:
+        found = await self._session.scalar(select(PartnerRow.id).where(PartnerRow.id == partner_id))
+        return found is not None
+
     async def get(self, partner_id: str) -> Partner | None:
         row = await self._session.get(PartnerRow, partner_id, populate_existing=True)
         if row is None:

@@ -2,44 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ScalarResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.models import PaymentEventRow
+from app.domain.stored_payment_event import StoredPaymentEvent
 
 
 class PaymentEventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, values: dict[str, Any]) -> int | None:
-        """Store an event; its row id, or None when (provider, event id) is already stored."""
+    async def add(self, values: dict[str, Any]) -> StoredPaymentEvent | None:
+        """Store an event (its columns, payload included); None when (provider, event id)
+        is already stored."""
         stmt = insert_or_ignore(self._session, PaymentEventRow.__table__)  # type: ignore[arg-type]
         result = await self._session.execute(stmt.returning(PaymentEventRow.id), values)
         found = result.scalar_one_or_none()
-        return None if found is None else int(found)
+        if found is None:
+            return None
+        # As inserted: no need to read it back.
+        return StoredPaymentEvent(
+            int(found), **{name: values[name] for name in _FIELDS if name in values}
+        )
 
-    async def claim_unprocessed(self, event_row_id: int) -> PaymentEventRow | None:
+    async def save(self, event: StoredPaymentEvent) -> None:
+        """Write what applying (or failing to apply) the event changed."""
+        await self._session.execute(
+            update(PaymentEventRow)
+            .where(PaymentEventRow.id == event.id)
+            .values({name: getattr(event, name) for name in _MUTABLE})
+            .execution_options(synchronize_session=False)
+        )
+
+    async def claim_unprocessed(self, event_row_id: int) -> StoredPaymentEvent | None:
         """Lock the event for processing; None when it is processed (or being processed)."""
         stmt = (
             select(PaymentEventRow)
             .where(PaymentEventRow.id == event_row_id, PaymentEventRow.processed_at.is_(None))
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
-        return await self._session.scalar(stmt)
+        return _stored(await self._session.scalar(stmt))
 
-    async def waiting_for_payment(self, order_id: str) -> list[PaymentEventRow]:
+    async def waiting_for_payment(self, order_id: str) -> list[StoredPaymentEvent]:
+        """Refunds that arrived before the order's payment, oldest first, locked."""
         stmt = (
             select(PaymentEventRow)
             .where(PaymentEventRow.order_id == order_id, PaymentEventRow.outcome == "wait")
             .order_by(PaymentEventRow.id)
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        return list((await self._session.scalars(stmt)).all())
+        return _all(await self._session.scalars(stmt))
 
     async def reconcile_waiting(self, order_id: str, reason: str) -> None:
         await self._session.execute(
@@ -48,10 +68,15 @@ class PaymentEventRepository:
             .values(outcome="reconcile", reason=reason)
         )
 
-    async def locked(self, event_row_id: int) -> PaymentEventRow | None:
+    async def locked(self, event_row_id: int) -> StoredPaymentEvent | None:
         """The event, locked (waiting for a worker that holds it): staff apply it again."""
-        stmt = select(PaymentEventRow).where(PaymentEventRow.id == event_row_id).with_for_update()
-        return await self._session.scalar(stmt)
+        stmt = (
+            select(PaymentEventRow)
+            .where(PaymentEventRow.id == event_row_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return _stored(await self._session.scalar(stmt))
 
     async def due_for_retry(
         self, now: datetime, received_before: datetime, limit: int
@@ -78,19 +103,29 @@ class PaymentEventRepository:
         )
         return list((await self._session.scalars(stmt)).all())
 
-    async def for_order(self, order_id: str) -> list[PaymentEventRow]:
-        stmt = (
-            select(PaymentEventRow)
-            .where(PaymentEventRow.order_id == order_id)
-            .order_by(PaymentEventRow.id)
-        )
-        return list((await self._session.scalars(stmt)).all())
-
-    async def reconciliation(self, limit: int, after_id: int | None) -> list[PaymentEventRow]:
+    async def reconciliation(self, limit: int, after_id: int | None) -> list[StoredPaymentEvent]:
+        """Events held for staff and not resolved, oldest first."""
         stmt = select(PaymentEventRow).where(
             PaymentEventRow.outcome == "reconcile", PaymentEventRow.resolved_at.is_(None)
         )
         if after_id is not None:
             stmt = stmt.where(PaymentEventRow.id > after_id)
         stmt = stmt.order_by(PaymentEventRow.id).limit(limit)
-        return list((await self._session.scalars(stmt)).all())
+        return _all(await self._session.scalars(stmt))
+
+
+_FIELDS = tuple(f.name for f in fields(StoredPaymentEvent) if f.name != "id")
+_MUTABLE = (
+    "order_id", "outcome", "reason", "processed_at", "resolved_at", "attempts",
+    "first_failed_at", "next_attempt_at", "last_error",
+)  # fmt: skip
+
+
+def _stored(row: PaymentEventRow | None) -> StoredPaymentEvent | None:
+    if row is None:
+        return None
+    return StoredPaymentEvent(row.id, **{name: getattr(row, name) for name in _FIELDS})
+
+
+def _all(rows: ScalarResult[PaymentEventRow]) -> list[StoredPaymentEvent]:
+    return [stored for stored in map(_stored, rows) if stored is not None]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,20 +9,9 @@ from app.db.dialect import insert_or_ignore
 from app.db.models import QuoteRow
 from app.db.quote_documents import quote_from_document, quote_to_document
 from app.domain.access import Principal, Role
-from app.domain.quote import Quote
+from app.domain.quote_record import QuoteRecord
 
-
-@dataclass(frozen=True, slots=True)
-class QuoteRecord:
-    """A stored quote: the domain quote plus who asked for it."""
-
-    id: str
-    owner: Principal
-    quote: Quote
-    request_hash: str | None = None
-
-    def visible_to(self, principal: Principal) -> bool:
-        return principal.role is Role.STAFF or principal == self.owner
+__all__ = ["QuoteRecord", "QuoteRepository"]  # QuoteRecord lives in the domain now
 
 
 class QuoteRepository:

@@ -64,3 +64,13 @@ def describe(exc: BaseException, limit: int = 500) -> str:
     """A one-line account of the failure that fits the event's last_error column."""
     text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
     return text[:limit]
+
+
+# For the one error-to-status table (app/routers/problems.py), which must not import
+# SQLAlchemy: a driver error, and the ones that mean the database can't be reached.
+DriverError = sqlalchemy.exc.DBAPIError
+DRIVER_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection in time
+)

@@ -7,14 +7,14 @@ import logging
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db.engine import answers
 from app.domain.order import OrderStatus
 from app.routers.deps import ContainerDep
 from app.routers.problems import ProblemError
 from app.routers.responses import problem
 from app.routers.v1.mailbox_schemas import HealthOut
+from app.services.business_figures import business_figures
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("app.health")
@@ -40,7 +40,7 @@ _given_up: set[asyncio.Task[None]] = set()  # checks still unwinding in the back
 )
 async def readyz(container: ContainerDep) -> HealthOut:
     """The database answers: send traffic here."""
-    check = asyncio.create_task(_select_one(container.engine))
+    check = asyncio.create_task(answers(container.engine))
     done, _ = await asyncio.wait({check}, timeout=READY_WITHIN_SECONDS)
     if check not in done:
         # Cancelled, not awaited: freeing its connection may itself wait on the database.
@@ -51,11 +51,6 @@ async def readyz(container: ContainerDep) -> HealthOut:
     if check not in done or check.exception() is not None:
         raise ProblemError(503, "database_unavailable", headers={"Retry-After": "5"})
     return HealthOut(status="ok", checked_at=container.clock())
-
-
-async def _select_one(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
 
 
 def _forget(check: asyncio.Task[None]) -> None:
@@ -92,11 +87,10 @@ async def metrics(container: ContainerDep) -> Response:
     """Prometheus text format."""
     metrics = container.metrics
     try:
-        async with container.unit_of_work() as uow:
-            by_status = await uow.orders.count_by_status()
-            metrics.outbox_backlog.set(await uow.outbox.backlog())
+        figures = await business_figures(container.unit_of_work())
+        metrics.outbox_backlog.set(figures.outbox_backlog)
         for status in OrderStatus:
-            metrics.orders.labels(status.value).set(by_status.get(status.value, 0))
+            metrics.orders.labels(status.value).set(figures.orders_by_status.get(status.value, 0))
     except Exception:  # the process metrics still matter when the database doesn't answer
         log.warning("metrics: database figures unavailable", exc_info=True)
     return Response(generate_latest(container.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 import asyncpg
-import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -18,6 +17,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from app.db.transient import DRIVER_UNAVAILABLE, DriverError
 from app.domain import order as order_rules
 from app.domain.errors import (
     ConventionCodeInvalid,
@@ -176,7 +176,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
-    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
+    app.add_exception_handler(DriverError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -303,9 +303,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 # The database can't be reached or has no room for us: a 503 to retry, not a bug.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
+    *DRIVER_UNAVAILABLE,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.InterfaceError,
@@ -325,7 +323,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A driver error: a lost connection is a retryable 503; anything else is a bug."""
-    assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+    assert isinstance(exc, DriverError)
     if exc.connection_invalidated or _caused_by_unavailable(exc.orig):
         return await _database_unavailable(request, exc)
     return await _unexpected_error(request, exc)

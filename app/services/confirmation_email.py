@@ -9,13 +9,14 @@ need a real gettext catalogue installed instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from app.domain.money import Money
 from app.domain.order import PaymentMethod
+from app.domain.order_items import OrderItem
 from app.domain.payment_instructions import PaymentInstructions
 
 EMAIL = "email"
@@ -47,7 +48,7 @@ def confirmation_email(
     holder_name: str,
     to: str,
     years: int,
-    items: list[dict[str, Any]],
+    items: Sequence[OrderItem],
     net: Money,
     vat: Money,
     total: Money,

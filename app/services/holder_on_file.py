@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from app.db.holder_documents import record_from_documents
 from app.db.unit_of_work import UnitOfWork
 from app.domain.holder_record import common_holder_on_file, order_holder
 from app.domain.order import OrderRequest
+from app.domain.order_aggregate import Order
 
 
 async def with_holder_on_file(
@@ -28,19 +27,15 @@ async def with_holder_on_file(
     )
 
 
-async def record_order_holder(
-    uow: UnitOfWork, order_id: str, document: dict[str, Any], now: datetime
-) -> None:
+async def record_order_holder(uow: UnitOfWork, order: Order, now: datetime) -> None:
     """At fulfilment, the holder the order gave becomes the record: its mailbox's own
     where the mailbox has one, else its account's (each account once)."""
-    if document.get("holder_from_file", False):
+    if order.holder_from_file:
         return  # nothing new was typed; a record edited since must not be undone
-    record = record_from_documents(document["holder"], document["billing"])
-    if record is None:
-        return
-    replaced_by = f"order:{order_id}"
+    record = order.holder
+    replaced_by = f"order:{order.id}"
     accounts_done: set[str] = set()
-    for mailbox_id in sorted({str(item["mailbox_id"]) for item in document["items"]}):
+    for mailbox_id in order.mailbox_ids:
         owner = await uow.holders.mailbox_owner(mailbox_id)
         if owner is None:  # the mirror vanished
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.db.models import AccountRow, PartnerRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import PendingOrder, Principal, pending_order_seen_by
 from app.domain.calendar import italian_date
@@ -137,11 +136,9 @@ async def mirror_mailbox(
     if holder is not None and holder.record is not None:
         check_holder_record(holder.record)
     async with uow:
-        if await uow.session.get(AccountRow, mailbox.account_id) is None:
+        if not await uow.accounts.exists(mailbox.account_id):
             raise UnknownOwner("account_id", mailbox.account_id)
-        if mailbox.partner_id is not None and (
-            await uow.session.get(PartnerRow, mailbox.partner_id) is None
-        ):
+        if mailbox.partner_id is not None and not await uow.partners.exists(mailbox.partner_id):
             raise UnknownOwner("partner_id", mailbox.partner_id)
         created = await uow.mailboxes.save(mailbox, now, with_auto_renewal=with_auto_renewal)
         if holder is not None:

@@ -8,29 +8,24 @@ orders, and the confirmation email in the outbox. Any failure leaves nothing beh
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from app.db.mappers import mailbox_from_row
-from app.db.models import AccountRow, MailboxRow, OrderRow
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role, visible_order_id
 from app.domain.calendar import italian_date
+from app.domain.mailbox import Mailbox
 from app.domain.money import Money
 from app.domain.order import (
     InsufficientCredit,
     OrderRequest,
-    OrderStatus,
-    PaymentMethod,
     PendingOrderConflict,
     QuoteAlreadyOrdered,
     QuoteExpired,
     check_order,
-    order_amounts,
-    order_number,
 )
+from app.domain.order_aggregate import Order
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.domain.quote import Quote
 from app.domain.renewal_rules import eligibility_issues
@@ -49,7 +44,7 @@ async def place_order(
     language: str,
     accounts: PaymentAccounts,
     keyed: IdempotentRequest,
-    render: Callable[[OrderRow], tuple[int, dict[str, Any]]],
+    render: Callable[[Order], tuple[int, dict[str, Any]]],
 ) -> Answer:
     """Place the order, or replay the first answer to the same Idempotency-Key;
     `render` turns the new order into the answer (stored before the commit)."""
@@ -65,30 +60,25 @@ async def place_order(
         request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
         check_order(quote, request, principal.role, now)
 
-        order_id = f"ord_{uuid.uuid4().hex}"
         language = await _language_of(uow, principal, language)
-        values = _order_values(order_id, principal, request, quote, now, language)
-        values |= {"idempotency_key": keyed.key, "request_hash": keyed.fingerprint}
-        seq = await uow.orders.add(values)
+        order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
+        seq = await uow.orders.add(order, keyed.key, keyed.fingerprint)
         if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
-            existing = await uow.orders.by_quote(request.quote_id)
-            raise QuoteAlreadyOrdered(existing.id if existing else "")
+            raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
+        order.seq = seq
 
-        taken = await uow.orders.hold_mailboxes(order_id, [i.mailbox_id for i in quote.items])
+        taken = await uow.orders.hold_mailboxes(order.id, order.mailbox_ids)
         if taken is not None:
             holder = await uow.orders.pending_order_of(taken)
             shown = None if holder is None else visible_order_id(principal, holder)
             raise PendingOrderConflict(taken, shown)
-        if not await _mailboxes_as_quoted(uow, quote, now):
+        mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
+        if not _mailboxes_as_quoted(quote, mailboxes, now):
             raise QuoteExpired(request.quote_id)
         if principal.role is Role.PARTNER:
-            order = await uow.orders.get(order_id)  # attached: fulfilment changes it
-            assert order is not None
-            await _pay_from_credit(uow, principal, order, now)
-        else:
-            order = OrderRow(seq=seq, **values)  # as inserted: no need to read it back
+            await _pay_from_credit(uow, principal, order, mailboxes, now)
         await uow.outbox.add(
-            EMAIL, f"order-confirmation:{order_id}", _confirmation(order, accounts), now
+            EMAIL, f"order-confirmation:{order.id}", _confirmation(order, accounts), now
         )
         answer = await keyed.first_answer(uow, *render(order))
         await uow.commit()
@@ -96,7 +86,11 @@ async def place_order(
 
 
 async def _pay_from_credit(
-    uow: UnitOfWork, principal: Principal, order: OrderRow, now: datetime
+    uow: UnitOfWork,
+    principal: Principal,
+    order: Order,
+    mailboxes: Mapping[str, Mailbox],
+    now: datetime,
 ) -> None:
     """A partner's order is paid at once from its prepaid credit, or refused."""
     balance = await uow.orders.debit_credit(principal.subject, order.payable_cents)
@@ -113,18 +107,18 @@ async def _pay_from_credit(
             "created_at": now,
         }
     )
-    await fulfil(uow, order, now, paid=True)
+    await fulfil(uow, order, order.fulfil(mailboxes, now, paid=True), now)
+    await uow.orders.save(order)
 
 
-async def _mailboxes_as_quoted(uow: UnitOfWork, quote: Quote, now: datetime) -> bool:
+def _mailboxes_as_quoted(quote: Quote, mailboxes: Mapping[str, Mailbox], now: datetime) -> bool:
     """The quote froze prices, not mailboxes: if one was renewed, deleted or switched to
     automatic renewal since, the quote no longer describes it (rules 2 and 4 again)."""
     today = italian_date(now)
-    for item in sorted(quote.items, key=lambda item: item.mailbox_id):
-        row = await uow.session.get(MailboxRow, item.mailbox_id, with_for_update=True)
-        if row is None:
+    for item in quote.items:
+        mailbox = mailboxes.get(item.mailbox_id)
+        if mailbox is None:
             return False
-        mailbox = mailbox_from_row(row)
         if eligibility_issues(mailbox, today, pending_order=None) or (
             mailbox.expires_on != item.current_expiry or mailbox.plan_code != item.current_plan
         ):
@@ -135,81 +129,29 @@ async def _mailboxes_as_quoted(uow: UnitOfWork, quote: Quote, now: datetime) -> 
 async def _language_of(uow: UnitOfWork, principal: Principal, fallback: str) -> str:
     """Emails follow the account's preference; partners and staff get the request's."""
     if principal.role is Role.CUSTOMER:
-        account = await uow.session.get(AccountRow, principal.subject)
-        if account is not None:
-            return account.language
+        return await uow.accounts.language_of(principal.subject) or fallback
     return fallback
 
 
-def _order_values(
-    order_id: str,
-    principal: Principal,
-    request: OrderRequest,
-    quote: Quote,
-    now: datetime,
-    language: str,
-) -> dict[str, Any]:
-    holder = request.holder_record()
-    amounts = order_amounts(quote, holder.billing)
-    return {
-        "id": order_id,
-        "owner_role": principal.role.value,
-        "owner_id": principal.subject,
-        "quote_id": request.quote_id,
-        "status": OrderStatus.AWAITING_PAYMENT.value,
-        "payment_method": request.payment_method.value,
-        "years": quote.years,
-        "currency": quote.currency,
-        "net_cents": amounts.net_cents,
-        "vat_cents": amounts.vat_cents,
-        "total_cents": amounts.total_cents,
-        "payable_cents": amounts.payable_cents,
-        "refunded_cents": 0,
-        "language": language,
-        "created_at": now,
-        "document": {
-            "holder": asdict(holder.holder),
-            "billing": asdict(holder.billing),
-            "holder_from_file": request.holder_from_file,
-            "consents": {**asdict(request.consents), "accepted_at": now.isoformat()},
-            "acknowledge_archive_deletion": request.acknowledge_archive_deletion,
-            "items": [
-                {
-                    "mailbox_id": item.mailbox_id,
-                    "address": item.address,
-                    "current_plan": item.current_plan,
-                    "target_plan": item.target_plan,
-                    "extra_mailbox_gb": item.extra_mailbox_gb,
-                    "extra_archive_gb": item.extra_archive_gb,
-                    "deletes_archive": item.deletes_archive,
-                    "quoted_new_expiry": item.new_expiry.isoformat(),
-                }
-                for item in quote.items
-            ],
-        },
-    }
-
-
-def _confirmation(order: OrderRow, accounts: PaymentAccounts) -> dict[str, str]:
+def _confirmation(order: Order, accounts: PaymentAccounts) -> dict[str, str]:
     currency = order.currency
-    number = order_number(order.seq, order.created_at)
-    holder = order.document["holder"]
-    public_administration = order.document["billing"].get("public_administration") or {}
+    number = order.number
+    holder = order.holder.holder
     return confirmation_email(
         language=order.language,
         number=number,
-        holder_name=holder["name"],
-        to=holder["email"],
+        holder_name=holder.name,
+        to=holder.email,
         years=order.years,
-        items=order.document["items"],
-        net=Money(order.net_cents, currency),
-        vat=Money(order.vat_cents, currency),
-        total=Money(order.total_cents, currency),
+        items=order.items,
+        net=Money(order.amounts.net_cents, currency),
+        vat=Money(order.amounts.vat_cents, currency),
+        total=Money(order.amounts.total_cents, currency),
         payable=Money(order.payable_cents, currency),
-        split_payment=bool(public_administration.get("split_payment")),
-        public_administration=bool(public_administration),
+        split_payment=order.split_payment,
+        public_administration=order.holder.billing.public_administration is not None,
         instructions=payment_instructions(
-            PaymentMethod(order.payment_method),
+            order.payment_method,
             order.id,
             number,
             order.payable_cents,

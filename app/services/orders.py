@@ -4,34 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.db.models import OrderRow
 from app.db.unit_of_work import UnitOfWork
-from app.domain.access import Principal, Role
-from app.domain.billing import HolderKind
+from app.domain.access import Principal
 from app.domain.calendar import italian_date
 from app.domain.mailbox import GRACE_DAYS
-from app.domain.order import OrderNotCancellable, OrderStatus
+from app.domain.order_aggregate import CommitmentNotApplicable, Order
 from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
 
 
-def visible(order: OrderRow | None, principal: Principal) -> bool:
-    if order is None:
-        return False
-    return principal.may_open_order_of(Principal(Role(order.owner_role), order.owner_id))
-
-
-async def get_order(uow: UnitOfWork, principal: Principal, order_id: str) -> OrderRow:
+async def get_order(uow: UnitOfWork, principal: Principal, order_id: str) -> Order:
     async with uow:
-        order = await uow.orders.get(order_id)
-    if order is None or not visible(order, principal):
+        order = await uow.orders.load(order_id)
+    if order is None or not order.visible_to(principal):
         raise ResourceNotFound("order", order_id)
     return order
 
 
 async def list_orders(
     uow: UnitOfWork, principal: Principal, limit: int, before: tuple[datetime, int] | None
-) -> tuple[list[OrderRow], tuple[datetime, int] | None]:
+) -> tuple[list[Order], tuple[datetime, int] | None]:
     async with uow:
         found = await uow.orders.list_visible(principal, limit + 1, before)
     page = found[:limit]
@@ -41,24 +33,22 @@ async def list_orders(
 
 async def cancel_order(
     uow: UnitOfWork, principal: Principal, order_id: str, now: datetime
-) -> OrderRow:
+) -> Order:
     """Cancel an unpaid order: its mailboxes can be renewed again."""
     async with uow:
-        order = await uow.orders.get(order_id, for_update=True)
-        if order is None or not visible(order, principal):
+        order = await uow.orders.load(order_id, lock=True)
+        if order is None or not order.visible_to(principal):
             raise ResourceNotFound("order", order_id)
-        if order.status != OrderStatus.AWAITING_PAYMENT.value:
-            raise OrderNotCancellable(OrderStatus(order.status))
-        await close_order(uow, order, OrderStatus.CANCELLED, now)
+        order.cancel(now)
+        await closed(uow, order)
         await uow.commit()
     return order
 
 
-async def close_order(uow: UnitOfWork, order: OrderRow, status: OrderStatus, now: datetime) -> None:
-    """Cancel or expire an unpaid order: free its mailboxes; refunds that were waiting
-    for its payment will never see one, so staff get them to reconcile."""
-    order.status = status.value
-    order.closed_at = now
+async def closed(uow: UnitOfWork, order: Order) -> None:
+    """Save an order just cancelled or expired: its mailboxes are free again; refunds
+    that were waiting for its payment will never see one, so staff get them to reconcile."""
+    await uow.orders.save(order)
     await uow.orders.release_mailboxes(order.id)
     await uow.payment_events.reconcile_waiting(order.id, "refund_for_closed_order")
 
@@ -72,7 +62,8 @@ async def expire_unpaid_orders(uow: UnitOfWork, now: datetime, batch: int = 100)
     async with uow:
         expired = await uow.orders.unpaid_past_grace(grace_start, batch)
         for order in expired:
-            await close_order(uow, order, OrderStatus.EXPIRED, now)
+            order.expire(now)
+            await closed(uow, order)
         await uow.commit()
     return len(expired)
 
@@ -82,19 +73,21 @@ class NotAPublicAdministration(ResourceNotFound):
 
     def __init__(self, order_id: str) -> None:
         super().__init__("order", order_id)
-        self.code = "commitment_not_applicable"
+        self.code = CommitmentNotApplicable.code
 
 
-async def register_commitment(uow: UnitOfWork, order_id: str, now: datetime) -> OrderRow:
+async def register_commitment(uow: UnitOfWork, order_id: str, now: datetime) -> Order:
     """A PA's payment commitment: the order is fulfilled now, the money comes later."""
     async with uow:
-        order = await uow.orders.get(order_id, for_update=True)
+        order = await uow.orders.load(order_id, lock=True)
         if order is None:
             raise ResourceNotFound("order", order_id)
-        is_pa = order.document["holder"]["kind"] == HolderKind.PUBLIC_ADMINISTRATION.value
-        if not is_pa or order.status != OrderStatus.AWAITING_PAYMENT.value:
-            raise NotAPublicAdministration(order_id)
-        order.commitment_at = now
-        await fulfil(uow, order, now, paid=False)
+        mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
+        try:
+            changes = order.register_commitment(mailboxes, now)
+        except CommitmentNotApplicable as exc:
+            raise NotAPublicAdministration(order_id) from exc
+        await fulfil(uow, order, changes, now)
+        await uow.orders.save(order)
         await uow.commit()
     return order

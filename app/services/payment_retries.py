@@ -13,11 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.db.models import PaymentEventRow
 from app.db.transient import describe, is_transient
-from app.domain.payment_registration import Action
+from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.errors import PaymentEventAlreadyApplied, ResourceNotFound
-from app.services.payments import UowFactory, apply_event, note_failure, process_event
+from app.services.payments import UowFactory, apply_event, process_event
 
 log = logging.getLogger("app.payments")
 
@@ -36,10 +35,10 @@ class PaymentEventView:
     processed_at: datetime | None
 
     @classmethod
-    def of(cls, row: PaymentEventRow) -> PaymentEventView:
+    def of(cls, event: StoredPaymentEvent) -> PaymentEventView:
         return cls(
-            row.id, row.provider, row.event_id, row.kind, row.outcome, row.reason,
-            row.order_id, row.attempts, row.last_error, row.processed_at,
+            event.id, event.provider, event.event_id, event.kind, event.outcome, event.reason,
+            event.order_id, event.attempts, event.last_error, event.processed_at,
         )  # fmt: skip
 
 
@@ -77,8 +76,9 @@ async def _note_failure(
             event = await uow.payment_events.claim_unprocessed(event_row_id)
             if event is None:  # applied after all (the commit went through), or taken
                 return
-            if note_failure(event, now, error):
+            if event.note_failure(now, error):
                 log.error("payment event %s failed for 24 hours: flagged", event_row_id)
+            await uow.payment_events.save(event)
             await uow.commit()
     except Exception as exc:
         log.warning("payment event %s: the failure could not be noted (%s); it stays "
@@ -94,12 +94,21 @@ async def apply_held_event(
         event = await uow.payment_events.locked(event_row_id)
         if event is None:
             raise ResourceNotFound("payment_event", str(event_row_id))
-        held = event.processed_at is None or event.outcome == Action.RECONCILE.value
-        if not held or event.resolved_at is not None:
+        if not event.held:
             raise PaymentEventAlreadyApplied(event_row_id, event.outcome)
-        event.outcome = event.reason = None
+        event.settle_again()
         await apply_event(uow, event, now)
-        event.processed_at = now
-        event.next_attempt_at = None
+        event.processed(now)
+        await uow.payment_events.save(event)
         await uow.commit()
     return PaymentEventView.of(event)
+
+
+async def reconciliation(
+    uow_factory: UowFactory, limit: int, after_id: int | None
+) -> tuple[list[StoredPaymentEvent], int | None]:
+    """Payments held for staff, oldest first: a page, and the id to continue after."""
+    async with uow_factory() as uow:
+        found = await uow.payment_events.reconciliation(limit + 1, after_id)
+    page = found[:limit]
+    return page, (page[-1].id if len(found) > limit else None)

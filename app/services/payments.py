@@ -1,9 +1,9 @@
 """Payment registration: store every verified event once, then apply it exactly once.
 
 Receiving stores the event and applies it in one transaction, committed before the
-2xx: the order is locked, the domain decides, the fulfilment happens, the event is
-marked processed — all or nothing. Should applying fail, the event is stored alone
-with the failure noted, and the worker applies it later (see payment_retries).
+2xx: the order is locked, the order decides (Order.settle), the fulfilment happens, the
+event is marked processed — all or nothing. Should applying fail, the event is stored
+alone with the failure noted, and the worker applies it later (see payment_retries).
 """
 
 from __future__ import annotations
@@ -14,23 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import make_transient_to_detached
-
-from app.db.models import OrderRow, PaymentEventRow
 from app.db.transient import describe, is_transient
 from app.db.unit_of_work import UnitOfWork
-from app.domain.order import OrderStatus, sequence_of
-from app.domain.payment_registration import (
-    Action,
-    OrderPaymentState,
-    PaymentEvent,
-    PaymentEventKind,
-    decide,
-)
+from app.domain.mailbox import Mailbox
+from app.domain.order_aggregate import Order
+from app.domain.payment_registration import Action, decide
 from app.domain.payment_retry import next_attempt
+from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.errors import PaymentEventNotStored
-from app.services.fulfilment import fulfil, lock_mailboxes, still_renewable
-from app.services.orders import close_order
+from app.services.fulfilment import fulfil
+from app.services.orders import closed
 
 UowFactory = Callable[[], UnitOfWork]
 log = logging.getLogger("app.payments")
@@ -54,13 +47,12 @@ async def receive_event(
     values = {**event, "provider": provider, "received_at": now}
     try:
         async with uow_factory() as uow:
-            row_id = await uow.payment_events.add(values)
-            if row_id is None:
+            stored = await uow.payment_events.add(values)
+            if stored is None:
                 return Receipt(duplicate=True, outcome=None)
-            stored = _as_stored(row_id, values)
-            uow.session.add(stored)  # persistent: what apply_event changes is an UPDATE
             outcome = await apply_event(uow, stored, now)
-            stored.processed_at = now
+            stored.processed(now)
+            await uow.payment_events.save(stored)
             await uow.commit()
             return Receipt(duplicate=False, outcome=outcome)
     except TimeoutError:
@@ -70,12 +62,12 @@ async def receive_event(
         failure = exc
     try:
         async with uow_factory() as uow:
-            row_id = await uow.payment_events.add({**values, **_first_failure(failure, now)})
+            kept = await uow.payment_events.add({**values, **_first_failure(failure, now)})
             await uow.commit()
     except Exception as exc:
         _log_failure(exc, "a verified payment event could not be stored: the provider retries")
         raise PaymentEventNotStored from exc
-    return Receipt(duplicate=row_id is None, outcome=None)
+    return Receipt(duplicate=kept is None, outcome=None)
 
 
 async def process_event(uow_factory: UowFactory, event_row_id: int, now: datetime) -> str | None:
@@ -85,24 +77,10 @@ async def process_event(uow_factory: UowFactory, event_row_id: int, now: datetim
         if event is None:
             return None
         outcome = await apply_event(uow, event, now)
-        event.processed_at = now
-        event.next_attempt_at = None
+        event.processed(now)
+        await uow.payment_events.save(event)
         await uow.commit()
     return outcome
-
-
-def note_failure(event: PaymentEventRow, now: datetime, error: str) -> bool:
-    """Count a failed attempt and schedule the next; True when it has failed for so long
-    (24 hours) that it goes to reconciliation instead, the last error kept."""
-    event.attempts = (event.attempts or 0) + 1
-    event.first_failed_at = event.first_failed_at or now
-    event.last_error = error
-    event.next_attempt_at = next_attempt(event.attempts, event.first_failed_at, now)
-    if event.next_attempt_at is not None:
-        return False
-    _settle(event, Action.RECONCILE.value, "processing_failed")
-    event.processed_at = now
-    return True
 
 
 def _first_failure(exc: Exception, now: datetime) -> dict[str, Any]:
@@ -121,103 +99,39 @@ def _log_failure(exc: Exception, message: str) -> None:
         log.exception(message)
 
 
-async def apply_event(uow: UnitOfWork, event: PaymentEventRow, now: datetime) -> str:
-    """Decide what the event does to its (locked) order and do it; the outcome."""
-    if event.kind not in set(PaymentEventKind):
+async def apply_event(uow: UnitOfWork, event: StoredPaymentEvent, now: datetime) -> str:
+    """Decide what the event does to its (locked) order and do it; the outcome.
+    The caller saves the event."""
+    if not event.tracked:
         # Verified but not about money we track (or unreadable): kept, shown to staff.
-        return _settle(event, "reconcile" if event.kind == "unreadable" else "ignored", event.kind)
-    order = await _order(uow, event.order_ref)
+        return event.settle("reconcile" if event.kind == "unreadable" else "ignored", event.kind)
+    order = await uow.orders.by_number(event.order_ref, lock=True) if event.order_ref else None
     event.order_id = order.id if order else None
-    decision = decide(_state(order), _domain_event(event))
-    if order is None or decision.action is Action.RECONCILE:
-        return _settle(event, Action.RECONCILE.value, decision.reason)
-    if decision.action is Action.FULFIL:
-        mailboxes = await lock_mailboxes(uow, order)
-        if not still_renewable(mailboxes, now):
-            # The grace ended before the money came: nothing to renew any more.
-            await close_order(uow, order, OrderStatus.EXPIRED, now)
-            return _settle(event, Action.RECONCILE.value, "order_closed")
-        await fulfil(uow, order, now, paid=True, mailboxes=mailboxes)
-        await _apply_waiting_refunds(uow, order)
-    elif decision.action is Action.RECORD_PAYMENT:
-        order.paid_at = now
-        await _apply_waiting_refunds(uow, order)
-    elif decision.action is Action.RECORD_REFUND:
-        _refund(order, event)
-    return _settle(event, decision.action.value, decision.reason)
+    if order is None:
+        return event.settle(Action.RECONCILE.value, _unknown_order_reason(event))
+    mailboxes: dict[str, Mailbox] = {}
+    if order.decide(event.event()).action is Action.FULFIL:
+        mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
+    settlement = order.settle(event.event(), now, mailboxes)
+    if settlement.fulfilled:
+        await fulfil(uow, order, settlement.changes, now)
+    if settlement.paid_now:
+        await _settle_waiting_refunds(uow, order, now)
+    if settlement.expired:  # the grace ended before the money came: nothing left to renew
+        await closed(uow, order)
+    else:
+        await uow.orders.save(order)
+    return event.settle(settlement.decision.action.value, settlement.decision.reason)
 
 
-async def _apply_waiting_refunds(uow: UnitOfWork, order: OrderRow) -> None:
+def _unknown_order_reason(event: StoredPaymentEvent) -> str | None:
+    """Without an order, decide() still says why: an amount out of range comes first."""
+    return decide(None, event.event()).reason
+
+
+async def _settle_waiting_refunds(uow: UnitOfWork, order: Order, now: datetime) -> None:
     """Refunds that arrived before the payment, decided now that the order is paid."""
     for refund in await uow.payment_events.waiting_for_payment(order.id):
-        decision = decide(_state(order), _domain_event(refund))
-        if decision.action is Action.RECORD_REFUND:
-            _refund(order, refund)
-        _settle(refund, decision.action.value, decision.reason)
-
-
-def _as_stored(row_id: int, values: dict[str, Any]) -> PaymentEventRow:
-    """The row just inserted, attached to the session without reading it back."""
-    row = PaymentEventRow(
-        id=row_id, order_id=None, processed_at=None, outcome=None, reason=None,
-        resolved_at=None, attempts=0, first_failed_at=None, next_attempt_at=None,
-        last_error=None, **values,
-    )  # fmt: skip
-    make_transient_to_detached(row)
-    return row
-
-
-def _refund(order: OrderRow, event: PaymentEventRow) -> None:
-    assert event.amount_cents is not None  # decide() reconciles the others
-    if _cumulative(event):
-        order.refunded_cents = max(order.refunded_cents, event.amount_cents)
-    else:
-        order.refunded_cents += event.amount_cents
-    if order.refunded_cents >= order.payable_cents:
-        order.status = OrderStatus.REFUNDED.value
-
-
-def _settle(event: PaymentEventRow, outcome: str, reason: str | None) -> str:
-    event.outcome = outcome
-    event.reason = reason
-    return outcome
-
-
-async def _order(uow: UnitOfWork, ref: str | None) -> OrderRow | None:
-    """The order an event names, by id or by human number (bank transfers), locked."""
-    if not ref:
-        return None
-    seq = sequence_of(ref)
-    if seq is not None:
-        return await uow.orders.by_seq(seq, for_update=True)
-    return await uow.orders.get(ref, for_update=True)
-
-
-def _state(order: OrderRow | None) -> OrderPaymentState | None:
-    if order is None:
-        return None
-    return OrderPaymentState(
-        OrderStatus(order.status),
-        order.payable_cents,
-        order.currency,
-        order.paid_at is not None,
-        order.refunded_cents,
-    )
-
-
-def _domain_event(event: PaymentEventRow) -> PaymentEvent:
-    return PaymentEvent(
-        event.provider,
-        event.event_id,
-        PaymentEventKind(event.kind),
-        event.order_ref,
-        event.amount_cents,
-        event.currency,
-        event.occurred_at,
-        cumulative=_cumulative(event),
-    )
-
-
-def _cumulative(event: PaymentEventRow) -> bool:
-    # Stripe's charge.refunded reports the charge's refunded total, not this refund.
-    return event.provider == "stripe" and event.kind == PaymentEventKind.REFUNDED.value
+        settlement = order.settle(refund.event(), now, {})
+        refund.settle(settlement.decision.action.value, settlement.decision.reason)
+        await uow.payment_events.save(refund)

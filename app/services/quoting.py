@@ -8,10 +8,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.db.quote_repository import QuoteRecord
 from app.db.quote_store import QuoteStore
 from app.domain.access import Principal, pending_order_seen_by
 from app.domain.quote import RenewalRequest, quote_renewal
+from app.domain.quote_record import QuoteRecord
 from app.services.catalog_cache import CatalogCache
 from app.services.errors import IdempotencyKeyReused, ResourceNotFound
 from app.services.idempotency import IdempotentRequest

@@ -30,7 +30,7 @@ from app.routers.v1.idempotent_answers import (
 from app.routers.v1.mailbox_schemas import MailboxMirrorIn, MailboxOut
 from app.routers.v1.money_schema import MoneyOut
 from app.routers.v1.order_schemas import OrderOut
-from app.services import mailboxes, orders, partner_credit
+from app.services import mailboxes, orders, partner_credit, payment_retries
 from app.services.accounts import staff_ref
 from app.services.errors import ResourceNotFound
 from app.services.mailboxes import HolderChange
@@ -286,9 +286,9 @@ async def list_reconciliation(
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> ReconciliationPageOut:
-    async with caller.container.unit_of_work() as uow:
-        rows = await uow.payment_events.reconciliation(limit + 1, decode_row_cursor(cursor))
-    page = rows[:limit]
+    page, after = await payment_retries.reconciliation(
+        caller.container.unit_of_work, limit, decode_row_cursor(cursor)
+    )
     return ReconciliationPageOut(
         items=[
             ReconciliationItemOut(
@@ -310,5 +310,5 @@ async def list_reconciliation(
             )
             for row in page
         ],
-        next_cursor=str(page[-1].id) if len(rows) > limit else None,
+        next_cursor=None if after is None else str(after),
     )

@@ -7,15 +7,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from app.db.models import OrderRow
 from app.domain.order import (
     CONSENTS,
     Consents,
     OrderRequest,
     OrderStatus,
     PaymentMethod,
-    order_number,
 )
+from app.domain.order_aggregate import Order
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.routers.v1.fields import Identifier
 from app.routers.v1.holder_schemas import HOLDER_IN_EXAMPLE, BillingIn, HolderIn
@@ -246,45 +245,42 @@ class OrderOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, order: OrderRow, accounts: PaymentAccounts) -> OrderOut:
+    def of(cls, order: Order, accounts: PaymentAccounts) -> OrderOut:
         currency = order.currency
-        number = order_number(order.seq, order.created_at)
-        method = PaymentMethod(order.payment_method)
         instructions = payment_instructions(
-            method, order.id, number, order.payable_cents, currency, accounts
+            order.payment_method, order.id, order.number, order.payable_cents, currency, accounts
         )
-        pa = order.document["billing"].get("public_administration") or {}
-        holder = order.document["holder"]
+        holder = order.holder.holder
         return cls(
             id=order.id,
-            number=number,
-            status=OrderStatus(order.status),
+            number=order.number,
+            status=order.status,
             quote_id=order.quote_id,
-            payment_method=method,
+            payment_method=order.payment_method,
             years=order.years,
-            holder_name=holder["name"],
-            holder_email=holder["email"],
-            split_payment=bool(pa.get("split_payment")),
+            holder_name=holder.name,
+            holder_email=holder.email,
+            split_payment=order.split_payment,
             items=[
                 OrderItemOut(
-                    mailbox_id=i["mailbox_id"],
-                    address=i["address"],
-                    current_plan=i["current_plan"],
-                    plan=i["target_plan"],
-                    extra_mailbox_gb=i["extra_mailbox_gb"],
-                    extra_archive_gb=i["extra_archive_gb"],
-                    deletes_archive=i["deletes_archive"],
-                    quoted_new_expiry=i["quoted_new_expiry"],
+                    mailbox_id=i.mailbox_id,
+                    address=i.address,
+                    current_plan=i.current_plan,
+                    plan=i.target_plan,
+                    extra_mailbox_gb=i.extra_mailbox_gb,
+                    extra_archive_gb=i.extra_archive_gb,
+                    deletes_archive=i.deletes_archive,
+                    quoted_new_expiry=i.quoted_new_expiry.isoformat(),
                 )
-                for i in order.document["items"]
+                for i in order.items
             ],
-            net=MoneyOut.of(order.net_cents, currency),
-            vat=MoneyOut.of(order.vat_cents, currency),
-            total=MoneyOut.of(order.total_cents, currency),
+            net=MoneyOut.of(order.amounts.net_cents, currency),
+            vat=MoneyOut.of(order.amounts.vat_cents, currency),
+            total=MoneyOut.of(order.amounts.total_cents, currency),
             payable=MoneyOut.of(order.payable_cents, currency),
             refunded=MoneyOut.of(order.refunded_cents, currency),
             payment_instructions=PaymentInstructionsOut(
-                method=method,
+                method=order.payment_method,
                 registered=instructions.registered,
                 amount=MoneyOut.of(instructions.payable_cents, currency),
                 description=instructions.description,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import JSONResponse
 
-from app.db.models import OrderRow
+from app.domain.order_aggregate import Order
 from app.routers.deps import CallerDep, IdempotencyKeyDep
 from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.cursors import decode_order_cursor, encode_order_cursor
@@ -65,7 +65,7 @@ async def create_order(
 ) -> JSONResponse:
     container = caller.container
 
-    def render(order: OrderRow) -> tuple[int, dict[str, Any]]:
+    def render(order: Order) -> tuple[int, dict[str, Any]]:
         return 201, OrderOut.of(order, container.payment_accounts).model_dump(mode="json")
 
     answer = await order_placement.place_order(

@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from app.db.quote_repository import QuoteRecord
 from app.domain.quote import MAX_ITEMS, Quote, QuotedItem, RenewalItem, RenewalRequest
+from app.domain.quote_record import QuoteRecord
 from app.routers.v1.fields import Code, ExtraGigabytes, Identifier, Years
 from app.routers.v1.issue_schema import IssueOut
 from app.routers.v1.money_schema import MoneyOut, eur_example

@@ -15,7 +15,6 @@ from app.adapters.webhook_signing import (
     stripe_signed,
 )
 from app.domain.money import Money
-from app.domain.order import PaymentMethod, order_number
 from app.routers.deps import CallerDep
 from app.routers.problems import ProblemError
 from app.routers.responses import problem
@@ -48,14 +47,13 @@ async def sandbox_pay_order(order_id: IdInPath, request: Request, caller: Caller
     order = await orders.get_order(container.unit_of_work(), caller.principal, order_id)
     secrets = container.webhook_secrets
     now = container.clock()
-    if PaymentMethod(order.payment_method).turns_auto_renewal_on:
+    if order.payment_method.turns_auto_renewal_on:
         event = stripe_payment_succeeded(order.id, order.payable_cents, order.currency, now)
         body, headers = stripe_signed(event, secrets["stripe"], now)
         provider = "stripe"
     else:
         amount = str(Money(order.payable_cents, order.currency).amount)
-        number = order_number(order.seq, order.created_at)
-        event = generic_payment("payment.succeeded", number, amount, order.currency)
+        event = generic_payment("payment.succeeded", order.number, amount, order.currency)
         body, headers = generic_signed(event, secrets["generic"], now)
         provider = "generic"
     transport = httpx.ASGITransport(app=request.app)

@@ -1,0 +1,66 @@
+"""What an order renews: each mailbox as quoted, and what it becomes when fulfilled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app.domain.calendar import add_years
+from app.domain.mailbox import Mailbox
+from app.domain.quote import QuotedItem
+
+
+@dataclass(frozen=True, slots=True)
+class OrderItem:
+    """One mailbox of the order, frozen when the order is placed."""
+
+    mailbox_id: str
+    address: str
+    current_plan: str
+    target_plan: str
+    extra_mailbox_gb: int
+    extra_archive_gb: int
+    deletes_archive: bool  # acknowledged by the customer when the order was placed
+    quoted_new_expiry: date  # shown only: the renewal counts from the expiry at fulfilment
+
+    @classmethod
+    def of(cls, item: QuotedItem) -> OrderItem:
+        return cls(
+            item.mailbox_id, item.address, item.current_plan, item.target_plan,
+            item.extra_mailbox_gb, item.extra_archive_gb, item.deletes_archive,
+            item.new_expiry,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxChange:
+    """What a mailbox becomes when its order is fulfilled (the mail platform is told)."""
+
+    mailbox_id: str
+    address: str
+    previous_expiry: date
+    expires_on: date
+    plan_code: str
+    extra_mailbox_gb: int
+    extra_archive_gb: int
+    deletes_archive: bool
+    auto_renewal: bool
+    auto_renewal_years: int
+
+    @classmethod
+    def renewal(
+        cls, item: OrderItem, mailbox: Mailbox, years: int, *, turns_auto_renewal_on: bool
+    ) -> MailboxChange:
+        """From the expiry as it is now, not as quoted: a mailbox moves exactly once."""
+        return cls(
+            mailbox_id=mailbox.id,
+            address=mailbox.address,
+            previous_expiry=mailbox.expires_on,
+            expires_on=add_years(mailbox.expires_on, years),
+            plan_code=item.target_plan,
+            extra_mailbox_gb=item.extra_mailbox_gb,
+            extra_archive_gb=0 if item.deletes_archive else item.extra_archive_gb,
+            deletes_archive=item.deletes_archive,
+            auto_renewal=True if turns_auto_renewal_on else mailbox.auto_renewal,
+            auto_renewal_years=years if turns_auto_renewal_on else mailbox.auto_renewal_years,
+        )
