@@ -52,8 +52,19 @@ from tests.conftest import CUSTOMER, PARTNER, STAFF, START, TEST_SECRET
 from tests.fixtures import reset_database
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
+
+
+def not_a_server_error_nor_busy(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 5xx is a bug, except the declared, retryable 503 `database_unavailable`: this
+    module connects afresh for every request (NullPool), and on a loaded 2-core machine
+    `/readyz` (1.5 s budget) may rightly answer that the database is slow."""
+    if response.status_code == 503 and "database_unavailable" in response.text:
+        return None
+    return not_a_server_error(ctx, response, case)
+
+
 CHECKS = [
-    not_a_server_error,
+    not_a_server_error_nor_busy,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
