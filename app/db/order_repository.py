@@ -17,6 +17,7 @@ from app.db.models import (
     PartnerRow,
     PendingRenewalRow,
 )
+from app.db.visibility import orders_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 
 
@@ -51,11 +52,7 @@ class OrderRepository:
         self, principal: Principal, limit: int, before: tuple[datetime, int] | None
     ) -> list[OrderRow]:
         """Newest first, by (created_at, seq): stable under a cursor."""
-        stmt = select(OrderRow)
-        if principal.role is not Role.STAFF:
-            stmt = stmt.where(
-                OrderRow.owner_role == principal.role.value, OrderRow.owner_id == principal.subject
-            )
+        stmt = select(OrderRow).where(orders_visible_to(principal))
         if before is not None:
             stmt = stmt.where(
                 or_(
