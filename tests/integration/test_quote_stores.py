@@ -8,8 +8,9 @@ from dataclasses import fields
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
-from app.container import Container
+from app.container import Container, build_container
 from app.db.pg_quote_store import VISIBLE_MAILBOXES, AsyncpgQuoteStore
 from app.db.quote_repository import QuoteRecord
 from app.db.quote_store import QuoteStore, SessionQuoteStore
@@ -18,6 +19,7 @@ from app.domain.access import Principal, Role
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.quote import RenewalItem, RenewalRequest, quote_renewal
 from app.sandbox.demo_catalog import demo_price_list
+from app.settings import Settings
 from tests.conftest import START
 
 
@@ -123,3 +125,26 @@ def test_the_asyncpg_store_selects_a_column_for_every_mailbox_field() -> None:
 
     for role, statement in VISIBLE_MAILBOXES.items():
         assert wanted <= set(statement.columns), role
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("auto", AsyncpgQuoteStore), ("sqlalchemy", SessionQuoteStore)]
+)
+async def test_quote_store_setting_chooses_the_store_on_postgresql(
+    db: Container, monkeypatch: pytest.MonkeyPatch, setting: str, expected: type
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the choice exists on PostgreSQL only")
+    monkeypatch.setenv("QUOTE_STORE", setting)
+    settings = Settings(database_url=db.settings.database_url)  # read from the environment
+    container = build_container(settings, engine=db.engine)
+
+    async with container.quote_store() as store:
+        assert type(store) is expected
+
+
+def test_an_unknown_quote_store_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUOTE_STORE", "asyncpg-please")
+
+    with pytest.raises(ValidationError, match="quote_store"):
+        Settings()
