@@ -50,7 +50,7 @@ class Container:
         return UnitOfWork(self.sessionmaker)
 
     def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
-        return open_quote_store(self.engine, self.sessionmaker)
+        return open_quote_store(self.engine, self.sessionmaker, self.settings.quote_store)
 
     async def close(self) -> None:
         # A frozen database would take a statement timeout per pooled connection to not

@@ -21,6 +21,13 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class QuoteStoreKind(StrEnum):
+    """Where quotes are read and written (app/db/quote_store.py)."""
+
+    AUTO = "auto"  # asyncpg on PostgreSQL, the SQLAlchemy session elsewhere
+    SQLALCHEMY = "sqlalchemy"  # the SQLAlchemy session everywhere
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -42,6 +49,7 @@ class Settings(BaseSettings):
     quote_validity_hours: int = Field(default=24, ge=1, le=24 * 30)
     catalog_cache_seconds: float = Field(default=30.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    quote_store: QuoteStoreKind = QuoteStoreKind.AUTO
 
     # Payment providers: one webhook secret each.
     stripe_webhook_secret: str = DEV_STRIPE_SECRET

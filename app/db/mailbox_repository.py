@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
-from app.db.mappers import mailbox_from_row, mailbox_to_values
+from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row, mailbox_to_values
 from app.db.models import MailboxRow, OrderRow, PendingRenewalRow
+from app.db.visibility import mailboxes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.errors import MailboxAddressTaken
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
@@ -26,7 +27,9 @@ class MailboxRepository:
     async def visible_by_ids(self, principal: Principal, ids: Sequence[str]) -> dict[str, Mailbox]:
         """The mailboxes among `ids` that `principal` may see, in one query."""
         # Plain rows, not ORM entities: this is every quote's hot path.
-        stmt = select(*_COLUMNS).where(MailboxRow.id.in_(ids), _visible_to(principal))
+        stmt = select(*MAILBOX_COLUMNS).where(
+            MailboxRow.id.in_(ids), mailboxes_visible_to(principal)
+        )
         rows = (await self._session.execute(stmt)).all()
         return {row.id: mailbox_from_row(row) for row in rows}
 
@@ -67,7 +70,7 @@ class MailboxRepository:
         after: tuple[date, str] | None = None,
     ) -> list[Mailbox]:
         """A page ordered by (expiry, id), which never changes under a cursor."""
-        stmt = select(MailboxRow).where(_visible_to(principal))
+        stmt = select(MailboxRow).where(mailboxes_visible_to(principal))
         if status is not None:
             stmt = stmt.where(_has_effective_status(status, today))
         if expiring_before is not None:
@@ -167,7 +170,7 @@ class MailboxRepository:
         """Switch automatic renewal of a visible mailbox; None when it isn't visible."""
         stmt = (
             select(MailboxRow)
-            .where(MailboxRow.id == mailbox_id, _visible_to(principal))
+            .where(MailboxRow.id == mailbox_id, mailboxes_visible_to(principal))
             .with_for_update()
         )
         row = await self._session.scalar(stmt)
@@ -179,17 +182,6 @@ class MailboxRepository:
         row.updated_at = now
         await self._session.flush()
         return mailbox_from_row(row)
-
-
-_COLUMNS = tuple(MailboxRow.__table__.columns)
-
-
-def _visible_to(principal: Principal) -> ColumnElement[bool]:
-    if principal.role is Role.STAFF:
-        return MailboxRow.id.is_not(None)
-    if principal.role is Role.PARTNER:
-        return MailboxRow.partner_id == principal.subject
-    return MailboxRow.account_id == principal.subject
 
 
 def _has_effective_status(status: MailboxStatus, today: date) -> ColumnElement[bool]:

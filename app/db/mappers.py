@@ -25,6 +25,9 @@ BASIS_POINTS = Decimal(10_000)
 # The domain's field names are the columns' names: one list maps both ways.
 PLAN_FIELDS = tuple(f.name for f in fields(Plan))
 MAILBOX_FIELDS = tuple(f.name for f in fields(Mailbox))
+# What a read of mailboxes selects: a Mailbox field without its column fails here, at
+# import, on every database, not at run time on one of them.
+MAILBOX_COLUMNS = tuple(MailboxRow.__table__.c[name] for name in MAILBOX_FIELDS)
 
 
 def rate_from_bp(bp: int) -> Decimal:

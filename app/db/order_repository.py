@@ -18,6 +18,7 @@ from app.db.models import (
     PendingRenewalRow,
 )
 from app.db.order_documents import order_from_row, order_to_values, state_values
+from app.db.visibility import orders_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
@@ -72,11 +73,7 @@ class OrderRepository:
         self, principal: Principal, limit: int, before: tuple[datetime, int] | None
     ) -> list[Order]:
         """Newest first, by (created_at, seq): stable under a cursor."""
-        stmt = select(OrderRow)
-        if principal.role is not Role.STAFF:
-            stmt = stmt.where(
-                OrderRow.owner_role == principal.role.value, OrderRow.owner_id == principal.subject
-            )
+        stmt = select(OrderRow).where(orders_visible_to(principal))
         if before is not None:
             stmt = stmt.where(
                 or_(

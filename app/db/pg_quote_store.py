@@ -1,48 +1,71 @@
-"""The quote store on PostgreSQL, in plain SQL over the pooled asyncpg connection.
+"""The quote store on PostgreSQL, in plain asyncpg calls over the pooled connection.
 
-Same tables, same mappers and the same results as the SQLAlchemy repositories
-(tests/integration/test_quote_stores.py runs both side by side).
+Its statements are SQLAlchemy Core built from the same tables, column lists
+(mappers.MAILBOX_COLUMNS, quote_repository.QUOTE_RECORD_COLUMNS) and visibility rules
+(app/db/visibility.py) as the repositories, compiled once: a new Mailbox field or a
+changed rule reaches both stores (tests/integration/test_quote_stores.py runs them
+side by side, and the quote API tests run on each).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from app.db.mappers import mailbox_from_row
-from app.db.quote_documents import quote_from_document, quote_to_document
-from app.db.quote_repository import QuoteRecord
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.expression import Select
+
+from app.db.asyncpg_statements import CompiledStatement, per_role
+from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
+from app.db.models import MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
+from app.db.quote_repository import QUOTE_RECORD_COLUMNS, QuoteRecord, quote_record, quote_values
+from app.db.visibility import VIEWER_SUBJECT, mailboxes_visible_to, quotes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.mailbox import Mailbox
 
-# The mailboxes and their unpaid order (rule 3) in one round trip.
-_MAILBOXES = (
-    "SELECT m.id, m.address, m.plan_code, m.extra_mailbox_gb, m.extra_archive_gb, "
-    "m.used_mailbox_mb, m.used_archive_mb, m.expires_on, m.status, m.auto_renewal, "
-    "m.auto_renewal_years, m.account_id, m.partner_id, p.order_id AS pending_order_id, "
-    "o.owner_role AS pending_owner_role, o.owner_id AS pending_owner_id "
-    "FROM mailboxes m LEFT JOIN pending_renewals p ON p.mailbox_id = m.id "
-    "LEFT JOIN orders o ON o.id = p.order_id "
-    "WHERE m.id = ANY($1::varchar[])"
+
+def _mailboxes(viewer: Principal) -> Select[Any]:
+    """The mailboxes and their unpaid order (rule 3) in one round trip."""
+    return (
+        select(
+            *MAILBOX_COLUMNS,
+            PendingRenewalRow.order_id.label("pending_order_id"),
+            OrderRow.owner_role.label("pending_owner_role"),
+            OrderRow.owner_id.label("pending_owner_id"),
+        )
+        .outerjoin(PendingRenewalRow, PendingRenewalRow.mailbox_id == MailboxRow.id)
+        .outerjoin(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
+        .where(
+            MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))),
+            mailboxes_visible_to(viewer),
+        )
+    )
+
+
+def _quote(viewer: Principal) -> Select[Any]:
+    return select(*QUOTE_RECORD_COLUMNS).where(
+        QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer)
+    )
+
+
+VISIBLE_MAILBOXES = per_role(_mailboxes)
+_VISIBLE_QUOTE = per_role(_quote)
+_QUOTE_BY_KEY = CompiledStatement(
+    select(*QUOTE_RECORD_COLUMNS).where(
+        QuoteRow.owner_role == bindparam("owner_role"),
+        QuoteRow.owner_id == bindparam("owner_id"),
+        QuoteRow.idempotency_key == bindparam("key"),
+    )
 )
-_VISIBLE_MAILBOXES = {
-    Role.STAFF: _MAILBOXES,
-    Role.PARTNER: _MAILBOXES + " AND m.partner_id = $2",
-    Role.CUSTOMER: _MAILBOXES + " AND m.account_id = $2",
-}
-_INSERT_QUOTE = (
-    "INSERT INTO quotes (id, owner_role, owner_id, price_list_id, status, years, currency, "
-    "net_cents, vat_cents, total_cents, created_at, valid_until, document, idempotency_key, "
-    "request_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
-    "ON CONFLICT DO NOTHING"
-)
-_QUOTE_COLUMNS = "id, owner_role, owner_id, document, request_hash"
-_QUOTE_BY_ID = f"SELECT {_QUOTE_COLUMNS} FROM quotes WHERE id = $1"
-_QUOTE_BY_KEY = (
-    f"SELECT {_QUOTE_COLUMNS} FROM quotes "
-    "WHERE owner_role = $1 AND owner_id = $2 AND idempotency_key = $3"
-)
+
+
+@cache
+def _insert_quote(columns: tuple[str, ...]) -> CompiledStatement:
+    """INSERT … ON CONFLICT DO NOTHING of exactly these columns, as the session would."""
+    statement = postgresql.insert(QuoteRow.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+    return CompiledStatement(statement, column_keys=list(columns))
 
 
 class AsyncpgQuoteStore:
@@ -52,11 +75,9 @@ class AsyncpgQuoteStore:
     async def visible_mailboxes(
         self, principal: Principal, ids: Sequence[str]
     ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
-        query = _VISIBLE_MAILBOXES[principal.role]
-        args: tuple[Any, ...] = (list(ids),)
-        if principal.role is not Role.STAFF:
-            args += (principal.subject,)
-        rows = await self._db.fetch(query, *args)
+        statement = VISIBLE_MAILBOXES[principal.role]
+        args = statement.args({"ids": list(ids), VIEWER_SUBJECT: principal.subject})
+        rows = [statement.row(record) for record in await self._db.fetch(statement.sql, *args)]
         mailboxes = {row["id"]: mailbox_from_row(_Row(row)) for row in rows}
         pending = {
             row["id"]: PendingOrder(
@@ -69,52 +90,33 @@ class AsyncpgQuoteStore:
         return mailboxes, pending
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
-        quote = record.quote
-        status = await self._db.execute(
-            _INSERT_QUOTE,
-            record.id,
-            record.owner.role.value,
-            record.owner.subject,
-            quote.price_list_id,
-            quote.status,
-            quote.years,
-            quote.currency,
-            quote.net_cents,
-            quote.vat_cents,
-            quote.total_cents,
-            quote.created_at,
-            quote.valid_until,
-            json.dumps(quote_to_document(quote)),
-            idempotency_key,
-            record.request_hash,
-        )
+        values = quote_values(record, idempotency_key)
+        statement = _insert_quote(tuple(values))
+        status = await self._db.execute(statement.sql, *statement.args(values))
         return bool(status == "INSERT 0 1")
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
-        row = await self._db.fetchrow(_QUOTE_BY_KEY, owner.role.value, owner.subject, key)
-        return None if row is None else _record(row)
+        values = {"owner_role": owner.role.value, "owner_id": owner.subject, "key": key}
+        return await self._one(_QUOTE_BY_KEY, values)
 
-    async def get(self, quote_id: str) -> QuoteRecord | None:
-        row = await self._db.fetchrow(_QUOTE_BY_ID, quote_id)
-        return None if row is None else _record(row)
+    async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None:
+        values = {"quote_id": quote_id, VIEWER_SUBJECT: principal.subject}
+        return await self._one(_VISIBLE_QUOTE[principal.role], values)
+
+    async def _one(
+        self, statement: CompiledStatement, values: Mapping[str, Any]
+    ) -> QuoteRecord | None:
+        record = await self._db.fetchrow(statement.sql, *statement.args(values))
+        return None if record is None else quote_record(_Row(statement.row(record)))
 
 
 class _Row:
-    """Attribute access over an asyncpg Record, as the shared mappers expect."""
+    """Attribute access over a row's values, as the shared mappers expect."""
 
-    __slots__ = ("_record",)
+    __slots__ = ("_values",)
 
-    def __init__(self, record: Any) -> None:
-        self._record = record
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
 
     def __getattr__(self, name: str) -> Any:
-        return self._record[name]
-
-
-def _record(row: Any) -> QuoteRecord:
-    return QuoteRecord(
-        id=row["id"],
-        owner=Principal(Role(row["owner_role"]), row["owner_id"]),
-        quote=quote_from_document(row["document"]),
-        request_hash=row["request_hash"],
-    )
+        return self._values[name]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.models import QuoteRow
 from app.db.quote_documents import quote_from_document, quote_to_document
+from app.db.visibility import quotes_visible_to
 from app.domain.access import Principal, Role
 from app.domain.quote_record import QuoteRecord
 
@@ -20,43 +23,63 @@ class QuoteRepository:
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
         """Store `record`; False when the owner already used `idempotency_key`."""
-        quote = record.quote
-        values = {
-            "id": record.id,
-            "owner_role": record.owner.role.value,
-            "owner_id": record.owner.subject,
-            "price_list_id": quote.price_list_id,
-            "status": quote.status,
-            "years": quote.years,
-            "currency": quote.currency,
-            "net_cents": quote.net_cents,
-            "vat_cents": quote.vat_cents,
-            "total_cents": quote.total_cents,
-            "created_at": quote.created_at,
-            "valid_until": quote.valid_until,
-            "document": quote_to_document(quote),
-            "idempotency_key": idempotency_key,
-            "request_hash": record.request_hash,
-        }
         stmt = insert_or_ignore(self._session, QuoteRow.__table__)  # type: ignore[arg-type]
-        result = await self._session.execute(stmt, values)
+        result = await self._session.execute(stmt, quote_values(record, idempotency_key))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def get(self, quote_id: str) -> QuoteRecord | None:
-        row = await self._session.get(QuoteRow, quote_id)
-        return None if row is None else _record(row)
+    async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None:
+        """The quote if `principal` may see it: None also when it exists but isn't theirs."""
+        stmt = select(*QUOTE_RECORD_COLUMNS).where(
+            QuoteRow.id == quote_id, quotes_visible_to(principal)
+        )
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else quote_record(row)
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
-        stmt = select(QuoteRow).where(
+        stmt = select(*QUOTE_RECORD_COLUMNS).where(
             QuoteRow.owner_role == owner.role.value,
             QuoteRow.owner_id == owner.subject,
             QuoteRow.idempotency_key == key,
         )
-        row = await self._session.scalar(stmt)
-        return None if row is None else _record(row)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else quote_record(row)
 
 
-def _record(row: QuoteRow) -> QuoteRecord:
+def quote_values(record: QuoteRecord, idempotency_key: str | None) -> dict[str, Any]:
+    """The quotes row that stores `record` (both quote stores insert it)."""
+    quote = record.quote
+    return {
+        "id": record.id,
+        "owner_role": record.owner.role.value,
+        "owner_id": record.owner.subject,
+        "price_list_id": quote.price_list_id,
+        "status": quote.status,
+        "years": quote.years,
+        "currency": quote.currency,
+        "net_cents": quote.net_cents,
+        "vat_cents": quote.vat_cents,
+        "total_cents": quote.total_cents,
+        "created_at": quote.created_at,
+        "valid_until": quote.valid_until,
+        "document": quote_to_document(quote),
+        "idempotency_key": idempotency_key,
+        "request_hash": record.request_hash,
+    }
+
+
+# What a read of a quote selects (both stores): the frozen document, not the columns
+# that copy its totals for reports.
+QUOTE_RECORD_COLUMNS = (
+    QuoteRow.id,
+    QuoteRow.owner_role,
+    QuoteRow.owner_id,
+    QuoteRow.document,
+    QuoteRow.request_hash,
+)
+
+
+def quote_record(row: Any) -> QuoteRecord:
+    """From a row of QUOTE_RECORD_COLUMNS, or anything with the same attributes."""
     return QuoteRecord(
         id=row.id,
         owner=Principal(Role(row.owner_role), row.owner_id),

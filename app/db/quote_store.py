@@ -5,7 +5,9 @@ mailboxes, then makes ONE insert (atomic by itself, and idempotent through its u
 key). So a quote store is not a unit of work: every write is durable when it returns.
 On PostgreSQL the store speaks asyncpg directly (two round trips per quote instead of
 BEGIN, SELECT, INSERT, COMMIT through the ORM: see bench/quote.py); elsewhere — the
-embedded SQLite of `make run` — it goes through the SQLAlchemy session.
+embedded SQLite of `make run` — it goes through the SQLAlchemy session, and so it does
+on PostgreSQL when QUOTE_STORE=sqlalchemy (a way around the asyncpg path, should it
+ever misbehave, without a release).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import PendingOrder, Principal
 from app.domain.mailbox import Mailbox
+from app.settings import QuoteStoreKind
 
 # The server went away under us (failover, restart, a pooler's timeout, an admin's kill).
 # Or the connection is left mid-operation (a request cancelled during a query).
@@ -51,7 +54,9 @@ class QuoteStore(Protocol):
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None: ...
 
-    async def get(self, quote_id: str) -> QuoteRecord | None: ...
+    async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None:
+        """The quote if `principal` may see it (app/db/visibility.py)."""
+        ...
 
 
 class SessionQuoteStore:
@@ -74,15 +79,17 @@ class SessionQuoteStore:
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
         return await self._uow.quotes.by_idempotency_key(owner, key)
 
-    async def get(self, quote_id: str) -> QuoteRecord | None:
-        return await self._uow.quotes.get(quote_id)
+    async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None:
+        return await self._uow.quotes.get_visible(principal, quote_id)
 
 
 @asynccontextmanager
 async def open_quote_store(
-    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kind: QuoteStoreKind = QuoteStoreKind.AUTO,
 ) -> AsyncIterator[QuoteStore]:
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
         async with engine.connect() as connection:
             raw = await connection.get_raw_connection()
             # No SQLAlchemy transaction was begun on it: each statement commits alone.

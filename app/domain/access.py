@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain.issues import PendingOrderExists
-from app.domain.mailbox import Mailbox
 
 
 class Role(StrEnum):
@@ -22,15 +21,9 @@ class Principal:
     subject: str  # account id, partner id or staff id, by role
 
     def may_open_order_of(self, owner: Principal) -> bool:
-        """An order is opened by whoever placed it, and by staff."""
+        """An order (or a quote) is opened by whoever placed it, and by staff: the
+        in-memory form of app/db/visibility.py's rule for owned resources."""
         return self.role is Role.STAFF or self == owner
-
-    def can_see(self, mailbox: Mailbox) -> bool:
-        if self.role is Role.STAFF:
-            return True
-        if self.role is Role.PARTNER:
-            return mailbox.partner_id == self.subject
-        return mailbox.account_id == self.subject
 
 
 @dataclass(frozen=True, slots=True)

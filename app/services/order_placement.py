@@ -53,8 +53,8 @@ async def place_order(
         earlier = await keyed.earlier_answer(uow, now)
         if earlier is not None:
             return earlier
-        record = await uow.quotes.get(request.quote_id)
-        if record is None or not record.visible_to(principal):
+        record = await uow.quotes.get_visible(principal, request.quote_id)
+        if record is None:
             raise ResourceNotFound("quote", request.quote_id)
         quote = record.quote
         request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))

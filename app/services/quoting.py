@@ -67,8 +67,8 @@ async def get_quote(
     open_store: QuoteStoreFactory, principal: Principal, quote_id: str
 ) -> QuoteRecord:
     async with open_store() as store:
-        record = await store.get(quote_id)
-    if record is None or not record.visible_to(principal):
+        record = await store.get_visible(principal, quote_id)
+    if record is None:
         raise ResourceNotFound("quote", quote_id)
     return record
 

@@ -1,5 +1,17 @@
-"""Fixtures of the API tests that need real peers on loopback."""
+"""Fixtures of the API tests: real peers on loopback, and both quote stores."""
 
 from tests.api.loopback_servers import platform, smtp, worker
+from tests.api.quote_store_fixtures import (
+    db,
+    pytest_generate_tests,
+    quote_store,
+)
 
-__all__ = ["platform", "smtp", "worker"]
+__all__ = [
+    "db",
+    "platform",
+    "pytest_generate_tests",
+    "quote_store",
+    "smtp",
+    "worker",
+]

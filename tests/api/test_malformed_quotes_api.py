@@ -16,6 +16,8 @@ from app.main import create_app
 from tests.api.helpers import PROBLEM_JSON, assert_problem, field_errors, put_mailbox
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
 
+pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
+
 VALID_ITEM = {"mailbox_id": "mbx-1"}
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.helpers import codes, put_mailbox, quote, warning_codes
 from tests.conftest import CUSTOMER
+
+pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
 
 
 async def test_standard_renewal_for_one_year_costs_12_08(client: httpx.AsyncClient) -> None:

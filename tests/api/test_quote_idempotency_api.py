@@ -20,6 +20,8 @@ from app.main import create_app
 from tests.api.helpers import put_mailbox
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, PARTNER, STAFF, MovableClock
 
+pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
+
 BODY: dict[str, Any] = {"years": 2, "items": [{"mailbox_id": "mbx-1"}]}
 
 

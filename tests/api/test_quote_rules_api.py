@@ -18,6 +18,8 @@ from app.sandbox.demo_catalog import DEMO_PRICE_LIST_ID
 from tests.api.helpers import TODAY, codes, put_mailbox, quote, warning_codes
 from tests.conftest import CUSTOMER, PARTNER, MovableClock
 
+pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
+
 
 def only_issue(item: dict[str, Any]) -> dict[str, Any]:
     assert len(item["issues"]) == 1, item["issues"]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.api.helpers import put_mailbox, quote
 from tests.conftest import CUSTOMER, MovableClock
+
+pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
 
 
 async def test_a_quote_past_valid_until_reads_expired(

@@ -1,0 +1,100 @@
+"""SQLAlchemy Core statements compiled once to asyncpg's SQL, for plain asyncpg calls.
+
+The hot path skips SQLAlchemy's execution layer (see app/db/quote_store.py), not its
+metadata: its statements are built from the same tables and where-clauses as the
+repositories, compiled to `$n` SQL, and their values converted as SQLAlchemy would
+(JSON documents, UTC timestamps), so the two paths cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import BindParameter, Select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.sql.expression import Executable
+
+from app.db.visibility import VIEWER_SUBJECT
+from app.domain.access import Principal, Role
+
+DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+Converter = Callable[[Any], Any]
+
+
+class CompiledStatement:
+    """`statement`'s SQL, its parameters in `$n` order, and its type conversions.
+
+    A parameter built with a value (the role's literal in a visibility rule) keeps it
+    unless given; one built without (`bindparam("ids")`) must be given.
+    """
+
+    def __init__(self, statement: Executable, column_keys: list[str] | None = None) -> None:
+        compiled = statement.compile(dialect=DIALECT, column_keys=column_keys)  # type: ignore[attr-defined]
+        self.sql = str(compiled)
+        binds: dict[str, BindParameter[Any]] = compiled.binds
+        self.parameters: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.fixed = {
+            name: binds[name].value for name in self.parameters if not binds[name].required
+        }
+        self._to_db = _present(
+            {
+                name: binds[name].type.dialect_impl(DIALECT).bind_processor(DIALECT)
+                for name in self.parameters
+            }
+        )
+        self.columns: tuple[str, ...] = ()
+        self._from_db: dict[str, Converter] = {}
+        if isinstance(statement, Select):
+            selected = statement.selected_columns
+            self.columns = tuple(selected.keys())
+            self._from_db = _present(
+                {
+                    key: column.type.dialect_impl(DIALECT).result_processor(DIALECT, None)
+                    for key, column in zip(self.columns, selected, strict=True)
+                }
+            )
+
+    def args(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments, from `values` by name (names it doesn't use are
+        ignored: the staff variant of a visibility rule has no subject)."""
+        out = []
+        for name in self.parameters:
+            if name in values:
+                value = values[name]
+            elif name in self.fixed:
+                value = self.fixed[name]
+            else:
+                raise KeyError(f"the statement needs a value for {name!r}")
+            convert = self._to_db.get(name)
+            out.append(value if convert is None else convert(value))
+        return out
+
+    def row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A fetched record's values by column key, as SQLAlchemy would return them."""
+        values = dict(record.items())
+        for key, convert in self._from_db.items():
+            values[key] = convert(values[key])
+        return values
+
+
+def per_role(build: Callable[[Principal], Executable]) -> dict[Role, CompiledStatement]:
+    """`build(principal)` compiled once per role; the principal's subject is the
+    parameter VIEWER_SUBJECT, given when the statement runs."""
+    compiled = {}
+    for role in Role:
+        statement = CompiledStatement(build(Principal(role, _PLACEHOLDER)))
+        baked = [name for name, value in statement.fixed.items() if value == _PLACEHOLDER]
+        if baked and baked != [VIEWER_SUBJECT]:
+            # The subject was written into the SQL as a literal: every caller would
+            # get the placeholder's rows. Fail at import, not with someone's data.
+            raise RuntimeError(f"the viewer's subject is bound as {baked}, not {VIEWER_SUBJECT}")
+        compiled[role] = statement
+    return compiled
+
+
+_PLACEHOLDER = "\x00viewer"
+
+
+def _present(converters: dict[str, Converter | None]) -> dict[str, Converter]:
+    return {name: convert for name, convert in converters.items() if convert is not None}
