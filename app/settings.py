@@ -62,7 +62,6 @@ class Settings(BaseSettings):
     smtp_from: str = "PEC Rinnovi <rinnovi@pec.example.it>"
     mail_platform_url: str | None = None  # None: renewals stay in the outbox until set
     mail_platform_token: str | None = None
-    outbox_max_attempts: int = Field(default=12, ge=1)
     worker_interval_seconds: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="before")

@@ -78,14 +78,6 @@ class PaymentEventRepository:
         )
         return list((await self._session.scalars(stmt)).all())
 
-    async def for_order(self, order_id: str) -> list[PaymentEventRow]:
-        stmt = (
-            select(PaymentEventRow)
-            .where(PaymentEventRow.order_id == order_id)
-            .order_by(PaymentEventRow.id)
-        )
-        return list((await self._session.scalars(stmt)).all())
-
     async def reconciliation(self, limit: int, after_id: int | None) -> list[PaymentEventRow]:
         stmt = select(PaymentEventRow).where(
             PaymentEventRow.outcome == "reconcile", PaymentEventRow.resolved_at.is_(None)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.domain.issues import PendingOrderExists
-from app.domain.mailbox import Mailbox
 
 
 class Role(StrEnum):
@@ -24,13 +23,6 @@ class Principal:
     def may_open_order_of(self, owner: Principal) -> bool:
         """An order is opened by whoever placed it, and by staff."""
         return self.role is Role.STAFF or self == owner
-
-    def can_see(self, mailbox: Mailbox) -> bool:
-        if self.role is Role.STAFF:
-            return True
-        if self.role is Role.PARTNER:
-            return mailbox.partner_id == self.subject
-        return mailbox.account_id == self.subject
 
 
 @dataclass(frozen=True, slots=True)
