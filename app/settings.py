@@ -9,9 +9,9 @@ from typing import Annotated
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105 — a placeholder
-DEV_STRIPE_SECRET = "whsec_dev_only_stripe_secret"  # noqa: S105 — a placeholder
-DEV_GENERIC_SECRET = "whsec_ZGV2LW9ubHktZ2VuZXJpYy13ZWJob29rLXNlY3JldA=="  # noqa: S105
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # placeholders, refused in production
+DEV_STRIPE_SECRET = "whsec_dev_only_stripe_secret"
+DEV_GENERIC_SECRET = "whsec_ZGV2LW9ubHktZ2VuZXJpYy13ZWJob29rLXNlY3JldA=="
 PLACEHOLDER_SECRETS = {DEV_JWT_SECRET, DEV_STRIPE_SECRET, DEV_GENERIC_SECRET, "", "changeme"}
 
 
@@ -70,7 +70,6 @@ class Settings(BaseSettings):
     smtp_from: str = "PEC Rinnovi <rinnovi@pec.example.it>"
     mail_platform_url: str | None = None  # None: renewals stay in the outbox until set
     mail_platform_token: str | None = None
-    outbox_max_attempts: int = Field(default=12, ge=1)
     worker_interval_seconds: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="before")

@@ -29,7 +29,6 @@ import secrets
 import shlex
 import sys
 import tempfile
-import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -45,24 +44,40 @@ import uvloop
 
 from app.adapters.webhook_signing import generic_payment, generic_signed
 from app.auth import issue_dev_token
-from app.db.migrate import upgrade_to_head
 from app.domain.access import Role
 from app.domain.calendar import add_years, italian_date
 from app.settings import Settings
 from bench.bench_app import asyncpg_dsn
-from bench.quote import (
+from bench.harness import (
     BenchDatabase,
-    create_database,
-    drop_database,
+    demo_database,
     free_port,
     print_versions,
     running_server,
-    seed,
     server_command,
     verdict,
     wait_ready,
 )
-from tests.api.order_helpers import ALL_CONSENTS, PERSON
+from bench.measure import (
+    Answer,
+    CpuSnapshot,
+    Phase,
+    post,
+    run_concurrently,
+    tally,
+    timed_phase,
+)
+from bench.order_data import (
+    BASELINE_TABLE,
+    BENCH_ACCOUNT,
+    EXPIRES_IN_DAYS,
+    INSERT_SQL,
+    baseline_document,
+    database_counts,
+    mailbox_id,
+    order_body,
+    seed_bench_mailboxes,
+)
 
 # httpcore imports `sniffio` on every request to tell asyncio from trio. sniffio isn't
 # installed here (anyio 4 no longer needs it), so each of those failed imports searches
@@ -75,84 +90,12 @@ if importlib.util.find_spec("sniffio") is None:
 ORDERS_VS_INSERTS = 0.25
 WEBHOOKS_PER_S = 500
 
-BENCH_ACCOUNT = "acc-bench"
-EXPIRES_IN_DAYS = 40  # inside the renewal window, nowhere near the grace period
 DUPLICATES = 200
-BASELINE_TABLE = "bench_order_baseline"
-INSERT_SQL = (
-    f"INSERT INTO {BASELINE_TABLE} (id, owner, amount, created_at, document) "
-    "VALUES ($1, $2, $3, $4, $5)"
-)
+WEBHOOK_PATH = "/v1/webhooks/payments/generic"
 T = TypeVar("T")
-MAILBOX_COLUMNS = (
-    "id",
-    "address",
-    "plan_code",
-    "extra_mailbox_gb",
-    "extra_archive_gb",
-    "used_mailbox_mb",
-    "used_archive_mb",
-    "expires_on",
-    "status",
-    "auto_renewal",
-    "auto_renewal_years",
-    "account_id",
-    "partner_id",
-    "updated_at",
-)
-
-
-# ---------------------------------------------------------------- setup
-
-
-def mailbox_id(index: int) -> str:
-    return f"mbx-bench-{index:07d}"
-
-
-async def seed_bench_mailboxes(url: str, count: int, today: date, now: datetime) -> float:
-    """One account and `count` STANDARD mailboxes, by COPY; the seconds it took."""
-    started = time.perf_counter()
-    expires_on = today + timedelta(days=EXPIRES_IN_DAYS)
-    records = [
-        (
-            mailbox_id(i),
-            f"bench-{i:07d}@pec.example.it",
-            "STANDARD",
-            0,
-            0,
-            300,
-            0,
-            expires_on,
-            "ACTIVE",
-            False,
-            1,
-            BENCH_ACCOUNT,
-            None,
-            now,
-        )
-        for i in range(count)
-    ]
-    connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
-    try:
-        async with connection.transaction():
-            await connection.execute(
-                "INSERT INTO accounts (id, name, email, language) VALUES ($1, $2, $3, $4)",
-                BENCH_ACCOUNT,
-                "Bench Customer",
-                "bench@example.it",
-                "it",
-            )
-            await connection.copy_records_to_table(
-                "mailboxes", records=records, columns=list(MAILBOX_COLUMNS)
-            )
-            await connection.execute(
-                f"CREATE TABLE {BASELINE_TABLE} (id text PRIMARY KEY, owner text NOT NULL, "
-                "amount integer NOT NULL, created_at timestamptz NOT NULL, document jsonb NOT NULL)"
-            )
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
-    return time.perf_counter() - started
+Order = dict[str, Any]
+Event = tuple[str, dict[str, Any]]  # webhook-id, payload
+Check = tuple[str, str, bool]  # what, observed, as expected
 
 
 def generic_webhook_secret() -> str:
@@ -160,240 +103,256 @@ def generic_webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-# ---------------------------------------------------------------- measuring
-
-
-def process_cpu_seconds(
-    server_pgid: int, database_name: str
-) -> tuple[dict[int, float], dict[int, float]]:
-    """On-CPU seconds per live process: the server's process group, and the PostgreSQL
-    backends serving `database_name` (their title names it). From /proc/<pid>/schedstat,
-    in nanoseconds: clock ticks are too coarse for a 0.1 s phase over 40 backends."""
-    server: dict[int, float] = {}
-    postgres: dict[int, float] = {}
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = (proc / "stat").read_text()
-            fields = stat.rpartition(")")[2].split()  # after "(comm)": state ppid pgrp …
-            if int(fields[2]) == server_pgid:
-                server[int(proc.name)] = _on_cpu(proc)
-            elif stat.partition(" (")[2].startswith("postgres"):
-                title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                if f" {database_name} " in title:
-                    postgres[int(proc.name)] = _on_cpu(proc)
-        except (OSError, ValueError, IndexError):
-            continue
-    return server, postgres
-
-
-def _on_cpu(proc: Path) -> float:
-    return int((proc / "schedstat").read_text().split()[0]) / 1e9
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds every core spent on anything but idle/iowait since boot (/proc/stat)."""
-    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _used(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used in between by the processes alive at the end (new ones count from 0)."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
-
-
-@dataclass(frozen=True)
-class CpuUse:
-    server: float  # the uvicorn process group
-    client: float  # this process: the httpx (or asyncpg) client
-    postgres: float  # the backends of the bench database
-    machine: float  # every core, anything busy
-
-    @property
-    def other(self) -> float:
-        """Everything else: other users' processes, PostgreSQL's shared processes, kernel."""
-        return max(0.0, self.machine - self.server - self.client - self.postgres)
-
-
-@dataclass(frozen=True)
-class CpuSnapshot:
-    server: dict[int, float]
-    client: float
-    postgres: dict[int, float]
-    machine: float
-
-    @classmethod
-    def take(cls, server_pgid: int, database_name: str) -> CpuSnapshot:
-        server, postgres = process_cpu_seconds(server_pgid, database_name)
-        return cls(server, time.process_time(), postgres, machine_busy_seconds())
-
-    def since(self, before: CpuSnapshot) -> CpuUse:
-        return CpuUse(
-            _used(before.server, self.server),
-            self.client - before.client,
-            _used(before.postgres, self.postgres),
-            self.machine - before.machine,
-        )
-
-
-@dataclass
-class Phase:
-    label: str
-    seconds: float
-    latencies: list[float]
-    cpu: CpuUse
-    answers: Counter[Any] = field(default_factory=Counter)
-
-    @property
-    def count(self) -> int:
-        return len(self.latencies)
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds
-
-    def percentile_ms(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, int(fraction * len(ordered) + 0.999999) - 1))
-        return ordered[index] * 1000
-
-    def per_op_us(self, seconds: float) -> float:
-        return seconds / max(self.count, 1) * 1e6
-
-
-async def run_concurrently(
-    count: int, concurrency: int, call: Callable[[int], Awaitable[T]]
-) -> tuple[list[T], list[float], float]:
-    """`call(i)` for i in range(count), `concurrency` at a time: results, latencies, seconds."""
-    results: list[Any] = [None] * count
-    latencies = [0.0] * count
-    indices = iter(range(count))  # shared: each worker takes the next index
-
-    async def worker() -> None:
-        for i in indices:
-            started = time.perf_counter()
-            results[i] = await call(i)
-            latencies[i] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, count))))
-    return results, latencies, time.perf_counter() - started
-
-
-async def timed_phase(
-    label: str,
-    count: int,
-    concurrency: int,
-    call: Callable[[int], Awaitable[T]],
-    meter: Callable[[], CpuSnapshot],
-) -> tuple[list[T], Phase]:
-    before = meter()
-    results, latencies, seconds = await run_concurrently(count, concurrency, call)
-    cpu = meter().since(before)
-    return results, Phase(label, seconds, latencies, cpu)
-
-
-Answer = tuple[int, bytes]  # status code (0: no answer), body
-
-
-async def post(
-    client: httpx.AsyncClient, path: str, content: bytes, headers: dict[str, str]
-) -> Answer:
-    try:
-        response = await client.post(path, content=content, headers=headers)
-    except httpx.HTTPError as exc:
-        return 0, repr(exc).encode()
-    return response.status_code, response.content
-
-
-def tally(answers: Sequence[Answer], expected: int) -> Counter[Any]:
-    """The status codes seen; prints a few unexpected answers."""
-    unexpected = [(status, body) for status, body in answers if status != expected]
-    for status, body in unexpected[:3]:
-        print(f"    unexpected {status}: {body[:300].decode(errors='replace')}")
-    return Counter(status for status, _ in answers)
-
-
-# ---------------------------------------------------------------- the run
-
-
 @dataclass
 class RunResult:
     phases: list[Phase]
-    checks: list[tuple[str, str, bool]]  # (what, observed, as expected)
+    checks: list[Check]
     exactly_once: bool
     inserts_rate: float
     orders_rate: float
     webhooks_rate: float
 
 
-def order_body(quote_id: str) -> bytes:
-    return json.dumps(
-        {
-            "quote_id": quote_id,
-            "holder": PERSON,
-            "payment_method": "bank_transfer",
-            "consents": ALL_CONSENTS,
-        }
-    ).encode()
+@dataclass
+class Run:
+    """One run: its two clients (customer and payment provider), its sizes, and the
+    phases measured so far, in order."""
+
+    client: httpx.AsyncClient
+    provider: httpx.AsyncClient
+    auth: dict[str, str]
+    webhook_secret: str
+    concurrency: int
+    warmup: int
+    timed: int
+    database: BenchDatabase
+    server_pgid: int
+    phases: list[Phase] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.warmup + self.timed
+
+    def meter(self) -> CpuSnapshot:
+        return CpuSnapshot.take(self.server_pgid, self.database.name)
+
+    async def phase(
+        self, label: str, count: int, call: Callable[[int], Awaitable[T]]
+    ) -> tuple[list[T], Phase]:
+        return await timed_phase(label, count, self.concurrency, call, self.meter)
+
+    async def warm_then_time(
+        self, label: str, request: str, call: Callable[[int], Awaitable[Answer]], expected: int
+    ) -> tuple[list[Answer], list[Answer], Phase]:
+        """`call(i)` untimed for the warm-up indices, then timed for the rest: every
+        answer, the timed answers, and the timed phase (kept in `phases`)."""
+        warm: list[Answer] = []
+        if self.warmup:
+            print(f"  {request} x{self.warmup} (warm-up) ...", flush=True)
+            warm, _ = await self.phase(f"{label} (warm-up)", self.warmup, call)
+            tally(warm, expected)
+        print(f"  {request} x{self.timed} ...", flush=True)
+        timed, phase = await self.phase(label, self.timed, lambda i: call(self.warmup + i))
+        phase.answers = tally(timed, expected)
+        self.phases.append(phase)
+        return warm + timed, timed, phase
 
 
-def baseline_document(i: int) -> str:
-    """About what an order's `document` holds for one mailbox."""
-    return json.dumps(
-        {
-            "holder": {**PERSON, "country": "IT"},
-            "billing": {"e_invoicing": None, "public_administration": None},
-            "consents": {**ALL_CONSENTS, "version": "2026-01", "accepted_at": "2026-06-01"},
-            "acknowledge_archive_deletion": False,
-            "items": [
-                {
-                    "mailbox_id": mailbox_id(i),
-                    "address": f"bench-{i:07d}@pec.example.it",
-                    "current_plan": "STANDARD",
-                    "target_plan": "STANDARD",
-                    "extra_mailbox_gb": 0,
-                    "extra_archive_gb": 0,
-                    "deletes_archive": False,
-                    "quoted_new_expiry": "2027-07-11",
-                }
-            ],
-        }
+# ---------------------------------------------------------------- phases
+
+
+async def make_quotes(run: Run) -> list[str | None]:
+    """A quote per mailbox (setup, timed apart): each one's id, None where not `ok`."""
+    bodies = [
+        json.dumps({"years": 1, "items": [{"mailbox_id": mailbox_id(i)}]}).encode()
+        for i in range(run.total)
+    ]
+    print(f"  POST /v1/quotes x{run.total} (setup) ...", flush=True)
+    answers, phase = await run.phase(
+        "POST /v1/quotes (setup)",
+        run.total,
+        lambda i: post(run.client, "/v1/quotes", bodies[i], run.auth),
     )
+    phase.answers = tally(answers, 201)
+    run.phases.append(phase)
+    quote_ids: list[str | None] = []
+    for status, body in answers:
+        quote = json.loads(body) if status == 201 else {}
+        quote_ids.append(quote["id"] if quote.get("status") == "ok" else None)
+    if None in quote_ids:
+        print(f"    {quote_ids.count(None)} quotes missing or not 'ok': no order for them")
+    return quote_ids
 
 
-async def database_counts(connection: asyncpg.Connection, renewed_expiry: date) -> dict[str, int]:
-    events = await connection.fetchrow(
-        "SELECT count(*) AS total, "
-        "count(*) FILTER (WHERE processed_at IS NOT NULL AND outcome = 'fulfil') AS fulfil, "
-        "count(DISTINCT order_id) AS orders "
-        "FROM payment_events WHERE provider = 'generic'"
+async def place_orders(
+    run: Run, quote_ids: Sequence[str | None]
+) -> tuple[list[Order | None], Phase]:
+    """An order per quote, each with its own Idempotency-Key: the orders placed (None
+    where none was), and the timed phase."""
+    keys = [f"bench-{uuid.uuid4().hex}" for _ in quote_ids]
+    bodies = [order_body(q) if q else b"" for q in quote_ids]
+
+    async def place(i: int) -> Answer:
+        if not bodies[i]:
+            return -1, b"no quote"
+        return await post(
+            run.client, "/v1/orders", bodies[i], {**run.auth, "Idempotency-Key": keys[i]}
+        )
+
+    answers, _, phase = await run.warm_then_time("POST /v1/orders", "POST /v1/orders", place, 201)
+    orders = [json.loads(body) if status == 201 else None for status, body in answers]
+    placed = [o for o in orders if o is not None]
+    statuses = Counter(o["status"] for o in placed)
+    payables = Counter(o["payable"]["amount"] for o in placed)
+    print(f"    orders placed: {len(placed)} {dict(statuses)}, payable {dict(payables)}")
+    return orders, phase
+
+
+async def baseline_inserts(run: Run) -> Phase:
+    """The floor: an order-like row per order, one autocommit INSERT each, raw asyncpg."""
+    now = datetime.now(UTC)
+    rows = [
+        (f"ord_{uuid.uuid4().hex}", BENCH_ACCOUNT, 1208, now, baseline_document(i))
+        for i in range(run.total)
+    ]
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(run.database.url), min_size=run.concurrency, max_size=run.concurrency
     )
-    orders = await connection.fetchrow(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'FULFILLED') AS fulfilled "
-        "FROM orders WHERE owner_id = $1",
-        BENCH_ACCOUNT,
-    )
-    renewed = await connection.fetchval(
-        "SELECT count(*) FROM mailboxes WHERE account_id = $1 AND expires_on = $2",
-        BENCH_ACCOUNT,
-        renewed_expiry,
-    )
-    outbox = dict(await connection.fetch("SELECT kind, count(*) FROM outbox GROUP BY kind"))
-    return {
-        "events": events["total"],
-        "events_fulfil": events["fulfil"],
-        "events_orders": events["orders"],
-        "orders": orders["total"],
-        "fulfilled": orders["fulfilled"],
-        "renewed": renewed,
-        "pending": await connection.fetchval("SELECT count(*) FROM pending_renewals"),
-        "platform_messages": outbox.get("mail_platform", 0),
-        "emails": outbox.get("email", 0),
-    }
+    try:
+
+        async def insert(i: int) -> str:
+            return str(await pool.execute(INSERT_SQL, *rows[i]))
+
+        if run.warmup:
+            await run_concurrently(run.warmup, run.concurrency, insert)
+        print(f"  asyncpg INSERT x{run.timed} (baseline) ...", flush=True)
+        results, phase = await run.phase(
+            "asyncpg INSERT (baseline)", run.timed, lambda i: insert(run.warmup + i)
+        )
+        phase.answers = Counter(results)
+        run.phases.append(phase)
+        return phase
+    finally:
+        await pool.close()
 
 
-async def run(
+def payment_events(orders: Sequence[Order | None]) -> list[Event | None]:
+    """One payment.succeeded per order, with its own webhook-id (None: no order)."""
+    return [
+        (
+            f"msg_bench_{uuid.uuid4().hex}",
+            generic_payment(
+                "payment.succeeded", o["number"], o["payable"]["amount"], o["payable"]["currency"]
+            ),
+        )
+        if o is not None
+        else None
+        for o in orders
+    ]
+
+
+def webhook_outcomes(answers: Sequence[Answer]) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    for status, body in answers:
+        if status == 200:
+            ack = json.loads(body)
+            seen["duplicate" if ack["duplicate"] else str(ack["outcome"])] += 1
+        else:
+            seen[f"HTTP {status}"] += 1
+    return seen
+
+
+def webhook_sender(run: Run, events: Sequence[Event | None]) -> Callable[[int], Awaitable[Answer]]:
+    """Sends event i signed at sending time, as a provider does (Standard Webhooks refuses
+    timestamps more than 5 minutes off); a re-send is the same id and body, signed again."""
+
+    async def deliver(i: int) -> Answer:
+        event = events[i]
+        if event is None:
+            return -1, b"no order"
+        event_id, payload = event
+        body, headers = generic_signed(payload, run.webhook_secret, datetime.now(UTC), event_id)
+        return await post(run.provider, WEBHOOK_PATH, body, headers)
+
+    return deliver
+
+
+async def send_webhooks(run: Run, deliver: Callable[[int], Awaitable[Answer]]) -> Phase:
+    request = f"POST {WEBHOOK_PATH}"
+    answers, timed, phase = await run.warm_then_time(
+        "generic payment.succeeded", request, deliver, 200
+    )
+    phase.answers = webhook_outcomes(timed)
+    print(f"    answers: {dict(webhook_outcomes(answers))}")
+    return phase
+
+
+def exactly_once_checks(counts: dict[str, int], total: int, placed: int) -> list[Check]:
+    """Every order placed, and each one's event stored, applied and fulfilled once."""
+    checks = [("orders placed (timed + warm-up)", f"{placed}", placed == total)]
+    for label, key, want in (
+        ("payment_events rows", "events", placed),
+        ("  processed, outcome 'fulfil'", "events_fulfil", placed),
+        ("  distinct orders they name", "events_orders", placed),
+        ("orders FULFILLED", "fulfilled", placed),
+        ("mailboxes renewed by 1 year", "renewed", placed),
+        ("mail platform messages", "platform_messages", placed),
+        ("confirmation emails", "emails", placed),
+        ("pending_renewals left", "pending", 0),
+    ):
+        checks.append((label, f"{counts[key]}", counts[key] == want))
+    return checks
+
+
+async def resend(
+    run: Run, events: Sequence[Event | None], deliver: Callable[[int], Awaitable[Answer]]
+) -> tuple[int, Phase]:
+    """Up to DUPLICATES of the events sent, spread over the run, sent again."""
+    sent = [i for i, event in enumerate(events) if event is not None]
+    again = sent[:: max(1, len(sent) // DUPLICATES)][:DUPLICATES]
+    print(f"  POST {WEBHOOK_PATH} x{len(again)} (duplicates) ...", flush=True)
+    answers, phase = await run.phase(
+        "duplicates (same events)", len(again), lambda i: deliver(again[i])
+    )
+    phase.answers = webhook_outcomes(answers)
+    run.phases.append(phase)
+    return len(again), phase
+
+
+async def prove_exactly_once(
+    run: Run,
+    events: Sequence[Event | None],
+    deliver: Callable[[int], Awaitable[Answer]],
+    placed: int,
+    renewed_expiry: date,
+) -> tuple[list[Check], bool]:
+    """SQL counts after the webhooks, then again after re-sending some: the checks, and
+    whether every one of them holds."""
+    connection = await asyncpg.connect(asyncpg_dsn(run.database.url), timeout=5)
+    try:
+        first = await database_counts(connection, renewed_expiry)
+        checks = exactly_once_checks(first, run.total, placed)
+        sent_again, duplicates = await resend(run, events, deliver)
+        second = await database_counts(connection, renewed_expiry)
+    finally:
+        await connection.close()
+    all_duplicates = duplicates.answers == Counter({"duplicate": sent_again})
+    unchanged = first == second
+    if not unchanged:
+        print(f"    before: {first}\n    after:  {second}")
+    exactly_once = all(ok for _, _, ok in checks[1:]) and all_duplicates and unchanged
+    checks += [
+        (
+            f"re-sent {sent_again}: answered duplicate",
+            f"{duplicates.answers.get('duplicate', 0)}",
+            all_duplicates,
+        ),
+        ("  counts unchanged after re-send", "yes" if unchanged else "NO", unchanged),
+    ]
+    return checks, exactly_once
+
+
+async def run_phases(
     args: argparse.Namespace,
     database: BenchDatabase,
     base: str,
@@ -402,216 +361,36 @@ async def run(
     server_pgid: int,
     renewed_expiry: date,
 ) -> RunResult:
-    total = args.orders + args.warmup
-    warm, timed = range(args.warmup), range(args.warmup, total)
-    concurrency = args.concurrency
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    phases: list[Phase] = []
-
-    def meter() -> CpuSnapshot:
-        return CpuSnapshot.take(server_pgid, database.name)
-
     async with (
         httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client,
         httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as provider,
     ):
-        # -- quotes (setup) ---------------------------------------------------------------
-        quote_bodies = [
-            json.dumps({"years": 1, "items": [{"mailbox_id": mailbox_id(i)}]}).encode()
-            for i in range(total)
-        ]
-        print(f"  POST /v1/quotes x{total} (setup) ...", flush=True)
-        answers, phase = await timed_phase(
-            "POST /v1/quotes (setup)",
-            total,
-            concurrency,
-            lambda i: post(client, "/v1/quotes", quote_bodies[i], auth),
-            meter,
+        run = Run(
+            client,
+            provider,
+            auth,
+            webhook_secret,
+            args.concurrency,
+            args.warmup,
+            args.orders,
+            database,
+            server_pgid,
         )
-        phase.answers = tally(answers, 201)
-        phases.append(phase)
-        quote_ids: list[str | None] = []
-        for status, body in answers:
-            quote = json.loads(body) if status == 201 else {}
-            quote_ids.append(quote["id"] if quote.get("status") == "ok" else None)
-        if None in quote_ids:
-            print(f"    {quote_ids.count(None)} quotes missing or not 'ok': no order for them")
-
-        # -- orders -------------------------------------------------------------------------
-        keys = [f"bench-{uuid.uuid4().hex}" for _ in range(total)]
-        order_bodies = [order_body(q) if q else b"" for q in quote_ids]
-
-        async def place(i: int) -> Answer:
-            if not order_bodies[i]:
-                return -1, b"no quote"
-            return await post(
-                client, "/v1/orders", order_bodies[i], {**auth, "Idempotency-Key": keys[i]}
-            )
-
-        order_answers: list[Answer] = []
-        if warm:
-            print(f"  POST /v1/orders x{len(warm)} (warm-up) ...", flush=True)
-            answers, phase = await timed_phase(
-                "POST /v1/orders (warm-up)", len(warm), concurrency, place, meter
-            )
-            phase.answers = tally(answers, 201)
-            order_answers += answers
-        print(f"  POST /v1/orders x{len(timed)} ...", flush=True)
-        answers, orders_phase = await timed_phase(
-            "POST /v1/orders",
-            len(timed),
-            concurrency,
-            lambda i: place(args.warmup + i),
-            meter,
+        orders, orders_phase = await place_orders(run, await make_quotes(run))
+        inserts_phase = await baseline_inserts(run)
+        events = payment_events(orders)
+        deliver = webhook_sender(run, events)
+        webhooks_phase = await send_webhooks(run, deliver)
+        placed = sum(o is not None for o in orders)
+        checks, exactly_once = await prove_exactly_once(
+            run, events, deliver, placed, renewed_expiry
         )
-        orders_phase.answers = tally(answers, 201)
-        phases.append(orders_phase)
-        order_answers += answers
-        orders = [json.loads(body) if status == 201 else None for status, body in order_answers]
-        placed = [o for o in orders if o is not None]
-        statuses = Counter(o["status"] for o in placed)
-        payables = Counter(o["payable"]["amount"] for o in placed)
-        print(f"    orders placed: {len(placed)} {dict(statuses)}, payable {dict(payables)}")
-
-        # -- baseline: raw asyncpg INSERTs ----------------------------------------------------
-        now = datetime.now(UTC)
-        rows = [
-            (f"ord_{uuid.uuid4().hex}", BENCH_ACCOUNT, 1208, now, baseline_document(i))
-            for i in range(total)
-        ]
-        pool = await asyncpg.create_pool(
-            asyncpg_dsn(database.url), min_size=concurrency, max_size=concurrency
-        )
-        try:
-
-            async def insert(i: int) -> str:
-                return str(await pool.execute(INSERT_SQL, *rows[i]))
-
-            if warm:
-                await run_concurrently(len(warm), concurrency, insert)
-            print(f"  asyncpg INSERT x{len(timed)} (baseline) ...", flush=True)
-            results, inserts_phase = await timed_phase(
-                "asyncpg INSERT (baseline)",
-                len(timed),
-                concurrency,
-                lambda i: insert(args.warmup + i),
-                meter,
-            )
-            inserts_phase.answers = Counter(results)
-            phases.append(inserts_phase)
-        finally:
-            await pool.close()
-
-        # -- payment webhooks -------------------------------------------------------------
-        # One event per order (its own webhook-id), signed when sent, as a provider does
-        # (Standard Webhooks refuses timestamps more than 5 minutes off); a re-send is the
-        # same id and body, signed again.
-        events = [
-            (
-                f"msg_bench_{uuid.uuid4().hex}",
-                generic_payment(
-                    "payment.succeeded",
-                    o["number"],
-                    o["payable"]["amount"],
-                    o["payable"]["currency"],
-                ),
-            )
-            if o is not None
-            else None
-            for o in orders
-        ]
-        path = "/v1/webhooks/payments/generic"
-
-        async def deliver(i: int) -> Answer:
-            event = events[i]
-            if event is None:
-                return -1, b"no order"
-            event_id, payload = event
-            body, headers = generic_signed(payload, webhook_secret, datetime.now(UTC), event_id)
-            return await post(provider, path, body, headers)
-
-        def outcomes(answers: Sequence[Answer]) -> Counter[str]:
-            seen: Counter[str] = Counter()
-            for status, body in answers:
-                if status == 200:
-                    ack = json.loads(body)
-                    seen["duplicate" if ack["duplicate"] else str(ack["outcome"])] += 1
-                else:
-                    seen[f"HTTP {status}"] += 1
-            return seen
-
-        webhook_answers: list[Answer] = []
-        if warm:
-            print(f"  POST {path} x{len(warm)} (warm-up) ...", flush=True)
-            answers, _ = await timed_phase(
-                "webhooks (warm-up)", len(warm), concurrency, deliver, meter
-            )
-            webhook_answers += answers
-        print(f"  POST {path} x{len(timed)} ...", flush=True)
-        answers, webhooks_phase = await timed_phase(
-            "generic payment.succeeded",
-            len(timed),
-            concurrency,
-            lambda i: deliver(args.warmup + i),
-            meter,
-        )
-        tally(answers, 200)
-        webhooks_phase.answers = outcomes(answers)
-        phases.append(webhooks_phase)
-        webhook_answers += answers
-        print(f"    answers: {dict(outcomes(webhook_answers))}")
-
-        connection = await asyncpg.connect(asyncpg_dsn(database.url), timeout=5)
-        try:
-            first = await database_counts(connection, renewed_expiry)
-            expected = len(placed)
-            checks = [("orders placed (timed + warm-up)", f"{expected}", expected == total)]
-            for label, key, want in (
-                ("payment_events rows", "events", expected),
-                ("  processed, outcome 'fulfil'", "events_fulfil", expected),
-                ("  distinct orders they name", "events_orders", expected),
-                ("orders FULFILLED", "fulfilled", expected),
-                ("mailboxes renewed by 1 year", "renewed", expected),
-                ("mail platform messages", "platform_messages", expected),
-                ("confirmation emails", "emails", expected),
-                ("pending_renewals left", "pending", 0),
-            ):
-                checks.append((label, f"{first[key]}", first[key] == want))
-            exactly_once = all(ok for _, _, ok in checks[1:])
-
-            # -- duplicates: the same signed events again ----------------------------------
-            sent = [i for i, event in enumerate(events) if event is not None]
-            again = sent[:: max(1, len(sent) // DUPLICATES)][:DUPLICATES]
-            print(f"  POST {path} x{len(again)} (duplicates) ...", flush=True)
-            answers, duplicates_phase = await timed_phase(
-                "duplicates (same events)",
-                len(again),
-                concurrency,
-                lambda i: deliver(again[i]),
-                meter,
-            )
-            duplicates_phase.answers = outcomes(answers)
-            phases.append(duplicates_phase)
-            second = await database_counts(connection, renewed_expiry)
-        finally:
-            await connection.close()
-        all_duplicates = duplicates_phase.answers == Counter({"duplicate": len(again)})
-        unchanged = first == second
-        checks += [
-            (
-                f"re-sent {len(again)}: answered duplicate",
-                f"{duplicates_phase.answers.get('duplicate', 0)}",
-                all_duplicates,
-            ),
-            ("  counts unchanged after re-send", "yes" if unchanged else "NO", unchanged),
-        ]
-        if not unchanged:
-            print(f"    before: {first}\n    after:  {second}")
-        exactly_once = exactly_once and all_duplicates and unchanged
-
     return RunResult(
-        phases,
+        run.phases,
         checks,
         exactly_once,
         inserts_phase.rate,
@@ -620,7 +399,71 @@ async def run(
     )
 
 
-# ---------------------------------------------------------------- report
+# ---------------------------------------------------------------- setup and report
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--orders", type=int, default=2000, help="timed orders (and webhooks)")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    parser.add_argument("--warmup", type=int, default=64, help="untimed orders/webhooks first")
+    args = parser.parse_args()
+    if args.orders < 1 or args.concurrency < 1 or args.warmup < 0:
+        parser.error("--orders and --concurrency must be >= 1, --warmup >= 0")
+    return args
+
+
+def seed_orders_data(database: BenchDatabase, total: int) -> date:
+    """The bench account and its mailboxes: the expiry each will have once renewed."""
+    now = datetime.now(UTC)
+    today = italian_date(now)
+    seconds = asyncio.run(seed_bench_mailboxes(database.url, total, today, now))
+    print(
+        f"seeded: demo price list and accounts; account {BENCH_ACCOUNT} with {total} "
+        f"STANDARD mailboxes by COPY ({seconds:.2f} s); scratch table {BASELINE_TABLE}"
+    )
+    return add_years(today + timedelta(days=EXPIRES_IN_DAYS), 1)
+
+
+def serve_and_run(
+    args: argparse.Namespace, database: BenchDatabase, renewed_expiry: date
+) -> tuple[RunResult, str]:
+    """One uvicorn worker on the bench database, the phases against it: the result and
+    the server's log."""
+    jwt_secret = secrets.token_urlsafe(32)
+    webhook_secret = generic_webhook_secret()
+    token = issue_dev_token(jwt_secret, Role.CUSTOMER, BENCH_ACCOUNT)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "AUTH_JWT_SECRET": jwt_secret,
+        "GENERIC_WEBHOOK_SECRET": webhook_secret,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
+        "LOG_LEVEL": "WARNING",
+        "SANDBOX": "false",  # no worker loop beside the api
+    }
+    pool_size = env.get(
+        "DATABASE_POOL_SIZE", f"{Settings.model_fields['database_pool_size'].default} (default)"
+    )
+    command = server_command(port)
+    with tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
+        log = Path(tmp) / "server.log"
+        print(f"server: {shlex.join(command)}")
+        print(f"server database pool: DATABASE_POOL_SIZE={pool_size}")
+        print(
+            f"client: httpx {version('httpx')} AsyncClient, HTTP/1.1 keep-alive, "
+            f"{args.concurrency} in flight; {args.orders} timed after {args.warmup} "
+            "warm-up\n",
+            flush=True,
+        )
+        with running_server(command, env, log) as server:
+            wait_ready(base, server, log)
+            result = uvloop.run(
+                run_phases(args, database, base, token, webhook_secret, server.pid, renewed_expiry)
+            )
+            return result, log.read_text().strip()
 
 
 def print_phases(phases: Sequence[Phase]) -> None:
@@ -647,84 +490,14 @@ def print_phases(phases: Sequence[Phase]) -> None:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=2000, help="timed orders (and webhooks)")
-    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
-    parser.add_argument("--warmup", type=int, default=64, help="untimed orders/webhooks first")
-    args = parser.parse_args()
-    if args.orders < 1 or args.concurrency < 1 or args.warmup < 0:
-        parser.error("--orders and --concurrency must be >= 1, --warmup >= 0")
-
-    print(f"command: {shlex.join([sys.executable, '-m', 'bench.orders', *sys.argv[1:]])}")
-    print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average before: {load} ({os.cpu_count()} CPUs)\n")
-
-    total = args.orders + args.warmup
-    database = asyncio.run(create_database())
-    result: RunResult | None = None
-    server_log = ""
-    try:
-        print(f"database: {database.name} (PostgreSQL {database.server_version})", flush=True)
-        upgrade_to_head(database.url)
-        asyncio.run(seed(database.url))
-        now = datetime.now(UTC)
-        today = italian_date(now)
-        seconds = asyncio.run(seed_bench_mailboxes(database.url, total, today, now))
-        renewed_expiry = add_years(today + timedelta(days=EXPIRES_IN_DAYS), 1)
-        print(
-            f"seeded: demo price list and accounts; account {BENCH_ACCOUNT} with {total} "
-            f"STANDARD mailboxes by COPY ({seconds:.2f} s); scratch table {BASELINE_TABLE}"
-        )
-
-        jwt_secret = secrets.token_urlsafe(32)
-        webhook_secret = generic_webhook_secret()
-        token = issue_dev_token(jwt_secret, Role.CUSTOMER, BENCH_ACCOUNT)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database.url,
-            "AUTH_JWT_SECRET": jwt_secret,
-            "GENERIC_WEBHOOK_SECRET": webhook_secret,
-            "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_urlsafe(24),
-            "LOG_LEVEL": "WARNING",
-            "SANDBOX": "false",  # no worker loop beside the api
-        }
-        pool_size = env.get(
-            "DATABASE_POOL_SIZE", f"{Settings.model_fields['database_pool_size'].default} (default)"
-        )
-        command = server_command(port)
-        with tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
-            log = Path(tmp) / "server.log"
-            print(f"server: {shlex.join(command)}")
-            print(f"server database pool: DATABASE_POOL_SIZE={pool_size}")
-            print(
-                f"client: httpx {version('httpx')} AsyncClient, HTTP/1.1 keep-alive, "
-                f"{args.concurrency} in flight; {args.orders} timed after {args.warmup} "
-                "warm-up\n",
-                flush=True,
-            )
-            with running_server(command, env, log) as server:
-                wait_ready(base, server, log)
-                result = uvloop.run(
-                    run(args, database, base, token, webhook_secret, server.pid, renewed_expiry)
-                )
-                server_log = log.read_text().strip()
-    finally:
-        asyncio.run(drop_database(database))
-        print(f"\ndatabase {database.name} dropped")
-
-    assert result is not None  # an exception would have left by now
-    print()
-    print_phases(result.phases)
-
+def print_checks(result: RunResult) -> None:
     print("\nexactly once (SQL after the webhooks, then after the re-send)")
     for what, observed, ok in result.checks:
         print(f"  {what:<38}{observed:>8}  {'ok' if ok else 'UNEXPECTED'}")
     print(f"  exactly once: {'yes' if result.exactly_once else 'no'}")
 
+
+def print_targets(result: RunResult, concurrency: int) -> None:
     ratio = result.orders_rate / result.inserts_rate
     print("\ntargets (docs/performance.md)")
     rows = (
@@ -735,13 +508,29 @@ def main() -> int:
     )  # fmt: skip
     print(
         f"  (orders {result.orders_rate:,.0f}/s, INSERTs {result.inserts_rate:,.0f}/s, "
-        f"{args.concurrency} in flight)"
+        f"{concurrency} in flight)"
     )
     for name, value, target, met in rows:
         print(f"  {name:<34}{value:>8}  {target:<10}{verdict(met)}")
+
+
+def main() -> int:
+    args = parse_args()
+    print(f"command: {shlex.join([sys.executable, '-m', 'bench.orders', *sys.argv[1:]])}")
+    print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average before: {load} ({os.cpu_count()} CPUs)\n")
+
+    with demo_database() as database:
+        renewed_expiry = seed_orders_data(database, args.orders + args.warmup)
+        result, server_log = serve_and_run(args, database, renewed_expiry)
+
+    print()
+    print_phases(result.phases)
+    print_checks(result)
+    print_targets(result, args.concurrency)
     if server_log:
         print(f"\nserver log (tail):\n{server_log[-1500:]}")
-
     print()
     print_versions(database.server_version)
     print(f"httpx {version('httpx')}, uvloop client loop")

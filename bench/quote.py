@@ -11,37 +11,24 @@ uv run python -m bench.quote [--duration 10] [--connections 64]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import platform
 import re
 import secrets
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import timeit
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 from app.auth import issue_dev_token
-from app.clock import system_clock
-from app.db.engine import make_engine, make_sessionmaker
-from app.db.migrate import upgrade_to_head
 from app.domain.access import Role
 from app.domain.calendar import italian_date
 from app.domain.mailbox import Mailbox
@@ -53,15 +40,22 @@ from app.sandbox.seed import (
     DemoMailbox,
     demo_mailbox,
     demo_promotions,
-    seed_demo_data,
+)
+from bench.harness import (
+    BenchDatabase,
+    demo_database,
+    free_port,
+    group_cpu_seconds,
+    print_versions,
+    running_server,
+    server_command,
+    verdict,
+    wait_ready,
 )
 
-DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIXED_NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 QUOTE_BODY = {"years": 1, "items": [{"mailbox_id": "mbx-standard"}]}
 WARMUP_SECONDS = 2
-READY_TIMEOUT_SECONDS = 45.0
 
 # Targets from docs/performance.md.
 PLANS_VS_TRIVIAL = 0.80
@@ -100,149 +94,6 @@ def domain_rates() -> tuple[float, float]:
         best_rate(lambda: quote_renewal(one, mailboxes, catalog, now)),
         best_rate(lambda: quote_renewal(many, mailboxes, catalog, now)),
     )
-
-
-# ---------------------------------------------------------------- database
-
-
-@dataclass
-class BenchDatabase:
-    admin_dsn: str
-    name: str
-    url: str  # SQLAlchemy URL (postgresql+asyncpg://…/pec_bench_…)
-    server_version: str
-
-
-async def create_database() -> BenchDatabase:
-    server = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_SERVER))
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"pec_bench_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(admin_dsn, timeout=5)
-    try:
-        server_version = await connection.fetchval("SHOW server_version")
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = server.set(drivername="postgresql+asyncpg", database=name)
-    return BenchDatabase(admin_dsn, name, url.render_as_string(hide_password=False), server_version)
-
-
-async def drop_database(database: BenchDatabase) -> None:
-    connection = await asyncpg.connect(database.admin_dsn, timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
-async def seed(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        await seed_demo_data(make_sessionmaker(engine), system_clock())
-    finally:
-        await engine.dispose()
-
-
-# ---------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_command(port: int) -> list[str]:
-    return [
-        "uv",
-        "run",
-        "uvicorn",
-        "bench.bench_app:create_bench_app",
-        "--factory",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--workers",
-        "1",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """User+system CPU of every live process in the server's process group (Linux)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After "(comm)": state ppid pgrp ... utime(12th) stime(13th)
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-@contextmanager
-def running_server(
-    command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """Start the server in its own process group; always stop that group on exit."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        stop_group(process)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole group (uv and uvicorn), then SIGKILL whatever is left after 10 s."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and (process.poll() is None or _group_alive(process.pid)):
-        time.sleep(0.1)
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=5)
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{log.read_text()[-2000:]}")
-        try:
-            response = httpx.get(f"{base}/readyz", timeout=2)
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code} {response.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.25)
-    raise RuntimeError(f"/readyz not ready in {READY_TIMEOUT_SECONDS:.0f} s ({last})")
 
 
 # ---------------------------------------------------------------- wrk
@@ -357,99 +208,81 @@ def measure(
     return WrkResult(requests, rps, p50, p99, errors, cpu / max(requests, 1) * 1e6)
 
 
-# ---------------------------------------------------------------- report
+# ---------------------------------------------------------------- the run
 
 
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
-
-
-def print_versions(server_version: str) -> None:
-    packages = ("fastapi", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "uvloop", "httptools")
-    print(f"python {platform.python_version()} ({platform.python_implementation()})", end="")
-    for package in packages:
-        print(f", {package} {version(package)}", end="")
-    print(f", PostgreSQL {server_version}, CPUs {os.cpu_count()}")
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     args = parser.parse_args()
     if args.duration < 1 or args.connections < 2:
         parser.error("--duration must be >= 1 and --connections >= 2")
+    return args
 
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print(
-            "wrk is not installed: install it (Debian/Ubuntu: `apt-get install -y wrk`) "
-            "and run again.",
-            file=sys.stderr,
-        )
-        return 2
 
-    print(f"command: {shlex.join([sys.executable, '-m', 'bench.quote', *sys.argv[1:]])}")
-    print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-
+def measure_domain() -> tuple[float, float]:
     print("domain: quote_renewal, demo price list, fixed now, best of 7 ...", flush=True)
     one_rate, ten_rate = domain_rates()
     print(f"  1 mailbox : {one_rate:>10,.0f} quotes/s  ({1e6 / one_rate:6.1f} µs each)")
     print(f"  10 mailbox: {ten_rate:>10,.0f} quotes/s  ({1e6 / ten_rate:6.1f} µs each)\n")
+    return one_rate, ten_rate
 
-    database = asyncio.run(create_database())
+
+def endpoints(token: str) -> tuple[Endpoint, ...]:
+    """The two floors (FastAPI alone, one raw asyncpg read) and the two product routes."""
+    return (
+        Endpoint("GET /bench/trivial", "GET", "/bench/trivial", 200),
+        Endpoint("GET /v1/plans", "GET", "/v1/plans", 200),
+        Endpoint("GET /bench/asyncpg", "GET", "/bench/asyncpg", 200),
+        Endpoint(
+            "POST /v1/quotes",
+            "POST",
+            "/v1/quotes",
+            201,
+            json.dumps(QUOTE_BODY),
+            (("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")),
+        ),
+    )
+
+
+def measure_http(
+    wrk: str, database: BenchDatabase, args: argparse.Namespace
+) -> tuple[dict[str, WrkResult], str]:
+    """Every endpoint under wrk against one uvicorn worker: the results, the server's log."""
+    secret = secrets.token_urlsafe(32)
+    token = issue_dev_token(secret, Role.CUSTOMER, CUSTOMER_ID)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "AUTH_JWT_SECRET": secret,
+        "LOG_LEVEL": "WARNING",
+    }
+    command = server_command(port)
     results: dict[str, WrkResult] = {}
-    try:
-        print(f"database: {database.name} (PostgreSQL {database.server_version})", flush=True)
-        upgrade_to_head(database.url)
-        asyncio.run(seed(database.url))
-
-        secret = secrets.token_urlsafe(32)
-        token = issue_dev_token(secret, Role.CUSTOMER, CUSTOMER_ID)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database.url,
-            "AUTH_JWT_SECRET": secret,
-            "LOG_LEVEL": "WARNING",
-        }
-        command = server_command(port)
-        endpoints = (
-            Endpoint("GET /bench/trivial", "GET", "/bench/trivial", 200),
-            Endpoint("GET /v1/plans", "GET", "/v1/plans", 200),
-            Endpoint("GET /bench/asyncpg", "GET", "/bench/asyncpg", 200),
-            Endpoint(
-                "POST /v1/quotes",
-                "POST",
-                "/v1/quotes",
-                201,
-                json.dumps(QUOTE_BODY),
-                (("Content-Type", "application/json"), ("Authorization", f"Bearer {token}")),
-            ),
+    with tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
+        scripts = Path(tmp)
+        log = scripts / "server.log"
+        print(f"server: {shlex.join(command)}")
+        print(
+            f"load: wrk -t2 -c{args.connections} -d{args.duration}s --latency "
+            f"(after a {WARMUP_SECONDS} s warm-up per endpoint)\n",
+            flush=True,
         )
-        with tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
-            scripts = Path(tmp)
-            log = scripts / "server.log"
-            print(f"server: {shlex.join(command)}")
-            print(
-                f"load: wrk -t2 -c{args.connections} -d{args.duration}s --latency "
-                f"(after a {WARMUP_SECONDS} s warm-up per endpoint)\n",
-                flush=True,
-            )
-            with running_server(command, env, log) as server:
-                wait_ready(base, server, log)
-                for endpoint in endpoints:
-                    print(f"  {endpoint.label} ...", flush=True)
-                    results[endpoint.label] = measure(
-                        wrk, base, endpoint, args, scripts, server.pid
-                    )
-                server_log = log.read_text().strip()
-    finally:
-        asyncio.run(drop_database(database))
-        print(f"\ndatabase {database.name} dropped")
+        with running_server(command, env, log) as server:
+            wait_ready(base, server, log)
+            for endpoint in endpoints(token):
+                print(f"  {endpoint.label} ...", flush=True)
+                results[endpoint.label] = measure(wrk, base, endpoint, args, scripts, server.pid)
+            return results, log.read_text().strip()
 
-    print()
+
+# ---------------------------------------------------------------- report
+
+
+def print_results(results: dict[str, WrkResult]) -> None:
     print(f"{'endpoint':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'srv CPU µs/req':>16}  errors")
     for label, result in results.items():
         print(
@@ -457,6 +290,10 @@ def main() -> int:
             f"{result.server_cpu_us:>16.0f}  {result.errors or '-'}"
         )
 
+
+def print_targets(
+    results: dict[str, WrkResult], connections: int, one_rate: float, ten_rate: float
+) -> None:
     trivial = results["GET /bench/trivial"]
     plans = results["GET /v1/plans"]
     raw = results["GET /bench/asyncpg"]
@@ -469,7 +306,7 @@ def main() -> int:
          plans_ratio >= PLANS_VS_TRIVIAL),
         ("quotes / asyncpg req/s", f"{quotes_ratio:.2f}", f">= {QUOTES_VS_ASYNCPG:.2f}",
          quotes_ratio >= QUOTES_VS_ASYNCPG),
-        (f"quotes p99 @ {args.connections} conns", f"{quotes.p99_ms:.2f} ms",
+        (f"quotes p99 @ {connections} conns", f"{quotes.p99_ms:.2f} ms",
          f"<= {QUOTES_P99_MS:.0f} ms", quotes.p99_ms <= QUOTES_P99_MS),
         ("domain 1-mailbox quotes/s", f"{one_rate:,.0f}", f">= {DOMAIN_ONE_PER_S:,}",
          one_rate >= DOMAIN_ONE_PER_S),
@@ -478,11 +315,32 @@ def main() -> int:
     )  # fmt: skip
     for name, value, target, met in rows:
         print(f"  {name:<30}{value:>12}  {target:<12}{verdict(met)}")
+
+
+def main() -> int:
+    args = parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(
+            "wrk is not installed: install it (Debian/Ubuntu: `apt-get install -y wrk`) "
+            "and run again.",
+            file=sys.stderr,
+        )
+        return 2
+
+    print(f"command: {shlex.join([sys.executable, '-m', 'bench.quote', *sys.argv[1:]])}")
+    print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+    one_rate, ten_rate = measure_domain()
+    with demo_database() as database:
+        results, server_log = measure_http(wrk, database, args)
+
+    print()
+    print_results(results)
+    print_targets(results, args.connections, one_rate, ten_rate)
     if any(result.errors for result in results.values()):
         print("\nWARNING: some runs had errors or non-2xx answers (see the table).")
     if server_log:
         print(f"\nserver log (tail):\n{server_log[-1500:]}")
-
     print()
     print_versions(database.server_version)
     return 0

@@ -38,7 +38,7 @@ def make_engine(
     url: str,
     pool_size: int = 20,
     max_overflow: int = 0,
-    timeouts: DatabaseTimeouts = DatabaseTimeouts(),  # noqa: B008 — frozen, shared safely
+    timeouts: DatabaseTimeouts = DatabaseTimeouts(),  # frozen: one default shared safely
 ) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url)

@@ -77,12 +77,6 @@ class Billing:
         return self.public_administration is not None and self.public_administration.split_payment
 
 
-def normalized_tax_code(holder: Holder) -> str:
-    if holder.kind is HolderKind.PERSON:
-        return codicefiscale.compact(holder.tax_code)
-    return iva.compact(holder.tax_code)
-
-
 def billing_errors(holder: Holder, billing: Billing) -> list[FieldError]:
     """Everything wrong with the holder and billing data (empty: all good)."""
     errors = _tax_code_errors(holder)

@@ -129,23 +129,3 @@ class FeaturesLost(Issue):
     blocking: ClassVar[bool] = False
     features: tuple[str, ...]
     extra_users_lost: int
-
-
-BLOCKING_CODES: tuple[str, ...] = tuple(
-    cls.code
-    for cls in (
-        FrequencyNotAllowed,
-        AutoRenewalActive,
-        PendingOrderExists,
-        MailboxDeleted,
-        MailboxSuspended,
-        PlanChangeNotAllowed,
-        ExtraSpaceAboveMax,
-        FreeSpaceRequired,
-        InsufficientMailboxSpace,
-        InsufficientArchiveSpace,
-        ArchiveNotAvailable,
-        PlanNotInPriceList,
-    )
-)
-WARNING_CODES: tuple[str, ...] = (ArchiveWillBeDeleted.code, FeaturesLost.code)

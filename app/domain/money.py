@@ -8,11 +8,6 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 
 
-def round_half_up(amount: Decimal) -> Decimal:
-    """Round a euro amount to the cent, halves away from zero (the Italian tax rule)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def percent_of_cents(cents: int, rate: Decimal) -> int:
     """`rate` × `cents`, rounded half-up to the cent; `rate` is a fraction (0.22)."""
     return int((Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))

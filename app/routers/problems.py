@@ -6,7 +6,8 @@ Domain and service errors are facts; this module alone decides their HTTP status
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
@@ -26,6 +27,7 @@ from app.domain.errors import (
     MailboxNotFound,
 )
 from app.domain.money import Money
+from app.domain.order_aggregate import CommitmentNotApplicable
 from app.routers.field_hints import field_bounds, hint_params
 from app.routers.messages import message, pick_language
 from app.routers.problem_codes import FIELD_CODES, PROBLEM_CODES, enum_schema
@@ -180,75 +182,135 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What a domain error's problem says beyond its status and code: the offending
+    fields, the parameters of its message, extension members and headers."""
+
+    errors: Sequence[tuple[str, str, dict[str, Any]]] = ()
+    params: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+
+
+def _no_facts(_exc: Any) -> _Facts:
+    return _Facts()
+
+
+def _retry_soon(_exc: Any) -> _Facts:
+    """Worth retrying in a few seconds (the payment provider delivers an event again)."""
+    return _Facts(headers={"Retry-After": "5"})
+
+
+def _on_field(name: str) -> Callable[[Any], _Facts]:
+    """The error is about one field of the request, named by its own code."""
+    return lambda exc: _Facts(errors=[(name, exc.code, {})])
+
+
+def _members(*names: str) -> Callable[[Any], _Facts]:
+    """The error's attributes are both its message's parameters and extension members."""
+
+    def facts(exc: Any) -> _Facts:
+        params = {name: getattr(exc, name) for name in names}
+        return _Facts(params=params, extra=params)
+
+    return facts
+
+
+def _invalid_request(exc: InvalidRequest) -> _Facts:
+    return _Facts(errors=[(e.field, e.code, dict(e.params)) for e in exc.errors])
+
+
+def _mailbox_not_found(exc: MailboxNotFound) -> _Facts:
+    return _Facts(errors=[(exc.field, exc.code, {})] if exc.field else [])
+
+
+def _credit_limit_exceeded(exc: CreditLimitExceeded) -> _Facts:
+    params = {"ceiling": str(Money(exc.ceiling_cents))}
+    return _Facts(errors=[("amount", exc.code, params)], params=params)
+
+
+def _unknown_owner(exc: UnknownOwner) -> _Facts:
+    params = {"create_with": exc.create_with}
+    return _Facts(errors=[(exc.field, exc.code, params)], params=params, extra=params)
+
+
+def _pending_order_conflict(exc: order_rules.PendingOrderConflict) -> _Facts:
+    shown = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
+    return _Facts(params={"mailbox_id": exc.mailbox_id}, extra=shown)
+
+
+def _insufficient_credit(exc: order_rules.InsufficientCredit) -> _Facts:
+    cents = {"needed": exc.needed_cents, "available": exc.available_cents}
+    return _Facts(
+        params={name: str(Money(amount)) for name, amount in cents.items()},
+        # members in the API's money shape, for integrations to read
+        extra={
+            name: {"amount": str(Money(amount).amount), "currency": "EUR"}
+            for name, amount in cents.items()
+        },
+    )
+
+
+def _order_not_cancellable(exc: order_rules.OrderNotCancellable) -> _Facts:
+    return _Facts(params={"status": exc.status.value})
+
+
+def _payment_event_already_applied(exc: PaymentEventAlreadyApplied) -> _Facts:
+    params = {"outcome": exc.outcome or ""}
+    return _Facts(params=params, extra=params)
+
+
+# Every domain and service error: its HTTP status, and how to read its facts. An error is
+# looked up by its class, then by each base in turn (NotAPublicAdministration is a 409
+# although it is a ResourceNotFound).
+_DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, Callable[[Any], _Facts]]] = {
+    InvalidRequest: (422, _invalid_request),
+    ConventionCodeInvalid: (422, _on_field("convention_code")),
+    MailboxNotFound: (404, _mailbox_not_found),
+    NotAPublicAdministration: (409, _no_facts),
+    CommitmentNotApplicable: (409, _no_facts),
+    ResourceNotFound: (404, _no_facts),
+    IdempotencyKeyReused: (422, _on_field("Idempotency-Key")),
+    IdempotencyKeyRequired: (428, _on_field("Idempotency-Key")),
+    CreditLimitExceeded: (409, _credit_limit_exceeded),
+    MailboxNotRenewable: (409, _on_field("enabled")),
+    MailboxAddressTaken: (409, _on_field("address")),
+    UnknownOwner: (422, _unknown_owner),
+    PriceListInForce: (409, _members("price_list_id")),
+    order_rules.PendingOrderConflict: (409, _pending_order_conflict),
+    order_rules.QuoteAlreadyOrdered: (409, _members("order_id")),
+    order_rules.InsufficientCredit: (409, _insufficient_credit),
+    order_rules.OrderNotCancellable: (409, _order_not_cancellable),
+    order_rules.QuoteExpired: (409, _on_field("quote_id")),
+    order_rules.QuoteBlocked: (409, _on_field("quote_id")),
+    CatalogUnavailable: (503, _no_facts),
+    PaymentEventNotStored: (503, _retry_soon),
+    PaymentEventAlreadyApplied: (409, _payment_event_already_applied),
+}
+
+
+def domain_problem(error: type[DomainError]) -> tuple[int, Callable[[Any], _Facts]] | None:
+    """The status of an error class and how to read its facts (None: not mapped, a bug)."""
+    return next((_DOMAIN_PROBLEMS[c] for c in error.__mro__ if c in _DOMAIN_PROBLEMS), None)
+
+
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    if isinstance(exc, InvalidRequest):
-        return problem_response(
-            request,
-            422,
-            exc.code,
-            [(e.field, e.code, dict(e.params)) for e in exc.errors],
-        )
-    if isinstance(exc, ConventionCodeInvalid):
-        return problem_response(request, 422, exc.code, [("convention_code", exc.code, {})])
-    if isinstance(exc, MailboxNotFound):
-        errors: list[tuple[str, str, dict[str, Any]]] = (
-            [(exc.field, exc.code, {})] if exc.field else []
-        )
-        return problem_response(request, 404, exc.code, errors)
-    if isinstance(exc, NotAPublicAdministration):
-        return problem_response(request, 409, exc.code)
-    if isinstance(exc, ResourceNotFound):
-        return problem_response(request, 404, exc.code)
-    if isinstance(exc, IdempotencyKeyReused):
-        return problem_response(request, 422, exc.code, [("Idempotency-Key", exc.code, {})])
-    if isinstance(exc, IdempotencyKeyRequired):
-        return problem_response(request, 428, exc.code, [("Idempotency-Key", exc.code, {})])
-    if isinstance(exc, CreditLimitExceeded):
-        params = {"ceiling": str(Money(exc.ceiling_cents))}
-        return problem_response(request, 409, exc.code, [("amount", exc.code, params)], params)
-    if isinstance(exc, MailboxNotRenewable):
-        return problem_response(request, 409, exc.code, [("enabled", exc.code, {})])
-    if isinstance(exc, MailboxAddressTaken):
-        return problem_response(request, 409, exc.code, [("address", exc.code, {})])
-    if isinstance(exc, UnknownOwner):
-        params = {"create_with": exc.create_with}
-        return problem_response(
-            request, 422, exc.code, [(exc.field, exc.code, params)], params=params, extra=params
-        )
-    if isinstance(exc, PriceListInForce):
-        params = {"price_list_id": exc.price_list_id}
-        return problem_response(request, 409, exc.code, params=params, extra=params)
-    if isinstance(exc, order_rules.PendingOrderConflict):
-        shown = {"order_id": exc.order_id, "mailbox_id": exc.mailbox_id}
-        return problem_response(
-            request, 409, exc.code, params={"mailbox_id": exc.mailbox_id}, extra=shown
-        )
-    if isinstance(exc, order_rules.QuoteAlreadyOrdered):
-        params = {"order_id": exc.order_id}
-        return problem_response(request, 409, exc.code, params=params, extra=params)
-    if isinstance(exc, order_rules.InsufficientCredit):
-        params = {
-            "needed": str(Money(exc.needed_cents)),
-            "available": str(Money(exc.available_cents)),
-        }
-        amounts = {  # members in the API's money shape, for integrations to read
-            name: {"amount": str(Money(cents).amount), "currency": "EUR"}
-            for name, cents in (("needed", exc.needed_cents), ("available", exc.available_cents))
-        }
-        return problem_response(request, 409, exc.code, params=params, extra=amounts)
-    if isinstance(exc, order_rules.OrderNotCancellable):
-        return problem_response(request, 409, exc.code, params={"status": exc.status.value})
-    if isinstance(exc, (order_rules.QuoteExpired, order_rules.QuoteBlocked)):
-        return problem_response(request, 409, exc.code, [("quote_id", exc.code, {})])
-    if isinstance(exc, CatalogUnavailable):
-        return problem_response(request, 503, exc.code)
-    if isinstance(exc, PaymentEventNotStored):  # the provider delivers it again
-        return problem_response(request, 503, exc.code, headers={"Retry-After": "5"})
-    if isinstance(exc, PaymentEventAlreadyApplied):
-        params = {"outcome": exc.outcome or ""}
-        return problem_response(request, 409, exc.code, params=params, extra=params)
-    log.error("unmapped domain error %r", exc)
-    return problem_response(request, 500, "internal_error")
+    rule = domain_problem(type(exc))
+    if rule is None:
+        log.error("unmapped domain error %r", exc)
+        return problem_response(request, 500, "internal_error")
+    status, read_facts = rule
+    facts = read_facts(exc)
+    return problem_response(
+        request,
+        status,
+        exc.code,
+        facts.errors,
+        params=facts.params,
+        headers=facts.headers,
+        extra=facts.extra,
+    )
 
 
 async def _problem_error(request: Request, exc: ProblemError) -> JSONResponse:

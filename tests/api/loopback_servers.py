@@ -146,7 +146,7 @@ class _PlatformHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — quiet in tests
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 

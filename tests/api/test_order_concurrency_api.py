@@ -40,7 +40,7 @@ async def scalar(db: Container, sql: str, **params: Any) -> Any:
 
 
 async def count(db: Container, table: str, where: str = "TRUE", **params: Any) -> int:
-    found: int = await scalar(db, f"SELECT count(*) FROM {table} WHERE {where}", **params)  # noqa: S608
+    found: int = await scalar(db, f"SELECT count(*) FROM {table} WHERE {where}", **params)
     return found
 
 

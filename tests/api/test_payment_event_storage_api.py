@@ -28,7 +28,7 @@ from tests.api.test_webhook_security_api import (
 )
 
 # order is a fixture of test_webhook_security_api: an order of 12.08 EUR awaiting payment
-from tests.api.test_webhook_security_api import order as order  # noqa: F401
+from tests.api.test_webhook_security_api import order as order
 
 HUGE_AMOUNTS: list[Any] = [
     pytest.param(
@@ -48,7 +48,7 @@ HUGE_AMOUNTS: list[Any] = [
 async def test_a_verified_amount_too_large_for_64_bits_is_stored_and_reconciled(
     client: httpx.AsyncClient,
     db: Container,
-    order: dict[str, Any],  # noqa: F811
+    order: dict[str, Any],
     make: Any,
     raw: object,
 ) -> None:
@@ -94,7 +94,7 @@ ODD_CURRENCIES: list[Any] = [
 async def test_a_currency_that_only_starts_like_the_orders_does_not_pay_it(
     client: httpx.AsyncClient,
     db: Container,
-    order: dict[str, Any],  # noqa: F811
+    order: dict[str, Any],
     make: Any,
     stored: str | None,
 ) -> None:
@@ -124,7 +124,7 @@ async def test_a_currency_that_only_starts_like_the_orders_does_not_pay_it(
 async def test_a_lowercase_currency_code_is_the_same_currency(
     client: httpx.AsyncClient,
     db: Container,
-    order: dict[str, Any],  # noqa: F811
+    order: dict[str, Any],
     make: Any,
 ) -> None:
     response = await deliver(client, make(order))

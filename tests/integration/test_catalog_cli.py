@@ -15,7 +15,7 @@ from app.sandbox.demo_catalog import DEMO_PRICE_LIST_FILE
 
 def run_cli(db: Container, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": db.settings.database_url, "ENVIRONMENT": "test"}
-    return subprocess.run(  # noqa: S603 — our own module, our own arguments
+    return subprocess.run(
         [sys.executable, "-m", "app.catalog", "publish", *args],
         env=env,
         capture_output=True,

@@ -35,7 +35,7 @@ NO_NODE = (
 
 
 def _run(*command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 — our own tools on our own files
+    return subprocess.run(
         command, cwd=CLIENT, capture_output=True, text=True, timeout=timeout, check=False
     )
 
@@ -116,7 +116,7 @@ def live_sandbox(client_installed: None, tmp_path: Path) -> Iterator[str]:
     }
     log_path = tmp_path / "sandbox.log"
     with log_path.open("w") as log:
-        server = subprocess.Popen(  # noqa: S603 — the sandbox entry point of this repo
+        server = subprocess.Popen(
             [sys.executable, "-m", "app.sandbox", "--port", str(port)],
             cwd=ROOT,
             env=env,
@@ -152,7 +152,7 @@ def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log: Pat
 
 def test_the_readme_walk_runs_green_against_a_live_sandbox(live_sandbox: str) -> None:
     token = issue_dev_token(TEST_SECRET, Role.CUSTOMER, CUSTOMER_ID)
-    walk = subprocess.run(  # noqa: S603 — our own program
+    walk = subprocess.run(
         [str(CLIENT / "node_modules" / ".bin" / "tsx"), "src/walk.ts", live_sandbox],
         cwd=CLIENT,
         env={**os.environ, "CUSTOMER_TOKEN": token},

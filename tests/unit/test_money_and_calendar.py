@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.calendar import add_years
-from app.domain.money import Money, percent_of_cents, round_half_up
+from app.domain.money import Money, percent_of_cents
 
 # --- Money -------------------------------------------------------------------------
 
@@ -66,28 +66,6 @@ def test_money_parse_accepts_a_decimal_and_a_currency():
 def test_money_parse_refuses_more_than_two_decimals():
     with pytest.raises(ValueError, match="more than two decimals"):
         Money.parse("1.005")
-
-
-# --- round_half_up -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("amount", "rounded"),
-    [
-        ("2.175", "2.18"),
-        ("2.185", "2.19"),  # banker's rounding would give 2.18
-        ("2.174", "2.17"),
-        ("2.1749", "2.17"),
-        ("283.8", "283.80"),
-        ("0.005", "0.01"),
-        ("-2.175", "-2.18"),  # halves go away from zero
-        ("12.08", "12.08"),
-    ],
-)
-def test_round_half_up_rounds_halves_up_to_the_cent(amount, rounded):
-    result = round_half_up(Decimal(amount))
-    assert result == Decimal(rounded)
-    assert result.as_tuple().exponent == -2
 
 
 # --- percent_of_cents --------------------------------------------------------------

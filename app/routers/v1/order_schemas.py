@@ -98,7 +98,7 @@ class OrderIn(_Strict):
                 self.consents.unfair_terms,
                 self.consents.privacy,
                 consents_version,
-            ),  # fmt: skip
+            ),
             acknowledge_archive_deletion=self.acknowledge_archive_deletion,
         )
 

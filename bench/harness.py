@@ -1,0 +1,203 @@
+"""What both benchmarks share: a throw-away PostgreSQL database, one uvicorn worker in
+its own process group, and the report's verdicts and versions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from app.clock import system_clock
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade_to_head
+from app.sandbox.seed import seed_demo_data
+
+DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+READY_TIMEOUT_SECONDS = 45.0
+
+
+# ---------------------------------------------------------------- database
+
+
+@dataclass
+class BenchDatabase:
+    admin_dsn: str
+    name: str
+    url: str  # SQLAlchemy URL (postgresql+asyncpg://…/pec_bench_…)
+    server_version: str
+
+
+async def create_database() -> BenchDatabase:
+    server = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_SERVER))
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"pec_bench_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin_dsn, timeout=5)
+    try:
+        server_version = await connection.fetchval("SHOW server_version")
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = server.set(drivername="postgresql+asyncpg", database=name)
+    return BenchDatabase(admin_dsn, name, url.render_as_string(hide_password=False), server_version)
+
+
+async def drop_database(database: BenchDatabase) -> None:
+    connection = await asyncpg.connect(database.admin_dsn, timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def seed(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        await seed_demo_data(make_sessionmaker(engine), system_clock())
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def demo_database() -> Iterator[BenchDatabase]:
+    """A fresh database, migrated and seeded with the demo; dropped on the way out."""
+    database = asyncio.run(create_database())
+    try:
+        print(f"database: {database.name} (PostgreSQL {database.server_version})", flush=True)
+        upgrade_to_head(database.url)
+        asyncio.run(seed(database.url))
+        yield database
+    finally:
+        asyncio.run(drop_database(database))
+        print(f"\ndatabase {database.name} dropped")
+
+
+# ---------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(port: int) -> list[str]:
+    return [
+        "uv",
+        "run",
+        "uvicorn",
+        "bench.bench_app:create_bench_app",
+        "--factory",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--workers",
+        "1",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User+system CPU of every live process in the server's process group (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After "(comm)": state ppid pgrp ... utime(12th) stime(13th)
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+@contextmanager
+def running_server(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start the server in its own process group; always stop that group on exit."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        stop_group(process)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the whole group (uv and uvicorn), then SIGKILL whatever is left after 10 s."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (process.poll() is None or _group_alive(process.pid)):
+        time.sleep(0.1)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited:\n{log.read_text()[-2000:]}")
+        try:
+            response = httpx.get(f"{base}/readyz", timeout=2)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.25)
+    raise RuntimeError(f"/readyz not ready in {READY_TIMEOUT_SECONDS:.0f} s ({last})")
+
+
+# ---------------------------------------------------------------- report
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def print_versions(server_version: str) -> None:
+    packages = ("fastapi", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "uvloop", "httptools")
+    print(f"python {platform.python_version()} ({platform.python_implementation()})", end="")
+    for package in packages:
+        print(f", {package} {version(package)}", end="")
+    print(f", PostgreSQL {server_version}, CPUs {os.cpu_count()}")
