@@ -35,11 +35,18 @@ async def put_mailbox(
     return result
 
 
+def with_raw_header(headers: dict[str, str], name: str, value: bytes) -> dict[bytes, bytes]:
+    """`headers` plus one sent as raw bytes: httpx takes headers all str or all bytes, and
+    encodes str ones as ASCII, as done here."""
+    raw = {key.encode("ascii"): text.encode("ascii") for key, text in headers.items()}
+    return {**raw, name.encode("ascii"): value}
+
+
 async def quote(
     client: httpx.AsyncClient,
     headers: dict[str, str],
     items: list[dict[str, Any]],
-    years: int = 1,
+    years: float = 1,  # a JSON number: 1.0 is a whole number too
     **extra: Any,
 ) -> httpx.Response:
     return await client.post(

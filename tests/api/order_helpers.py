@@ -36,7 +36,8 @@ PUBLIC_ADMINISTRATION = {
 ALL_CONSENTS = {"terms": True, "unfair_terms": True, "privacy": True}
 
 
-def order_body(quote_id: str, method: str = "bank_transfer", **overrides: Any) -> dict[str, Any]:
+def order_body(quote_id: object, method: str = "bank_transfer", **overrides: Any) -> dict[str, Any]:
+    """A valid order body; `quote_id` is any JSON value (malformed tests send non-strings)."""
     return {
         "quote_id": quote_id,
         "holder": PERSON,

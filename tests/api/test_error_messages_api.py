@@ -13,7 +13,7 @@ import pytest
 
 from app.auth import issue_dev_token
 from app.domain.access import Role
-from tests.api.helpers import assert_problem, field_errors, put_mailbox
+from tests.api.helpers import assert_problem, field_errors, put_mailbox, with_raw_header
 from tests.api.order_helpers import ALL_CONSENTS, COMPANY, PERSON, new_key, order_body
 from tests.conftest import CUSTOMER, STAFF, TEST_SECRET
 
@@ -152,7 +152,7 @@ async def test_an_invalid_idempotency_key_says_what_a_key_is(client: httpx.Async
     response = await client.post(
         "/v1/quotes",
         json=body,
-        headers={**ENGLISH, "Idempotency-Key": "a key\u00e8".encode("latin-1")},
+        headers=with_raw_header(ENGLISH, "Idempotency-Key", "a key\u00e8".encode("latin-1")),
     )
 
     problem = assert_problem(response, 422, "validation_failed")

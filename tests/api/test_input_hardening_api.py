@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from app.container import Container
-from tests.api.helpers import assert_problem, field_errors, put_mailbox
+from tests.api.helpers import assert_problem, field_errors, put_mailbox, with_raw_header
 from tests.api.order_helpers import PERSON, order_body, quote_id_for
 from tests.conftest import CUSTOMER, STAFF
 
@@ -212,7 +212,7 @@ async def test_a_broken_cursor_is_a_422_naming_cursor(
 
 @pytest.mark.parametrize("key", [b"", b" ", b"a\tb", b"x" * 256, "caffè".encode("latin-1")])
 async def test_an_unusable_idempotency_key_is_a_422(client: httpx.AsyncClient, key: bytes) -> None:
-    headers: dict[str, str | bytes] = {**CUSTOMER, "Idempotency-Key": key}
+    headers = with_raw_header(CUSTOMER, "Idempotency-Key", key)
     items = [{"mailbox_id": "mbx-1"}]
 
     answer = await client.post("/v1/quotes", json={"years": 1, "items": items}, headers=headers)

@@ -302,12 +302,12 @@ async def test_exactly_full_last_page_has_no_next_cursor(client: httpx.AsyncClie
 
 async def test_cursor_keeps_the_filters(client: httpx.AsyncClient) -> None:
     await _seed_every_status(client)
-    params = {"status": "DELETED", "limit": 1}
+    params: dict[str, str | int] = {"status": "DELETED", "limit": 1}
 
     walked: list[str] = []
     cursor: str | None = None
     for _ in range(10):
-        query = {**params, **({"cursor": cursor} if cursor else {})}
+        query: dict[str, str | int] = {**params, **({"cursor": cursor} if cursor else {})}
         body = (await client.get("/v1/mailboxes", params=query, headers=CUSTOMER)).json()
         walked += [item["id"] for item in body["items"]]
         cursor = body["next_cursor"]

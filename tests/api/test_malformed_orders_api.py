@@ -82,6 +82,11 @@ def mine(**overrides: Any) -> BodyOf:
     return lambda q: order_body(q["mine"], **overrides)
 
 
+def partner_pays(method: str) -> BodyOf:
+    """An order of the partner's quote, paid by `method`."""
+    return lambda q: order_body(q["partner"], method)
+
+
 def holder(base: dict[str, Any] = PERSON, **changes: Any) -> dict[str, Any]:
     return {**base, **changes}
 
@@ -398,7 +403,7 @@ CASES: list[Any] = [
     *(
         invalid(
             f"partner-pays-by-{method}",
-            lambda q, method=method: order_body(q["partner"], method),
+            partner_pays(method),
             "payment_method",
             "partner_pays_by_credit",
             headers=PARTNER,

@@ -30,7 +30,7 @@ def only_issue(item: dict[str, Any]) -> dict[str, Any]:
 def assert_blocked_with(body: dict[str, Any], code: str, **numbers: Any) -> dict[str, Any]:
     """The quote is blocked by exactly `code` on its one item, carrying `numbers`."""
     assert body["status"] == "blocked"
-    item = body["items"][0]
+    item: dict[str, Any] = body["items"][0]
     assert item["blocked"] is True
     issue = only_issue(item)
     assert issue["code"] == code

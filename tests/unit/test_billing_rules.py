@@ -36,7 +36,7 @@ SDI = EInvoicing(sdi_code="ABC1234")
 PA_DATA = PublicAdministrationBilling("UFH2KD", "Z1A2B3C4D5", None, split_payment=True)
 
 
-def test_reference_tax_ids_are_valid_for_python_stdnum():
+def test_reference_tax_ids_are_valid_for_python_stdnum() -> None:
     assert codicefiscale.is_valid(VALID_CF)
     assert iva.is_valid(VALID_PIVA)
     assert iva.is_valid(VALID_PA_CODE)
@@ -75,7 +75,7 @@ def with_char(text: str, position: int, char: str) -> str:
 # --- the happy paths -----------------------------------------------------------------
 
 
-def test_a_person_with_a_valid_codice_fiscale_needs_no_e_invoicing():
+def test_a_person_with_a_valid_codice_fiscale_needs_no_e_invoicing() -> None:
     assert billing_errors(holder(), Billing()) == []
 
 
@@ -89,29 +89,31 @@ def test_a_person_with_a_valid_codice_fiscale_needs_no_e_invoicing():
     ],
     ids=["sdi_code", "pec", "none"],
 )
-def test_a_legal_entity_with_exactly_one_e_invoicing_identifier_is_accepted(kind, einvoicing):
+def test_a_legal_entity_with_exactly_one_e_invoicing_identifier_is_accepted(
+    kind: HolderKind, einvoicing: EInvoicing
+) -> None:
     assert billing_errors(holder(kind), Billing(e_invoicing=einvoicing)) == []
 
 
 @pytest.mark.parametrize("cup", [None, "J11B22000330001"])
 @pytest.mark.parametrize("split_payment", [True, False])
 def test_a_public_administration_with_office_code_cig_and_optional_cup_is_accepted(
-    cup, split_payment
-):
+    cup: str | None, split_payment: bool
+) -> None:
     billing = pa_billing(cup=cup, split_payment=split_payment)
 
     assert billing_errors(holder(HolderKind.PUBLIC_ADMINISTRATION), billing) == []
     assert billing.split_payment is split_payment
 
 
-def test_only_a_public_administration_block_can_ask_for_split_payment():
+def test_only_a_public_administration_block_can_ask_for_split_payment() -> None:
     assert Billing(e_invoicing=SDI).split_payment is False
 
 
 # --- codice fiscale ------------------------------------------------------------------
 
 
-def test_a_codice_fiscale_is_checked_after_normalisation():
+def test_a_codice_fiscale_is_checked_after_normalisation() -> None:
     spaced_lowercase = " rssmra85t10a562s "
     assert billing_errors(holder(tax_code=spaced_lowercase), Billing()) == []
 
@@ -127,7 +129,7 @@ def test_a_codice_fiscale_is_checked_after_normalisation():
         "",
     ],
 )
-def test_a_codice_fiscale_with_one_wrong_character_is_rejected(tax_code):
+def test_a_codice_fiscale_with_one_wrong_character_is_rejected(tax_code: str) -> None:
     errors = billing_errors(holder(tax_code=tax_code), Billing())
     assert error_codes(errors) == [("holder.tax_code", "invalid_codice_fiscale")]
 
@@ -136,7 +138,9 @@ def test_a_codice_fiscale_with_one_wrong_character_is_rejected(tax_code):
     position=st.integers(0, len(VALID_CF) - 1),
     replacement=st.sampled_from(LETTERS + DIGITS),
 )
-def test_any_same_class_substitution_in_a_codice_fiscale_is_caught(position, replacement):
+def test_any_same_class_substitution_in_a_codice_fiscale_is_caught(
+    position: int, replacement: str
+) -> None:
     # letter for letter or digit for digit: the check character always notices
     original = VALID_CF[position]
     same_class = LETTERS if original in LETTERS else DIGITS
@@ -148,7 +152,7 @@ def test_any_same_class_substitution_in_a_codice_fiscale_is_caught(position, rep
     assert error_codes(errors) == [("holder.tax_code", "invalid_codice_fiscale")]
 
 
-def test_a_person_is_not_checked_as_a_partita_iva():
+def test_a_person_is_not_checked_as_a_partita_iva() -> None:
     errors = billing_errors(holder(tax_code="00743110158"), Billing())
     assert error_codes(errors) == [("holder.tax_code", "invalid_codice_fiscale")]
 
@@ -157,7 +161,7 @@ def test_a_person_is_not_checked_as_a_partita_iva():
 
 
 @pytest.mark.parametrize("kind", LEGAL_ENTITIES)
-def test_a_legal_entity_with_a_valid_partita_iva_is_accepted(kind):
+def test_a_legal_entity_with_a_valid_partita_iva_is_accepted(kind: HolderKind) -> None:
     assert billing_errors(holder(kind, tax_code=VALID_PIVA), Billing(e_invoicing=SDI)) == []
 
 
@@ -173,7 +177,9 @@ def test_a_legal_entity_with_a_valid_partita_iva_is_accepted(kind):
         "",
     ],
 )
-def test_a_legal_entity_with_a_wrong_partita_iva_is_rejected(kind, tax_code):
+def test_a_legal_entity_with_a_wrong_partita_iva_is_rejected(
+    kind: HolderKind, tax_code: str
+) -> None:
     errors = billing_errors(holder(kind, tax_code=tax_code), Billing(e_invoicing=SDI))
     assert error_codes(errors) == [("holder.tax_code", "invalid_partita_iva")]
 
@@ -183,7 +189,9 @@ def test_a_legal_entity_with_a_wrong_partita_iva_is_rejected(kind, tax_code):
     position=st.integers(0, 10),
     shift=st.integers(1, 9),
 )
-def test_any_single_digit_change_in_a_partita_iva_is_caught(reference, position, shift):
+def test_any_single_digit_change_in_a_partita_iva_is_caught(
+    reference: str, position: int, shift: int
+) -> None:
     wrong_digit = str((int(reference[position]) + shift) % 10)
     variant = with_char(reference, position, wrong_digit)
     kind = HolderKind.COMPANY if reference == VALID_PIVA else HolderKind.PUBLIC_ADMINISTRATION
@@ -193,14 +201,14 @@ def test_any_single_digit_change_in_a_partita_iva_is_caught(reference, position,
     assert error_codes(errors) == [("holder.tax_code", "invalid_partita_iva")]
 
 
-def test_a_public_administration_tax_code_is_checked_like_a_partita_iva():
+def test_a_public_administration_tax_code_is_checked_like_a_partita_iva() -> None:
     pa = HolderKind.PUBLIC_ADMINISTRATION
     assert billing_errors(holder(pa, tax_code=VALID_PA_CODE), pa_billing()) == []
     errors = billing_errors(holder(pa, tax_code="80016350822"), pa_billing())
     assert error_codes(errors) == [("holder.tax_code", "invalid_partita_iva")]
 
 
-def test_an_invalid_holder_email_is_reported():
+def test_an_invalid_holder_email_is_reported() -> None:
     errors = billing_errors(holder(email="mario.rossi@"), Billing())
     assert error_codes(errors) == [("holder.email", "invalid_email")]
 
@@ -210,7 +218,9 @@ def test_an_invalid_holder_email_is_reported():
 
 @pytest.mark.parametrize("kind", LEGAL_ENTITIES)
 @pytest.mark.parametrize("billing", [Billing(), Billing(e_invoicing=EInvoicing())])
-def test_a_legal_entity_without_an_e_invoicing_identifier_is_rejected(kind, billing):
+def test_a_legal_entity_without_an_e_invoicing_identifier_is_rejected(
+    kind: HolderKind, billing: Billing
+) -> None:
     errors = billing_errors(holder(kind), billing)
     assert error_codes(errors) == [(EINVOICING_FIELD, "einvoicing_identifier_required")]
 
@@ -226,13 +236,15 @@ def test_a_legal_entity_without_an_e_invoicing_identifier_is_rejected(kind, bill
     ],
     ids=["sdi+pec", "sdi+none", "pec+none", "all_three"],
 )
-def test_a_legal_entity_with_two_or_more_identifiers_is_ambiguous(kind, einvoicing):
+def test_a_legal_entity_with_two_or_more_identifiers_is_ambiguous(
+    kind: HolderKind, einvoicing: EInvoicing
+) -> None:
     errors = billing_errors(holder(kind), Billing(e_invoicing=einvoicing))
     assert error_codes(errors) == [(EINVOICING_FIELD, "einvoicing_ambiguous")]
 
 
 @pytest.mark.parametrize("sdi_code", ["ABC1234", "0000000", "M5UXCR1", "1234567"])
-def test_a_codice_destinatario_of_seven_alphanumerics_is_accepted(sdi_code):
+def test_a_codice_destinatario_of_seven_alphanumerics_is_accepted(sdi_code: str) -> None:
     billing = Billing(e_invoicing=EInvoicing(sdi_code=sdi_code))
     assert billing_errors(holder(HolderKind.COMPANY), billing) == []
 
@@ -240,13 +252,13 @@ def test_a_codice_destinatario_of_seven_alphanumerics_is_accepted(sdi_code):
 @pytest.mark.parametrize(
     "sdi_code", ["ABC123", "ABC12345", "ABC-123", "ABC 123", "ABC123!", "", "ÀBC1234"]
 )
-def test_a_codice_destinatario_that_is_not_seven_alphanumerics_is_rejected(sdi_code):
+def test_a_codice_destinatario_that_is_not_seven_alphanumerics_is_rejected(sdi_code: str) -> None:
     billing = Billing(e_invoicing=EInvoicing(sdi_code=sdi_code))
     errors = billing_errors(holder(HolderKind.COMPANY), billing)
     assert error_codes(errors) == [("billing.e_invoicing.sdi_code", "invalid_sdi_code")]
 
 
-def test_an_e_invoicing_pec_must_be_an_email_address():
+def test_an_e_invoicing_pec_must_be_an_email_address() -> None:
     billing = Billing(e_invoicing=EInvoicing(pec="not-an-address"))
     errors = billing_errors(holder(HolderKind.COMPANY), billing)
     assert error_codes(errors) == [("billing.e_invoicing.pec", "invalid_email")]
@@ -255,13 +267,13 @@ def test_an_e_invoicing_pec_must_be_an_email_address():
 # --- public administrations ----------------------------------------------------------
 
 
-def test_a_public_administration_must_give_its_pa_block():
+def test_a_public_administration_must_give_its_pa_block() -> None:
     errors = billing_errors(holder(HolderKind.PUBLIC_ADMINISTRATION), Billing())
     assert error_codes(errors) == [(PA_FIELD, "public_administration_required")]
 
 
 @pytest.mark.parametrize("office_code", ["UFH2K", "UFH2KDX", "UFH-2K", ""])
-def test_a_pa_office_code_must_be_six_characters(office_code):
+def test_a_pa_office_code_must_be_six_characters(office_code: str) -> None:
     errors = billing_errors(
         holder(HolderKind.PUBLIC_ADMINISTRATION), pa_billing(office_code=office_code)
     )
@@ -269,13 +281,13 @@ def test_a_pa_office_code_must_be_six_characters(office_code):
 
 
 @pytest.mark.parametrize("cig", ["Z1A2B3C4D", "Z1A2B3C4D5E", "Z1A2B3C4D!", ""])
-def test_a_cig_must_be_ten_characters(cig):
+def test_a_cig_must_be_ten_characters(cig: str) -> None:
     errors = billing_errors(holder(HolderKind.PUBLIC_ADMINISTRATION), pa_billing(cig=cig))
     assert error_codes(errors) == [(f"{PA_FIELD}.cig", "invalid_cig")]
 
 
 @pytest.mark.parametrize("cup", ["J11B2200033000", "J11B22000330001X", "J11B2200033000!", ""])
-def test_a_cup_when_given_must_be_fifteen_characters(cup):
+def test_a_cup_when_given_must_be_fifteen_characters(cup: str) -> None:
     errors = billing_errors(holder(HolderKind.PUBLIC_ADMINISTRATION), pa_billing(cup=cup))
     assert error_codes(errors) == [(f"{PA_FIELD}.cup", "invalid_cup")]
 
@@ -289,14 +301,16 @@ def test_a_cup_when_given_must_be_fifteen_characters(cup):
     ],
     ids=["sdi_code", "pec", "none"],
 )
-def test_a_public_administration_is_invoiced_only_through_its_office_code(einvoicing):
+def test_a_public_administration_is_invoiced_only_through_its_office_code(
+    einvoicing: EInvoicing,
+) -> None:
     billing = Billing(e_invoicing=einvoicing, public_administration=PA_DATA)
     errors = billing_errors(holder(HolderKind.PUBLIC_ADMINISTRATION), billing)
     assert error_codes(errors) == [(EINVOICING_FIELD, "einvoicing_ambiguous")]
 
 
 @pytest.mark.parametrize("kind", [HolderKind.PERSON, *LEGAL_ENTITIES])
-def test_pa_data_on_a_holder_that_is_not_a_pa_is_rejected(kind):
+def test_pa_data_on_a_holder_that_is_not_a_pa_is_rejected(kind: HolderKind) -> None:
     einvoicing = None if kind is HolderKind.PERSON else SDI
     billing = Billing(e_invoicing=einvoicing, public_administration=PA_DATA)
 
@@ -307,7 +321,7 @@ def test_pa_data_on_a_holder_that_is_not_a_pa_is_rejected(kind):
 # --- every mistake at once -----------------------------------------------------------
 
 
-def test_a_legal_entity_gets_every_error_at_once():
+def test_a_legal_entity_gets_every_error_at_once() -> None:
     bad_company = holder(HolderKind.COMPANY, tax_code="00743110158", email="nobody")
     billing = Billing(
         e_invoicing=EInvoicing(sdi_code="ABC", pec="nope", none=True),
@@ -324,7 +338,7 @@ def test_a_legal_entity_gets_every_error_at_once():
     }
 
 
-def test_a_public_administration_gets_every_error_at_once():
+def test_a_public_administration_gets_every_error_at_once() -> None:
     bad_pa = holder(HolderKind.PUBLIC_ADMINISTRATION, tax_code="80016350822")
     billing = Billing(
         e_invoicing=EInvoicing(sdi_code="ABC1234"),
@@ -340,7 +354,7 @@ def test_a_public_administration_gets_every_error_at_once():
     }
 
 
-def test_a_person_gets_every_error_at_once():
+def test_a_person_gets_every_error_at_once() -> None:
     bad_person = holder(tax_code="RSSMRA85T10A562T", email="")
     billing = Billing(public_administration=PA_DATA)
 

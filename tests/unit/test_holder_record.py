@@ -43,7 +43,7 @@ def field_codes(error: InvalidRequest) -> list[tuple[str, str]]:
     return [(e.field, e.code) for e in error.errors]
 
 
-def test_a_mailboxs_own_holder_comes_before_its_accounts():
+def test_a_mailboxs_own_holder_comes_before_its_accounts() -> None:
     assert holder_on_file(COMPANY_ON_FILE, MARIO_ON_FILE) == HolderOnFile(
         COMPANY_ON_FILE, HolderSource.MAILBOX
     )
@@ -51,7 +51,7 @@ def test_a_mailboxs_own_holder_comes_before_its_accounts():
     assert holder_on_file(None, None) is None
 
 
-def test_mailboxes_sharing_one_holder_on_file_give_it_to_the_order():
+def test_mailboxes_sharing_one_holder_on_file_give_it_to_the_order() -> None:
     on_file = {
         "mbx-1": HolderOnFile(MARIO_ON_FILE, HolderSource.ACCOUNT),
         "mbx-2": HolderOnFile(MARIO_ON_FILE, HolderSource.MAILBOX),
@@ -59,7 +59,7 @@ def test_mailboxes_sharing_one_holder_on_file_give_it_to_the_order():
     assert common_holder_on_file(on_file) == MARIO_ON_FILE
 
 
-def test_mailboxes_with_different_holders_on_file_need_the_holder_given():
+def test_mailboxes_with_different_holders_on_file_need_the_holder_given() -> None:
     on_file = {
         "mbx-1": HolderOnFile(MARIO_ON_FILE, HolderSource.ACCOUNT),
         "mbx-2": HolderOnFile(COMPANY_ON_FILE, HolderSource.MAILBOX),
@@ -75,38 +75,40 @@ def test_mailboxes_with_different_holders_on_file_need_the_holder_given():
     [{}, {"mbx-1": None}, {"mbx-1": HolderOnFile(MARIO_ON_FILE, HolderSource.ACCOUNT), "x": None}],
     ids=["no-mailbox", "none-on-file", "one-without"],
 )
-def test_a_mailbox_without_a_holder_on_file_needs_the_holder_given(on_file):
+def test_a_mailbox_without_a_holder_on_file_needs_the_holder_given(
+    on_file: dict[str, HolderOnFile | None],
+) -> None:
     with pytest.raises(HolderRequired) as raised:
         common_holder_on_file(on_file)
     assert field_codes(raised.value) == [("holder", "holder_required")]
 
 
-def test_an_order_that_gives_a_holder_uses_it_and_no_billing_by_default():
+def test_an_order_that_gives_a_holder_uses_it_and_no_billing_by_default() -> None:
     assert order_holder(COMPANY, None, MARIO_ON_FILE) == (HolderRecord(COMPANY, Billing()), False)
 
 
-def test_an_order_that_omits_both_uses_the_record_on_file():
+def test_an_order_that_omits_both_uses_the_record_on_file() -> None:
     assert order_holder(None, None, COMPANY_ON_FILE) == (COMPANY_ON_FILE, True)
 
 
-def test_billing_given_alone_goes_with_the_holder_on_file_and_is_new_data():
+def test_billing_given_alone_goes_with_the_holder_on_file_and_is_new_data() -> None:
     billing = Billing(EInvoicing(pec="fatture@pec.example.it"))
     assert order_holder(None, billing, COMPANY_ON_FILE) == (HolderRecord(COMPANY, billing), False)
 
 
-def test_an_order_with_no_holder_and_none_on_file_is_refused():
+def test_an_order_with_no_holder_and_none_on_file_is_refused() -> None:
     with pytest.raises(HolderRequired):
         order_holder(None, None, None)
 
 
-def test_a_record_is_checked_as_an_orders_holder_is():
+def test_a_record_is_checked_as_an_orders_holder_is() -> None:
     check_holder_record(COMPANY_ON_FILE)
     with pytest.raises(InvalidRequest) as raised:
         check_holder_record(HolderRecord(replace(MARIO, tax_code="RSSMRA85T10A562X"), Billing()))
     assert field_codes(raised.value) == [("holder.tax_code", "invalid_codice_fiscale")]
 
 
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=20)
 
 
 @given(
@@ -120,7 +122,12 @@ _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_si
         st.builds(PublicAdministrationBilling, _text, _text, st.none() | _text, st.booleans()),
     ),
 )
-def test_a_record_survives_its_json_documents(kind, name, einvoicing, pa):
+def test_a_record_survives_its_json_documents(
+    kind: HolderKind,
+    name: str,
+    einvoicing: EInvoicing | None,
+    pa: PublicAdministrationBilling | None,
+) -> None:
     record = HolderRecord(replace(MARIO, kind=kind, name=name), Billing(einvoicing, pa))
     documents = json.loads(json.dumps(record_to_documents(record)))  # as the database keeps it
     assert record_from_documents(documents["holder"], documents["billing"]) == record

@@ -49,9 +49,9 @@ def _calls(name: str) -> Iterator[ast.Call]:
 
 
 def _literal(node: ast.Call, index: int) -> str | None:
-    if len(node.args) > index and isinstance(node.args[index], ast.Constant):
-        value = node.args[index].value
-        return value if isinstance(value, str) else None
+    arg = node.args[index] if len(node.args) > index else None
+    if isinstance(arg, ast.Constant):
+        return arg.value if isinstance(arg.value, str) else None
     return None
 
 

@@ -3,8 +3,10 @@ Payment registration), and payment events settle the same whatever order they ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from random import Random
 
 import pytest
 from hypothesis import assume, given
@@ -72,14 +74,14 @@ def state(order: Order) -> tuple[OrderStatus, bool, int]:
 # --- placing ---------------------------------------------------------------------------
 
 
-def test_a_placed_order_awaits_payment_of_exactly_the_quote():
+def test_a_placed_order_awaits_payment_of_exactly_the_quote() -> None:
     order = placed()
     assert order.status is OrderStatus.AWAITING_PAYMENT
     assert order.payable_cents == PAYABLE
     assert [item.mailbox_id for item in order.items] == ["mbx-1"]
 
 
-def test_a_public_administration_under_split_payment_pays_the_net():
+def test_a_public_administration_under_split_payment_pays_the_net() -> None:
     order = placed(holder=PA, billing=PA_SPLIT)
     assert order.split_payment
     assert order.payable_cents == order.amounts.net_cents
@@ -88,14 +90,16 @@ def test_a_public_administration_under_split_payment_pays_the_net():
 # --- cancel and expire -------------------------------------------------------------------
 
 
-def test_an_unpaid_order_can_be_cancelled():
+def test_an_unpaid_order_can_be_cancelled() -> None:
     order = placed()
     order.cancel(LATER)
     assert (order.status, order.closed_at) == (OrderStatus.CANCELLED, LATER)
 
 
 @pytest.mark.parametrize("close", [Order.cancel, Order.expire])
-def test_a_fulfilled_order_can_be_neither_cancelled_nor_expired(close):
+def test_a_fulfilled_order_can_be_neither_cancelled_nor_expired(
+    close: Callable[[Order, datetime], None],
+) -> None:
     order = placed()
     order.fulfil(boxes(), NOW, paid=True)
     with pytest.raises(OrderNotCancellable):
@@ -106,14 +110,14 @@ def test_a_fulfilled_order_can_be_neither_cancelled_nor_expired(close):
 # --- fulfilment --------------------------------------------------------------------------
 
 
-def test_fulfilment_renews_from_the_expiry_at_fulfilment_not_as_quoted():
+def test_fulfilment_renews_from_the_expiry_at_fulfilment_not_as_quoted() -> None:
     order = placed()
     renewed_since = mailbox(expires_on=date(2027, 7, 31))
     (change,) = order.fulfil(boxes(renewed_since), NOW, paid=True)
     assert (change.previous_expiry, change.expires_on) == (date(2027, 7, 31), date(2028, 7, 31))
 
 
-def test_a_downgrade_deletes_the_archive_and_its_extra_space():
+def test_a_downgrade_deletes_the_archive_and_its_extra_space() -> None:
     box = mailbox(id="mbx-premium", plan_code="PREMIUM", used_mailbox_mb=1500, extra_archive_gb=2)
     request = order_request(acknowledge_archive_deletion=True)
     order = Order.place("ord-1", CUSTOMER, request, downgrade_quote(), NOW, "it")
@@ -133,16 +137,18 @@ def test_a_downgrade_deletes_the_archive_and_its_extra_space():
         (PaymentMethod.BANK_TRANSFER, False),
     ],
 )
-def test_card_and_paypal_turn_automatic_renewal_on(method, auto_renewal):
+def test_card_and_paypal_turn_automatic_renewal_on(
+    method: PaymentMethod, auto_renewal: bool
+) -> None:
     (change,) = placed(method).fulfil(boxes(), NOW, paid=True)
     assert change.auto_renewal is auto_renewal
 
 
-def test_a_mailbox_no_longer_mirrored_is_skipped():
+def test_a_mailbox_no_longer_mirrored_is_skipped() -> None:
     assert placed().fulfil({}, NOW, paid=True) == ()
 
 
-def test_an_order_is_fulfilled_at_most_once():
+def test_an_order_is_fulfilled_at_most_once() -> None:
     order = placed()
     order.fulfil(boxes(), NOW, paid=True)
     with pytest.raises(OrderNotFulfillable):
@@ -150,14 +156,14 @@ def test_an_order_is_fulfilled_at_most_once():
     assert order.fulfilled_at == NOW
 
 
-def test_a_public_administration_commitment_fulfils_an_unpaid_order():
+def test_a_public_administration_commitment_fulfils_an_unpaid_order() -> None:
     order = placed(holder=PA, billing=PA_SPLIT)
     changes = order.register_commitment(boxes(), NOW)
     assert len(changes) == 1
     assert (order.status, order.commitment_at, order.paid) == (OrderStatus.FULFILLED, NOW, False)
 
 
-def test_only_a_public_administration_takes_a_commitment():
+def test_only_a_public_administration_takes_a_commitment() -> None:
     with pytest.raises(CommitmentNotApplicable):
         placed(billing=Billing()).register_commitment(boxes(), NOW)
 
@@ -165,7 +171,7 @@ def test_only_a_public_administration_takes_a_commitment():
 # --- payments ------------------------------------------------------------------------------
 
 
-def test_the_payment_fulfils_the_order():
+def test_the_payment_fulfils_the_order() -> None:
     order = placed()
     settlement = order.settle(event(), LATER, boxes())
     assert settlement.fulfilled
@@ -173,7 +179,7 @@ def test_the_payment_fulfils_the_order():
     assert (order.status, order.paid_at) == (OrderStatus.FULFILLED, LATER)
 
 
-def test_a_payment_after_the_grace_expires_the_order_and_goes_to_reconciliation():
+def test_a_payment_after_the_grace_expires_the_order_and_goes_to_reconciliation() -> None:
     order = placed()
     gone = mailbox(expires_on=date(2026, 1, 1), status=MailboxStatus.EXPIRED)
     settlement = order.settle(event(), LATER, boxes(gone))
@@ -185,7 +191,7 @@ def test_a_payment_after_the_grace_expires_the_order_and_goes_to_reconciliation(
     assert order.status is OrderStatus.EXPIRED
 
 
-def test_money_for_a_committed_order_is_recorded_without_renewing_again():
+def test_money_for_a_committed_order_is_recorded_without_renewing_again() -> None:
     order = placed(holder=PA, billing=PA_SPLIT)
     order.register_commitment(boxes(), NOW)
     settlement = order.settle(event(amount=order.payable_cents), LATER, boxes())
@@ -194,7 +200,7 @@ def test_money_for_a_committed_order_is_recorded_without_renewing_again():
     assert order.paid_at == LATER
 
 
-def test_refunds_up_to_the_payable_amount_make_the_order_refunded():
+def test_refunds_up_to_the_payable_amount_make_the_order_refunded() -> None:
     order = placed()
     receive(order, [event(), event(PaymentEventKind.REFUNDED, 600, "r1")])
     assert order.status is OrderStatus.FULFILLED
@@ -202,7 +208,7 @@ def test_refunds_up_to_the_payable_amount_make_the_order_refunded():
     assert state(order) == (OrderStatus.REFUNDED, True, PAYABLE)
 
 
-def test_a_refund_before_its_payment_waits_for_it():
+def test_a_refund_before_its_payment_waits_for_it() -> None:
     order = placed()
     settled = receive(order, [event(PaymentEventKind.REFUNDED, 500, "r1"), event()])
     assert [s.decision.action for s in settled] == [
@@ -224,7 +230,9 @@ refunds = st.lists(st.tuples(st.integers(1, PAYABLE), st.booleans()), max_size=4
 
 
 @given(refunds, st.integers(1, 3), st.randoms(use_true_random=False))
-def test_any_order_of_the_same_events_reaches_the_same_state(refund_events, payments, random):
+def test_any_order_of_the_same_events_reaches_the_same_state(
+    refund_events: list[PaymentEvent], payments: int, random: Random
+) -> None:
     """Separate refunds add up, whichever arrives first, before or after the payment.
     (Refunds adding up to more than was paid can't all be applied: which one goes to
     reconciliation depends on arrival, so those are left to the property below.)"""
@@ -240,7 +248,9 @@ def test_any_order_of_the_same_events_reaches_the_same_state(refund_events, paym
 
 
 @given(st.lists(st.integers(1, PAYABLE), min_size=1, max_size=5), st.randoms(use_true_random=False))
-def test_cumulative_refunds_reach_the_same_total_in_any_order(totals, random):
+def test_cumulative_refunds_reach_the_same_total_in_any_order(
+    totals: list[int], random: Random
+) -> None:
     """Stripe reports the refunded total so far: a late, smaller total changes nothing."""
     events = [event()] + [
         event(PaymentEventKind.REFUNDED, total, f"r{n}", cumulative=True)
@@ -256,7 +266,9 @@ def test_cumulative_refunds_reach_the_same_total_in_any_order(totals, random):
 
 
 @given(st.integers(2, 5), refunds)
-def test_money_received_is_never_counted_twice(payments, refund_events):
+def test_money_received_is_never_counted_twice(
+    payments: int, refund_events: list[PaymentEvent]
+) -> None:
     """A second payment is a duplicate to reconcile: the order is paid and renewed once."""
     order = placed()
     settled = receive(order, [event(event_id=f"p{n}") for n in range(payments)] + refund_events)
@@ -267,7 +279,9 @@ def test_money_received_is_never_counted_twice(payments, refund_events):
 
 
 @given(refunds, st.booleans())
-def test_a_refund_never_exceeds_what_was_paid(refund_events, paid_first):
+def test_a_refund_never_exceeds_what_was_paid(
+    refund_events: list[PaymentEvent], paid_first: bool
+) -> None:
     """A refund that would pass the payable amount goes to reconciliation, uncounted."""
     order = placed()
     events = [event(), *refund_events] if paid_first else [*refund_events, event()]
@@ -278,7 +292,7 @@ def test_a_refund_never_exceeds_what_was_paid(refund_events, paid_first):
 
 
 @given(st.lists(st.sampled_from(["pay", "cancel", "expire", "commit"]), max_size=6))
-def test_fulfilment_happens_at_most_once_whatever_is_tried(attempts):
+def test_fulfilment_happens_at_most_once_whatever_is_tried(attempts: list[str]) -> None:
     order = placed(holder=PA, billing=PA_SPLIT)
     fulfilments = 0
     for attempt in attempts:

@@ -66,30 +66,32 @@ def reconcile(reason: str) -> Decision:
 
 
 @pytest.mark.parametrize("kind", list(PaymentEventKind))
-def test_an_event_for_an_unknown_order_is_reconciled(kind):
+def test_an_event_for_an_unknown_order_is_reconciled(kind: PaymentEventKind) -> None:
     assert decide(None, event(kind)) == reconcile("unknown_order")
 
 
 # --- payments ------------------------------------------------------------------------
 
 
-def test_a_matching_payment_for_an_awaiting_order_fulfils_it():
+def test_a_matching_payment_for_an_awaiting_order_fulfils_it() -> None:
     assert decide(order(), event()) == Decision(Action.FULFIL)
 
 
-def test_the_currency_matches_whatever_its_case():
+def test_the_currency_matches_whatever_its_case() -> None:
     assert decide(order(), event(currency="eur")) == Decision(Action.FULFIL)
     assert decide(order(), event(currency="Eur")) == Decision(Action.FULFIL)
 
 
 @pytest.mark.parametrize("amount", [1207, 1209, 990, 120800])
-def test_a_payment_of_another_amount_is_reconciled(amount):
+def test_a_payment_of_another_amount_is_reconciled(amount: int) -> None:
     assert decide(order(), event(amount_cents=amount)) == reconcile("amount_mismatch")
 
 
 @pytest.mark.parametrize("kind", [PaymentEventKind.SUCCEEDED, PaymentEventKind.REFUNDED])
 @pytest.mark.parametrize("amount", [0, -1, -1208])
-def test_a_zero_or_negative_amount_is_reconciled_never_applied(kind, amount):
+def test_a_zero_or_negative_amount_is_reconciled_never_applied(
+    kind: PaymentEventKind, amount: int
+) -> None:
     for state in (order(), paid_order()):
         assert decide(state, event(kind, amount_cents=amount)) == reconcile("invalid_amount")
 
@@ -97,32 +99,32 @@ def test_a_zero_or_negative_amount_is_reconciled_never_applied(kind, amount):
 @pytest.mark.parametrize(
     "currency", ["USD", "usd", "GBP", "", "EURO", "eurx", " EUR", "EU", "EÜR", "EUR~"]
 )
-def test_a_payment_in_another_currency_is_reconciled(currency):
+def test_a_payment_in_another_currency_is_reconciled(currency: str) -> None:
     assert decide(order(), event(currency=currency)) == reconcile("currency_mismatch")
 
 
 @pytest.mark.parametrize("status", CLOSED)
-def test_a_payment_for_a_cancelled_or_expired_order_is_kept_for_refund(status):
+def test_a_payment_for_a_cancelled_or_expired_order_is_kept_for_refund(status: OrderStatus) -> None:
     assert decide(order(status=status), event()) == reconcile("order_closed")
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PAID, OrderStatus.FULFILLED])
-def test_a_second_payment_for_a_paid_order_is_a_duplicate(status):
+def test_a_second_payment_for_a_paid_order_is_a_duplicate(status: OrderStatus) -> None:
     assert decide(order(status=status, paid=True), event()) == reconcile("duplicate_payment")
 
 
-def test_a_pa_order_fulfilled_on_commitment_records_the_money_when_it_arrives():
+def test_a_pa_order_fulfilled_on_commitment_records_the_money_when_it_arrives() -> None:
     # split payment: the PA pays the net 9.90 of the 12.08 order
     decision = decide(pa_fulfilled_on_commitment(), event(amount_cents=990))
     assert decision == Decision(Action.RECORD_PAYMENT)
 
 
-def test_a_pa_payment_of_the_gross_under_split_payment_is_reconciled():
+def test_a_pa_payment_of_the_gross_under_split_payment_is_reconciled() -> None:
     decision = decide(pa_fulfilled_on_commitment(), event(amount_cents=1208))
     assert decision == reconcile("amount_mismatch")
 
 
-def test_a_pa_order_already_paid_after_its_commitment_takes_no_second_payment():
+def test_a_pa_order_already_paid_after_its_commitment_takes_no_second_payment() -> None:
     already = pa_fulfilled_on_commitment(paid=True)
     assert decide(already, event(amount_cents=990)) == reconcile("duplicate_payment")
 
@@ -132,12 +134,14 @@ def test_a_pa_order_already_paid_after_its_commitment_takes_no_second_payment():
 
 @pytest.mark.parametrize("status", list(OrderStatus))
 @pytest.mark.parametrize("paid", [False, True])
-def test_a_failure_is_only_recorded_and_never_undoes_a_payment(status, paid):
+def test_a_failure_is_only_recorded_and_never_undoes_a_payment(
+    status: OrderStatus, paid: bool
+) -> None:
     decision = decide(order(status=status, paid=paid), event(PaymentEventKind.FAILED))
     assert decision == Decision(Action.RECORD_FAILURE)
 
 
-def test_a_failure_after_a_success_leaves_the_paid_order_alone():
+def test_a_failure_after_a_success_leaves_the_paid_order_alone() -> None:
     decision = decide(paid_order(), event(PaymentEventKind.FAILED, amount_cents=1))
     assert decision.action is Action.RECORD_FAILURE
     assert decision.action not in APPLIES_MONEY
@@ -147,32 +151,32 @@ def test_a_failure_after_a_success_leaves_the_paid_order_alone():
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PAID, OrderStatus.FULFILLED])
-def test_a_refund_of_a_paid_order_is_recorded(status):
+def test_a_refund_of_a_paid_order_is_recorded(status: OrderStatus) -> None:
     decision = decide(order(status=status, paid=True), event(PaymentEventKind.REFUNDED))
     assert decision == Decision(Action.RECORD_REFUND)
 
 
-def test_a_refund_that_arrives_before_its_payment_waits():
+def test_a_refund_that_arrives_before_its_payment_waits() -> None:
     assert decide(order(), event(PaymentEventKind.REFUNDED)) == Decision(Action.WAIT)
 
 
-def test_a_refund_for_a_pa_order_fulfilled_on_commitment_waits_for_the_money():
+def test_a_refund_for_a_pa_order_fulfilled_on_commitment_waits_for_the_money() -> None:
     refund = event(PaymentEventKind.REFUNDED, amount_cents=990)
     assert decide(pa_fulfilled_on_commitment(), refund) == Decision(Action.WAIT)
 
 
-def test_a_refund_larger_than_what_was_paid_is_reconciled():
+def test_a_refund_larger_than_what_was_paid_is_reconciled() -> None:
     too_much = event(PaymentEventKind.REFUNDED, amount_cents=1209)
     assert decide(paid_order(), too_much) == reconcile("refund_exceeds_payment")
 
 
 @pytest.mark.parametrize("status", CLOSED)
-def test_a_refund_for_a_closed_unpaid_order_is_reconciled(status):
+def test_a_refund_for_a_closed_unpaid_order_is_reconciled(status: OrderStatus) -> None:
     decision = decide(order(status=status), event(PaymentEventKind.REFUNDED))
     assert decision == reconcile("refund_for_closed_order")
 
 
-def test_a_refund_in_another_currency_is_reconciled():
+def test_a_refund_in_another_currency_is_reconciled() -> None:
     decision = decide(paid_order(), event(PaymentEventKind.REFUNDED, currency="USD"))
     assert decision.action is Action.RECONCILE
 
@@ -180,7 +184,7 @@ def test_a_refund_in_another_currency_is_reconciled():
 # --- order-independence --------------------------------------------------------------
 
 
-def test_a_refund_before_its_payment_then_the_payment_then_the_refund_again():
+def test_a_refund_before_its_payment_then_the_payment_then_the_refund_again() -> None:
     awaiting = order()
     refund = event(PaymentEventKind.REFUNDED, event_id="evt_refund")
     payment = event(event_id="evt_pay")
@@ -190,7 +194,7 @@ def test_a_refund_before_its_payment_then_the_payment_then_the_refund_again():
     assert decide(paid_order(), refund).action is Action.RECORD_REFUND
 
 
-def test_the_decision_does_not_depend_on_when_the_event_occurred():
+def test_the_decision_does_not_depend_on_when_the_event_occurred() -> None:
     late = event(occurred_at=datetime(2030, 1, 1, tzinfo=UTC))
     early = event(occurred_at=datetime(2000, 1, 1, tzinfo=UTC))
     assert decide(order(), late) == decide(order(), early) == Decision(Action.FULFIL)
@@ -221,7 +225,9 @@ events = st.builds(
 
 
 @given(state=st.none() | order_states, evt=events)
-def test_decide_never_raises_and_gives_a_reason_exactly_when_it_reconciles(state, evt):
+def test_decide_never_raises_and_gives_a_reason_exactly_when_it_reconciles(
+    state: OrderPaymentState | None, evt: PaymentEvent
+) -> None:
     decision = decide(state, evt)
 
     assert isinstance(decision.action, Action)
@@ -232,7 +238,9 @@ def test_decide_never_raises_and_gives_a_reason_exactly_when_it_reconciles(state
 
 
 @given(state=order_states, evt=events)
-def test_money_is_applied_only_when_amount_and_currency_match_exactly(state, evt):
+def test_money_is_applied_only_when_amount_and_currency_match_exactly(
+    state: OrderPaymentState, evt: PaymentEvent
+) -> None:
     decision = decide(state, evt)
 
     if decision.action in APPLIES_MONEY:
@@ -244,14 +252,18 @@ def test_money_is_applied_only_when_amount_and_currency_match_exactly(state, evt
 
 
 @given(state=order_states, evt=events)
-def test_only_an_awaiting_unpaid_order_is_fulfilled(state, evt):
+def test_only_an_awaiting_unpaid_order_is_fulfilled(
+    state: OrderPaymentState, evt: PaymentEvent
+) -> None:
     if decide(state, evt).action is Action.FULFIL:
         assert state.status is OrderStatus.AWAITING_PAYMENT
         assert not state.paid
 
 
 @given(state=order_states, evt=events)
-def test_a_matching_payment_for_an_awaiting_unpaid_order_is_always_fulfilled(state, evt):
+def test_a_matching_payment_for_an_awaiting_unpaid_order_is_always_fulfilled(
+    state: OrderPaymentState, evt: PaymentEvent
+) -> None:
     awaiting = replace(
         state,
         status=OrderStatus.AWAITING_PAYMENT,
@@ -268,29 +280,33 @@ def test_a_matching_payment_for_an_awaiting_unpaid_order_is_always_fulfilled(sta
 
 
 @given(state=order_states, evt=events)
-def test_a_failure_never_applies_or_removes_money(state, evt):
+def test_a_failure_never_applies_or_removes_money(
+    state: OrderPaymentState, evt: PaymentEvent
+) -> None:
     failure = replace(evt, kind=PaymentEventKind.FAILED)
     assert decide(state, failure) == Decision(Action.RECORD_FAILURE)
 
 
 @given(state=order_states, evt=events)
-def test_a_paid_order_never_takes_money_again(state, evt):
+def test_a_paid_order_never_takes_money_again(state: OrderPaymentState, evt: PaymentEvent) -> None:
     paid = replace(state, paid=True)
     assert decide(paid, evt).action not in APPLIES_MONEY
 
 
 @given(state=st.none() | order_states, evt=events)
-def test_deciding_twice_gives_the_same_decision(state, evt):
+def test_deciding_twice_gives_the_same_decision(
+    state: OrderPaymentState | None, evt: PaymentEvent
+) -> None:
     assert decide(state, evt) == decide(state, evt)
 
 
 @pytest.mark.parametrize("kind", list(PaymentEventKind))
-def test_an_amount_too_large_to_store_is_never_applied(kind):
+def test_an_amount_too_large_to_store_is_never_applied(kind: PaymentEventKind) -> None:
     assert decide(order(), event(kind, amount_cents=None)) == reconcile("amount_out_of_range")
     assert decide(None, event(kind, amount_cents=None)) == reconcile("amount_out_of_range")
 
 
-def test_a_failed_event_is_retried_ever_later_and_given_up_after_a_day():
+def test_a_failed_event_is_retried_ever_later_and_given_up_after_a_day() -> None:
     first = AT
     delays = [next_attempt(n, first, first) for n in (1, 2, 3, 20)]
     assert [d - first for d in delays if d] == [

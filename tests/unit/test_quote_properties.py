@@ -10,6 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from app.domain.catalog import MB_PER_GB, Promotion
+from app.domain.issues import InsufficientArchiveSpace, InsufficientMailboxSpace
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.quote import MAX_EXTRA_GB, Quote, RenewalItem, RenewalRequest, quote_renewal
 from app.sandbox.demo_catalog import demo_price_list
@@ -51,6 +52,7 @@ def mailboxes(draw: st.DrawFn, mailbox_id: str = "mbx-1") -> Mailbox:
 
 
 optional_gb = st.none() | st.integers(0, 6)
+Scenario = tuple[RenewalRequest, dict[str, Mailbox]]  # a request and its mailboxes by id
 
 
 @st.composite
@@ -64,7 +66,7 @@ def items_for(draw: st.DrawFn, mailbox: Mailbox) -> RenewalItem:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[RenewalRequest, dict[str, Mailbox]]:
+def scenarios(draw: st.DrawFn) -> Scenario:
     count = draw(st.integers(1, 4))
     boxes = [draw(mailboxes(f"mbx-{n}")) for n in range(count)]
     items = tuple(draw(items_for(box)) for box in boxes)
@@ -106,7 +108,7 @@ def blocking_codes(q: Quote) -> list[str]:
 
 
 @given(scenarios())
-def test_total_is_net_plus_vat_and_net_is_the_sum_of_the_lines(scenario):
+def test_total_is_net_plus_vat_and_net_is_the_sum_of_the_lines(scenario: Scenario) -> None:
     request, boxes = scenario
     q = quote_renewal(request, boxes, CATALOG, NOW)
     assert q.net_cents == sum(line.amount_cents for line in q.lines)
@@ -114,14 +116,14 @@ def test_total_is_net_plus_vat_and_net_is_the_sum_of_the_lines(scenario):
 
 
 @given(scenarios())
-def test_vat_is_22_percent_of_the_net_rounded_half_up(scenario):
+def test_vat_is_22_percent_of_the_net_rounded_half_up(scenario: Scenario) -> None:
     request, boxes = scenario
     q = quote_renewal(request, boxes, CATALOG, NOW)
     assert q.vat_cents == independent_vat(q.net_cents)
 
 
 @given(scenarios())
-def test_lines_and_amounts_never_contain_floats(scenario):
+def test_lines_and_amounts_never_contain_floats(scenario: Scenario) -> None:
     request, boxes = scenario
     q = quote_renewal(request, boxes, CATALOG, NOW)
     for line in q.lines:
@@ -135,7 +137,7 @@ def test_lines_and_amounts_never_contain_floats(scenario):
 
 
 @given(scenarios())
-def test_the_quote_is_deterministic(scenario):
+def test_the_quote_is_deterministic(scenario: Scenario) -> None:
     request, boxes = scenario
     assert quote_renewal(request, boxes, CATALOG, NOW) == quote_renewal(
         request, boxes, CATALOG, NOW
@@ -143,7 +145,7 @@ def test_the_quote_is_deterministic(scenario):
 
 
 @given(scenarios(), st.integers(1, 5), st.integers(1, 5))
-def test_price_grows_strictly_with_years(scenario, years_a, years_b):
+def test_price_grows_strictly_with_years(scenario: Scenario, years_a: int, years_b: int) -> None:
     assume(years_a != years_b)
     shorter, longer = sorted((years_a, years_b))
     request, boxes = scenario
@@ -167,7 +169,7 @@ def test_price_grows_strictly_with_years(scenario, years_a, years_b):
 
 
 @given(scenarios())
-def test_a_quote_is_blocked_exactly_when_some_issue_blocks(scenario):
+def test_a_quote_is_blocked_exactly_when_some_issue_blocks(scenario: Scenario) -> None:
     request, boxes = scenario
     q = quote_renewal(request, boxes, PROMO_CATALOG, NOW)
     any_blocking = any(issue.blocking for item in q.items for issue in item.issues)
@@ -181,7 +183,9 @@ def test_a_quote_is_blocked_exactly_when_some_issue_blocks(scenario):
     used_archive_mb=st.integers(0, 3 * MB_PER_GB),
     years=st.integers(1, 5),
 )
-def test_warnings_never_block(current, target, used_mailbox_mb, used_archive_mb, years):
+def test_warnings_never_block(
+    current: str, target: str, used_mailbox_mb: int, used_archive_mb: int, years: int
+) -> None:
     assume(current != target)
     box = renewable_mailbox(current, used_mailbox_mb, used_archive_mb)
     extra = 1 if target == "STANDARD" and used_mailbox_mb > MB_PER_GB else 0
@@ -207,11 +211,12 @@ def mailbox_space_shortfalls(draw: st.DrawFn) -> tuple[Mailbox, str]:
 
 
 @given(mailbox_space_shortfalls())
-def test_smallest_extra_mailbox_gb_fits_and_one_gb_less_does_not(case):
+def test_smallest_extra_mailbox_gb_fits_and_one_gb_less_does_not(case: tuple[Mailbox, str]) -> None:
     box, target = case
     q = quote_one(box, RenewalItem(box.id, target, 0, 0))
     [issue] = q.items[0].blocking_issues
     assert issue.code == "insufficient_mailbox_space"
+    assert isinstance(issue, InsufficientMailboxSpace)  # for mypy: the code names the class
     smallest = issue.smallest_extra_mailbox_gb
     assert smallest >= 1
 
@@ -237,11 +242,12 @@ def archive_space_shortfalls(draw: st.DrawFn) -> tuple[Mailbox, str]:
 
 
 @given(archive_space_shortfalls())
-def test_smallest_extra_archive_gb_fits_and_one_gb_less_does_not(case):
+def test_smallest_extra_archive_gb_fits_and_one_gb_less_does_not(case: tuple[Mailbox, str]) -> None:
     box, target = case
     q = quote_one(box, RenewalItem(box.id, target, 0, 0))
     [issue] = q.items[0].blocking_issues
     assert issue.code == "insufficient_archive_space"
+    assert isinstance(issue, InsufficientArchiveSpace)  # for mypy: the code names the class
     smallest = issue.smallest_extra_archive_gb
     assert smallest >= 1
 
