@@ -185,6 +185,35 @@ async def test_a_failed_payment_is_recorded_and_the_order_still_awaits_payment()
     assert shop.held() == []
 
 
+async def test_a_failure_after_a_success_leaves_the_order_fulfilled() -> None:
+    shop = Shop.open()
+    order = await shop.place()
+    await receive_event(shop.db.uow_factory, "generic", event(order.number), LATER)
+
+    failed = await receive_event(
+        shop.db.uow_factory, "generic", event(order.number, "payment.failed", event_id="e2"), LATER
+    )
+
+    assert failed.outcome == "record_failure"
+    assert shop.order(order.id).status is OrderStatus.FULFILLED
+    assert shop.order(order.id).paid
+
+
+async def test_a_second_payment_of_a_paid_order_is_held_as_a_duplicate_payment() -> None:
+    shop = Shop.open()
+    order = await shop.place()
+    await receive_event(shop.db.uow_factory, "generic", event(order.number), LATER)
+
+    second = await receive_event(
+        shop.db.uow_factory, "generic", event(order.number, event_id="evt-2"), LATER
+    )
+
+    assert second.outcome == "reconcile"
+    (held,) = shop.held()
+    assert held.reason == "duplicate_payment"
+    assert shop.mailbox().expires_on == EXPIRES_ON.replace(year=2027)  # renewed once
+
+
 async def test_an_event_of_another_kind_is_stored_but_ignored() -> None:
     shop = Shop.open()
     order = await shop.place()
