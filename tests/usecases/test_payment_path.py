@@ -12,7 +12,7 @@ import pytest
 
 from app.domain.order import OrderStatus, PaymentMethod
 from app.domain.payment_retry import GIVE_UP_AFTER
-from app.services.errors import PaymentEventAlreadyApplied
+from app.services.errors import PaymentEventAlreadyApplied, ResourceNotFound
 from app.services.orders import cancel_order, expire_unpaid_orders, register_commitment
 from app.services.payment_retries import apply_held_event, retry_due_events
 from app.services.payments import receive_event
@@ -312,6 +312,8 @@ async def test_staff_apply_a_held_event_once_its_cause_is_fixed() -> None:
     assert shop.held() == []
     with pytest.raises(PaymentEventAlreadyApplied):
         await apply_held_event(shop.db.uow_factory, held.id, LATER)
+    with pytest.raises(ResourceNotFound):
+        await apply_held_event(shop.db.uow_factory, held.id + 1, LATER)
 
 
 async def test_an_event_applied_again_that_still_does_not_match_stays_held() -> None:
