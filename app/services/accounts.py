@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.account import Account, HolderVersion
 from app.domain.holder_record import check_holder_record
 from app.services.errors import ResourceNotFound
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 HISTORY_LIMIT = 50
 
@@ -25,7 +25,7 @@ class AccountView:
 
 
 async def put_account(
-    uow: UnitOfWork, account: Account, *, keep_holder: bool, staff_id: str, now: datetime
+    uow: UnitOfWorkProtocol, account: Account, *, keep_holder: bool, staff_id: str, now: datetime
 ) -> tuple[AccountView, bool]:
     """Create or replace `account` (True when created), stamped with who and when.
 
@@ -53,7 +53,7 @@ async def put_account(
     return AccountView(stamped, history), created
 
 
-async def get_account(uow: UnitOfWork, account_id: str) -> AccountView:
+async def get_account(uow: UnitOfWorkProtocol, account_id: str) -> AccountView:
     async with uow:
         account = await uow.accounts.get(account_id)
         if account is None:

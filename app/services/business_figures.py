@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.db.unit_of_work import UnitOfWork
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +13,7 @@ class BusinessFigures:
     outbox_backlog: int
 
 
-async def business_figures(uow: UnitOfWork) -> BusinessFigures:
+async def business_figures(uow: UnitOfWorkProtocol) -> BusinessFigures:
     """Read at scrape time, in one short read-only transaction."""
     async with uow:
         return BusinessFigures(await uow.orders.count_by_status(), await uow.outbox.backlog())

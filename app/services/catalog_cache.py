@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.clock import Clock
-from app.db.unit_of_work import UnitOfWork
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
 from app.services.errors import CatalogUnavailable
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,9 @@ class CatalogSnapshot:
 
 
 class CatalogCache:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Clock, ttl: timedelta) -> None:
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWorkProtocol], clock: Clock, ttl: timedelta
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._ttl = ttl

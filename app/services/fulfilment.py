@@ -12,16 +12,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
 from app.services.holder_on_file import record_order_holder
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 MAIL_PLATFORM = "mail_platform"
 
 
 async def fulfil(
-    uow: UnitOfWork, order: Order, changes: Sequence[MailboxChange], now: datetime
+    uow: UnitOfWorkProtocol, order: Order, changes: Sequence[MailboxChange], now: datetime
 ) -> None:
     """Carry out a fulfilment the order has just decided (its lock and its mailboxes'
     held): the mailboxes change, the platform is told, the holds are released."""

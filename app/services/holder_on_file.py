@@ -7,14 +7,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.holder_record import common_holder_on_file, order_holder
 from app.domain.order import OrderRequest
 from app.domain.order_aggregate import Order
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 async def with_holder_on_file(
-    uow: UnitOfWork, request: OrderRequest, mailbox_ids: Iterable[str]
+    uow: UnitOfWorkProtocol, request: OrderRequest, mailbox_ids: Iterable[str]
 ) -> OrderRequest:
     """`request` with its holder and billing complete: what it gave, else what is on file
     for its mailboxes (one holder for all of them, or HolderRequired)."""
@@ -27,7 +27,7 @@ async def with_holder_on_file(
     )
 
 
-async def record_order_holder(uow: UnitOfWork, order: Order, now: datetime) -> None:
+async def record_order_holder(uow: UnitOfWorkProtocol, order: Order, now: datetime) -> None:
     """At fulfilment, the holder the order gave becomes the record: its mailbox's own
     where the mailbox has one, else its account's (each account once)."""
     if order.holder_from_file:

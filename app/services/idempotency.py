@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal
 from app.services.errors import IdempotencyKeyRequired, IdempotencyKeyReused
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 def fingerprint(request: Mapping[str, Any]) -> str:
@@ -53,7 +53,7 @@ class IdempotentRequest:
         if self.key is None:
             raise IdempotencyKeyRequired(self.operation)
 
-    async def earlier_answer(self, uow: UnitOfWork, now: datetime) -> Answer | None:
+    async def earlier_answer(self, uow: UnitOfWorkProtocol, now: datetime) -> Answer | None:
         """Claim the key in `uow`'s transaction; the first answer when it was used before.
 
         A concurrent first request holding the key makes this wait until it commits.
@@ -70,7 +70,9 @@ class IdempotentRequest:
         assert earlier.body is not None
         return Answer(earlier.status_code, earlier.body, replayed=True)
 
-    async def first_answer(self, uow: UnitOfWork, status_code: int, body: dict[str, Any]) -> Answer:
+    async def first_answer(
+        self, uow: UnitOfWorkProtocol, status_code: int, body: dict[str, Any]
+    ) -> Answer:
         """Store the answer about to be sent (before the use case commits)."""
         if self.key is not None:
             await uow.idempotency.record_answer(*self._identity(), status_code, body)

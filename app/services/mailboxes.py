@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.access import PendingOrder, Principal, pending_order_seen_by
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
@@ -19,6 +18,7 @@ from app.services.errors import (
     ResourceNotFound,
     UnknownOwner,
 )
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class MailboxPage:
 
 
 async def list_mailboxes(
-    uow: UnitOfWork,
+    uow: UnitOfWorkProtocol,
     catalog: CatalogCache,
     principal: Principal,
     now: datetime,
@@ -76,7 +76,11 @@ async def list_mailboxes(
 
 
 async def get_mailbox(
-    uow: UnitOfWork, catalog: CatalogCache, principal: Principal, mailbox_id: str, now: datetime
+    uow: UnitOfWorkProtocol,
+    catalog: CatalogCache,
+    principal: Principal,
+    mailbox_id: str,
+    now: datetime,
 ) -> MailboxView:
     price_list = (await catalog.current()).price_list
     async with uow:
@@ -91,7 +95,7 @@ async def get_mailbox(
 
 
 async def set_auto_renewal(
-    uow: UnitOfWork,
+    uow: UnitOfWorkProtocol,
     catalog: CatalogCache,
     principal: Principal,
     mailbox_id: str,
@@ -119,7 +123,7 @@ async def set_auto_renewal(
 
 
 async def mirror_mailbox(
-    uow: UnitOfWork,
+    uow: UnitOfWorkProtocol,
     catalog: CatalogCache,
     mailbox: Mailbox,
     now: datetime,

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role, visible_order_id
 from app.domain.calendar import italian_date
 from app.domain.mailbox import Mailbox
@@ -34,10 +33,11 @@ from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
 from app.services.holder_on_file import with_holder_on_file
 from app.services.idempotency import Answer, IdempotentRequest
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 async def place_order(
-    uow: UnitOfWork,
+    uow: UnitOfWorkProtocol,
     principal: Principal,
     request: OrderRequest,
     now: datetime,
@@ -86,7 +86,7 @@ async def place_order(
 
 
 async def _pay_from_credit(
-    uow: UnitOfWork,
+    uow: UnitOfWorkProtocol,
     principal: Principal,
     order: Order,
     mailboxes: Mapping[str, Mailbox],
@@ -126,7 +126,7 @@ def _mailboxes_as_quoted(quote: Quote, mailboxes: Mapping[str, Mailbox], now: da
     return True
 
 
-async def _language_of(uow: UnitOfWork, principal: Principal, fallback: str) -> str:
+async def _language_of(uow: UnitOfWorkProtocol, principal: Principal, fallback: str) -> str:
     """Emails follow the account's preference; partners and staff get the request's."""
     if principal.role is Role.CUSTOMER:
         return await uow.accounts.language_of(principal.subject) or fallback

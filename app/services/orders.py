@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal
 from app.domain.calendar import italian_date
 from app.domain.mailbox import GRACE_DAYS
 from app.domain.order_aggregate import CommitmentNotApplicable, Order
 from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
-async def get_order(uow: UnitOfWork, principal: Principal, order_id: str) -> Order:
+async def get_order(uow: UnitOfWorkProtocol, principal: Principal, order_id: str) -> Order:
     async with uow:
         order = await uow.orders.load(order_id)
     if order is None or not order.visible_to(principal):
@@ -22,7 +22,7 @@ async def get_order(uow: UnitOfWork, principal: Principal, order_id: str) -> Ord
 
 
 async def list_orders(
-    uow: UnitOfWork, principal: Principal, limit: int, before: tuple[datetime, int] | None
+    uow: UnitOfWorkProtocol, principal: Principal, limit: int, before: tuple[datetime, int] | None
 ) -> tuple[list[Order], tuple[datetime, int] | None]:
     async with uow:
         found = await uow.orders.list_visible(principal, limit + 1, before)
@@ -32,7 +32,7 @@ async def list_orders(
 
 
 async def cancel_order(
-    uow: UnitOfWork, principal: Principal, order_id: str, now: datetime
+    uow: UnitOfWorkProtocol, principal: Principal, order_id: str, now: datetime
 ) -> Order:
     """Cancel an unpaid order: its mailboxes can be renewed again."""
     async with uow:
@@ -45,7 +45,7 @@ async def cancel_order(
     return order
 
 
-async def closed(uow: UnitOfWork, order: Order) -> None:
+async def closed(uow: UnitOfWorkProtocol, order: Order) -> None:
     """Save an order just cancelled or expired: its mailboxes are free again; refunds
     that were waiting for its payment will never see one, so staff get them to reconcile."""
     await uow.orders.save(order)
@@ -53,7 +53,7 @@ async def closed(uow: UnitOfWork, order: Order) -> None:
     await uow.payment_events.reconcile_waiting(order.id, "refund_for_closed_order")
 
 
-async def expire_unpaid_orders(uow: UnitOfWork, now: datetime, batch: int = 100) -> int:
+async def expire_unpaid_orders(uow: UnitOfWorkProtocol, now: datetime, batch: int = 100) -> int:
     """Orders still unpaid when a mailbox's grace ends become EXPIRED (domain.md, Order).
 
     A payment that arrives later is kept for reconciliation (reason order_closed).
@@ -76,7 +76,7 @@ class NotAPublicAdministration(ResourceNotFound):
         self.code = CommitmentNotApplicable.code
 
 
-async def register_commitment(uow: UnitOfWork, order_id: str, now: datetime) -> Order:
+async def register_commitment(uow: UnitOfWorkProtocol, order_id: str, now: datetime) -> Order:
     """A PA's payment commitment: the order is fulfilled now, the money comes later."""
     async with uow:
         order = await uow.orders.load(order_id, lock=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.db.unit_of_work import UnitOfWork
 from app.services.confirmation_email import EMAIL
 from app.services.fulfilment import MAIL_PLATFORM
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 log = logging.getLogger("app.outbox")
 
@@ -50,7 +50,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 async def deliver_due(
-    uow_factory: Callable[[], UnitOfWork],
+    uow_factory: Callable[[], UnitOfWorkProtocol],
     deliverers: Deliverers,
     now: datetime,
     batch: int = BATCH,

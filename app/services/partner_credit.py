@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.db.unit_of_work import UnitOfWork
 from app.services.errors import CreditLimitExceeded, ResourceNotFound
 from app.services.idempotency import Answer, IdempotentRequest
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 # No partner prepays a hundred billion euros: past this a balance is a mistake (a key
 # held down, a unit confused), refused before it reaches the 64-bit column's limit.
@@ -16,7 +16,7 @@ CREDIT_CEILING_CENTS = 10**13
 
 
 async def top_up(
-    uow: UnitOfWork,
+    uow: UnitOfWorkProtocol,
     partner_id: str,
     cents: int,
     now: datetime,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.partner import CreditMovement, Partner
 from app.services.errors import ResourceNotFound
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Statement:
 
 
 async def credit_statement(
-    uow: UnitOfWork, partner_id: str, limit: int, before_id: int | None = None
+    uow: UnitOfWorkProtocol, partner_id: str, limit: int, before_id: int | None = None
 ) -> Statement:
     async with uow:
         partner = await uow.partners.get(partner_id)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.db.unit_of_work import UnitOfWork
 from app.domain.partner import Partner, PartnerProfile
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 async def put_partner(
-    uow: UnitOfWork, profile: PartnerProfile, by: str, now: datetime
+    uow: UnitOfWorkProtocol, profile: PartnerProfile, by: str, now: datetime
 ) -> tuple[Partner, bool]:
     """Create the partner (with no credit) or replace its profile; True when it is new."""
     async with uow:

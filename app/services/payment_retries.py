@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from app.db.transient import describe, is_transient
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.errors import PaymentEventAlreadyApplied, ResourceNotFound
-from app.services.payments import UowFactory, apply_event, process_event
+from app.services.payments import apply_event, process_event
+from app.services.unit_of_work import UowFactory
 
 log = logging.getLogger("app.payments")
 

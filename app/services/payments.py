@@ -9,13 +9,11 @@ alone with the failure noted, and the worker applies it later (see payment_retri
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from app.db.transient import describe, is_transient
-from app.db.unit_of_work import UnitOfWork
 from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.payment_registration import Action, decide
@@ -24,8 +22,8 @@ from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.errors import PaymentEventNotStored
 from app.services.fulfilment import fulfil
 from app.services.orders import closed
+from app.services.unit_of_work import UnitOfWorkProtocol, UowFactory
 
-UowFactory = Callable[[], UnitOfWork]
 log = logging.getLogger("app.payments")
 
 
@@ -99,7 +97,7 @@ def _log_failure(exc: Exception, message: str) -> None:
         log.exception(message)
 
 
-async def apply_event(uow: UnitOfWork, event: StoredPaymentEvent, now: datetime) -> str:
+async def apply_event(uow: UnitOfWorkProtocol, event: StoredPaymentEvent, now: datetime) -> str:
     """Decide what the event does to its (locked) order and do it; the outcome.
     The caller saves the event."""
     if not event.tracked:
@@ -129,7 +127,7 @@ def _unknown_order_reason(event: StoredPaymentEvent) -> str | None:
     return decide(None, event.event()).reason
 
 
-async def _settle_waiting_refunds(uow: UnitOfWork, order: Order, now: datetime) -> None:
+async def _settle_waiting_refunds(uow: UnitOfWorkProtocol, order: Order, now: datetime) -> None:
     """Refunds that arrived before the payment, decided now that the order is paid."""
     for refund in await uow.payment_events.waiting_for_payment(order.id):
         settlement = order.settle(refund.event(), now, {})

@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.db.catalog_repository import PublishedPriceList
-from app.db.unit_of_work import UnitOfWork
 from app.domain.catalog import PriceList
 from app.domain.price_list_rules import PriceListDraft, check_publishable
 from app.services.errors import PriceListInForce
+from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 class Outcome(StrEnum):
@@ -32,7 +32,7 @@ class Publication:
 
 
 async def publish(
-    uow: UnitOfWork, draft: PriceListDraft, published_by: str, now: datetime
+    uow: UnitOfWorkProtocol, draft: PriceListDraft, published_by: str, now: datetime
 ) -> Publication:
     """Publish `draft` under its id: InvalidPriceList or PriceListInForce if it may not be."""
     price_list = check_publishable(draft)
@@ -57,7 +57,9 @@ async def publish(
     return Publication(outcome, summary, in_force == price_list.id)
 
 
-async def published(uow: UnitOfWork, now: datetime) -> tuple[list[PublishedPriceList], str | None]:
+async def published(
+    uow: UnitOfWorkProtocol, now: datetime
+) -> tuple[list[PublishedPriceList], str | None]:
     """Every published list, latest-starting first, and the id of the one in force now."""
     async with uow:
         return await uow.catalog.published(), await uow.catalog.id_in_force(now)
