@@ -51,6 +51,8 @@ async def create_test_database(tmp_dir: Path) -> TestDatabase:
     try:
         version = await connection.fetchval("SHOW server_version")
         await connection.execute(f'CREATE DATABASE "{name}"')
+        # The database is dropped at the end of the run: a commit need not wait for the disk.
+        await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     finally:
         await connection.close()
     url = server.set(database=name).render_as_string(hide_password=False)

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.container import Container
-from app.db.emptying import empty_every_table
+from app.db.catalog_repository import CatalogRepository
+from app.db.emptying import empty_tables
 from app.db.models import AccountRow, PartnerRow
-from app.db.unit_of_work import UnitOfWork
 from app.sandbox.demo_catalog import demo_price_list
 
 
 async def empty_database(container: Container) -> None:
     """Empty every table, and forget the price list this process had in memory."""
-    await empty_every_table(container.engine)
-    container.catalog.invalidate()
-    container.plans_body = None
+    async with container.engine.begin() as connection:
+        await empty_tables(connection)
+    _forget_cached_catalog(container)
 
 
 async def reset_database(container: Container) -> None:
-    """Empty every table, then store the demo price list, three accounts and a partner."""
-    await empty_database(container)
-    async with UnitOfWork(container.sessionmaker) as uow:
-        await uow.catalog.add(demo_price_list())
-        uow.session.add_all(
+    """Empty every table, then store the demo price list, three accounts and a partner.
+
+    One transaction on one connection: it runs before each of hundreds of tests.
+    """
+    async with container.engine.begin() as connection:
+        await empty_tables(connection)
+        session = AsyncSession(bind=connection, expire_on_commit=False)
+        await CatalogRepository(session).add(demo_price_list())
+        session.add_all(
             [
                 AccountRow(id="acc-1", name="Mario Rossi", email="mario@example.it"),
                 AccountRow(id="acc-2", name="Studio Bianchi", email="studio@example.it"),
@@ -29,4 +35,11 @@ async def reset_database(container: Container) -> None:
                 PartnerRow(id="ptn-1", name="Web Reseller", credit_cents=10_000),
             ]
         )
-        await uow.commit()
+        await session.flush()
+        await session.close()
+    _forget_cached_catalog(container)
+
+
+def _forget_cached_catalog(container: Container) -> None:
+    container.catalog.invalidate()
+    container.plans_body = None

@@ -153,7 +153,8 @@ class _PlatformHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def platform() -> Iterator[MailPlatform]:
     server = MailPlatform()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled every 50 ms rather than the default 500: shutdown() waits for the next poll.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
