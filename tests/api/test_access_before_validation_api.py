@@ -58,14 +58,11 @@ def test_every_route_is_checked() -> None:
 async def test_a_malformed_request_without_a_token_is_a_401(
     client: httpx.AsyncClient, route: Route
 ) -> None:
-    method, path = _call(route)
-
-    answer = await client.request(
-        method,
-        path,
-        content=MALFORMED,
+    answer = await _send_malformed(
+        client,
+        route,
+        {"Idempotency-Key": ""},
         params={"limit": "many", "cursor": "\x00"},
-        headers={"Content-Type": "application/json", "Idempotency-Key": ""},
     )
 
     assert_problem(answer, 401, "not_authenticated")
@@ -76,14 +73,7 @@ async def test_a_malformed_request_without_a_token_is_a_401(
 async def test_a_malformed_request_with_a_bad_token_is_a_401(
     client: httpx.AsyncClient, route: Route
 ) -> None:
-    method, path = _call(route)
-
-    answer = await client.request(
-        method,
-        path,
-        content=MALFORMED,
-        headers={"Content-Type": "application/json", "Authorization": "Bearer not-a-jwt"},
-    )
+    answer = await _send_malformed(client, route, {"Authorization": "Bearer not-a-jwt"})
 
     assert_problem(answer, 401, "invalid_token")
 
@@ -92,14 +82,25 @@ async def test_a_malformed_request_with_a_bad_token_is_a_401(
 async def test_a_customer_malformed_request_on_an_admin_route_is_a_403(
     client: httpx.AsyncClient, route: Route
 ) -> None:
-    method, path = _call(route)
-
-    answer = await client.request(
-        method,
-        path,
-        content=MALFORMED,
-        params={"limit": "many"},
-        headers={**CUSTOMER, "Content-Type": "application/json", "Idempotency-Key": ""},
+    answer = await _send_malformed(
+        client, route, {**CUSTOMER, "Idempotency-Key": ""}, params={"limit": "many"}
     )
 
     assert_problem(answer, 403, "forbidden")
+
+
+async def _send_malformed(
+    client: httpx.AsyncClient,
+    route: Route,
+    headers: dict[str, str],
+    params: dict[str, str] | None = None,
+) -> httpx.Response:
+    """`route` called with a malformed JSON body (and bad parameters, where given)."""
+    method, path = _call(route)
+    return await client.request(
+        method,
+        path,
+        content=MALFORMED,
+        params=params,
+        headers={"Content-Type": "application/json", **headers},
+    )

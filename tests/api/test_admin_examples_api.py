@@ -89,6 +89,30 @@ def assert_matches(answer: Any, example: Any, where: str = "") -> None:
         assert answer == example, f"{where}: {answer!r} != {example!r}"
 
 
+async def order_one_mailbox(
+    client: httpx.AsyncClient,
+    token: dict[str, str],
+    method: str,
+    mailbox_id: str,
+    mirror: dict[str, Any],
+) -> httpx.Response:
+    """Mirror a mailbox, quote its renewal for `token`, and order it by `method`."""
+    await client.put(f"/v1/admin/mailboxes/{mailbox_id}", json=mirror, headers=STAFF)
+    quote_id = await quote_id_for(client, token, [{"mailbox_id": mailbox_id}])
+    order = await client.post(
+        "/v1/orders",
+        json={
+            "quote_id": quote_id,
+            "payment_method": method,
+            "consents": ALL_CONSENTS,
+            "holder": PERSON,
+        },
+        headers=new_key(token),
+    )
+    assert order.status_code == 201, order.text
+    return order
+
+
 async def test_account_examples(client: httpx.AsyncClient) -> None:
     example = request_example("/v1/admin/accounts/{account_id}", "put")
     first = {**example, "holder": {**example["holder"], "address": "Via Roma 1"}}
@@ -142,29 +166,19 @@ async def test_partner_examples(client: httpx.AsyncClient) -> None:
     assert_matches(answers[-1].json(), response_example(credit_path, "post", "200"))
 
     # The partner's statement, after an order of 12.08 paid from its credit.
-    await client.put(
-        "/v1/admin/mailboxes/mbx-partner-standard",
-        json={
+    await order_one_mailbox(
+        client,
+        PARTNER,
+        "partner_credit",
+        "mbx-partner-standard",
+        {
             "address": "partner-standard@pec.example.it",
             "plan": "STANDARD",
             "expires_on": "2027-01-05",
             "account_id": "acc-p",
             "partner_id": "ptn-webreseller",
         },
-        headers=STAFF,
     )
-    quote_id = await quote_id_for(client, PARTNER, [{"mailbox_id": "mbx-partner-standard"}])
-    order = await client.post(
-        "/v1/orders",
-        json={
-            "quote_id": quote_id,
-            "payment_method": "partner_credit",
-            "consents": ALL_CONSENTS,
-            "holder": PERSON,
-        },
-        headers=new_key(PARTNER),
-    )
-    assert order.status_code == 201, order.text
     statement = await client.get("/v1/partner/credit?limit=2", headers=PARTNER)
     example = response_example("/v1/partner/credit", "get", "200")
     # Two pages here (the sandbox's partner had no earlier top-up): the cursor is set.
@@ -296,28 +310,18 @@ async def test_webhook_and_reconciliation_examples(
 
 async def test_stripe_webhook_example_fulfils_a_card_order(client: httpx.AsyncClient) -> None:
     customer = bearer("customer", "acc-1")
-    await client.put(
-        "/v1/admin/mailboxes/mbx-standard",
-        json={
+    order = await order_one_mailbox(
+        client,
+        customer,
+        "card",
+        "mbx-standard",
+        {
             "address": "standard@pec.example.it",
             "plan": "STANDARD",
             "expires_on": "2027-01-04",
             "account_id": "acc-1",
         },
-        headers=STAFF,
     )
-    quote_id = await quote_id_for(client, customer, [{"mailbox_id": "mbx-standard"}])
-    order = await client.post(
-        "/v1/orders",
-        json={
-            "quote_id": quote_id,
-            "payment_method": "card",
-            "consents": ALL_CONSENTS,
-            "holder": PERSON,
-        },
-        headers=new_key(customer),
-    )
-    assert order.status_code == 201, order.text
     event = request_example("/v1/webhooks/payments/{provider}", "post", "stripe")
     event["data"]["object"]["metadata"]["order_id"] = order.json()["id"]
     now = datetime.now(UTC)

@@ -1,11 +1,28 @@
-"""Domain objects for unit tests: a plain renewable mailbox, changed where a test says."""
+"""Domain objects for unit and use-case tests: a plain renewable mailbox (changed where a
+test says), the holders the worked examples use, and the moment they happen."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
+from app.domain.billing import Holder, HolderKind
 from app.domain.mailbox import Mailbox, MailboxStatus
+
+NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
+PERSON = Holder(
+    kind=HolderKind.PERSON,
+    name="Mario Rossi",
+    tax_code="RSSMRA85T10A562S",
+    email="mario.rossi@example.it",
+    address="Via Roma 1",
+    postal_code="20121",
+    city="Milano",
+    province="MI",
+)
+PA = replace(
+    PERSON, kind=HolderKind.PUBLIC_ADMINISTRATION, name="Comune di Bari", tax_code="80016350821"
+)
 
 
 def mailbox(**changes: object) -> Mailbox:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from random import Random
 
 import pytest
@@ -23,10 +23,9 @@ from app.domain.order_aggregate import (
     Settlement,
 )
 from app.domain.payment_registration import Action, PaymentEvent, PaymentEventKind
-from tests.unit.builders import mailbox
-from tests.unit.test_order_rules import PA, PA_SPLIT, downgrade_quote, order_request, quote
+from tests.unit.builders import NOW, PA, mailbox
+from tests.unit.test_order_rules import PA_SPLIT, downgrade_quote, order_request, quote
 
-NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 CUSTOMER = Principal(Role.CUSTOMER, "acc-1")
 PAYABLE = 1208  # the worked example's STANDARD renewal, VAT included

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.access import Role
-from app.domain.billing import Billing, EInvoicing, Holder, HolderKind, PublicAdministrationBilling
+from app.domain.billing import Billing, EInvoicing, HolderKind, PublicAdministrationBilling
 from app.domain.errors import InvalidOrderRequest
 from app.domain.mailbox import Mailbox
 from app.domain.order import (
@@ -39,24 +39,10 @@ from app.domain.payment_instructions import (
 )
 from app.domain.quote import Quote, RenewalItem, RenewalRequest, quote_renewal
 from app.sandbox.demo_catalog import demo_price_list
-from tests.unit.builders import mailbox
+from tests.unit.builders import NOW, PA, PERSON, mailbox
 
-NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
 ALL_CONSENTS = Consents(terms=True, unfair_terms=True, privacy=True, version="2026-01")
-PERSON = Holder(
-    kind=HolderKind.PERSON,
-    name="Mario Rossi",
-    tax_code="RSSMRA85T10A562S",
-    email="mario.rossi@example.it",
-    address="Via Roma 1",
-    postal_code="20121",
-    city="Milano",
-    province="MI",
-)
 COMPANY = replace(PERSON, kind=HolderKind.COMPANY, name="Rossi S.r.l.", tax_code="00743110157")
-PA = replace(
-    PERSON, kind=HolderKind.PUBLIC_ADMINISTRATION, name="Comune di Bari", tax_code="80016350821"
-)
 COMPANY_BILLING = Billing(e_invoicing=EInvoicing(sdi_code="ABC1234"))
 PA_SPLIT = Billing(
     public_administration=PublicAdministrationBilling("UFH2KD", "Z1A2B3C4D5", None, True)

@@ -6,13 +6,13 @@ builds it (quote_renewal, then place_order), so the tests start from real states
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.domain.access import Principal, Role
 from app.domain.account import Account
-from app.domain.billing import Billing, Holder, HolderKind, PublicAdministrationBilling
+from app.domain.billing import Billing, Holder, PublicAdministrationBilling
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order import Consents, OrderRequest, PaymentMethod
 from app.domain.order_aggregate import Order
@@ -24,26 +24,13 @@ from app.sandbox.demo_catalog import demo_price_list
 from app.services.idempotency import IdempotentRequest
 from app.services.order_placement import place_order
 from tests.fakes import FakeDatabase
+from tests.unit.builders import NOW, PERSON
 
-NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
 CUSTOMER = Principal(Role.CUSTOMER, "acc-1")
 PAYABLE = 1208  # a year of STANDARD, VAT included: the worked example
 PA_PAYABLE = 990  # the same under split payment: the net
 EXPIRES_ON = date(2026, 7, 31)
 
-PERSON = Holder(
-    kind=HolderKind.PERSON,
-    name="Mario Rossi",
-    tax_code="RSSMRA85T10A562S",
-    email="mario.rossi@example.it",
-    address="Via Roma 1",
-    postal_code="20121",
-    city="Milano",
-    province="MI",
-)
-PA = replace(
-    PERSON, kind=HolderKind.PUBLIC_ADMINISTRATION, name="Comune di Bari", tax_code="80016350821"
-)
 PA_SPLIT = Billing(
     public_administration=PublicAdministrationBilling("UFH2KD", "Z1A2B3C4D5", None, True)
 )

@@ -16,12 +16,11 @@ from app.services.errors import PaymentEventAlreadyApplied, ResourceNotFound
 from app.services.orders import cancel_order, expire_unpaid_orders, register_commitment
 from app.services.payment_retries import apply_held_event, retry_due_events
 from app.services.payments import receive_event
+from tests.unit.builders import NOW, PA
 from tests.usecases.shop import (
     CUSTOMER,
     EXPIRES_ON,
     LATER,
-    NOW,
-    PA,
     PA_PAYABLE,
     PA_SPLIT,
     PAYABLE,
