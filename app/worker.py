@@ -19,8 +19,9 @@ from app.adapters.email_sender import SmtpSender
 from app.adapters.mail_platform import MailPlatformClient
 from app.container import Container, build_container
 from app.logging_setup import configure_logging
-from app.services import orders, payment_retries
+from app.services import payment_retries
 from app.services.outbox_delivery import Deliver, Deliverers, deliver_due
+from app.services.sweeps import SweepContext, run_sweeps
 from app.settings import Settings
 
 log = logging.getLogger("app.worker")
@@ -49,13 +50,13 @@ def _logged(kind: str) -> Deliver:
 
 
 async def run_once(container: Container, senders: Deliverers) -> int:
-    """One pass: apply the payment events due for a retry (or stranded), expire unpaid
-    orders past the grace, then deliver what is due."""
+    """One pass: apply the payment events due for a retry (or stranded), run the
+    time-driven sweeps (app/services/sweeps.py), then deliver what is due."""
     now = container.clock()
     stranded = await payment_retries.retry_due_events(container.unit_of_work, now, STRAGGLER_AGE)
-    expired = await orders.expire_unpaid_orders(container.unit_of_work(), now)
+    swept = await run_sweeps(SweepContext(container.unit_of_work, now))
     report = await deliver_due(container.unit_of_work, senders, now)
-    return report.delivered + report.failed + stranded + expired
+    return report.delivered + report.failed + stranded + sum(swept.values())
 
 
 async def run_forever(container: Container, stop: asyncio.Event | None = None) -> None:

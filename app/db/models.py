@@ -371,3 +371,18 @@ class IdempotencyRecordRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)  # None: the first is running
     body: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MailboxMilestoneRow(Base):
+    """A time-driven step taken for a mailbox's expiry date (a reminder sent, an automatic
+    charge tried, the deletion ordered): the primary key makes each step happen at most
+    once per mailbox and expiry, whatever the number of workers sweeping at once."""
+
+    __tablename__ = "mailbox_milestones"
+
+    mailbox_id: Mapped[str] = mapped_column(
+        ForeignKey("mailboxes.id", ondelete="CASCADE"), primary_key=True
+    )
+    expires_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    milestone: Mapped[str] = mapped_column(String(48), primary_key=True)
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime())

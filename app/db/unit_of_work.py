@@ -15,6 +15,7 @@ from app.db.catalog_repository import CatalogRepository
 from app.db.holder_repository import HolderRepository
 from app.db.idempotency_repository import IdempotencyRepository
 from app.db.mailbox_repository import MailboxRepository
+from app.db.milestone_repository import MilestoneRepository
 from app.db.order_repository import OrderRepository
 from app.db.outbox_repository import OutboxRepository
 from app.db.partner_repository import PartnerRepository
@@ -34,6 +35,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     accounts: AccountRepository
     holders: HolderRepository
+    milestones: MilestoneRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.session)
         self.accounts = AccountRepository(self.session)
         self.holders = HolderRepository(self.session)
+        self.milestones = MilestoneRepository(self.session)
         return self
 
     async def __aexit__(

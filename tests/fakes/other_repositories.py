@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.db.catalog_repository import PriceListInForce, PublishedPriceList
@@ -275,3 +275,25 @@ def _summary(stored: StoredPriceList) -> PublishedPriceList:
     return PublishedPriceList(
         p.id, p.valid_from, p.valid_until, stored.published_by, stored.published_at
     )
+
+
+class FakeMilestones:
+    def __init__(self, tables: Tables) -> None:
+        self._reached = tables.milestones
+
+    async def claim(self, mailbox_id: str, expires_on: date, milestone: str, now: datetime) -> bool:
+        key = (mailbox_id, expires_on, milestone)
+        if key in self._reached:
+            return False
+        self._reached[key] = now
+        return True
+
+    async def reached(self, mailbox_id: str, expires_on: date) -> dict[str, datetime]:
+        return {
+            milestone: at
+            for (mid, expiry, milestone), at in self._reached.items()
+            if (mid, expiry) == (mailbox_id, expires_on)
+        }
+
+    async def count(self, milestone: str) -> int:
+        return sum(1 for (_, _, reached) in self._reached if reached == milestone)

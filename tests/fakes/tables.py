@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.domain.account import Account, HolderVersion
@@ -68,6 +68,8 @@ class Tables:
     credit_movements: dict[str, list[CreditMovement]] = field(default_factory=dict)
     quotes: dict[str, QuoteRecord] = field(default_factory=dict)
     price_lists: dict[str, StoredPriceList] = field(default_factory=dict)
+    # (mailbox id, expiry, milestone) → when it was reached
+    milestones: dict[tuple[str, date, str], datetime] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from tests.fakes.other_repositories import (
     FakeCatalog,
     FakeHolders,
     FakeIdempotencyClaims,
+    FakeMilestones,
     FakeOutbox,
     FakePartners,
     FakeQuotes,
@@ -66,6 +67,7 @@ class FakeUnitOfWork:
         self.partners = FakePartners(self._working)
         self.quotes = FakeQuotes(self._working)
         self.catalog = FakeCatalog(self._working)
+        self.milestones = FakeMilestones(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

@@ -1,0 +1,54 @@
+"""The time-driven sweeps: what happens because a date came, not because someone called.
+
+The worker runs every sweep on each pass (and the sandbox clock runs them at once when
+it moves). Each sweep is idempotent and safe with N workers: it claims its work with row
+locks or milestones (app/db/milestone_repository.py), so running it twice, or in two
+processes at once, does each step once. A sweep returns how much it did, so the worker
+knows whether to wait before the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.services import orders
+from app.services.unit_of_work import UowFactory
+
+log = logging.getLogger("app.sweeps")
+
+
+@dataclass(frozen=True, slots=True)
+class SweepContext:
+    """What a sweep may use: storage and the moment it runs at."""
+
+    uow_factory: UowFactory
+    now: datetime
+
+
+Sweep = Callable[[SweepContext], Awaitable[int]]
+
+
+async def expire_unpaid_orders(context: SweepContext) -> int:
+    return await orders.expire_unpaid_orders(context.uow_factory(), context.now)
+
+
+# In the order they run: what a later sweep reads may have been changed by an earlier one.
+SWEEPS: tuple[tuple[str, Sweep], ...] = (("expire_unpaid_orders", expire_unpaid_orders),)
+
+
+async def run_sweeps(
+    context: SweepContext, sweeps: Sequence[tuple[str, Sweep]] = SWEEPS
+) -> dict[str, int]:
+    """Run each sweep once; one that fails is logged and retried on the next pass, and
+    doesn't keep the others from running."""
+    done: dict[str, int] = {}
+    for name, sweep in sweeps:
+        try:
+            done[name] = await sweep(context)
+        except Exception:
+            log.exception("sweep failed", extra={"sweep": name})
+            done[name] = 0
+    return done
