@@ -32,7 +32,7 @@ def deliverers(container: Container, http: httpx.AsyncClient) -> Deliverers:
     settings = container.settings
     platform = MailPlatformClient(settings.mail_platform_url, settings.mail_platform_token, http)
     email: Deliver = SmtpSender(settings).send
-    renew: Deliver = platform.renew
+    renew: Deliver = platform.deliver
     # The sandbox needs no SMTP server and no mail platform: what is not configured
     # there is "delivered" to the log, where a developer can read it.
     if settings.sandbox and settings.smtp_host is None:
