@@ -65,17 +65,18 @@ class LifecycleRepository:
         stmt = stmt.order_by(MailboxRow.expires_on, MailboxRow.id).limit(limit)
         return [mailbox_from_row(row) for row in (await self._session.execute(stmt)).all()]
 
-    async def lock_unless_busy(self, mailbox_id: str) -> Mailbox | None:
-        """The mailbox, locked for this transaction; None when it is gone or another
-        transaction holds it (another worker taking its step, or a renewal: the next
-        sweep looks again). SQLite has no row locks: its single worker needs none."""
+    async def lock_unless_busy(self, ids: Sequence[str]) -> dict[str, Mailbox]:
+        """The mailboxes among `ids`, locked for this transaction, in id order; one that
+        is gone or that another transaction holds is absent (another worker taking its
+        step, or a renewal: the next sweep looks again). SQLite has no row locks: its
+        single worker needs none."""
         stmt = (
             select(*MAILBOX_COLUMNS)
-            .where(MailboxRow.id == mailbox_id)
+            .where(MailboxRow.id.in_(sorted(ids)))
+            .order_by(MailboxRow.id)
             .with_for_update(skip_locked=True)
         )
-        row = (await self._session.execute(stmt)).first()
-        return None if row is None else mailbox_from_row(row)
+        return {row.id: mailbox_from_row(row) for row in (await self._session.execute(stmt)).all()}
 
     async def mark_deleted(self, mailbox_id: str, now: datetime) -> None:
         await self._session.execute(

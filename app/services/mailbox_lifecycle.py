@@ -22,7 +22,9 @@ from typing import Any
 
 from app.adapters.mail_platform import DELETION
 from app.domain import lifecycle
+from app.domain.account import Account
 from app.domain.calendar import italian_date
+from app.domain.holder_record import HolderOnFile
 from app.domain.lifecycle import LifecycleMilestone
 from app.domain.mailbox import Mailbox
 from app.services.confirmation_email import EMAIL
@@ -40,9 +42,10 @@ async def sweep_mailbox_lifecycle(
 ) -> int:
     """Take every lifecycle milestone due at `now`; returns how many were taken.
 
-    Reads the due mailboxes a page at a time in (expiry, id) order and takes each in its
-    own transaction: one that fails (or that another worker holds) is skipped and comes
-    back on the next pass, without holding back the others.
+    Reads the due mailboxes a page at a time in (expiry, id) order and takes a page's
+    steps in one transaction (its rows locked with SKIP LOCKED: a second worker takes
+    the next page meanwhile). A page that fails is taken again one mailbox at a time,
+    so one bad mailbox can't hold back the others; it comes back on the next pass.
     """
     today = italian_date(now)
     windows = lifecycle.windows(today)
@@ -51,74 +54,101 @@ async def sweep_mailbox_lifecycle(
     while True:
         async with uow_factory() as uow:
             page = await uow.lifecycle.due(windows, after, batch)
-        for mailbox in page:
-            try:
-                taken += await take_milestone(uow_factory(), mailbox.id, now)
-            except Exception:
-                log.exception("lifecycle step failed", extra={"mailbox_id": mailbox.id})
+        ids = [mailbox.id for mailbox in page]
+        try:
+            taken += await take_milestones(uow_factory(), ids, now)
+        except Exception:
+            log.exception("lifecycle page failed: taken one mailbox at a time")
+            taken += await _one_at_a_time(uow_factory, ids, now)
         if len(page) < batch:
             return taken
         after = (page[-1].expires_on, page[-1].id)
 
 
-async def take_milestone(uow: UnitOfWorkProtocol, mailbox_id: str, now: datetime) -> int:
-    """Take the milestone due for one mailbox, if any and if nobody else is: 1 if taken."""
+async def _one_at_a_time(uow_factory: UowFactory, ids: list[str], now: datetime) -> int:
+    taken = 0
+    for mailbox_id in ids:
+        try:
+            taken += await take_milestones(uow_factory(), [mailbox_id], now)
+        except Exception:
+            log.exception("lifecycle step failed", extra={"mailbox_id": mailbox_id})
+    return taken
+
+
+async def take_milestones(uow: UnitOfWorkProtocol, ids: list[str], now: datetime) -> int:
+    """In one transaction, take the milestone due for each of `ids` that nobody else is
+    taking; returns how many were taken."""
     today = italian_date(now)
+    taken = 0
+    if not ids:
+        return 0
     async with uow:
-        mailbox = await uow.lifecycle.lock_unless_busy(mailbox_id)
-        if mailbox is None or not lifecycle.takes_part(mailbox):
-            return 0
-        pending = mailbox_id in await uow.mailboxes.pending_orders([mailbox_id])
-        reached = await uow.milestones.reached(mailbox_id, mailbox.expires_on)
-        milestone = lifecycle.due_milestone(
-            mailbox.expires_on, today, reached, order_pending=pending
-        )
-        if milestone is None:
-            return 0
-        if not await uow.milestones.claim(mailbox_id, mailbox.expires_on, milestone.name, now):
-            return 0
-        await _email_holder(uow, mailbox, milestone, today, pending, now)
-        if milestone.is_deletion:
-            await _delete(uow, mailbox, today, now)
-        elif mailbox.partner_id is not None:
-            await notify_partner(
-                uow,
-                mailbox.partner_id,
-                "mailbox.expiring",
-                f"{mailbox.id}:{mailbox.expires_on.isoformat()}:{milestone.name}",
-                {
-                    **_about(mailbox),
-                    "milestone": milestone.name,
-                    "days_to_expiry": (mailbox.expires_on - today).days,
-                },
-                now,
+        locked = await uow.lifecycle.lock_unless_busy(ids)
+        pending = await uow.mailboxes.pending_orders(list(locked))
+        on_file = await uow.holders.on_file(list(locked))
+        accounts: dict[str, Account | None] = {}
+        for mailbox in locked.values():
+            if not lifecycle.takes_part(mailbox):
+                continue
+            milestone = lifecycle.due_milestone(
+                mailbox.expires_on, today, order_pending=mailbox.id in pending
             )
+            if milestone is None:
+                continue
+            if not await uow.milestones.claim(mailbox.id, mailbox.expires_on, milestone.name, now):
+                continue  # taken already, by this worker earlier or by another
+            if mailbox.account_id not in accounts:
+                accounts[mailbox.account_id] = await uow.accounts.get(mailbox.account_id)
+            message = _holder_email(
+                mailbox,
+                milestone,
+                today,
+                mailbox.id in pending,
+                accounts[mailbox.account_id],
+                on_file.get(mailbox.id),
+            )
+            if message is not None:
+                key = f"lifecycle:{mailbox.id}:{mailbox.expires_on.isoformat()}:{milestone.name}"
+                await uow.outbox.add(EMAIL, key, message, now)
+            if milestone.is_deletion:
+                await _delete(uow, mailbox, today, now)
+            elif mailbox.partner_id is not None:
+                await notify_partner(
+                    uow,
+                    mailbox.partner_id,
+                    "mailbox.expiring",
+                    f"{mailbox.id}:{mailbox.expires_on.isoformat()}:{milestone.name}",
+                    {
+                        **_about(mailbox),
+                        "milestone": milestone.name,
+                        "days_to_expiry": (mailbox.expires_on - today).days,
+                    },
+                    now,
+                )
+            taken += 1
         await uow.commit()
-    log.info(
-        "lifecycle milestone taken",
-        extra={"mailbox_id": mailbox_id, "milestone": milestone.name},
-    )
-    return 1
+    if taken:
+        log.info("lifecycle milestones taken", extra={"taken": taken})
+    return taken
 
 
-async def _email_holder(
-    uow: UnitOfWorkProtocol,
+def _holder_email(
     mailbox: Mailbox,
     milestone: LifecycleMilestone,
     today: date,
     pending: bool,
-    now: datetime,
-) -> None:
-    account = await uow.accounts.get(mailbox.account_id)
-    on_file = (await uow.holders.on_file([mailbox.id])).get(mailbox.id)
+    account: Account | None,
+    on_file: HolderOnFile | None,
+) -> dict[str, str] | None:
+    """The holder's email, to the reference address on file, else the account's."""
     if on_file is not None:
         name, to = on_file.record.holder.name, on_file.record.holder.email
     elif account is not None:
         name, to = account.name, account.email
     else:  # the account is required by a foreign key: only a broken mirror gets here
         log.warning("lifecycle email without a recipient", extra={"mailbox_id": mailbox.id})
-        return
-    message = lifecycle_email(
+        return None
+    return lifecycle_email(
         language=account.language if account is not None else "it",
         milestone=milestone,
         mailbox_id=mailbox.id,
@@ -129,8 +159,6 @@ async def _email_holder(
         to=to,
         order_pending=pending,
     )
-    key = f"lifecycle:{mailbox.id}:{mailbox.expires_on.isoformat()}:{milestone.name}"
-    await uow.outbox.add(EMAIL, key, message, now)
 
 
 async def _delete(uow: UnitOfWorkProtocol, mailbox: Mailbox, today: date, now: datetime) -> None:

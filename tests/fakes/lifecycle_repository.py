@@ -49,8 +49,8 @@ class FakeLifecycle:
         pending = mailbox.id in self._tables.pending_renewals
         return milestone.sent_while_order_pending or not pending
 
-    async def lock_unless_busy(self, mailbox_id: str) -> Mailbox | None:
-        return self._tables.mailboxes.get(mailbox_id)
+    async def lock_unless_busy(self, ids: Sequence[str]) -> dict[str, Mailbox]:
+        return {i: self._tables.mailboxes[i] for i in sorted(ids) if i in self._tables.mailboxes}
 
     async def mark_deleted(self, mailbox_id: str, now: datetime) -> None:  # noqa: ARG002
         mailbox = self._tables.mailboxes.get(mailbox_id)
