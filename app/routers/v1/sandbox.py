@@ -33,7 +33,7 @@ from app.routers.v1.sandbox_schemas import (
     SandboxMessageOut,
     SandboxMessagesOut,
 )
-from app.sandbox.test_clock import move_clock
+from app.sandbox.test_clock import move_clock, test_clock
 from app.services import orders, sandbox_log
 from app.services.errors import ResourceNotFound
 
@@ -105,7 +105,7 @@ def _sandbox_container(caller: Caller) -> Container:
 )
 async def sandbox_get_clock(caller: CallerDep) -> ClockOut:
     container = _sandbox_container(caller)
-    return ClockOut.at(container.clock(), system_clock())
+    return ClockOut.at(container.clock(), test_clock(container).offset)
 
 
 @router.put(
@@ -127,9 +127,8 @@ async def sandbox_move_clock(body: ClockIn, caller: CallerDep) -> ClockMoveOut:
     container = _sandbox_container(caller)
     move = await move_clock(container, body.now)
     done = await sandbox_log.activity_between(container.unit_of_work(), move.previous, move.now)
-    return ClockMoveOut.of(
-        move.previous, move.now, system_clock(), move.moments, move.work_done, done
-    )
+    ahead = test_clock(container).offset
+    return ClockMoveOut.of(move.previous, move.now, ahead, move.moments, move.work_done, done)
 
 
 @router.get(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -71,12 +71,8 @@ class ClockOut(BaseModel):
     ahead_by_seconds: int = Field(description="How far the clock is ahead of the real time.")
 
     @classmethod
-    def at(cls, now: datetime, real: datetime) -> ClockOut:
-        return cls(
-            now=now,
-            today=italian_date(now),
-            ahead_by_seconds=max(0, round((now - real).total_seconds())),
-        )
+    def at(cls, now: datetime, ahead: timedelta) -> ClockOut:
+        return cls(now=now, today=italian_date(now), ahead_by_seconds=round(ahead.total_seconds()))
 
 
 class ClockMoveOut(ClockOut):
@@ -100,9 +96,15 @@ class ClockMoveOut(ClockOut):
 
     @classmethod
     def of(
-        cls, previous: datetime, now: datetime, real: datetime, days: int, work: int, done: Activity
+        cls,
+        previous: datetime,
+        now: datetime,
+        ahead: timedelta,
+        days: int,
+        work: int,
+        done: Activity,
     ) -> ClockMoveOut:
-        clock = ClockOut.at(now, real)
+        clock = ClockOut.at(now, ahead)
         return cls(
             **clock.model_dump(),
             previous_now=previous,
