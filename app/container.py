@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import TokenVerifier
-from app.clock import Clock, system_clock
+from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
@@ -78,6 +78,8 @@ def build_container(
         timeouts,
     )
     sessionmaker = make_sessionmaker(engine)
+    if settings.sandbox and not isinstance(clock, TestClock):
+        clock = TestClock(clock)  # the sandbox's "now" moves forward on request
 
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(sessionmaker)

@@ -14,6 +14,7 @@ from app.db.account_repository import AccountRepository
 from app.db.catalog_repository import CatalogRepository
 from app.db.holder_repository import HolderRepository
 from app.db.idempotency_repository import IdempotencyRepository
+from app.db.lifecycle_repository import LifecycleRepository
 from app.db.mailbox_repository import MailboxRepository
 from app.db.milestone_repository import MilestoneRepository
 from app.db.order_repository import OrderRepository
@@ -36,6 +37,7 @@ class UnitOfWork:
     accounts: AccountRepository
     holders: HolderRepository
     milestones: MilestoneRepository
+    lifecycle: LifecycleRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.holders = HolderRepository(self.session)
         self.milestones = MilestoneRepository(self.session)
+        self.lifecycle = LifecycleRepository(self.session)
         return self
 
     async def __aexit__(

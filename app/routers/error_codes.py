@@ -179,4 +179,7 @@ CODES: dict[str, ErrorCode] = {
         "Show it; the order needs `acknowledge_archive_deletion: true`.",
     ),
     "features_lost": ErrorCode("quote warning", None, "Show it before the user confirms."),
+    # --- sandbox test clock --------------------------------------------------------------
+    "clock_backwards": _problem(409, "Pick a moment after the clock's `now` (it never goes back)."),
+    "clock_jump_too_far": _problem(422, "Move the clock in steps of at most `max_days` days."),
 }

@@ -301,6 +301,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The top-up would take the credit past the {ceiling} EUR ceiling.",
     ),
     "invalid_cursor": ("Cursore di paginazione non valido.", "Invalid pagination cursor."),
+    "clock_backwards": (
+        "L'orologio della sandbox va solo avanti: ora segna {now}.",
+        "The sandbox clock only moves forward: it now stands at {now}.",
+    ),
+    "clock_jump_too_far": (
+        "L'orologio della sandbox avanza al massimo di {max_days} giorni per volta.",
+        "The sandbox clock moves at most {max_days} days at a time.",
+    ),
 }
 
 

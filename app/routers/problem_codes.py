@@ -62,6 +62,9 @@ PROBLEM_CODES: dict[str, str] = {
     "`Retry-After` seconds.",
     "catalog_unavailable": "503: no price list is in force.",
     "payment_event_not_stored": "503: the event could not be stored: deliver it again.",
+    # the sandbox's test clock
+    "clock_backwards": "409: the sandbox clock only moves forward (`now` is where it stands).",
+    "clock_jump_too_far": "422: the sandbox clock moves at most `max_days` days at once.",
 }
 
 FIELD_CODES: dict[str, str] = {

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from app.clock import ClockJumpTooFar, ClockWentBack
 from app.db.transient import DRIVER_UNAVAILABLE, DriverError
 from app.domain import order as order_rules
 from app.domain.errors import (
@@ -287,6 +288,8 @@ _DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, Callable[[Any], _Facts]]] =
     CatalogUnavailable: (503, _no_facts),
     PaymentEventNotStored: (503, _retry_soon),
     PaymentEventAlreadyApplied: (409, _payment_event_already_applied),
+    ClockWentBack: (409, _members("now")),
+    ClockJumpTooFar: (422, _members("max_days")),
 }
 
 

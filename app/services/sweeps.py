@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.services import orders
+from app.services.mailbox_lifecycle import sweep_mailbox_lifecycle
 from app.services.unit_of_work import UowFactory
 
 log = logging.getLogger("app.sweeps")
@@ -35,8 +36,15 @@ async def expire_unpaid_orders(context: SweepContext) -> int:
     return await orders.expire_unpaid_orders(context.uow_factory(), context.now)
 
 
+async def mailbox_lifecycle(context: SweepContext) -> int:
+    return await sweep_mailbox_lifecycle(context.uow_factory, context.now)
+
+
 # In the order they run: what a later sweep reads may have been changed by an earlier one.
-SWEEPS: tuple[tuple[str, Sweep], ...] = (("expire_unpaid_orders", expire_unpaid_orders),)
+SWEEPS: tuple[tuple[str, Sweep], ...] = (
+    ("expire_unpaid_orders", expire_unpaid_orders),
+    ("mailbox_lifecycle", mailbox_lifecycle),
+)
 
 
 async def run_sweeps(

@@ -14,10 +14,12 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from app.db.catalog_repository import PriceListInForce, PublishedPriceList
+from app.db.lifecycle_repository import LoggedMessage
 from app.domain.access import PendingOrder, Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord
+from app.domain.lifecycle import MilestoneWindow
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
@@ -213,6 +215,21 @@ class Milestones(Protocol):
     async def count(self, milestone: str) -> int: ...
 
 
+class Lifecycle(Protocol):
+    async def due(
+        self,
+        windows: Sequence[MilestoneWindow],
+        after: tuple[date, str] | None,
+        limit: int,
+    ) -> list[Mailbox]: ...
+    async def lock_unless_busy(self, ids: Sequence[str]) -> dict[str, Mailbox]: ...
+    async def mark_deleted(self, mailbox_id: str, now: datetime) -> None: ...
+    async def messages_for(self, mailbox_id: str, limit: int) -> list[LoggedMessage]: ...
+    async def activity_between(
+        self, after: datetime, until: datetime
+    ) -> tuple[dict[str, int], dict[str, int]]: ...
+
+
 class UnitOfWorkProtocol(Protocol):
     """One transaction: `async with` it, read and write, `commit()` once; leaving the
     block without a commit discards every write."""
@@ -239,6 +256,8 @@ class UnitOfWorkProtocol(Protocol):
     def catalog(self) -> Catalog: ...
     @property
     def milestones(self) -> Milestones: ...
+    @property
+    def lifecycle(self) -> Lifecycle: ...
 
     async def __aenter__(self) -> UnitOfWorkProtocol: ...
     async def __aexit__(

@@ -11,6 +11,7 @@ from copy import deepcopy
 from types import TracebackType
 
 from app.services.unit_of_work import UowFactory
+from tests.fakes.lifecycle_repository import FakeLifecycle
 from tests.fakes.order_repositories import FakeMailboxes, FakeOrders, FakePaymentEvents
 from tests.fakes.other_repositories import (
     FakeAccounts,
@@ -68,6 +69,7 @@ class FakeUnitOfWork:
         self.quotes = FakeQuotes(self._working)
         self.catalog = FakeCatalog(self._working)
         self.milestones = FakeMilestones(self._working)
+        self.lifecycle = FakeLifecycle(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

@@ -1,12 +1,16 @@
-"""Sandbox only: pay an order by making the service send itself a signed webhook.
+"""Sandbox only: pay an order by making the service send itself a signed webhook; move
+the test clock; read what was sent.
 
-So a frontend team can walk quote → order → payment → renewed mailbox from /docs.
+So a frontend team can walk quote → order → payment → renewed mailbox from /docs, and
+watch a mailbox's reminders and deletion by moving the clock.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from app.adapters.webhook_signing import (
     generic_payment,
@@ -14,13 +18,23 @@ from app.adapters.webhook_signing import (
     stripe_payment_succeeded,
     stripe_signed,
 )
+from app.clock import system_clock
+from app.container import Container
 from app.domain.money import Money
-from app.routers.deps import CallerDep
+from app.routers.deps import Caller, CallerDep
 from app.routers.problems import ProblemError
 from app.routers.responses import problem
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.order_schemas import OrderOut
-from app.services import orders
+from app.routers.v1.sandbox_schemas import (
+    ClockIn,
+    ClockMoveOut,
+    ClockOut,
+    SandboxMessageOut,
+    SandboxMessagesOut,
+)
+from app.sandbox.test_clock import move_clock, test_clock
+from app.services import orders, sandbox_log
 from app.services.errors import ResourceNotFound
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
@@ -47,14 +61,17 @@ async def sandbox_pay_order(order_id: IdInPath, request: Request, caller: Caller
     order = await orders.get_order(container.unit_of_work(), caller.principal, order_id)
     secrets = container.webhook_secrets
     now = container.clock()
+    # Signed at the real time: signatures are checked against the wall clock, which the
+    # sandbox's test clock may be ahead of.
+    signed_at = system_clock()
     if order.payment_method.turns_auto_renewal_on:
         event = stripe_payment_succeeded(order.id, order.payable_cents, order.currency, now)
-        body, headers = stripe_signed(event, secrets["stripe"], now)
+        body, headers = stripe_signed(event, secrets["stripe"], signed_at)
         provider = "stripe"
     else:
         amount = str(Money(order.payable_cents, order.currency).amount)
         event = generic_payment("payment.succeeded", order.number, amount, order.currency)
-        body, headers = generic_signed(event, secrets["generic"], now)
+        body, headers = generic_signed(event, secrets["generic"], signed_at)
         provider = "generic"
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
@@ -65,3 +82,77 @@ async def sandbox_pay_order(order_id: IdInPath, request: Request, caller: Caller
         raise ProblemError(502, "internal_error", detail=answer.text)
     paid = await orders.get_order(container.unit_of_work(), caller.principal, order_id)
     return OrderOut.of(paid, container.payment_accounts)
+
+
+# --- the test clock, and the log of what was sent --------------------------------------
+
+
+def _sandbox_container(caller: Caller) -> Container:
+    container = caller.container
+    if not container.settings.sandbox:
+        raise ProblemError(404, "sandbox_only")
+    return container
+
+
+@router.get(
+    "/clock",
+    operation_id="sandbox_get_clock",
+    summary="Sandbox: where the test clock stands",
+    response_model=ClockOut,
+    responses={404: problem("`sandbox_only` (outside the sandbox).")},
+    description="The sandbox's now, which every operation sees; it moves only forward, "
+    "with `PUT /v1/sandbox/clock`.",
+)
+async def sandbox_get_clock(caller: CallerDep) -> ClockOut:
+    container = _sandbox_container(caller)
+    return ClockOut.at(container.clock(), test_clock(container).offset)
+
+
+@router.put(
+    "/clock",
+    operation_id="sandbox_move_clock",
+    summary="Sandbox: move the test clock forward, running the time-driven work on the way",
+    response_model=ClockMoveOut,
+    responses={
+        404: problem("`sandbox_only` (outside the sandbox)."),
+        409: problem("`clock_backwards`: the clock only moves forward (`now`: where it is)."),
+        422: problem("`validation_failed`, `clock_jump_too_far` (`max_days`)."),
+    },
+    description="For each day the clock crosses, and at the new `now`, the worker runs as it "
+    "would have: reminders and deletions (the mailbox lifecycle), unpaid orders expired, "
+    "the outbox delivered (to the server log where SMTP and the mail platform are not "
+    "configured). `GET /v1/sandbox/messages?mailbox_id=` shows what was sent.",
+)
+async def sandbox_move_clock(body: ClockIn, caller: CallerDep) -> ClockMoveOut:
+    container = _sandbox_container(caller)
+    move = await move_clock(container, body.now)
+    done = await sandbox_log.activity_between(container.unit_of_work(), move.previous, move.now)
+    ahead = test_clock(container).offset
+    return ClockMoveOut.of(move.previous, move.now, ahead, move.moments, move.work_done, done)
+
+
+@router.get(
+    "/messages",
+    operation_id="sandbox_list_messages",
+    summary="Sandbox: what was sent about a mailbox (emails, mail platform calls, partner events)",
+    response_model=SandboxMessagesOut,
+    responses={
+        404: problem("`sandbox_only` (outside the sandbox), `mailbox_not_found`."),
+    },
+    description="The outbox's messages about one of your mailboxes, oldest first: the "
+    "lifecycle's reminders and deletion notice, the mail platform's renewals and deletion, "
+    "the events for its partner. In the sandbox they are delivered to the server log; "
+    "this is the same log, over HTTP.",
+)
+async def sandbox_list_messages(
+    caller: CallerDep,
+    mailbox_id: Annotated[str, Query(min_length=1, max_length=64, description="The mailbox's id.")],
+    limit: Annotated[int, Query(ge=1, le=200, description="At most this many (1–200).")] = 100,
+) -> SandboxMessagesOut:
+    container = _sandbox_container(caller)
+    if not is_identifier(mailbox_id):
+        raise ResourceNotFound("mailbox", mailbox_id)
+    found = await sandbox_log.messages_of(
+        container.unit_of_work(), caller.principal, mailbox_id, limit
+    )
+    return SandboxMessagesOut(items=[SandboxMessageOut.of(message) for message in found])

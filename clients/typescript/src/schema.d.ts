@@ -452,6 +452,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sandbox/clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sandbox: where the test clock stands
+         * @description The sandbox's now, which every operation sees; it moves only forward, with `PUT /v1/sandbox/clock`.
+         */
+        get: operations["sandbox_get_clock"];
+        /**
+         * Sandbox: move the test clock forward, running the time-driven work on the way
+         * @description For each day the clock crosses, and at the new `now`, the worker runs as it would have: reminders and deletions (the mailbox lifecycle), unpaid orders expired, the outbox delivered (to the server log where SMTP and the mail platform are not configured). `GET /v1/sandbox/messages?mailbox_id=` shows what was sent.
+         */
+        put: operations["sandbox_move_clock"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sandbox/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sandbox: what was sent about a mailbox (emails, mail platform calls, partner events)
+         * @description The outbox's messages about one of your mailboxes, oldest first: the lifecycle's reminders and deletion notice, the mail platform's renewals and deletion, the events for its partner. In the sandbox they are delivered to the server log; this is the same log, over HTTP.
+         */
+        get: operations["sandbox_list_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sandbox/orders/{order_id}/pay": {
         parameters: {
             query?: never;
@@ -686,6 +730,117 @@ export interface components {
             e_invoicing: components["schemas"]["EInvoicingOut"] | null;
             /** @description Null: the holder is not a public administration. */
             public_administration: components["schemas"]["PublicAdministrationOut"] | null;
+        };
+        /**
+         * ClockIn
+         * @description Where to move the sandbox's clock: forward only.
+         * @example {
+         *       "now": "2027-01-24T10:00:00Z"
+         *     }
+         */
+        ClockIn: {
+            /**
+             * Now
+             * Format: date-time
+             * @description The new now: a timestamp with its offset, not before the clock's now and at most 1100 days after it.
+             */
+            now: string;
+        };
+        /**
+         * ClockMoveOut
+         * @description Where the clock stands after a move, and what the time-driven work did meanwhile.
+         * @example {
+         *       "ahead_by_seconds": 5270400,
+         *       "days_run": 61,
+         *       "milestones": {
+         *         "lifecycle_reminder_-15": 1,
+         *         "lifecycle_reminder_-30": 1
+         *       },
+         *       "now": "2027-01-24T10:00:00Z",
+         *       "previous_now": "2026-11-25T10:00:00Z",
+         *       "queued": {
+         *         "email": 2
+         *       },
+         *       "today": "2027-01-24",
+         *       "work_done": 9
+         *     }
+         */
+        ClockMoveOut: {
+            /**
+             * Ahead By Seconds
+             * @description How far the clock is ahead of the real time.
+             */
+            ahead_by_seconds: number;
+            /**
+             * Days Run
+             * @description The moments the worker ran at: one a day, and now.
+             */
+            days_run: number;
+            /**
+             * Milestones
+             * @description Lifecycle and renewal milestones reached during the move, by name.
+             */
+            milestones: {
+                [key: string]: number;
+            };
+            /**
+             * Now
+             * Format: date-time
+             * @description The sandbox's now (UTC): what every operation sees.
+             */
+            now: string;
+            /**
+             * Previous Now
+             * Format: date-time
+             * @description Where the clock stood before the move.
+             */
+            previous_now: string;
+            /**
+             * Queued
+             * @description Messages queued during the move, by kind (`email`, `mail_platform`, `partner_webhook`).
+             */
+            queued: {
+                [key: string]: number;
+            };
+            /**
+             * Today
+             * Format: date
+             * @description The day it is in Italy: expiries and grace count it.
+             */
+            today: string;
+            /**
+             * Work Done
+             * @description What the worker passes did: sweep steps taken, messages delivered or failed, payment events retried.
+             */
+            work_done: number;
+        };
+        /**
+         * ClockOut
+         * @description Where the sandbox's clock stands.
+         * @example {
+         *       "ahead_by_seconds": 5270400,
+         *       "now": "2027-01-24T10:00:00Z",
+         *       "today": "2027-01-24"
+         *     }
+         */
+        ClockOut: {
+            /**
+             * Ahead By Seconds
+             * @description How far the clock is ahead of the real time.
+             */
+            ahead_by_seconds: number;
+            /**
+             * Now
+             * Format: date-time
+             * @description The sandbox's now (UTC): what every operation sees.
+             */
+            now: string;
+            /**
+             * Today
+             * Format: date
+             * @description The day it is in Italy: expiries and grace count it.
+             */
+            today: string;
         };
         /**
          * ConsentsIn
@@ -2587,9 +2742,11 @@ export interface components {
              *     * `database_unavailable`: 503: the database can't be reached now: retry after `Retry-After` seconds.
              *     * `catalog_unavailable`: 503: no price list is in force.
              *     * `payment_event_not_stored`: 503: the event could not be stored: deliver it again.
+             *     * `clock_backwards`: 409: the sandbox clock only moves forward (`now` is where it stands).
+             *     * `clock_jump_too_far`: 422: the sandbox clock moves at most `max_days` days at once.
              * @enum {string}
              */
-            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored";
+            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far";
             /**
              * Create With
              * @description `unknown_owner`: the call that creates the missing owner.
@@ -3344,6 +3501,131 @@ export interface components {
              * @description Pass as `cursor` for the next page; null on the last page.
              */
             next_cursor: string | null;
+        };
+        /**
+         * SandboxMessageOut
+         * @description A message the service sent, or would send, about a mailbox (from the outbox).
+         * @example {
+         *       "action": null,
+         *       "attempts": 1,
+         *       "delivered_at": "2026-12-25T10:00:00Z",
+         *       "event_type": null,
+         *       "id": 12,
+         *       "kind": "email",
+         *       "last_error": null,
+         *       "milestone": "lifecycle_reminder_-30",
+         *       "payload": {
+         *         "milestone": "lifecycle_reminder_-30",
+         *         "to": "mario.rossi@example.it"
+         *       },
+         *       "queued_at": "2026-12-25T10:00:00Z",
+         *       "subject": "La casella PEC premium@pec.example.it scade il 24/01/2027",
+         *       "text": "Gentile Mario Rossi,\n\nla casella PEC premium@pec.example.it scade il ...",
+         *       "to": "mario.rossi@example.it"
+         *     }
+         */
+        SandboxMessageOut: {
+            /**
+             * Action
+             * @description `mail_platform`: `renewal`, `plan_change` or `deletion`.
+             */
+            action: string | null;
+            /**
+             * Attempts
+             * @description Delivery attempts so far.
+             */
+            attempts: number;
+            /**
+             * Delivered At
+             * @description When it was delivered (in the sandbox: written to the log); null: not yet.
+             */
+            delivered_at: string | null;
+            /**
+             * Event Type
+             * @description `partner_webhook`: the event's type (`mailbox.expiring`, …).
+             */
+            event_type: string | null;
+            /**
+             * Id
+             * @description The message's place in the outbox: later is larger.
+             */
+            id: number;
+            /**
+             * Kind
+             * @description `email`, `mail_platform` (a call to the mail platform) or `partner_webhook` (an event for the partner).
+             */
+            kind: string;
+            /**
+             * Last Error
+             * @description Why the last attempt failed, if it did.
+             */
+            last_error: string | null;
+            /**
+             * Milestone
+             * @description The lifecycle milestone that sent it, if one did.
+             */
+            milestone: string | null;
+            /**
+             * Payload
+             * @description The whole message as queued.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * Queued At
+             * Format: date-time
+             * @description When it was queued (the sandbox's clock).
+             */
+            queued_at: string;
+            /**
+             * Subject
+             * @description `email`: the subject.
+             */
+            subject: string | null;
+            /**
+             * Text
+             * @description `email`: the plain-text body.
+             */
+            text: string | null;
+            /**
+             * To
+             * @description `email`: the recipient.
+             */
+            to: string | null;
+        };
+        /**
+         * SandboxMessagesOut
+         * @description What was sent about a mailbox, oldest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "action": null,
+         *           "attempts": 1,
+         *           "delivered_at": "2026-12-25T10:00:00Z",
+         *           "event_type": null,
+         *           "id": 12,
+         *           "kind": "email",
+         *           "last_error": null,
+         *           "milestone": "lifecycle_reminder_-30",
+         *           "payload": {
+         *             "milestone": "lifecycle_reminder_-30",
+         *             "to": "mario.rossi@example.it"
+         *           },
+         *           "queued_at": "2026-12-25T10:00:00Z",
+         *           "subject": "La casella PEC premium@pec.example.it scade il 24/01/2027",
+         *           "text": "Gentile Mario Rossi,\n\nla casella PEC premium@pec.example.it scade il ...",
+         *           "to": "mario.rossi@example.it"
+         *         }
+         *       ]
+         *     }
+         */
+        SandboxMessagesOut: {
+            /**
+             * Items
+             * @description The messages, oldest first.
+             */
+            items: components["schemas"]["SandboxMessageOut"][];
         };
         /** SignatureKitIn */
         SignatureKitIn: {
@@ -5986,6 +6268,290 @@ export interface operations {
                 };
             };
             /** @description `quote_not_found`: no such quote, or not yours. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sandbox_get_clock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `sandbox_only` (outside the sandbox). */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sandbox_move_clock: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClockIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClockMoveOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `sandbox_only` (outside the sandbox). */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `clock_backwards`: the clock only moves forward (`now`: where it is). */
+            409: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, `clock_jump_too_far` (`max_days`). */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sandbox_list_messages: {
+        parameters: {
+            query: {
+                /** @description The mailbox's id. */
+                mailbox_id: string;
+                /** @description At most this many (1–200). */
+                limit?: number;
+            };
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxMessagesOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `sandbox_only` (outside the sandbox), `mailbox_not_found`. */
             404: {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
