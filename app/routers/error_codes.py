@@ -179,4 +179,12 @@ CODES: dict[str, ErrorCode] = {
         "Show it; the order needs `acknowledge_archive_deletion: true`.",
     ),
     "features_lost": ErrorCode("quote warning", None, "Show it before the user confirms."),
+    # --- partner webhooks ------------------------------------------------------------------
+    "webhook_url_invalid": _both(422, "Send a full https URL, without user or password."),
+    "webhook_url_not_https": _both(422, "Serve the endpoint over https."),
+    "webhook_url_not_public": _both(422, "Use an endpoint reachable on the public internet."),
+    "webhook_secret_invalid": _both(422, "Send whsec_ + base64 of 24-64 bytes, or no secret."),
+    "webhook_endpoint_not_found": _problem(404, "Set one with PUT /v1/partner/webhook-endpoint."),
+    "webhook_endpoint_not_set": _problem(409, "Set an endpoint, then redeliver."),
+    "webhook_delivery_not_found": _problem(404, "Check the event id in your delivery log."),
 }
