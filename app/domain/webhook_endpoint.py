@@ -83,12 +83,10 @@ def check_endpoint_url(url: str, *, allow_local: bool) -> str:
         raise url_invalid(url) from None
     scheme = parts.scheme.lower()
     host = parts.hostname
-    if scheme not in ("http", "https") or not host or parts.username or parts.password:
-        raise WebhookUrlRefused(
-            "webhook_url_not_https" if scheme and host else "webhook_url_invalid", url
-        )
-    if parts.fragment:
+    if not host or parts.username is not None or parts.fragment:
         raise url_invalid(url)
+    if scheme not in ("http", "https"):
+        raise WebhookUrlRefused("webhook_url_not_https", url)
     if allow_local:
         return url
     if scheme != "https":
