@@ -93,7 +93,7 @@ class PartnerWebhookSender:
             error = str(refused)
         except httpx.TimeoutException as exc:
             error = f"timeout: {type(exc).__name__}"
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
             error = f"connection_failed: {type(exc).__name__}: {exc}"
         elapsed = round((time.perf_counter() - started) * 1000)
         return SendOutcome(status, error[:500] if error else None, elapsed)

@@ -74,7 +74,7 @@ def is_public_address(address: str) -> bool:
 
 def check_endpoint_url(url: str, *, allow_local: bool) -> str:
     """The URL as given, when it may receive webhooks; WebhookUrlRefused otherwise."""
-    if len(url) > MAX_URL_LENGTH or not url.isprintable() or " " in url:
+    if len(url) > MAX_URL_LENGTH or not url.isascii() or not url.isprintable() or " " in url:
         raise url_invalid(url)
     try:
         parts = urlsplit(url)
