@@ -127,7 +127,7 @@ class PartnerWebhookSender:
             private = [a for a in addresses if not is_public_address(a)]
             if private:
                 raise _Refused(f"address_not_public: {host} resolves to {private[0]}")
-        address = addresses[0].split("%", 1)[0]
+        address = min(addresses, key=lambda a: ":" in a).split("%", 1)[0]  # IPv4 first
         literal = f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
         netloc = f"{literal}:{port}"
         host_header = parts.netloc.rsplit("@", 1)[-1]
