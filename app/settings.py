@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     mail_platform_url: str | None = None  # None: renewals stay in the outbox until set
     mail_platform_token: str | None = None
     worker_interval_seconds: float = Field(default=2.0, gt=0)
+    # Partner webhooks to http:// and private or loopback addresses (a receiver on
+    # 127.0.0.1): for development and tests only, refused in production.
+    partner_webhook_allow_local_urls: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
                     raise ValueError(f"set {name.upper()} in production")
             if self.database_url.startswith("sqlite"):
                 raise ValueError("production runs on PostgreSQL: set DATABASE_URL")
+            if self.partner_webhook_allow_local_urls:
+                raise ValueError("PARTNER_WEBHOOK_ALLOW_LOCAL_URLS must be off in production")
         return self
 
     @property

@@ -17,10 +17,12 @@ import httpx
 
 from app.adapters.email_sender import SmtpSender
 from app.adapters.mail_platform import MailPlatformClient
+from app.adapters.partner_webhook_sender import PartnerWebhookSender
 from app.container import Container, build_container
 from app.logging_setup import configure_logging
 from app.services import payment_retries
 from app.services.outbox_delivery import Deliver, Deliverers, deliver_due
+from app.services.partner_webhook_delivery import PartnerWebhookDeliverer
 from app.services.sweeps import SweepContext, run_sweeps
 from app.settings import Settings
 
@@ -39,7 +41,16 @@ def deliverers(container: Container, http: httpx.AsyncClient) -> Deliverers:
         email = _logged("email")
     if settings.sandbox and settings.mail_platform_url is None:
         renew = _logged("mail_platform")
-    return Deliverers(email=email, mail_platform=renew)
+    return Deliverers(
+        email=email, mail_platform=renew, partner_webhook=partner_webhooks(container, http)
+    )
+
+
+def partner_webhooks(container: Container, http: httpx.AsyncClient) -> Deliver:
+    """Signed events to partners' endpoints (app/services/partner_webhook_delivery.py)."""
+    allow_local = container.settings.partner_webhook_allow_local_urls
+    sender = PartnerWebhookSender(http, allow_local=allow_local)
+    return PartnerWebhookDeliverer(container.unit_of_work, sender.send, container.clock)
 
 
 def _logged(kind: str) -> Deliver:

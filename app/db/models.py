@@ -386,3 +386,54 @@ class MailboxMilestoneRow(Base):
     expires_on: Mapped[date] = mapped_column(Date, primary_key=True)
     milestone: Mapped[str] = mapped_column(String(48), primary_key=True)
     reached_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerWebhookEndpointRow(Base):
+    """Where a partner receives its events, and the Standard Webhooks secret that signs
+    them (kept as given: signing needs it; only a hint of it is ever shown again)."""
+
+    __tablename__ = "partner_webhook_endpoints"
+
+    partner_id: Mapped[str] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnerWebhookDeliveryRow(Base):
+    """The delivery log: one row per event sent (or not) to a partner."""
+
+    __tablename__ = "partner_webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
+    round: Mapped[int] = mapped_column(Integer, default=0)  # 0, then +1 per redelivery
+    round_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_partner_webhook_deliveries_partner", "partner_id", "id"),)
+
+
+class PartnerWebhookAttemptRow(Base):
+    """One POST of a delivery: when, where, the HTTP status or the error, how long."""
+
+    __tablename__ = "partner_webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("partner_webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    url: Mapped[str] = mapped_column(String(2048))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer)

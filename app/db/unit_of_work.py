@@ -20,6 +20,7 @@ from app.db.milestone_repository import MilestoneRepository
 from app.db.order_repository import OrderRepository
 from app.db.outbox_repository import OutboxRepository
 from app.db.partner_repository import PartnerRepository
+from app.db.partner_webhook_repository import PartnerWebhookRepository
 from app.db.payment_event_repository import PaymentEventRepository
 from app.db.quote_repository import QuoteRepository
 
@@ -38,6 +39,7 @@ class UnitOfWork:
     holders: HolderRepository
     milestones: MilestoneRepository
     lifecycle: LifecycleRepository
+    partner_webhooks: PartnerWebhookRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -56,6 +58,7 @@ class UnitOfWork:
         self.holders = HolderRepository(self.session)
         self.milestones = MilestoneRepository(self.session)
         self.lifecycle = LifecycleRepository(self.session)
+        self.partner_webhooks = PartnerWebhookRepository(self.session)
         return self
 
     async def __aexit__(

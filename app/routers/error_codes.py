@@ -182,4 +182,12 @@ CODES: dict[str, ErrorCode] = {
     # --- sandbox test clock --------------------------------------------------------------
     "clock_backwards": _problem(409, "Pick a moment after the clock's `now` (it never goes back)."),
     "clock_jump_too_far": _problem(422, "Move the clock in steps of at most `max_days` days."),
+    # --- partner webhooks ------------------------------------------------------------------
+    "webhook_url_invalid": _both(422, "Send a full https URL, without user or password."),
+    "webhook_url_not_https": _both(422, "Serve the endpoint over https."),
+    "webhook_url_not_public": _both(422, "Use an endpoint reachable on the public internet."),
+    "webhook_secret_invalid": _both(422, "Send whsec_ + base64 of 24-64 bytes, or no secret."),
+    "webhook_endpoint_not_found": _problem(404, "Set one with PUT /v1/partner/webhook-endpoint."),
+    "webhook_endpoint_not_set": _problem(409, "Set an endpoint, then redeliver."),
+    "webhook_delivery_not_found": _problem(404, "Check the event id in your delivery log."),
 }

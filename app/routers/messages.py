@@ -309,6 +309,35 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "L'orologio della sandbox avanza al massimo di {max_days} giorni per volta.",
         "The sandbox clock moves at most {max_days} days at a time.",
     ),
+    # Partner webhooks
+    "webhook_url_invalid": (
+        "Indirizzo del webhook non valido: serve un URL completo, senza credenziali.",
+        "Invalid webhook URL: give a full URL, without credentials.",
+    ),
+    "webhook_url_not_https": (
+        "L'indirizzo del webhook deve usare https.",
+        "The webhook URL must use https.",
+    ),
+    "webhook_url_not_public": (
+        "L'indirizzo del webhook deve essere pubblico: non privato, locale o di loopback.",
+        "The webhook URL must be public: not a private, local or loopback address.",
+    ),
+    "webhook_secret_invalid": (
+        "Segreto non valido: serve whsec_ seguito dal base64 di 24-64 byte casuali.",
+        "Invalid secret: use whsec_ followed by the base64 of 24-64 random bytes.",
+    ),
+    "webhook_endpoint_not_found": (
+        "Nessun indirizzo per i webhook impostato.",
+        "No webhook endpoint is set.",
+    ),
+    "webhook_endpoint_not_set": (
+        "Imposta prima un indirizzo per i webhook.",
+        "Set a webhook endpoint first.",
+    ),
+    "webhook_delivery_not_found": (
+        "Consegna del webhook non trovata.",
+        "Webhook delivery not found.",
+    ),
 }
 
 

@@ -65,6 +65,14 @@ PROBLEM_CODES: dict[str, str] = {
     # the sandbox's test clock
     "clock_backwards": "409: the sandbox clock only moves forward (`now` is where it stands).",
     "clock_jump_too_far": "422: the sandbox clock moves at most `max_days` days at once.",
+    # Partner webhooks
+    "webhook_endpoint_not_found": "404: you have set no webhook endpoint.",
+    "webhook_delivery_not_found": "404: no such webhook delivery of yours.",
+    "webhook_endpoint_not_set": "409: set a webhook endpoint before redelivering.",
+    "webhook_url_invalid": "422: not a full URL, or one with a user or password.",
+    "webhook_url_not_https": "422: the webhook URL must be https.",
+    "webhook_url_not_public": "422: the webhook URL names a private, loopback or local host.",
+    "webhook_secret_invalid": "422: not `whsec_` + base64 of 24 to 64 bytes.",
 }
 
 FIELD_CODES: dict[str, str] = {
@@ -126,6 +134,11 @@ FIELD_CODES: dict[str, str] = {
     "duplicate_code": "The same code appears more than once.",
     "invalid_date_range": "The end date comes before the start date.",
     "overlapping_dates": "The dates overlap another promotion of the plan (`other`).",
+    # Partner webhooks
+    "webhook_url_invalid": "Not a full URL, or one with a user or password.",
+    "webhook_url_not_https": "The webhook URL must be https.",
+    "webhook_url_not_public": "The webhook URL names a private, loopback or local host.",
+    "webhook_secret_invalid": "Not `whsec_` + base64 of 24 to 64 bytes.",
 }
 
 

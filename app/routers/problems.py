@@ -29,6 +29,7 @@ from app.domain.errors import (
 )
 from app.domain.money import Money
 from app.domain.order_aggregate import CommitmentNotApplicable
+from app.domain.webhook_endpoint import WebhookSecretInvalid, WebhookUrlRefused
 from app.routers.field_hints import field_bounds, hint_params
 from app.routers.messages import message, pick_language
 from app.routers.problem_codes import FIELD_CODES, PROBLEM_CODES, enum_schema
@@ -46,6 +47,7 @@ from app.services.errors import (
     UnknownOwner,
 )
 from app.services.orders import NotAPublicAdministration
+from app.services.partner_webhook_delivery import WebhookEndpointNotSet
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("app.errors")
@@ -290,6 +292,9 @@ _DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, Callable[[Any], _Facts]]] =
     PaymentEventAlreadyApplied: (409, _payment_event_already_applied),
     ClockWentBack: (409, _members("now")),
     ClockJumpTooFar: (422, _members("max_days")),
+    WebhookUrlRefused: (422, _on_field("url")),
+    WebhookSecretInvalid: (422, _on_field("secret")),
+    WebhookEndpointNotSet: (409, _no_facts),
 }
 
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.domain import partner_webhook
 from app.services.confirmation_email import EMAIL
 from app.services.fulfilment import MAIL_PLATFORM
+from app.services.partner_events import PARTNER_WEBHOOK
 from app.services.unit_of_work import UnitOfWorkProtocol
 
 log = logging.getLogger("app.outbox")
@@ -26,15 +28,25 @@ FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(hours=1)
 
 Deliver = Callable[[str, dict[str, Any]], Awaitable[None]]
+RetryPolicy = Callable[[int], timedelta]  # attempts so far -> wait before the next
+
+
+async def _not_configured(dedupe_key: str, payload: dict[str, Any]) -> None:  # noqa: ARG001
+    raise RuntimeError("no deliverer for this kind")
 
 
 @dataclass(frozen=True, slots=True)
 class Deliverers:
     email: Deliver
     mail_platform: Deliver
+    partner_webhook: Deliver = _not_configured
 
     def for_kind(self, kind: str) -> Deliver:
-        return {EMAIL: self.email, MAIL_PLATFORM: self.mail_platform}[kind]
+        return {
+            EMAIL: self.email,
+            MAIL_PLATFORM: self.mail_platform,
+            PARTNER_WEBHOOK: self.partner_webhook,
+        }[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,15 @@ def retry_delay(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s … doubling, at most an hour."""
     delay: timedelta = FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 20))
     return min(delay, LONGEST_RETRY)
+
+
+# Kinds with their own retry policy; the others use retry_delay. A partner webhook's
+# deliverer gives up by itself after 24 hours (app.services.partner_webhook_delivery).
+RETRY_POLICIES: dict[str, RetryPolicy] = {PARTNER_WEBHOOK: partner_webhook.retry_delay}
+
+
+def retry_delay_for(kind: str, attempts: int) -> timedelta:
+    return RETRY_POLICIES.get(kind, retry_delay)(attempts)
 
 
 async def deliver_due(
@@ -69,7 +90,7 @@ async def deliver_due(
                 extra={"outbox_id": message.id, "kind": message.kind, "error": str(exc)},
             )
             async with uow_factory() as uow:
-                retry_at = now + retry_delay(message.attempts)
+                retry_at = now + retry_delay_for(message.kind, message.attempts)
                 await uow.outbox.failed(message.id, f"{type(exc).__name__}: {exc}", retry_at)
                 await uow.commit()
             continue

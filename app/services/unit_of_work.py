@@ -24,8 +24,10 @@ from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
+from app.domain.partner_webhook import DeliveryAttempt, PartnerEvent, WebhookDelivery
 from app.domain.quote_record import QuoteRecord
 from app.domain.stored_payment_event import StoredPaymentEvent
+from app.domain.webhook_endpoint import WebhookEndpoint
 
 
 class Orders(Protocol):
@@ -230,6 +232,29 @@ class Lifecycle(Protocol):
     ) -> tuple[dict[str, int], dict[str, int]]: ...
 
 
+class PartnerWebhooks(Protocol):
+    async def endpoint(self, partner_id: str) -> WebhookEndpoint | None: ...
+    async def save_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint: ...
+    async def delete_endpoint(self, partner_id: str) -> bool: ...
+    async def open_delivery(self, event: PartnerEvent, now: datetime) -> WebhookDelivery: ...
+    async def delivery(
+        self, partner_id: str, event_id: str, *, lock: bool = False
+    ) -> WebhookDelivery | None: ...
+    async def save_delivery(self, delivery: WebhookDelivery) -> None: ...
+    async def add_attempt(self, delivery_id: int, attempt: DeliveryAttempt) -> None: ...
+    async def deliveries(
+        self,
+        partner_id: str,
+        limit: int,
+        before_id: int | None = None,
+        status: str | None = None,
+        event_type: str | None = None,
+    ) -> list[WebhookDelivery]: ...
+    async def attempts(
+        self, delivery_ids: Sequence[int], latest: int
+    ) -> dict[int, list[DeliveryAttempt]]: ...
+
+
 class UnitOfWorkProtocol(Protocol):
     """One transaction: `async with` it, read and write, `commit()` once; leaving the
     block without a commit discards every write."""
@@ -258,6 +283,8 @@ class UnitOfWorkProtocol(Protocol):
     def milestones(self) -> Milestones: ...
     @property
     def lifecycle(self) -> Lifecycle: ...
+    @property
+    def partner_webhooks(self) -> PartnerWebhooks: ...
 
     async def __aenter__(self) -> UnitOfWorkProtocol: ...
     async def __aexit__(

@@ -6,12 +6,16 @@ from tests.api.quote_store_fixtures import (
     pytest_generate_tests,
     quote_store,
 )
+from tests.api.webhook_receiver import delivery, local_client, receiver
 
 __all__ = [
     "db",
+    "delivery",
+    "local_client",
     "platform",
     "pytest_generate_tests",
     "quote_store",
+    "receiver",
     "smtp",
     "worker",
 ]

@@ -109,6 +109,11 @@ DATA_DEPENDENT_CODES = frozenset(
         "duplicate_code",
         "invalid_date_range",
         "overlapping_dates",
+        # a webhook URL's host and scheme, a secret's decoded length
+        "webhook_url_invalid",
+        "webhook_url_not_https",
+        "webhook_url_not_public",
+        "webhook_secret_invalid",
     }
 )
 # Ids hypothesis likes to generate ("0", "00") hit real mailboxes, so pricing runs too.

@@ -12,8 +12,10 @@ from app.domain.holder_record import HolderRecord
 from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.partner import CreditMovement, Partner
+from app.domain.partner_webhook import DeliveryAttempt, WebhookDelivery
 from app.domain.quote_record import QuoteRecord
 from app.domain.stored_payment_event import StoredPaymentEvent
+from app.domain.webhook_endpoint import WebhookEndpoint
 
 
 @dataclass(slots=True)
@@ -70,6 +72,9 @@ class Tables:
     price_lists: dict[str, StoredPriceList] = field(default_factory=dict)
     # (mailbox id, expiry, milestone) → when it was reached
     milestones: dict[tuple[str, date, str], datetime] = field(default_factory=dict)
+    webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)  # by partner
+    webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)  # by event
+    webhook_attempts: dict[int, list[DeliveryAttempt]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -80,6 +85,7 @@ class Sequences:
     payment_event_id: int = 0
     outbox_id: int = 0
     credit_movement_id: int = 0
+    webhook_delivery_id: int = 0
 
     def next_order_seq(self) -> int:
         self.order_seq += 1
@@ -96,3 +102,7 @@ class Sequences:
     def next_credit_movement_id(self) -> int:
         self.credit_movement_id += 1
         return self.credit_movement_id
+
+    def next_webhook_delivery_id(self) -> int:
+        self.webhook_delivery_id += 1
+        return self.webhook_delivery_id

@@ -23,6 +23,7 @@ from tests.fakes.other_repositories import (
     FakePartners,
     FakeQuotes,
 )
+from tests.fakes.partner_webhooks import FakePartnerWebhooks
 from tests.fakes.tables import Sequences, Tables
 
 
@@ -70,6 +71,7 @@ class FakeUnitOfWork:
         self.catalog = FakeCatalog(self._working)
         self.milestones = FakeMilestones(self._working)
         self.lifecycle = FakeLifecycle(self._working)
+        self.partner_webhooks = FakePartnerWebhooks(self._working, sequences)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

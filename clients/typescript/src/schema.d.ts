@@ -392,6 +392,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/partner/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your webhook delivery log, with every attempt
+         * @description Partners only. Newest first; `next_cursor` pages on.
+         */
+        get: operations["list_partner_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/partner/webhook-deliveries/{event_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an event again now
+         * @description Partners only. Queues the event at once for a new round of attempts (retried with backoff for 24 hours); the same `webhook-id`, so you dedupe it.
+         */
+        post: operations["redeliver_partner_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/partner/webhook-endpoint": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where your events are sent
+         * @description Partners only. The secret itself is never shown again: `secret_hint` is.
+         */
+        get: operations["get_partner_webhook_endpoint"];
+        /**
+         * Set where your events are sent, and the secret that signs them
+         * @description Partners only. Replaces the endpoint. Without `secret` a new one is generated and returned once, in `secret`; afterwards only `secret_hint` shows. The URL must be https on a public address (a private, loopback or link-local one is refused here, and again at each delivery from what the name resolves to).
+         */
+        put: operations["put_partner_webhook_endpoint"];
+        post?: never;
+        /**
+         * Stop sending your events
+         * @description Partners only. Answers the endpoint removed. Events due while no endpoint is set are logged as `skipped` (redeliver them once you set one).
+         */
+        delete: operations["delete_partner_webhook_endpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plans": {
         parameters: {
             query?: never;
@@ -1017,6 +1085,40 @@ export interface components {
              */
             amount: string;
         };
+        /** DeliveryAttemptOut */
+        DeliveryAttemptOut: {
+            /**
+             * Attempted At
+             * Format: date-time
+             * @description When we POSTed (UTC).
+             */
+            attempted_at: string;
+            /**
+             * Duration Ms
+             * @description How long the attempt took, milliseconds.
+             */
+            duration_ms: number;
+            /**
+             * Error
+             * @description Why there was no answer: `timeout…`, `connection_failed…`, `address_not_public…` (the name resolved to a private address), `dns_failed…`, `not_https`. Null when you answered.
+             */
+            error: string | null;
+            /**
+             * Status Code
+             * @description Your HTTP status; null when there was no answer (see `error`).
+             */
+            status_code: number | null;
+            /**
+             * Succeeded
+             * @description True for a 2xx answer.
+             */
+            succeeded: boolean;
+            /**
+             * Url
+             * @description The endpoint it went to.
+             */
+            url: string;
+        };
         /**
          * EInvoicingIn
          * @description Exactly one: `sdi_code` (Codice Destinatario), `pec`, or `none: true`.
@@ -1137,9 +1239,13 @@ export interface components {
              *     * `duplicate_code`: The same code appears more than once.
              *     * `invalid_date_range`: The end date comes before the start date.
              *     * `overlapping_dates`: The dates overlap another promotion of the plan (`other`).
+             *     * `webhook_url_invalid`: Not a full URL, or one with a user or password.
+             *     * `webhook_url_not_https`: The webhook URL must be https.
+             *     * `webhook_url_not_public`: The webhook URL names a private, loopback or local host.
+             *     * `webhook_secret_invalid`: Not `whsec_` + base64 of 24 to 64 bytes.
              * @enum {string}
              */
-            code: "required" | "unknown_field" | "invalid_json" | "invalid_type" | "invalid_value" | "invalid_format" | "out_of_range" | "too_long" | "too_precise" | "too_many_items" | "items_required" | "control_characters" | "invalid_cursor" | "idempotency_key_reused" | "idempotency_key_required" | "frequency_not_allowed" | "duplicate_mailbox" | "unknown_plan" | "unknown_signature_kit" | "plan_not_in_price_list" | "convention_code_invalid" | "mailbox_not_found" | "quote_expired" | "quote_blocked" | "acknowledgement_required" | "consent_required" | "holder_required" | "holders_on_file_differ" | "invalid_codice_fiscale" | "invalid_partita_iva" | "invalid_email" | "invalid_sdi_code" | "invalid_office_code" | "invalid_cig" | "invalid_cup" | "einvoicing_identifier_required" | "einvoicing_ambiguous" | "public_administration_required" | "not_a_public_administration" | "partner_pays_by_credit" | "payment_method_not_allowed" | "public_administration_pays_by_transfer" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "unknown_owner" | "plans_required" | "max_below_base" | "duplicate_code" | "invalid_date_range" | "overlapping_dates";
+            code: "required" | "unknown_field" | "invalid_json" | "invalid_type" | "invalid_value" | "invalid_format" | "out_of_range" | "too_long" | "too_precise" | "too_many_items" | "items_required" | "control_characters" | "invalid_cursor" | "idempotency_key_reused" | "idempotency_key_required" | "frequency_not_allowed" | "duplicate_mailbox" | "unknown_plan" | "unknown_signature_kit" | "plan_not_in_price_list" | "convention_code_invalid" | "mailbox_not_found" | "quote_expired" | "quote_blocked" | "acknowledgement_required" | "consent_required" | "holder_required" | "holders_on_file_differ" | "invalid_codice_fiscale" | "invalid_partita_iva" | "invalid_email" | "invalid_sdi_code" | "invalid_office_code" | "invalid_cig" | "invalid_cup" | "einvoicing_identifier_required" | "einvoicing_ambiguous" | "public_administration_required" | "not_a_public_administration" | "partner_pays_by_credit" | "payment_method_not_allowed" | "public_administration_pays_by_transfer" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "unknown_owner" | "plans_required" | "max_below_base" | "duplicate_code" | "invalid_date_range" | "overlapping_dates" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
             /**
              * Field
              * @description Where: a dotted path into the body (`items[0].plan`), or a query parameter or header name (`cursor`, `Idempotency-Key`); `body` for the whole body.
@@ -2744,9 +2850,16 @@ export interface components {
              *     * `payment_event_not_stored`: 503: the event could not be stored: deliver it again.
              *     * `clock_backwards`: 409: the sandbox clock only moves forward (`now` is where it stands).
              *     * `clock_jump_too_far`: 422: the sandbox clock moves at most `max_days` days at once.
+             *     * `webhook_endpoint_not_found`: 404: you have set no webhook endpoint.
+             *     * `webhook_delivery_not_found`: 404: no such webhook delivery of yours.
+             *     * `webhook_endpoint_not_set`: 409: set a webhook endpoint before redelivering.
+             *     * `webhook_url_invalid`: 422: not a full URL, or one with a user or password.
+             *     * `webhook_url_not_https`: 422: the webhook URL must be https.
+             *     * `webhook_url_not_public`: 422: the webhook URL names a private, loopback or local host.
+             *     * `webhook_secret_invalid`: 422: not `whsec_` + base64 of 24 to 64 bytes.
              * @enum {string}
              */
-            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far";
+            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "webhook_endpoint_not_set" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
             /**
              * Create With
              * @description `unknown_owner`: the call that creates the missing owner.
@@ -3694,6 +3807,211 @@ export interface components {
              * @description Always true: the event is stored.
              */
             received: boolean;
+        };
+        /**
+         * WebhookDeliveryOut
+         * @example {
+         *       "attempt_count": 2,
+         *       "attempts": [
+         *         {
+         *           "attempted_at": "2026-12-01T17:45:20Z",
+         *           "duration_ms": 120,
+         *           "error": null,
+         *           "status_code": 503,
+         *           "succeeded": false,
+         *           "url": "https://hooks.reseller.example/pec"
+         *         },
+         *         {
+         *           "attempted_at": "2026-12-01T17:46:20Z",
+         *           "duration_ms": 85,
+         *           "error": null,
+         *           "status_code": 200,
+         *           "succeeded": true,
+         *           "url": "https://hooks.reseller.example/pec"
+         *         }
+         *       ],
+         *       "created_at": "2026-12-01T17:45:20Z",
+         *       "event": {
+         *         "data": {
+         *           "mailbox_id": "mbx-1",
+         *           "order_id": "ord_54bf8a4244d240fcb1b09145879ae2e8"
+         *         },
+         *         "id": "evt_6f1c2a9d0b3e4f5a8c7d6e5f4a3b2c1d",
+         *         "timestamp": "2026-12-01T17:45:19+00:00",
+         *         "type": "renewal.completed"
+         *       },
+         *       "id": "evt_6f1c2a9d0b3e4f5a8c7d6e5f4a3b2c1d",
+         *       "redeliveries": 0,
+         *       "status": "delivered",
+         *       "type": "renewal.completed",
+         *       "updated_at": "2026-12-01T17:46:20Z"
+         *     }
+         */
+        WebhookDeliveryOut: {
+            /**
+             * Attempt Count
+             * @description Attempts in all, every round.
+             */
+            attempt_count: number;
+            /**
+             * Attempts
+             * @description The latest attempts (at most 50), oldest first.
+             */
+            attempts: components["schemas"]["DeliveryAttemptOut"][];
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was first due (UTC).
+             */
+            created_at: string;
+            /**
+             * Event
+             * @description The body we send: `id`, `type`, `timestamp`, `data`.
+             */
+            event: {
+                [key: string]: unknown;
+            };
+            /**
+             * Id
+             * @description The event's id (`evt_…`), the `webhook-id` we send.
+             */
+            id: string;
+            /**
+             * Redeliveries
+             * @description How many times you asked for a redelivery.
+             */
+            redeliveries: number;
+            /**
+             * Status
+             * @description `pending` (being tried: retried with backoff for 24 hours), `delivered` (you answered 2xx), `failed` (given up after 24 hours), `skipped` (no endpoint was set when it was due).
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "skipped";
+            /**
+             * Type
+             * @description The event type.
+             * @enum {string}
+             */
+            type: "renewal.completed" | "order.expired" | "payment.failed" | "mailbox.expiring" | "mailbox.deleted" | "credit.low";
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When its status last changed (UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * WebhookDeliveryPage
+         * @example {
+         *       "items": [
+         *         {
+         *           "attempt_count": 2,
+         *           "attempts": [
+         *             {
+         *               "attempted_at": "2026-12-01T17:45:20Z",
+         *               "duration_ms": 120,
+         *               "error": null,
+         *               "status_code": 503,
+         *               "succeeded": false,
+         *               "url": "https://hooks.reseller.example/pec"
+         *             },
+         *             {
+         *               "attempted_at": "2026-12-01T17:46:20Z",
+         *               "duration_ms": 85,
+         *               "error": null,
+         *               "status_code": 200,
+         *               "succeeded": true,
+         *               "url": "https://hooks.reseller.example/pec"
+         *             }
+         *           ],
+         *           "created_at": "2026-12-01T17:45:20Z",
+         *           "event": {
+         *             "data": {
+         *               "mailbox_id": "mbx-1",
+         *               "order_id": "ord_54bf8a4244d240fcb1b09145879ae2e8"
+         *             },
+         *             "id": "evt_6f1c2a9d0b3e4f5a8c7d6e5f4a3b2c1d",
+         *             "timestamp": "2026-12-01T17:45:19+00:00",
+         *             "type": "renewal.completed"
+         *           },
+         *           "id": "evt_6f1c2a9d0b3e4f5a8c7d6e5f4a3b2c1d",
+         *           "redeliveries": 0,
+         *           "status": "delivered",
+         *           "type": "renewal.completed",
+         *           "updated_at": "2026-12-01T17:46:20Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
+        WebhookDeliveryPage: {
+            /**
+             * Items
+             * @description Newest first.
+             */
+            items: components["schemas"]["WebhookDeliveryOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * WebhookEndpointIn
+         * @example {
+         *       "url": "https://hooks.reseller.example/pec"
+         *     }
+         */
+        WebhookEndpointIn: {
+            /**
+             * Secret
+             * @description Your Standard Webhooks secret (`whsec_` + base64 of 24 to 64 random bytes). Leave it out and we generate one, shown once in this answer.
+             */
+            secret?: string | null;
+            /**
+             * Url
+             * @description Where events are POSTed: https, on a public address.
+             */
+            url: string;
+        };
+        /**
+         * WebhookEndpointOut
+         * @example {
+         *       "created_at": "2026-12-01T17:45:19Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "secret_hint": "whsec_…aSw",
+         *       "updated_at": "2026-12-01T17:45:19Z",
+         *       "url": "https://hooks.reseller.example/pec"
+         *     }
+         */
+        WebhookEndpointOut: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description When the endpoint was first set (UTC).
+             */
+            created_at: string;
+            /**
+             * Secret
+             * @description The secret we generated: present only in the answer that generated it, so keep it now. Null otherwise.
+             */
+            secret: string | null;
+            /**
+             * Secret Hint
+             * @description The secret's last characters, to tell secrets apart.
+             */
+            secret_hint: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description When it was last replaced (UTC).
+             */
+            updated_at: string;
+            /**
+             * Url
+             * @description Where events are POSTed.
+             */
+            url: string;
         };
     };
     responses: never;
@@ -6001,6 +6319,515 @@ export interface operations {
             };
             /** @description `validation_failed`, `invalid_cursor`. */
             422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_partner_webhook_deliveries: {
+        parameters: {
+            query?: {
+                /** @description Only this status. */
+                status?: ("pending" | "delivered" | "failed" | "skipped") | null;
+                /** @description Only this event type. */
+                type?: ("renewal.completed" | "order.expired" | "payment.failed" | "mailbox.expiring" | "mailbox.deleted" | "credit.low") | null;
+                /** @description Items per page (1–200). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, `invalid_cursor`. */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliver_partner_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path: {
+                /** @description The event id (`evt_…`). */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_delivery_not_found`: no such delivery of yours. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_endpoint_not_set`: set an endpoint first. */
+            409: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_partner_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_endpoint_not_found`: you have set no endpoint. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_partner_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Replaced */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointOut"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `partner_not_found`: your token names no partner on file. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, `webhook_url_invalid`, `webhook_url_not_https`, `webhook_url_not_public`, `webhook_secret_invalid`. */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_partner_webhook_endpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `webhook_endpoint_not_found`: you have set no endpoint. */
+            404: {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
