@@ -12,8 +12,8 @@ from app.domain.access import Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
-from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.mailbox import MailboxStatus
+from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.quote_record import QuoteRecord
 from app.domain.renewal_mode import TACIT_LEAD_DAYS, TACIT_RENEWED, RenewalMode, attempt_milestone
 from tests.fakes.tables import (
