@@ -51,9 +51,7 @@ async def test_a_tacit_renewal_is_paid_once_however_many_sweeps_run(db: Containe
         2027, 11, 30
     )
     completed = await partner_events(db, "renewal.completed")
-    assert [(e["partner_id"], e["data"]["mailbox_id"]) for e in completed] == [
-        ("ptn-1", "mbx-t")
-    ]
+    assert [(e["partner_id"], e["data"]["mailbox_id"]) for e in completed] == [("ptn-1", "mbx-t")]
     assert completed[0]["data"]["expires_on"] == "2027-11-30"
     assert await ledger_explains_balance(db)
 
@@ -160,7 +158,8 @@ async def test_the_low_credit_alert_comes_once_per_crossing(db: Container) -> No
     assert [e["data"]["balance"]["amount"] for e in lows] == ["39.60", "42.96"]
     assert len({e["id"] for e in lows}) == 2
     subjects = [e["subject"] for e in await emails_to_partner(db)]
-    assert subjects == ["Prepaid credit below your threshold: 39.60 EUR"] + [
-        "Prepaid credit below your threshold: 42.96 EUR"
+    assert subjects == [
+        "Prepaid credit below your threshold: 39.60 EUR",
+        "Prepaid credit below your threshold: 42.96 EUR",
     ]
     assert await ledger_explains_balance(db)
