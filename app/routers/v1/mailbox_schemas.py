@@ -51,7 +51,6 @@ MAILBOX_OUT_EXAMPLE: JsonDict = {
         "billing": {"e_invoicing": None, "public_administration": None},
         "source": "account",
     },
-    "renewal_mode": None,
 }
 # The same mailbox once automatic renewal is on (PUT …/auto-renewal).
 AUTO_RENEWING_MAILBOX_EXAMPLE: JsonDict = {
@@ -67,6 +66,10 @@ AUTO_RENEWING_MAILBOX_EXAMPLE: JsonDict = {
         }
     ],
 }
+
+
+def _absent(value: object) -> bool:
+    return value is None  # a member only some callers get is left out for the others
 
 
 class MailboxOut(BaseModel):
@@ -100,8 +103,9 @@ class MailboxOut(BaseModel):
     )
     renewal_mode: RenewalModeOut | None = Field(
         default=None,
+        exclude_if=_absent,
         description="Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as "
-        "`GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; null for other callers.",
+        "`GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; absent for other callers.",
     )
 
     @classmethod

@@ -1447,7 +1447,6 @@ export interface components {
          *       "plan": "PREMIUM",
          *       "renewable": true,
          *       "renewal_blockers": [],
-         *       "renewal_mode": null,
          *       "status": "ACTIVE",
          *       "used_archive_mb": 5000,
          *       "used_mailbox_mb": 1500
@@ -1518,7 +1517,7 @@ export interface components {
              * @description Why it can't be renewed now.
              */
             renewal_blockers: components["schemas"]["IssueOut"][];
-            /** @description Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as `GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; null for other callers. */
+            /** @description Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as `GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; absent for other callers. */
             renewal_mode?: components["schemas"]["RenewalModeOut"] | null;
             /** @description `ACTIVE`; `EXPIRED` (in the 90-day grace: still renewable); `DELETED` (past the grace); `SUSPENDED` (a partner's lapsed domain). */
             status: components["schemas"]["MailboxStatus"];
@@ -1569,7 +1568,6 @@ export interface components {
          *           "plan": "PREMIUM",
          *           "renewable": true,
          *           "renewal_blockers": [],
-         *           "renewal_mode": null,
          *           "status": "ACTIVE",
          *           "used_archive_mb": 5000,
          *           "used_mailbox_mb": 1500
@@ -5178,7 +5176,6 @@ export interface operations {
                      *           "message": "La casella ha il rinnovo automatico attivo: disattivalo prima di rinnovare."
                      *         }
                      *       ],
-                     *       "renewal_mode": null,
                      *       "status": "ACTIVE",
                      *       "used_archive_mb": 5000,
                      *       "used_mailbox_mb": 1500
