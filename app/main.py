@@ -25,6 +25,8 @@ from app.routers.v1 import (
     mailboxes,
     orders,
     partner,
+    partner_mailboxes,
+    partner_statement,
     partner_webhooks,
     plans,
     quotes,
@@ -82,7 +84,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # router nesting is walked on every request.
     # The sandbox route is always in the contract; outside the sandbox it answers 404.
     routers = (quotes, orders, webhooks, plans, mailboxes, partner, sandbox)
-    for module in (*routers, admin, admin_accounts, admin_setup, admin_payments, partner_webhooks):
+    partners = (partner_mailboxes, partner_statement, partner_webhooks)
+    for module in (*routers, admin, admin_accounts, admin_setup, admin_payments, *partners):
         app.include_router(module.router, prefix="/v1")
     app.include_router(health.router)
     install_docs(app)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.container import Container
 from app.db.catalog_repository import CatalogRepository
 from app.db.emptying import empty_tables
-from app.db.models import AccountRow, PartnerRow
+from app.db.models import AccountRow, CreditMovementRow, PartnerRow
 from app.sandbox.demo_catalog import demo_price_list
+
+SEEDED_AT = datetime(2026, 11, 1, tzinfo=UTC)  # before any test's clock
 
 
 async def empty_database(container: Container) -> None:
@@ -34,6 +38,18 @@ async def reset_database(container: Container) -> None:
                 AccountRow(id="acc-p", name="Anna Neri", email="anna@example.com", language="en"),
                 PartnerRow(id="ptn-1", name="Web Reseller", credit_cents=10_000),
             ]
+        )
+        await session.flush()
+        # The partner's credit came from a top-up, as every credit does: the ledger
+        # explains the balance from the first line.
+        session.add(
+            CreditMovementRow(
+                partner_id="ptn-1",
+                kind="top_up",
+                amount_cents=10_000,
+                balance_after_cents=10_000,
+                created_at=SEEDED_AT,
+            )
         )
         await session.flush()
         await session.close()

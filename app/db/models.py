@@ -437,3 +437,26 @@ class PartnerWebhookAttemptRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class PartnerRenewalModeRow(Base):
+    """A partner's renewal mode for a mailbox it manages (no row: `at_expiry`, 1 year).
+
+    Kept with the partner that set it: a mailbox moved to another partner is back to
+    the default for the new one until it sets its own."""
+
+    __tablename__ = "partner_renewal_modes"
+
+    mailbox_id: Mapped[str] = mapped_column(
+        ForeignKey("mailboxes.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+    years: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("mode IN ('tacit', 'at_expiry')", name="mode_known"),
+        CheckConstraint("years BETWEEN 1 AND 5", name="years_in_range"),
+        Index("ix_partner_renewal_modes_mode", "mode", "mailbox_id"),
+    )

@@ -23,6 +23,7 @@ from app.db.partner_repository import PartnerRepository
 from app.db.partner_webhook_repository import PartnerWebhookRepository
 from app.db.payment_event_repository import PaymentEventRepository
 from app.db.quote_repository import QuoteRepository
+from app.db.renewal_mode_repository import RenewalModeRepository
 
 
 class UnitOfWork:
@@ -40,6 +41,7 @@ class UnitOfWork:
     milestones: MilestoneRepository
     lifecycle: LifecycleRepository
     partner_webhooks: PartnerWebhookRepository
+    renewal_modes: RenewalModeRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.milestones = MilestoneRepository(self.session)
         self.lifecycle = LifecycleRepository(self.session)
         self.partner_webhooks = PartnerWebhookRepository(self.session)
+        self.renewal_modes = RenewalModeRepository(self.session)
         return self
 
     async def __aexit__(

@@ -46,6 +46,7 @@ class MailboxChange:
     deletes_archive: bool
     auto_renewal: bool
     auto_renewal_years: int
+    partner_id: str | None = None  # the partner that manages it: told of the renewal
 
     @classmethod
     def renewal(
@@ -63,4 +64,5 @@ class MailboxChange:
             deletes_archive=item.deletes_archive,
             auto_renewal=True if turns_auto_renewal_on else mailbox.auto_renewal,
             auto_renewal_years=years if turns_auto_renewal_on else mailbox.auto_renewal_years,
+            partner_id=mailbox.partner_id,
         )

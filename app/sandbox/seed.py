@@ -20,10 +20,12 @@ from app.domain.mailbox import Mailbox, MailboxStatus
 from app.routers.v1.price_list_schemas import read_price_list_file
 from app.sandbox.demo_catalog import DEMO_PRICE_LIST_FILE, DEMO_PRICE_LIST_ID
 from app.services import price_lists
+from app.services.partner_credit import CREDIT_CEILING_CENTS
 
 CUSTOMER_ID = "acc-rossi"
 OTHER_CUSTOMER_ID = "acc-bianchi"
 PARTNER_ID = "ptn-webreseller"
+DEMO_CREDIT_CENTS = 50_000
 PARTNER_CUSTOMER_ID = "acc-neri"
 STAFF_ID = "staff-helpdesk"
 # Who publishes the demo price list: how a database tells it is a sandbox's.
@@ -173,11 +175,29 @@ async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: da
             if account.holder is None:  # on file, so an order may omit it (step 10)
                 account.holder, account.billing = DEMO_HOLDERS[account_id]
         if await session.get(PartnerRow, PARTNER_ID) is None:
-            session.add(PartnerRow(id=PARTNER_ID, name="Web Reseller Srl", credit_cents=50_000))
+            session.add(PartnerRow(id=PARTNER_ID, name="Web Reseller Srl", credit_cents=0))
+            await session.flush()
+            await _top_up(uow, PARTNER_ID, DEMO_CREDIT_CENTS, now)
         await session.flush()
         for demo in DEMO_MAILBOXES:
             await uow.mailboxes.save(demo_mailbox(demo, today), now)
         await uow.commit()
+
+
+async def _top_up(uow: UnitOfWork, partner_id: str, cents: int, now: datetime) -> None:
+    """The demo credit arrives as a top-up, with its ledger line, as any credit does."""
+    balance = await uow.orders.top_up_credit(partner_id, cents, CREDIT_CEILING_CENTS)
+    assert balance is not None
+    await uow.orders.record_credit_movement(
+        {
+            "partner_id": partner_id,
+            "kind": "top_up",
+            "amount_cents": cents,
+            "balance_after_cents": balance,
+            "idempotency_key": None,
+            "created_at": now,
+        }
+    )
 
 
 def demo_mailbox(demo: DemoMailbox, today: date) -> Mailbox:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from app.domain.access import PendingOrder, Principal, pending_order_seen_by
+from app.domain.access import PendingOrder, Principal, Role, pending_order_seen_by
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, check_holder_record
 from app.domain.issues import Issue
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.quote import renewal_blockers
+from app.domain.renewal_mode import DEFAULT_RENEWAL_MODE, RenewalMode
 from app.services.catalog_cache import CatalogCache
 from app.services.errors import (
     MailboxNotRenewable,
@@ -29,6 +30,7 @@ class MailboxView:
     status: MailboxStatus
     blockers: tuple[Issue, ...]
     holder_on_file: HolderOnFile | None = None  # to prefill the order's holder step
+    renewal_mode: RenewalMode | None = None  # the managing partner's, shown to it only
 
     @property
     def renewable(self) -> bool:
@@ -68,9 +70,14 @@ async def list_mailboxes(
         page = found[:limit]
         pending = await uow.mailboxes.pending_orders([m.id for m in page])
         on_file = await uow.holders.on_file([m.id for m in page])
+        modes = await _renewal_modes(uow, principal, [m.id for m in page])
     next_after = (page[-1].expires_on, page[-1].id) if len(found) > limit else None
     views = [
-        _view(m, price_list, now, principal, pending.get(m.id), on_file.get(m.id)) for m in page
+        replace(
+            _view(m, price_list, now, principal, pending.get(m.id), on_file.get(m.id)),
+            renewal_mode=modes.get(m.id),
+        )
+        for m in page
     ]
     return MailboxPage(views, next_after)
 
@@ -89,9 +96,11 @@ async def get_mailbox(
             raise ResourceNotFound("mailbox", mailbox_id)
         pending = await uow.mailboxes.pending_orders([mailbox_id])
         on_file = await uow.holders.on_file([mailbox_id])
-    return _view(
+        modes = await _renewal_modes(uow, principal, [mailbox_id])
+    view = _view(
         mailbox, price_list, now, principal, pending.get(mailbox_id), on_file.get(mailbox_id)
     )
+    return replace(view, renewal_mode=modes.get(mailbox_id))
 
 
 async def set_auto_renewal(
@@ -168,3 +177,14 @@ def _view(
     blockers = renewal_blockers(mailbox, price_list, now, seen)
     status = effective_status(mailbox, italian_date(now))
     return MailboxView(mailbox, status, blockers, holder_on_file)
+
+
+async def _renewal_modes(
+    uow: UnitOfWorkProtocol, viewer: Principal, mailbox_ids: list[str]
+) -> dict[str, RenewalMode]:
+    """A partner sees the renewal mode of each mailbox it manages (the default where it
+    set none); other viewers see none."""
+    if viewer.role is not Role.PARTNER:
+        return {}
+    found = await uow.renewal_modes.of(viewer.subject, mailbox_ids)
+    return {mailbox_id: found.get(mailbox_id, DEFAULT_RENEWAL_MODE) for mailbox_id in mailbox_ids}

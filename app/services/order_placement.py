@@ -28,6 +28,7 @@ from app.domain.order_aggregate import Order
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.domain.quote import Quote
 from app.domain.renewal_rules import eligibility_issues
+from app.services import credit_alerts
 from app.services.confirmation_email import EMAIL, confirmation_email
 from app.services.errors import ResourceNotFound
 from app.services.fulfilment import fulfil
@@ -56,33 +57,63 @@ async def place_order(
         record = await uow.quotes.get_visible(principal, request.quote_id)
         if record is None:
             raise ResourceNotFound("quote", request.quote_id)
-        quote = record.quote
-        request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
-        check_order(quote, request, principal.role, now)
-
         language = await _language_of(uow, principal, language)
-        order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
-        seq = await uow.orders.add(order, keyed.key, keyed.fingerprint)
-        if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
-            raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
-        order.seq = seq
-
-        taken = await uow.orders.hold_mailboxes(order.id, order.mailbox_ids)
-        if taken is not None:
-            holder = await uow.orders.pending_order_of(taken)
-            shown = None if holder is None else visible_order_id(principal, holder)
-            raise PendingOrderConflict(taken, shown)
-        mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
-        if not _mailboxes_as_quoted(quote, mailboxes, now):
-            raise QuoteExpired(request.quote_id)
-        if principal.role is Role.PARTNER:
-            await _pay_from_credit(uow, principal, order, mailboxes, now)
-        await uow.outbox.add(
-            EMAIL, f"order-confirmation:{order.id}", _confirmation(order, accounts), now
+        order = await place_from_quote(
+            uow,
+            principal,
+            request,
+            record.quote,
+            now,
+            language,
+            accounts,
+            keyed.key,
+            keyed.fingerprint,
         )
         answer = await keyed.first_answer(uow, *render(order))
         await uow.commit()
     return answer
+
+
+async def place_from_quote(
+    uow: UnitOfWorkProtocol,
+    principal: Principal,
+    request: OrderRequest,
+    quote: Quote,
+    now: datetime,
+    language: str,
+    accounts: PaymentAccounts,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> Order:
+    """The one way an order is placed, in the caller's transaction: by a caller over
+    HTTP, or by the tacit-renewal sweep for a partner (app/services/tacit_renewals.py).
+
+    The holder on file fills what the request omits, the order is checked, stored and
+    holds its mailboxes, a partner's is paid from its credit at once (InsufficientCredit
+    otherwise) and fulfilled, and the confirmation email is queued. Nothing is committed.
+    """
+    request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
+    check_order(quote, request, principal.role, now)
+    order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
+    seq = await uow.orders.add(order, idempotency_key, fingerprint)
+    if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
+        raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
+    order.seq = seq
+
+    taken = await uow.orders.hold_mailboxes(order.id, order.mailbox_ids)
+    if taken is not None:
+        holder = await uow.orders.pending_order_of(taken)
+        shown = None if holder is None else visible_order_id(principal, holder)
+        raise PendingOrderConflict(taken, shown)
+    mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
+    if not _mailboxes_as_quoted(quote, mailboxes, now):
+        raise QuoteExpired(request.quote_id)
+    if principal.role is Role.PARTNER:
+        await _pay_from_credit(uow, principal, order, mailboxes, now)
+    await uow.outbox.add(
+        EMAIL, f"order-confirmation:{order.id}", _confirmation(order, accounts), now
+    )
+    return order
 
 
 async def _pay_from_credit(
@@ -106,6 +137,9 @@ async def _pay_from_credit(
             "order_id": order.id,
             "created_at": now,
         }
+    )
+    await credit_alerts.after_debit(
+        uow, principal.subject, balance + order.payable_cents, balance, order.id, now
     )
     await fulfil(uow, order, order.fulfil(mailboxes, now, paid=True), now)
     await uow.orders.save(order)

@@ -27,3 +27,23 @@ async def credit_statement(
         found = await uow.partners.credit_movements(partner_id, limit + 1, before_id)
     page = found[:limit]
     return Statement(partner, page, page[-1].id if len(found) > limit else None)
+
+
+async def whole_ledger(
+    uow: UnitOfWorkProtocol, partner_id: str, page: int = 1000
+) -> tuple[Partner, list[CreditMovement]]:
+    """Every line of the ledger, oldest first (a statement to download), read in one
+    transaction so the lines and the balance agree."""
+    newest_first: list[CreditMovement] = []
+    async with uow:
+        partner = await uow.partners.get(partner_id)
+        if partner is None:
+            raise ResourceNotFound("partner", partner_id)
+        before: int | None = None
+        while True:
+            found = await uow.partners.credit_movements(partner_id, page, before)
+            newest_first += found
+            if len(found) < page:
+                break
+            before = found[-1].id
+    return partner, newest_first[::-1]

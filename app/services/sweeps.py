@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services import orders
+from app.services import orders, tacit_renewals
 from app.services.mailbox_lifecycle import sweep_mailbox_lifecycle
 from app.services.unit_of_work import UowFactory
 
@@ -44,6 +44,7 @@ async def mailbox_lifecycle(context: SweepContext) -> int:
 SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("expire_unpaid_orders", expire_unpaid_orders),
     ("mailbox_lifecycle", mailbox_lifecycle),
+    ("tacit_renewals", tacit_renewals.tacit_renewals),
 )
 
 

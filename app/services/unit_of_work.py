@@ -26,6 +26,7 @@ from app.domain.order_items import MailboxChange
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.partner_webhook import DeliveryAttempt, PartnerEvent, WebhookDelivery
 from app.domain.quote_record import QuoteRecord
+from app.domain.renewal_mode import RenewalMode
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.domain.webhook_endpoint import WebhookEndpoint
 
@@ -190,6 +191,7 @@ class Partners(Protocol):
 
 class Quotes(Protocol):
     async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None: ...
+    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool: ...
 
 
 class Catalog(Protocol):
@@ -255,6 +257,12 @@ class PartnerWebhooks(Protocol):
     ) -> dict[int, list[DeliveryAttempt]]: ...
 
 
+class RenewalModes(Protocol):
+    async def of(self, partner_id: str, mailbox_ids: Sequence[str]) -> dict[str, RenewalMode]: ...
+    async def put(self, mailbox_id: str, partner_id: str, mode: RenewalMode) -> None: ...
+    async def due_tacit(self, today: date, limit: int) -> list[str]: ...
+
+
 class UnitOfWorkProtocol(Protocol):
     """One transaction: `async with` it, read and write, `commit()` once; leaving the
     block without a commit discards every write."""
@@ -285,6 +293,8 @@ class UnitOfWorkProtocol(Protocol):
     def lifecycle(self) -> Lifecycle: ...
     @property
     def partner_webhooks(self) -> PartnerWebhooks: ...
+    @property
+    def renewal_modes(self) -> RenewalModes: ...
 
     async def __aenter__(self) -> UnitOfWorkProtocol: ...
     async def __aexit__(

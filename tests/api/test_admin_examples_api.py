@@ -181,7 +181,7 @@ async def test_partner_examples(client: httpx.AsyncClient) -> None:
     )
     statement = await client.get("/v1/partner/credit?limit=2", headers=PARTNER)
     example = response_example("/v1/partner/credit", "get", "200")
-    # Two pages here (the sandbox's partner had no earlier top-up): the cursor is set.
+    # Two pages here (the seeded top-up, this one and the order): the cursor is set.
     assert statement.json()["next_cursor"] is not None
     assert_matches({**statement.json(), "next_cursor": None}, example)
 

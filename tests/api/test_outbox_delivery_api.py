@@ -179,7 +179,8 @@ async def test_partner_credit_email_says_the_order_is_paid_and_renewed(
     order = await _order(client, {**PARTNER, "Accept-Language": "en"}, ["mbx-p"], "partner_credit")
     assert order["status"] == "FULFILLED"
 
-    assert await worker() == 2  # the email, and the renewal to the mail platform
+    # the email, the renewal to the mail platform, and the partner's renewal.completed
+    assert await worker() == 3
 
     [mail] = smtp.inbox.received
     assert mail.message["Subject"] == f"Order {order['number']} paid: PEC mailbox renewal done"

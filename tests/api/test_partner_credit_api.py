@@ -13,6 +13,7 @@ from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import PARTNER, STAFF
 
 URL = "/v1/admin/partners/ptn-1/credit"
+OPENING = ("top_up", 10_000, 10_000)  # the fixture's credit, as the ledger's first line
 
 
 async def _ledger(db: Container) -> list[tuple[str, int, int]]:
@@ -36,7 +37,7 @@ async def test_a_retried_top_up_is_applied_once(client: httpx.AsyncClient, db: C
     assert {a.status_code for a in answers} == {200}
     assert {a.json()["credit"]["amount"] for a in answers} == {"150.00"}  # 100.00 + 50.00
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 9
-    assert await _ledger(db) == [("top_up", 5000, 15000)]
+    assert await _ledger(db) == [OPENING, ("top_up", 5000, 15000)]
 
 
 async def test_the_same_key_for_another_amount_is_refused(client: httpx.AsyncClient) -> None:
@@ -60,7 +61,7 @@ async def test_a_partner_order_is_a_debit_in_the_ledger(
     )
 
     assert placed.json()["status"] == "FULFILLED"
-    assert await _ledger(db) == [("order", -1208, 10000 - 1208)]
+    assert await _ledger(db) == [OPENING, ("order", -1208, 10000 - 1208)]
 
 
 async def test_an_unknown_partner_cannot_be_topped_up(client: httpx.AsyncClient) -> None:

@@ -12,8 +12,10 @@ from app.domain.access import Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
+from app.domain.mailbox import MailboxStatus
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.quote_record import QuoteRecord
+from app.domain.renewal_mode import TACIT_LEAD_DAYS, TACIT_RENEWED, RenewalMode, attempt_milestone
 from tests.fakes.tables import (
     IdempotencyRecord,
     OutboxMessage,
@@ -222,6 +224,16 @@ class FakeQuotes:
         record = self._quotes.get(quote_id)
         return record if record is not None and record.visible_to(principal) else None
 
+    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
+        # Only the sweeps add quotes through a unit of work, and without a key (quotes
+        # with one go through the quote store, app/db/quote_store.py).
+        if idempotency_key is not None:
+            raise NotImplementedError("the fake keeps no quote idempotency keys")
+        if record.id in self._quotes:
+            return False
+        self._quotes[record.id] = record
+        return True
+
 
 class FakeCatalog:
     def __init__(self, tables: Tables) -> None:
@@ -297,3 +309,36 @@ class FakeMilestones:
 
     async def count(self, milestone: str) -> int:
         return sum(1 for (_, _, reached) in self._reached if reached == milestone)
+
+
+class FakeRenewalModes:
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+
+    async def of(self, partner_id: str, mailbox_ids: Sequence[str]) -> dict[str, RenewalMode]:
+        modes = self._tables.renewal_modes
+        return {
+            mailbox_id: modes[mailbox_id][1]
+            for mailbox_id in mailbox_ids
+            if mailbox_id in modes and modes[mailbox_id][0] == partner_id
+        }
+
+    async def put(self, mailbox_id: str, partner_id: str, mode: RenewalMode) -> None:
+        self._tables.renewal_modes[mailbox_id] = (partner_id, mode)
+
+    async def due_tacit(self, today: date, limit: int) -> list[str]:
+        done = (TACIT_RENEWED, attempt_milestone(today))
+        due = [
+            mailbox
+            for mailbox in self._tables.mailboxes.values()
+            if (set_by := self._tables.renewal_modes.get(mailbox.id)) is not None
+            and set_by[0] == mailbox.partner_id
+            and set_by[1].tacit
+            and today <= mailbox.expires_on <= today + timedelta(days=TACIT_LEAD_DAYS)
+            and mailbox.status in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED)
+            and not any(
+                (mailbox.id, mailbox.expires_on, name) in self._tables.milestones for name in done
+            )
+        ]
+        due.sort(key=lambda m: (m.expires_on, m.id))
+        return [m.id for m in due[:limit]]

@@ -14,6 +14,7 @@ from app.domain.order_aggregate import Order
 from app.domain.partner import CreditMovement, Partner
 from app.domain.partner_webhook import DeliveryAttempt, WebhookDelivery
 from app.domain.quote_record import QuoteRecord
+from app.domain.renewal_mode import RenewalMode
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.domain.webhook_endpoint import WebhookEndpoint
 
@@ -75,6 +76,8 @@ class Tables:
     webhook_endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)  # by partner
     webhook_deliveries: dict[str, WebhookDelivery] = field(default_factory=dict)  # by event
     webhook_attempts: dict[int, list[DeliveryAttempt]] = field(default_factory=dict)
+    # mailbox id → (partner that set it, its renewal mode)
+    renewal_modes: dict[str, tuple[str, RenewalMode]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from tests.fakes.other_repositories import (
     FakeOutbox,
     FakePartners,
     FakeQuotes,
+    FakeRenewalModes,
 )
 from tests.fakes.partner_webhooks import FakePartnerWebhooks
 from tests.fakes.tables import Sequences, Tables
@@ -72,6 +73,7 @@ class FakeUnitOfWork:
         self.milestones = FakeMilestones(self._working)
         self.lifecycle = FakeLifecycle(self._working)
         self.partner_webhooks = FakePartnerWebhooks(self._working, sequences)
+        self.renewal_modes = FakeRenewalModes(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

@@ -26,6 +26,7 @@ from app.routers.v1.holder_schemas import (
     record_of,
 )
 from app.routers.v1.issue_schema import IssueOut
+from app.routers.v1.renewal_mode_schemas import RenewalModeOut
 from app.services.mailboxes import MailboxView
 
 # The sandbox's mbx-premium on 2026-11-25 (checked by tests/api/test_openapi_examples_api.py).
@@ -67,6 +68,10 @@ AUTO_RENEWING_MAILBOX_EXAMPLE: JsonDict = {
 }
 
 
+def _absent(value: object) -> bool:
+    return value is None  # a member only some callers get is left out for the others
+
+
 class MailboxOut(BaseModel):
     """A PEC mailbox: its plan and space, its expiry, and whether it can be renewed now."""
 
@@ -96,6 +101,12 @@ class MailboxOut(BaseModel):
         description="The holder and billing data an order without a holder uses: show them "
         "for confirmation (null: none on file, the order must give them)."
     )
+    renewal_mode: RenewalModeOut | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as "
+        "`GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; absent for other callers.",
+    )
 
     @classmethod
     def of(cls, view: MailboxView, language: str) -> MailboxOut:
@@ -118,6 +129,11 @@ class MailboxOut(BaseModel):
             renewal_blockers=[IssueOut.of(i, language) for i in view.blockers],
             holder_on_file=(
                 HolderOnFileOut.of_file(view.holder_on_file) if view.holder_on_file else None
+            ),
+            renewal_mode=(
+                RenewalModeOut.of_mode(m.id, m.expires_on, view.renewal_mode)
+                if view.renewal_mode
+                else None
             ),
         )
 

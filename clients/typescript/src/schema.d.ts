@@ -392,6 +392,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/partner/credit/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your credit statement: every movement with the balance after it (JSON or CSV)
+         * @description JSON (the default): a page of the ledger, newest first, `next_cursor` pages on. CSV (`?format=csv`, or `Accept: text/csv`): the whole ledger, oldest first, one line per movement, amounts in EUR with two decimals (negative for a debit); the sum of `amount` is your balance.
+         */
+        get: operations["get_partner_credit_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/partner/mailboxes/{mailbox_id}/renewal-mode": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a mailbox you manage is renewed
+         * @description `at_expiry` (1 year) until you set it. Another partner's mailbox is a 404, as an unknown one is.
+         */
+        get: operations["get_renewal_mode"];
+        /**
+         * Renew a mailbox you manage tacitly from your credit, or by hand
+         * @description A tacit renewal is an order paid from your credit, placed 7 days before expiry with the holder on file; when the credit is short it waits, you are told (`payment.failed` webhook and an email) and it is tried again every day until the expiry day.
+         */
+        put: operations["set_renewal_mode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/partner/webhook-deliveries": {
         parameters: {
             query?: never;
@@ -1734,6 +1778,8 @@ export interface components {
              * @description Why it can't be renewed now.
              */
             renewal_blockers: components["schemas"]["IssueOut"][];
+            /** @description Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as `GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; absent for other callers. */
+            renewal_mode?: components["schemas"]["RenewalModeOut"] | null;
             /** @description `ACTIVE`; `EXPIRED` (in the 90-day grace: still renewable); `DELETED` (past the grace); `SUSPENDED` (a partner's lapsed domain). */
             status: components["schemas"]["MailboxStatus"];
             /**
@@ -3614,6 +3660,63 @@ export interface components {
              * @description Pass as `cursor` for the next page; null on the last page.
              */
             next_cursor: string | null;
+        };
+        /**
+         * RenewalModeIn
+         * @description How a mailbox you manage is renewed.
+         * @example {
+         *       "mode": "tacit",
+         *       "years": 1
+         *     }
+         */
+        RenewalModeIn: {
+            /** @description `tacit`: renewed automatically from your credit 7 days before expiry (same plan and extra space, `years` years); `at_expiry`: you renew it by hand. */
+            mode: components["schemas"]["RenewalModeKind"];
+            /**
+             * Years
+             * @description Years each tacit renewal buys (1–5; 1–2 while the plan is on promotion); omitted or null: unchanged (1 when never set).
+             */
+            years?: number | null;
+        };
+        /**
+         * RenewalModeKind
+         * @enum {string}
+         */
+        RenewalModeKind: "tacit" | "at_expiry";
+        /**
+         * RenewalModeOut
+         * @description The renewal mode of a mailbox you manage.
+         * @example {
+         *       "mailbox_id": "mbx-partner-standard",
+         *       "mode": "tacit",
+         *       "next_attempt_on": "2026-12-29",
+         *       "updated_at": "2026-11-25T10:00:00Z",
+         *       "years": 1
+         *     }
+         */
+        RenewalModeOut: {
+            /**
+             * Mailbox Id
+             * @description The mailbox.
+             */
+            mailbox_id: string;
+            /** @description `tacit` or `at_expiry` (the default). */
+            mode: components["schemas"]["RenewalModeKind"];
+            /**
+             * Next Attempt On
+             * @description `tacit`: the first day the renewal of the current expiry is tried (7 days before it; retried daily until the expiry day); null for `at_expiry`.
+             */
+            next_attempt_on: string | null;
+            /**
+             * Updated At
+             * @description When you set it; null: never (default).
+             */
+            updated_at: string | null;
+            /**
+             * Years
+             * @description Years each tacit renewal buys.
+             */
+            years: number;
         };
         /**
          * SandboxMessageOut
@@ -6318,6 +6421,358 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`, `invalid_cursor`. */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_partner_credit_statement: {
+        parameters: {
+            query?: {
+                /** @description `csv` or `json`; omitted: as `Accept` asks. */
+                format?: ("json" | "csv") | null;
+                /** @description JSON: items per page (1–200). */
+                limit?: number;
+                /** @description JSON: `next_cursor` of the last page. */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description CSV only: the file name to save it as. */
+                    "Content-Disposition"?: string;
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditStatementOut"];
+                    /**
+                     * @example created_at,kind,amount,balance_after,currency,order_id
+                     *     2026-12-01T17:45:16.522446+00:00,top_up,250.00,750.00,EUR,
+                     *     2026-12-01T17:45:19.180200+00:00,order,-12.08,737.92,EUR,ord_54bf8a4244d240fcb1b09145879ae2e8
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `partner_not_found`: your token names no partner on file. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, `invalid_cursor`. */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_renewal_mode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path: {
+                /** @description The resource's `id`, as an answer gave it. */
+                mailbox_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenewalModeOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mailbox_not_found`: no such mailbox, or not one you manage. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_renewal_mode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path: {
+                /** @description The resource's `id`, as an answer gave it. */
+                mailbox_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenewalModeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenewalModeOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: partners only. */
+            403: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mailbox_not_found`: no such mailbox, or not one you manage. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mailbox_deleted`, `mailbox_suspended`: it can't be renewed. */
+            409: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `request_too_large`: the body is larger than the service accepts. */
+            413: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body must be `application/json`. */
+            415: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (`years`: `frequency_not_allowed`). */
             422: {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
