@@ -82,6 +82,8 @@ def _item_to_document(item: QuotedItem) -> dict[str, Any]:
         "current_expiry": item.current_expiry.isoformat(),
         "new_expiry": item.new_expiry.isoformat(),
         "promotion_applied": item.promotion_applied,
+        "downgrade": item.downgrade,
+        "effective_on": None if item.effective_on is None else item.effective_on.isoformat(),
         "issues": [
             {"code": issue.code, "params": _jsonable(issue.params())} for issue in item.issues
         ],
@@ -103,6 +105,9 @@ def _item_from_document(doc: dict[str, Any]) -> QuotedItem:
         new_expiry=date.fromisoformat(doc["new_expiry"]),
         promotion_applied=doc["promotion_applied"],
         issues=tuple(_issue_from_document(i) for i in doc["issues"]),
+        # Quotes stored before scheduled changes existed lack both.
+        downgrade=bool(doc.get("downgrade", False)),
+        effective_on=date.fromisoformat(doc["effective_on"]) if doc.get("effective_on") else None,
     )
 
 

@@ -23,6 +23,8 @@ from app.domain.errors import (
 )
 from app.domain.issues import Issue, PendingOrderExists, PlanNotInPriceList
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
+from app.domain import plan_change
+from app.domain.plan_change import TakesEffect
 from app.domain.pricing import QuoteLine, price_lines, vat_cents
 from app.domain.renewal_rules import (
     SpaceChoice,
@@ -72,6 +74,16 @@ class QuotedItem:
     new_expiry: date
     promotion_applied: bool
     issues: tuple[Issue, ...]
+    # It takes something away (app.domain.plan_change): it waits for the expiry, unless
+    # the mailbox has expired by the time it is paid.
+    downgrade: bool = False
+    effective_on: date | None = None  # if paid on the quote's day; None: stored before
+
+    @property
+    def takes_effect(self) -> TakesEffect:
+        if self.effective_on is not None and self.effective_on > self.current_expiry:
+            return TakesEffect.AT_EXPIRY
+        return TakesEffect.AT_PAYMENT
 
     @property
     def blocking_issues(self) -> tuple[Issue, ...]:
@@ -161,6 +173,9 @@ def quote_renewal(
         issues = eligibility_issues(mailbox, today, pending.get(mailbox.id))
         issues += choice_issues(mailbox, current, target, space, request.years, promotion)
         yearly = promotion.yearly_price_cents if promotion else target.yearly_price_cents
+        downgrade = plan_change.is_downgrade(
+            mailbox, current, target, space.extra_mailbox_gb, space.extra_archive_gb
+        )
         priced.append((mailbox.id, target, yearly, space))
         quoted.append(
             QuotedItem(
@@ -181,6 +196,8 @@ def quote_renewal(
                 new_expiry=add_years(mailbox.expires_on, request.years),
                 promotion_applied=promotion is not None,
                 issues=tuple(issues),
+                downgrade=downgrade,
+                effective_on=plan_change.effective_on(downgrade, mailbox.expires_on, today),
             )
         )
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services import orders
+from app.services import orders, plan_changes
 from app.services.unit_of_work import UowFactory
 
 log = logging.getLogger("app.sweeps")
@@ -36,7 +36,10 @@ async def expire_unpaid_orders(context: SweepContext) -> int:
 
 
 # In the order they run: what a later sweep reads may have been changed by an earlier one.
-SWEEPS: tuple[tuple[str, Sweep], ...] = (("expire_unpaid_orders", expire_unpaid_orders),)
+SWEEPS: tuple[tuple[str, Sweep], ...] = (
+    ("expire_unpaid_orders", expire_unpaid_orders),
+    ("apply_due_plan_changes", plan_changes.sweep),
+)
 
 
 async def run_sweeps(

@@ -22,6 +22,7 @@ from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
+from app.domain.plan_change import ScheduledChange
 from app.domain.quote_record import QuoteRecord
 from app.domain.stored_payment_event import StoredPaymentEvent
 
@@ -213,6 +214,16 @@ class Milestones(Protocol):
     async def count(self, milestone: str) -> int: ...
 
 
+class PlanChanges(Protocol):
+    """Paid downgrades waiting for their day (app/db/plan_change_repository.py)."""
+
+    async def schedule(self, changes: Sequence[ScheduledChange], now: datetime) -> None: ...
+    async def cancel(self, mailbox_ids: Sequence[str]) -> None: ...
+    async def of(self, mailbox_ids: Sequence[str]) -> dict[str, ScheduledChange]: ...
+    async def claim_due(self, today: date, limit: int) -> list[ScheduledChange]: ...
+    async def apply(self, change: ScheduledChange, now: datetime) -> bool: ...
+
+
 class UnitOfWorkProtocol(Protocol):
     """One transaction: `async with` it, read and write, `commit()` once; leaving the
     block without a commit discards every write."""
@@ -239,6 +250,8 @@ class UnitOfWorkProtocol(Protocol):
     def catalog(self) -> Catalog: ...
     @property
     def milestones(self) -> Milestones: ...
+    @property
+    def plan_changes(self) -> PlanChanges: ...
 
     async def __aenter__(self) -> UnitOfWorkProtocol: ...
     async def __aexit__(

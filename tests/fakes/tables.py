@@ -12,6 +12,7 @@ from app.domain.holder_record import HolderRecord
 from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.partner import CreditMovement, Partner
+from app.domain.plan_change import ScheduledChange
 from app.domain.quote_record import QuoteRecord
 from app.domain.stored_payment_event import StoredPaymentEvent
 
@@ -70,6 +71,7 @@ class Tables:
     price_lists: dict[str, StoredPriceList] = field(default_factory=dict)
     # (mailbox id, expiry, milestone) → when it was reached
     milestones: dict[tuple[str, date, str], datetime] = field(default_factory=dict)
+    scheduled_changes: dict[str, ScheduledChange] = field(default_factory=dict)  # by mailbox
 
 
 @dataclass(slots=True)

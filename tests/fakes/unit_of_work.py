@@ -22,6 +22,7 @@ from tests.fakes.other_repositories import (
     FakePartners,
     FakeQuotes,
 )
+from tests.fakes.plan_changes import FakePlanChanges
 from tests.fakes.tables import Sequences, Tables
 
 
@@ -68,6 +69,7 @@ class FakeUnitOfWork:
         self.quotes = FakeQuotes(self._working)
         self.catalog = FakeCatalog(self._working)
         self.milestones = FakeMilestones(self._working)
+        self.plan_changes = FakePlanChanges(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts
