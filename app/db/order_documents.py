@@ -103,9 +103,7 @@ def _document(order: Order) -> dict[str, Any]:
                 "deletes_archive": item.deletes_archive,
                 "quoted_new_expiry": item.quoted_new_expiry.isoformat(),
                 "downgrade": item.downgrade,
-                "quoted_effective_on": (
-                    None if item.quoted_effective_on is None else item.quoted_effective_on.isoformat()
-                ),
+                "quoted_effective_on": _iso(item.quoted_effective_on),
             }
             for item in order.items
         ],
@@ -131,3 +129,7 @@ def _item(item: dict[str, Any]) -> OrderItem:
             else None
         ),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

@@ -27,6 +27,12 @@ class OrderItem:
     downgrade: bool = False  # takes something away: waits for the expiry (plan_change)
     quoted_effective_on: date | None = None  # shown only, as quoted; None: placed before
 
+    def waits_for_expiry(self, placed_on: date) -> bool:
+        """As quoted: a downgrade of a mailbox not yet expired when the order was placed
+        (its effective day, the day after the expiry, is still to come)."""
+        day = self.quoted_effective_on
+        return self.downgrade and day is not None and day > placed_on
+
     @classmethod
     def of(cls, item: QuotedItem) -> OrderItem:
         return cls(

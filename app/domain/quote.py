@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from app.domain import plan_change
 from app.domain.calendar import add_years, italian_date
 from app.domain.catalog import MB_PER_GB, Plan, PriceList
 from app.domain.errors import (
@@ -23,7 +24,6 @@ from app.domain.errors import (
 )
 from app.domain.issues import Issue, PendingOrderExists, PlanNotInPriceList
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
-from app.domain import plan_change
 from app.domain.plan_change import TakesEffect
 from app.domain.pricing import QuoteLine, price_lines, vat_cents
 from app.domain.renewal_rules import (
@@ -77,13 +77,8 @@ class QuotedItem:
     # It takes something away (app.domain.plan_change): it waits for the expiry, unless
     # the mailbox has expired by the time it is paid.
     downgrade: bool = False
+    takes_effect: TakesEffect = TakesEffect.AT_PAYMENT  # if paid on the quote's day
     effective_on: date | None = None  # if paid on the quote's day; None: stored before
-
-    @property
-    def takes_effect(self) -> TakesEffect:
-        if self.effective_on is not None and self.effective_on > self.current_expiry:
-            return TakesEffect.AT_EXPIRY
-        return TakesEffect.AT_PAYMENT
 
     @property
     def blocking_issues(self) -> tuple[Issue, ...]:
@@ -197,6 +192,7 @@ def quote_renewal(
                 promotion_applied=promotion is not None,
                 issues=tuple(issues),
                 downgrade=downgrade,
+                takes_effect=plan_change.takes_effect(downgrade, mailbox.expires_on, today),
                 effective_on=plan_change.effective_on(downgrade, mailbox.expires_on, today),
             )
         )
