@@ -3893,6 +3893,7 @@ export interface operations {
                      *       "plan": "PRO",
                      *       "renewable": true,
                      *       "renewal_blockers": [],
+                     *       "scheduled_change": null,
                      *       "status": "ACTIVE",
                      *       "used_archive_mb": 2100,
                      *       "used_mailbox_mb": 1800
@@ -3949,6 +3950,7 @@ export interface operations {
                      *       "plan": "PRO",
                      *       "renewable": true,
                      *       "renewal_blockers": [],
+                     *       "scheduled_change": null,
                      *       "status": "ACTIVE",
                      *       "used_archive_mb": 2100,
                      *       "used_mailbox_mb": 1800
@@ -4082,9 +4084,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "closed_at": null,
-                     *       "commitment_at": "2026-12-01T17:45:27.175638Z",
-                     *       "created_at": "2026-12-01T17:45:27.029842Z",
-                     *       "fulfilled_at": "2026-12-01T17:45:27.175638Z",
+                     *       "commitment_at": "2026-11-25T10:00:00.175638Z",
+                     *       "created_at": "2026-11-25T10:00:00.029842Z",
+                     *       "fulfilled_at": "2026-11-25T10:00:00.175638Z",
                      *       "holder_email": "protocollo@comune.milano.example.it",
                      *       "holder_name": "Comune di Milano",
                      *       "id": "ord_d6eab0989ef64e03a0093b8e99653b83",
@@ -4093,11 +4095,13 @@ export interface operations {
                      *           "address": "protocollo@pec.comune.milano.example.it",
                      *           "current_plan": "PRO",
                      *           "deletes_archive": false,
+                     *           "effective_on": "2026-11-25",
                      *           "extra_archive_gb": 0,
                      *           "extra_mailbox_gb": 1,
                      *           "mailbox_id": "mbx-comune-protocollo",
                      *           "plan": "PRO",
-                     *           "quoted_new_expiry": "2028-01-15"
+                     *           "quoted_new_expiry": "2028-01-15",
+                     *           "takes_effect": "at_payment"
                      *         }
                      *       ],
                      *       "net": {
