@@ -460,3 +460,22 @@ class PartnerRenewalModeRow(Base):
         CheckConstraint("years BETWEEN 1 AND 5", name="years_in_range"),
         Index("ix_partner_renewal_modes_mode", "mode", "mailbox_id"),
     )
+
+
+class ScheduledPlanChangeRow(Base):
+    """A paid downgrade waiting for the mailbox's expiry (domain.md "When a plan change
+    takes effect"): one per mailbox, the newest paid order's. Its own table, so a mirror
+    update of the mailbox never loses it; applied and deleted by the plan-change sweep."""
+
+    __tablename__ = "scheduled_plan_changes"
+
+    mailbox_id: Mapped[str] = mapped_column(
+        ForeignKey("mailboxes.id", ondelete="CASCADE"), primary_key=True
+    )
+    order_id: Mapped[str] = mapped_column(String(64))
+    effective_on: Mapped[date] = mapped_column(Date, index=True)
+    plan_code: Mapped[str] = mapped_column(String(32))
+    extra_mailbox_gb: Mapped[int] = mapped_column(Integer)
+    extra_archive_gb: Mapped[int] = mapped_column(Integer)
+    deletes_archive: Mapped[bool] = mapped_column(Boolean)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())

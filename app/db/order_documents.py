@@ -102,6 +102,8 @@ def _document(order: Order) -> dict[str, Any]:
                 "extra_archive_gb": item.extra_archive_gb,
                 "deletes_archive": item.deletes_archive,
                 "quoted_new_expiry": item.quoted_new_expiry.isoformat(),
+                "downgrade": item.downgrade,
+                "quoted_effective_on": _iso(item.quoted_effective_on),
             }
             for item in order.items
         ],
@@ -118,4 +120,16 @@ def _item(item: dict[str, Any]) -> OrderItem:
         extra_archive_gb=item["extra_archive_gb"],
         deletes_archive=bool(item["deletes_archive"]),
         quoted_new_expiry=date.fromisoformat(item["quoted_new_expiry"]),
+        # Orders placed before scheduled changes existed: only an archive deletion was
+        # known to take something away.
+        downgrade=bool(item.get("downgrade", item["deletes_archive"])),
+        quoted_effective_on=(
+            date.fromisoformat(item["quoted_effective_on"])
+            if item.get("quoted_effective_on")
+            else None
+        ),
     )
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

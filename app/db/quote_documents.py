@@ -9,6 +9,7 @@ from typing import Any
 from app.domain import issues as rule_issues
 from app.domain.issues import Issue
 from app.domain.mailbox import MailboxStatus
+from app.domain.plan_change import TakesEffect
 from app.domain.pricing import QuoteLine
 from app.domain.quote import Quote, QuotedItem
 
@@ -82,6 +83,9 @@ def _item_to_document(item: QuotedItem) -> dict[str, Any]:
         "current_expiry": item.current_expiry.isoformat(),
         "new_expiry": item.new_expiry.isoformat(),
         "promotion_applied": item.promotion_applied,
+        "downgrade": item.downgrade,
+        "takes_effect": item.takes_effect.value,
+        "effective_on": None if item.effective_on is None else item.effective_on.isoformat(),
         "issues": [
             {"code": issue.code, "params": _jsonable(issue.params())} for issue in item.issues
         ],
@@ -103,6 +107,10 @@ def _item_from_document(doc: dict[str, Any]) -> QuotedItem:
         new_expiry=date.fromisoformat(doc["new_expiry"]),
         promotion_applied=doc["promotion_applied"],
         issues=tuple(_issue_from_document(i) for i in doc["issues"]),
+        # Quotes stored before scheduled changes existed lack both.
+        downgrade=bool(doc.get("downgrade", False)),
+        takes_effect=TakesEffect(doc.get("takes_effect", TakesEffect.AT_PAYMENT.value)),
+        effective_on=date.fromisoformat(doc["effective_on"]) if doc.get("effective_on") else None,
     )
 
 

@@ -22,6 +22,7 @@ from app.db.outbox_repository import OutboxRepository
 from app.db.partner_repository import PartnerRepository
 from app.db.partner_webhook_repository import PartnerWebhookRepository
 from app.db.payment_event_repository import PaymentEventRepository
+from app.db.plan_change_repository import PlanChangeRepository
 from app.db.quote_repository import QuoteRepository
 from app.db.renewal_mode_repository import RenewalModeRepository
 
@@ -42,6 +43,7 @@ class UnitOfWork:
     lifecycle: LifecycleRepository
     partner_webhooks: PartnerWebhookRepository
     renewal_modes: RenewalModeRepository
+    plan_changes: PlanChangeRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.lifecycle = LifecycleRepository(self.session)
         self.partner_webhooks = PartnerWebhookRepository(self.session)
         self.renewal_modes = RenewalModeRepository(self.session)
+        self.plan_changes = PlanChangeRepository(self.session)
         return self
 
     async def __aexit__(

@@ -185,13 +185,16 @@ class Order:
     def fulfil(
         self, mailboxes: Mapping[str, Mailbox], now: datetime, *, paid: bool
     ) -> tuple[MailboxChange, ...]:
-        """Renew every mailbox, once; a mailbox no longer mirrored is skipped."""
+        """Renew every mailbox, once; a mailbox no longer mirrored is skipped. The expiry
+        moves now; a downgrade of a mailbox not yet expired waits for its expiry
+        (app.domain.plan_change), an upgrade is applied now."""
         if self.status is not OrderStatus.AWAITING_PAYMENT:
             raise OrderNotFulfillable(self.status.value)
         auto = self.payment_method.turns_auto_renewal_on
+        today = italian_date(now)
         changes = tuple(
             MailboxChange.renewal(item, mailboxes[item.mailbox_id], self.years,
-                                  turns_auto_renewal_on=auto)
+                                  turns_auto_renewal_on=auto, order_id=self.id, today=today)
             for item in self.items
             if item.mailbox_id in mailboxes
         )  # fmt: skip

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from app.domain import plan_change
 from app.domain.calendar import add_years, italian_date
 from app.domain.catalog import MB_PER_GB, Plan, PriceList
 from app.domain.errors import (
@@ -23,6 +24,7 @@ from app.domain.errors import (
 )
 from app.domain.issues import Issue, PendingOrderExists, PlanNotInPriceList
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
+from app.domain.plan_change import TakesEffect
 from app.domain.pricing import QuoteLine, price_lines, vat_cents
 from app.domain.renewal_rules import (
     SpaceChoice,
@@ -72,6 +74,11 @@ class QuotedItem:
     new_expiry: date
     promotion_applied: bool
     issues: tuple[Issue, ...]
+    # It takes something away (app.domain.plan_change): it waits for the expiry, unless
+    # the mailbox has expired by the time it is paid.
+    downgrade: bool = False
+    takes_effect: TakesEffect = TakesEffect.AT_PAYMENT  # if paid on the quote's day
+    effective_on: date | None = None  # if paid on the quote's day; None: stored before
 
     @property
     def blocking_issues(self) -> tuple[Issue, ...]:
@@ -161,6 +168,9 @@ def quote_renewal(
         issues = eligibility_issues(mailbox, today, pending.get(mailbox.id))
         issues += choice_issues(mailbox, current, target, space, request.years, promotion)
         yearly = promotion.yearly_price_cents if promotion else target.yearly_price_cents
+        downgrade = plan_change.is_downgrade(
+            mailbox, current, target, space.extra_mailbox_gb, space.extra_archive_gb
+        )
         priced.append((mailbox.id, target, yearly, space))
         quoted.append(
             QuotedItem(
@@ -181,6 +191,9 @@ def quote_renewal(
                 new_expiry=add_years(mailbox.expires_on, request.years),
                 promotion_applied=promotion is not None,
                 issues=tuple(issues),
+                downgrade=downgrade,
+                takes_effect=plan_change.takes_effect(downgrade, mailbox.expires_on, today),
+                effective_on=plan_change.effective_on(downgrade, mailbox.expires_on, today),
             )
         )
 

@@ -10,6 +10,7 @@ need a real gettext catalogue installed instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -56,9 +57,11 @@ def confirmation_email(
     split_payment: bool,
     instructions: PaymentInstructions,
     public_administration: bool = False,
+    placed_on: date | None = None,
 ) -> dict[str, str]:
     """The message as the outbox stores it: recipient, subject, plain text, language.
-    An order paid from a partner's credit is already renewed: it says so, not what to pay."""
+    An order paid from a partner's credit is already renewed: it says so, not what to pay.
+    A downgrade says the day it takes effect (the mailbox stays as it is until then)."""
     language = language if language in LANGUAGES else "it"
     context = {
         "number": number,
@@ -78,6 +81,11 @@ def confirmation_email(
         "description": instructions.description,
         "postal_account": instructions.postal_account,
         "payment_url": instructions.payment_url,
+        "waiting": {
+            item.mailbox_id: item.quoted_effective_on
+            for item in items
+            if placed_on is not None and item.waits_for_expiry(placed_on)
+        },
     }
     templates = _templates()
     subject = templates.get_template(f"confirmation_subject.{language}.txt.j2").render(context)

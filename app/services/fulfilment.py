@@ -4,7 +4,10 @@ The order decides what each mailbox becomes (Order.fulfil); this writes it: new 
 plan, extra space, archive deleted where acknowledged, automatic renewal on for
 card/PayPal, mailbox back to ACTIVE; the mail platform is told through the outbox. The
 holder data the order gave becomes the record on file. The partner that manages a
-renewed mailbox is told (`renewal.completed`), whoever placed the order.
+renewed mailbox is told (`renewal.completed`), whoever placed the order. A downgrade of
+a mailbox not yet expired is stored for its day instead (app/services/plan_changes.py
+applies it and tells the platform then); any other change replaces what the mailbox had
+scheduled.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ async def fulfil(
     """Carry out a fulfilment the order has just decided (its lock and its mailboxes'
     held): the mailboxes change, the platform is told, the holds are released."""
     await uow.mailboxes.apply_renewals(changes, now)
+    await uow.plan_changes.cancel([c.mailbox_id for c in changes if c.scheduled is None])
+    await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
     for change in changes:
         await uow.outbox.add(
             MAIL_PLATFORM, f"renewal:{order.id}:{change.mailbox_id}", _message(order, change), now

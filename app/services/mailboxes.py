@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -11,6 +12,7 @@ from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, check_holder_record
 from app.domain.issues import Issue
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
+from app.domain.plan_change import ScheduledChange
 from app.domain.quote import renewal_blockers
 from app.domain.renewal_mode import DEFAULT_RENEWAL_MODE, RenewalMode
 from app.services.catalog_cache import CatalogCache
@@ -31,6 +33,7 @@ class MailboxView:
     blockers: tuple[Issue, ...]
     holder_on_file: HolderOnFile | None = None  # to prefill the order's holder step
     renewal_mode: RenewalMode | None = None  # the managing partner's, shown to it only
+    scheduled_change: ScheduledChange | None = None  # a paid downgrade waiting for its day
 
     @property
     def renewable(self) -> bool:
@@ -71,10 +74,11 @@ async def list_mailboxes(
         pending = await uow.mailboxes.pending_orders([m.id for m in page])
         on_file = await uow.holders.on_file([m.id for m in page])
         modes = await _renewal_modes(uow, principal, [m.id for m in page])
+        scheduled = await uow.plan_changes.of([m.id for m in page])
     next_after = (page[-1].expires_on, page[-1].id) if len(found) > limit else None
     views = [
         replace(
-            _view(m, price_list, now, principal, pending.get(m.id), on_file.get(m.id)),
+            _view(m, price_list, now, principal, pending.get(m.id), on_file.get(m.id), scheduled),
             renewal_mode=modes.get(m.id),
         )
         for m in page
@@ -97,8 +101,15 @@ async def get_mailbox(
         pending = await uow.mailboxes.pending_orders([mailbox_id])
         on_file = await uow.holders.on_file([mailbox_id])
         modes = await _renewal_modes(uow, principal, [mailbox_id])
+        scheduled = await uow.plan_changes.of([mailbox_id])
     view = _view(
-        mailbox, price_list, now, principal, pending.get(mailbox_id), on_file.get(mailbox_id)
+        mailbox,
+        price_list,
+        now,
+        principal,
+        pending.get(mailbox_id),
+        on_file.get(mailbox_id),
+        scheduled,
     )
     return replace(view, renewal_mode=modes.get(mailbox_id))
 
@@ -125,9 +136,16 @@ async def set_auto_renewal(
         assert mailbox is not None
         pending = await uow.mailboxes.pending_orders([mailbox_id])
         on_file = await uow.holders.on_file([mailbox_id])
+        scheduled = await uow.plan_changes.of([mailbox_id])
         await uow.commit()
     return _view(
-        mailbox, price_list, now, principal, pending.get(mailbox_id), on_file.get(mailbox_id)
+        mailbox,
+        price_list,
+        now,
+        principal,
+        pending.get(mailbox_id),
+        on_file.get(mailbox_id),
+        scheduled,
     )
 
 
@@ -160,8 +178,11 @@ async def mirror_mailbox(
         pending = await uow.mailboxes.pending_orders([mailbox.id])
         stored = await uow.mailboxes.get(mailbox.id)  # what the update kept, not what was sent
         on_file = await uow.holders.on_file([mailbox.id])
+        scheduled = await uow.plan_changes.of([mailbox.id])
     assert stored is not None
-    view = _view(stored, price_list, now, viewer, pending.get(mailbox.id), on_file.get(mailbox.id))
+    view = _view(
+        stored, price_list, now, viewer, pending.get(mailbox.id), on_file.get(mailbox.id), scheduled
+    )
     return view, created
 
 
@@ -172,11 +193,13 @@ def _view(
     viewer: Principal,
     pending: PendingOrder | None,
     holder_on_file: HolderOnFile | None = None,
+    scheduled: Mapping[str, ScheduledChange] | None = None,
 ) -> MailboxView:
     seen = None if pending is None else pending_order_seen_by(viewer, pending)
     blockers = renewal_blockers(mailbox, price_list, now, seen)
     status = effective_status(mailbox, italian_date(now))
-    return MailboxView(mailbox, status, blockers, holder_on_file)
+    change = (scheduled or {}).get(mailbox.id)
+    return MailboxView(mailbox, status, blockers, holder_on_file, scheduled_change=change)
 
 
 async def _renewal_modes(

@@ -184,6 +184,7 @@ def _confirmation(order: Order, accounts: PaymentAccounts) -> dict[str, str]:
         payable=Money(order.payable_cents, currency),
         split_payment=order.split_payment,
         public_administration=order.holder.billing.public_administration is not None,
+        placed_on=italian_date(order.created_at),
         instructions=payment_instructions(
             order.payment_method,
             order.id,

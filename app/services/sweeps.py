@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services import orders, tacit_renewals
+from app.services import orders, plan_changes, tacit_renewals
 from app.services.mailbox_lifecycle import sweep_mailbox_lifecycle
 from app.services.unit_of_work import UowFactory
 
@@ -43,8 +43,10 @@ async def mailbox_lifecycle(context: SweepContext) -> int:
 # In the order they run: what a later sweep reads may have been changed by an earlier one.
 SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("expire_unpaid_orders", expire_unpaid_orders),
-    ("mailbox_lifecycle", mailbox_lifecycle),
+    ("apply_due_plan_changes", plan_changes.sweep),
+    # Renewals before reminders: a mailbox renewed today is not reminded that it expires.
     ("tacit_renewals", tacit_renewals.tacit_renewals),
+    ("mailbox_lifecycle", mailbox_lifecycle),
 )
 
 

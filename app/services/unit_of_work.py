@@ -25,6 +25,7 @@ from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.partner_webhook import DeliveryAttempt, PartnerEvent, WebhookDelivery
+from app.domain.plan_change import ScheduledChange
 from app.domain.quote_record import QuoteRecord
 from app.domain.renewal_mode import RenewalMode
 from app.domain.stored_payment_event import StoredPaymentEvent
@@ -263,6 +264,16 @@ class RenewalModes(Protocol):
     async def due_tacit(self, today: date, limit: int) -> list[str]: ...
 
 
+class PlanChanges(Protocol):
+    """Paid downgrades waiting for their day (app/db/plan_change_repository.py)."""
+
+    async def schedule(self, changes: Sequence[ScheduledChange], now: datetime) -> None: ...
+    async def cancel(self, mailbox_ids: Sequence[str]) -> None: ...
+    async def of(self, mailbox_ids: Sequence[str]) -> dict[str, ScheduledChange]: ...
+    async def claim_due(self, today: date, limit: int) -> list[ScheduledChange]: ...
+    async def apply(self, change: ScheduledChange, now: datetime) -> bool: ...
+
+
 class UnitOfWorkProtocol(Protocol):
     """One transaction: `async with` it, read and write, `commit()` once; leaving the
     block without a commit discards every write."""
@@ -295,6 +306,8 @@ class UnitOfWorkProtocol(Protocol):
     def partner_webhooks(self) -> PartnerWebhooks: ...
     @property
     def renewal_modes(self) -> RenewalModes: ...
+    @property
+    def plan_changes(self) -> PlanChanges: ...
 
     async def __aenter__(self) -> UnitOfWorkProtocol: ...
     async def __aexit__(

@@ -4,7 +4,7 @@ with a real SMTP server and a real mail-platform server on loopback."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from tests.api.order_helpers import (
     send_generic,
     send_stripe_payment,
 )
-from tests.conftest import CUSTOMER, STAFF
+from tests.conftest import CUSTOMER, STAFF, MovableClock
 
 EXPIRES = date(2027, 1, 10)
 
@@ -102,8 +102,15 @@ async def test_each_payment_method_from_quote_to_renewed_mailbox(
 
 
 async def test_downgrade_deleting_the_archive_from_quote_to_renewed_mailbox(
-    client: httpx.AsyncClient, worker: RunOnce, smtp: SmtpServer, platform: MailPlatform
+    client: httpx.AsyncClient,
+    worker: RunOnce,
+    smtp: SmtpServer,
+    platform: MailPlatform,
+    clock: MovableClock,
 ) -> None:
+    """Changed by spec (domain.md "When a plan change takes effect"): the plan, the extra
+    space and the archive deletion now come the day after the current expiry, not at
+    payment; the end state asserted is the same."""
     await put_mailbox(
         client, "mbx-1", "PREMIUM", expires_on=EXPIRES, used_mailbox_mb=1500, used_archive_mb=5000
     )
@@ -118,11 +125,21 @@ async def test_downgrade_deleting_the_archive_from_quote_to_renewed_mailbox(
     assert "archivio di sicurezza" in text  # the email repeats the warning
     mailbox = (await client.get("/v1/mailboxes/mbx-1", headers=CUSTOMER)).json()
     assert (mailbox["plan"], mailbox["extra_mailbox_gb"], mailbox["used_archive_mb"]) == (
+        "PREMIUM",
+        0,
+        5000,
+    )
+    assert platform.answered(201)[0].body["delete_archive"] is False
+
+    clock.now = datetime.combine(EXPIRES + timedelta(days=1), time(10), tzinfo=UTC)
+    await worker()
+    mailbox = (await client.get("/v1/mailboxes/mbx-1", headers=CUSTOMER)).json()
+    assert (mailbox["plan"], mailbox["extra_mailbox_gb"], mailbox["used_archive_mb"]) == (
         "STANDARD",
         1,
         0,
     )
-    assert platform.answered(201)[0].body["delete_archive"] is True
+    assert platform.answered(201)[1].body["delete_archive"] is True
 
 
 async def test_public_administration_with_split_payment_from_quote_to_renewed_mailbox(

@@ -70,6 +70,7 @@ async def test_plain_active_mailbox_is_renewable(client: httpx.AsyncClient) -> N
         "renewable": True,
         "renewal_blockers": [],
         "holder_on_file": None,  # the test accounts have none
+        "scheduled_change": None,  # added with scheduled downgrades: none here
     }
 
 

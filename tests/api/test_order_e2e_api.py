@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.container import Container
 from app.db.models import MailboxRow, OrderRow, OutboxRow, PartnerRow, PendingRenewalRow
+from app.services.plan_changes import apply_due_plan_changes
 from tests.api.helpers import TODAY, put_mailbox
 from tests.api.order_helpers import (
     PUBLIC_ADMINISTRATION,
@@ -267,8 +268,11 @@ def _assert_instructions(order: dict[str, Any], method: str, db: Container) -> N
 
 
 async def test_downgrade_deleting_the_archive_needs_the_acknowledgement(
-    client: httpx.AsyncClient, db: Container
+    client: httpx.AsyncClient, db: Container, clock: MovableClock
 ) -> None:
+    """Changed by spec (domain.md "When a plan change takes effect"): paid 30 days before
+    the expiry, the downgrade and its archive deletion come the day after it, not at
+    payment; the end state asserted is the same."""
     await put_mailbox(
         client,
         "mbx-1",
@@ -308,6 +312,13 @@ async def test_downgrade_deleting_the_archive_needs_the_acknowledgement(
     paid = await send_generic(client, "payment.succeeded", order["number"], "15.74", now())
 
     assert paid.json()["outcome"] == "fulfil", paid.text
+    kept = await _mailbox(client, "mbx-1")
+    assert (kept["plan"], kept["used_archive_mb"], kept["extra_archive_gb"]) == ("PREMIUM", 5000, 1)
+    assert kept["scheduled_change"]["effective_on"] == "2026-12-26"
+    assert kept["expires_on"] == "2027-12-25"
+
+    clock.now = datetime(2026, 12, 26, 10, 0, tzinfo=UTC)
+    assert await apply_due_plan_changes(db.unit_of_work, clock.now) == 1
     mailbox = await _mailbox(client, "mbx-1")
     assert mailbox["plan"] == "STANDARD"
     assert (mailbox["used_archive_mb"], mailbox["extra_archive_gb"]) == (0, 0)

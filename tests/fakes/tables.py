@@ -13,6 +13,7 @@ from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.partner import CreditMovement, Partner
 from app.domain.partner_webhook import DeliveryAttempt, WebhookDelivery
+from app.domain.plan_change import ScheduledChange
 from app.domain.quote_record import QuoteRecord
 from app.domain.renewal_mode import RenewalMode
 from app.domain.stored_payment_event import StoredPaymentEvent
@@ -78,6 +79,7 @@ class Tables:
     webhook_attempts: dict[int, list[DeliveryAttempt]] = field(default_factory=dict)
     # mailbox id → (partner that set it, its renewal mode)
     renewal_modes: dict[str, tuple[str, RenewalMode]] = field(default_factory=dict)
+    scheduled_changes: dict[str, ScheduledChange] = field(default_factory=dict)  # by mailbox
 
 
 @dataclass(slots=True)

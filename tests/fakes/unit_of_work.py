@@ -25,6 +25,7 @@ from tests.fakes.other_repositories import (
     FakeRenewalModes,
 )
 from tests.fakes.partner_webhooks import FakePartnerWebhooks
+from tests.fakes.plan_changes import FakePlanChanges
 from tests.fakes.tables import Sequences, Tables
 
 
@@ -74,6 +75,7 @@ class FakeUnitOfWork:
         self.lifecycle = FakeLifecycle(self._working)
         self.partner_webhooks = FakePartnerWebhooks(self._working, sequences)
         self.renewal_modes = FakeRenewalModes(self._working)
+        self.plan_changes = FakePlanChanges(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

@@ -86,7 +86,13 @@ async def readme_walk(settings: Settings) -> list[Any]:
         (order.json()["status"], re.sub(r"\d{4}", "YYYY", order.json()["number"], count=1)),
         paid.json()["status"],
         (mailbox.json()["plan"], mailbox.json()["extra_mailbox_gb"]),
+        # a downgrade waits for the current expiry (domain.md "When a plan change takes effect")
+        _scheduled(mailbox.json()["scheduled_change"]),
     ]
+
+
+def _scheduled(change: dict[str, object] | None) -> tuple[object, ...] | None:
+    return None if change is None else (change["plan"], change["extra_mailbox_gb"])
 
 
 async def test_the_readme_walk_succeeds_after_every_sandbox_start(tmp_path: Path) -> None:
@@ -103,6 +109,7 @@ async def test_the_readme_walk_succeeds_after_every_sandbox_start(tmp_path: Path
         ("ok", "15.74"),
         ("AWAITING_PAYMENT", "PEC-YYYY-0000001"),
         "FULFILLED",
+        ("PREMIUM", 0),
         ("STANDARD", 1),
     ]
     assert second == first

@@ -116,16 +116,41 @@ def test_fulfilment_renews_from_the_expiry_at_fulfilment_not_as_quoted() -> None
     assert (change.previous_expiry, change.expires_on) == (date(2027, 7, 31), date(2028, 7, 31))
 
 
-def test_a_downgrade_deletes_the_archive_and_its_extra_space() -> None:
+def test_a_downgrade_paid_early_waits_for_the_expiry_archive_and_all() -> None:
+    """Changed by spec (domain.md "When a plan change takes effect"): the archive and its
+    extra space were deleted at payment; now they go the day after the current expiry."""
     box = mailbox(id="mbx-premium", plan_code="PREMIUM", used_mailbox_mb=1500, extra_archive_gb=2)
     request = order_request(acknowledge_archive_deletion=True)
     order = Order.place("ord-1", CUSTOMER, request, downgrade_quote(), NOW, "it")
     (change,) = order.fulfil(boxes(box), NOW, paid=True)
     assert (change.plan_code, change.deletes_archive, change.extra_archive_gb) == (
+        "PREMIUM",
+        False,
+        2,
+    )
+    assert change.expires_on == date(2027, 7, 31)  # the expiry moves at payment all the same
+    assert change.scheduled is not None
+    scheduled = change.scheduled
+    assert (scheduled.plan_code, scheduled.deletes_archive, scheduled.extra_archive_gb) == (
         "STANDARD",
         True,
         0,
     )
+    assert (scheduled.effective_on, scheduled.order_id) == (date(2026, 8, 1), "ord-1")
+
+
+def test_a_downgrade_paid_in_the_grace_deletes_the_archive_at_payment() -> None:
+    box = mailbox(id="mbx-premium", plan_code="PREMIUM", used_mailbox_mb=1500, extra_archive_gb=2)
+    request = order_request(acknowledge_archive_deletion=True)
+    order = Order.place("ord-1", CUSTOMER, request, downgrade_quote(), NOW, "it")
+    expired = replace(box, expires_on=date(2026, 6, 1))
+    (change,) = order.fulfil(boxes(expired), NOW, paid=True)
+    assert (change.plan_code, change.deletes_archive, change.extra_archive_gb) == (
+        "STANDARD",
+        True,
+        0,
+    )
+    assert change.scheduled is None
 
 
 @pytest.mark.parametrize(

@@ -80,11 +80,13 @@ class Shop:
         holder: Holder = PERSON,
         billing: Billing | None = None,
         now: datetime = NOW,
+        plan: str | None = None,
     ) -> Order:
-        """Quote the mailboxes for a year and place the order, as a customer would."""
+        """Quote the mailboxes for a year and place the order, as a customer would; with
+        `plan`, they move to it (an archive deletion acknowledged)."""
         quote_id = f"qte-{len(self.db.tables.quotes) + 1}"
         boxes = {i: self.db.tables.mailboxes[i] for i in mailbox_ids}
-        request = RenewalRequest(1, tuple(RenewalItem(i, None, None) for i in mailbox_ids))
+        request = RenewalRequest(1, tuple(RenewalItem(i, plan, None) for i in mailbox_ids))
         quote = quote_renewal(request, boxes, demo_price_list(), now)
         self.db.tables.quotes[quote_id] = QuoteRecord(quote_id, CUSTOMER, quote)
         order_request = OrderRequest(
@@ -93,6 +95,7 @@ class Shop:
             billing=billing or Billing(),
             payment_method=method,
             consents=Consents(terms=True, unfair_terms=True, privacy=True, version="2026-01"),
+            acknowledge_archive_deletion=quote.requires_archive_acknowledgement,
         )
         keyed = IdempotentRequest(CUSTOMER, "place_order", f"key-{quote_id}", quote_id)
         answer = await place_order(

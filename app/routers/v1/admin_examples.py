@@ -32,6 +32,7 @@ MIRROR_RESPONSE: dict[str, Any] = {
     "renewable": True,
     "renewal_blockers": [],
     "holder_on_file": {**ACCOUNT_OUT_EXAMPLE["holder_on_file"], "source": "account"},
+    "scheduled_change": None,
 }
 
 
@@ -59,6 +60,8 @@ COMMITTED_ORDER: dict[str, Any] = {
             "extra_archive_gb": 0,
             "deletes_archive": False,
             "quoted_new_expiry": "2028-01-15",
+            "takes_effect": "at_payment",
+            "effective_on": "2026-11-25",
         }
     ],
     "net": _eur("28.00"),
@@ -76,10 +79,10 @@ COMMITTED_ORDER: dict[str, Any] = {
         "postal_account": None,
         "payment_url": None,
     },
-    "created_at": "2026-12-01T17:45:27.029842Z",
+    "created_at": "2026-11-25T10:00:00.029842Z",
     "paid_at": None,
-    "fulfilled_at": "2026-12-01T17:45:27.175638Z",
-    "commitment_at": "2026-12-01T17:45:27.175638Z",
+    "fulfilled_at": "2026-11-25T10:00:00.175638Z",
+    "commitment_at": "2026-11-25T10:00:00.175638Z",
     "closed_at": None,
 }
 

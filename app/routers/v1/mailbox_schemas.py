@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 
 from app.domain.holder_record import HolderRecord
 from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.plan_change import ScheduledChange
 from app.routers.v1.fields import (
     DATE_IN_RANGE,
     Code,
@@ -51,6 +52,7 @@ MAILBOX_OUT_EXAMPLE: JsonDict = {
         "billing": {"e_invoicing": None, "public_administration": None},
         "source": "account",
     },
+    "scheduled_change": None,
 }
 # The same mailbox once automatic renewal is on (PUT …/auto-renewal).
 AUTO_RENEWING_MAILBOX_EXAMPLE: JsonDict = {
@@ -70,6 +72,48 @@ AUTO_RENEWING_MAILBOX_EXAMPLE: JsonDict = {
 
 def _absent(value: object) -> bool:
     return value is None  # a member only some callers get is left out for the others
+
+
+class ScheduledChangeOut(BaseModel):
+    """A paid downgrade waiting for the mailbox's expiry: what it becomes, and when."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "plan": "STANDARD",
+                    "extra_mailbox_gb": 1,
+                    "extra_archive_gb": 0,
+                    "deletes_archive": True,
+                    "effective_on": "2027-01-25",
+                    "order_id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+                }
+            ]
+        }
+    )
+
+    plan: str = Field(description="The plan's `code` it moves to.")
+    extra_mailbox_gb: int = Field(description="Extra mailbox space from then, GB.")
+    extra_archive_gb: int = Field(description="Extra archive space from then, GB.")
+    deletes_archive: bool = Field(
+        description="true: the security archive and all archived messages are deleted then."
+    )
+    effective_on: date = Field(
+        description="The day it takes effect (ISO date): the day after the expiry the "
+        "customer had paid for when ordering."
+    )
+    order_id: str = Field(description="The order that bought it.")
+
+    @classmethod
+    def of(cls, change: ScheduledChange) -> ScheduledChangeOut:
+        return cls(
+            plan=change.plan_code,
+            extra_mailbox_gb=change.extra_mailbox_gb,
+            extra_archive_gb=change.extra_archive_gb,
+            deletes_archive=change.deletes_archive,
+            effective_on=change.effective_on,
+            order_id=change.order_id,
+        )
 
 
 class MailboxOut(BaseModel):
@@ -107,6 +151,10 @@ class MailboxOut(BaseModel):
         description="Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as "
         "`GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; absent for other callers.",
     )
+    scheduled_change: ScheduledChangeOut | None = Field(
+        description="A paid downgrade waiting for its day (the mailbox keeps its plan, "
+        "space and archive until then); null: none."
+    )
 
     @classmethod
     def of(cls, view: MailboxView, language: str) -> MailboxOut:
@@ -134,6 +182,9 @@ class MailboxOut(BaseModel):
                 RenewalModeOut.of_mode(m.id, m.expires_on, view.renewal_mode)
                 if view.renewal_mode
                 else None
+            ),
+            scheduled_change=(
+                ScheduledChangeOut.of(view.scheduled_change) if view.scheduled_change else None
             ),
         )
 

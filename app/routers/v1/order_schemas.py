@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from app.domain.calendar import italian_date
 from app.domain.order import (
     CONSENTS,
     Consents,
@@ -15,6 +17,7 @@ from app.domain.order import (
     PaymentMethod,
 )
 from app.domain.order_aggregate import Order
+from app.domain.order_items import OrderItem
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.routers.v1.fields import Identifier
 from app.routers.v1.holder_schemas import HOLDER_IN_EXAMPLE, BillingIn, HolderIn
@@ -145,6 +148,17 @@ class OrderItemOut(BaseModel):
         "expiry when it is fulfilled.",
         examples=["2028-01-24"],
     )
+    takes_effect: Literal["at_payment", "at_expiry"] = Field(
+        description="When the plan and space change: `at_payment`, or `at_expiry` for a "
+        "downgrade (the mailbox keeps what it has until its current expiry, archive "
+        "included; a mailbox already expired when paid changes at payment)."
+    )
+    effective_on: date | None = Field(
+        description="The day the change takes effect, as quoted (ISO date): for "
+        "`at_expiry` the day after the current expiry. The mailbox's `scheduled_change` "
+        "says the day once paid. Null for orders placed before this field existed.",
+        examples=["2027-01-25"],
+    )
 
 
 # What the sandbox answers `ORDER_IN_EXAMPLE` on 2026-11-25 (checked by
@@ -169,6 +183,8 @@ ORDER_OUT_EXAMPLE: JsonDict = {
             "extra_archive_gb": 0,
             "deletes_archive": True,
             "quoted_new_expiry": "2028-01-24",
+            "takes_effect": "at_expiry",
+            "effective_on": "2027-01-25",
         }
     ],
     "net": eur_example("12.90"),
@@ -251,6 +267,7 @@ class OrderOut(BaseModel):
             order.payment_method, order.id, order.number, order.payable_cents, currency, accounts
         )
         holder = order.holder.holder
+        placed_on = italian_date(order.created_at)
         return cls(
             id=order.id,
             number=order.number,
@@ -271,6 +288,8 @@ class OrderOut(BaseModel):
                     extra_archive_gb=i.extra_archive_gb,
                     deletes_archive=i.deletes_archive,
                     quoted_new_expiry=i.quoted_new_expiry.isoformat(),
+                    takes_effect=_takes_effect(i, placed_on),
+                    effective_on=i.quoted_effective_on,
                 )
                 for i in order.items
             ],
@@ -308,3 +327,7 @@ class OrderPageOut(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null: this is the last page."
     )
+
+
+def _takes_effect(item: OrderItem, placed_on: date) -> Literal["at_payment", "at_expiry"]:
+    return "at_expiry" if item.waits_for_expiry(placed_on) else "at_payment"

@@ -145,6 +145,17 @@ class QuoteItemOut(BaseModel):
     blocked: bool = Field(description="true: this item has blocking `issues`.")
     issues: list[IssueOut] = Field(description="Blocking issues: fix them to order.")
     warnings: list[IssueOut] = Field(description="Never block; show them to the customer.")
+    takes_effect: Literal["at_payment", "at_expiry"] = Field(
+        description="When the plan and space change: `at_payment` (an upgrade, no change, "
+        "or a mailbox already expired), or `at_expiry` (a downgrade: anything taken away "
+        "waits, whole, until the current expiry; the archive is deleted then)."
+    )
+    effective_on: date | None = Field(
+        description="The day the change takes effect if paid on the quote's day (ISO date): "
+        "the day after `current_expiry` for `at_expiry`, else the quote's day (paid later, "
+        "the payment's day). Null only in quotes made before this field existed.",
+        examples=["2027-01-25"],
+    )
 
     @classmethod
     def of(cls, item: QuotedItem, language: str) -> QuoteItemOut:
@@ -164,6 +175,8 @@ class QuoteItemOut(BaseModel):
             blocked=item.blocked,
             issues=[IssueOut.of(i, language) for i in item.blocking_issues],
             warnings=[IssueOut.of(i, language) for i in item.warnings],
+            takes_effect=item.takes_effect.value,
+            effective_on=item.effective_on,
         )
 
 
@@ -212,6 +225,8 @@ QUOTE_OUT_EXAMPLE: JsonDict = {
                     "extra_users_lost": 3,
                 },
             ],
+            "takes_effect": "at_expiry",
+            "effective_on": "2027-01-25",
         }
     ],
     "lines": [

@@ -1708,6 +1708,7 @@ export interface components {
          *       "plan": "PREMIUM",
          *       "renewable": true,
          *       "renewal_blockers": [],
+         *       "scheduled_change": null,
          *       "status": "ACTIVE",
          *       "used_archive_mb": 5000,
          *       "used_mailbox_mb": 1500
@@ -1780,6 +1781,8 @@ export interface components {
             renewal_blockers: components["schemas"]["IssueOut"][];
             /** @description Partners only: how you renew this mailbox (`tacit` or `at_expiry`), as `GET /v1/partner/mailboxes/{id}/renewal-mode` shows it; absent for other callers. */
             renewal_mode?: components["schemas"]["RenewalModeOut"] | null;
+            /** @description A paid downgrade waiting for its day (the mailbox keeps its plan, space and archive until then); null: none. */
+            scheduled_change: components["schemas"]["ScheduledChangeOut"] | null;
             /** @description `ACTIVE`; `EXPIRED` (in the 90-day grace: still renewable); `DELETED` (past the grace); `SUSPENDED` (a partner's lapsed domain). */
             status: components["schemas"]["MailboxStatus"];
             /**
@@ -1829,6 +1832,7 @@ export interface components {
          *           "plan": "PREMIUM",
          *           "renewable": true,
          *           "renewal_blockers": [],
+         *           "scheduled_change": null,
          *           "status": "ACTIVE",
          *           "used_archive_mb": 5000,
          *           "used_mailbox_mb": 1500
@@ -1943,6 +1947,12 @@ export interface components {
              */
             deletes_archive: boolean;
             /**
+             * Effective On
+             * @description The day the change takes effect, as quoted (ISO date): for `at_expiry` the day after the current expiry. The mailbox's `scheduled_change` says the day once paid. Null for orders placed before this field existed.
+             * @example 2027-01-25
+             */
+            effective_on: string | null;
+            /**
              * Extra Archive Gb
              * @description Extra archive space once renewed, GB.
              */
@@ -1968,6 +1978,12 @@ export interface components {
              * @example 2028-01-24
              */
             quoted_new_expiry: string;
+            /**
+             * Takes Effect
+             * @description When the plan and space change: `at_payment`, or `at_expiry` for a downgrade (the mailbox keeps what it has until its current expiry, archive included; a mailbox already expired when paid changes at payment).
+             * @enum {string}
+             */
+            takes_effect: "at_payment" | "at_expiry";
         };
         /**
          * OrderOut
@@ -1985,11 +2001,13 @@ export interface components {
          *           "address": "premium@pec.example.it",
          *           "current_plan": "PREMIUM",
          *           "deletes_archive": true,
+         *           "effective_on": "2027-01-25",
          *           "extra_archive_gb": 0,
          *           "extra_mailbox_gb": 1,
          *           "mailbox_id": "mbx-premium",
          *           "plan": "STANDARD",
-         *           "quoted_new_expiry": "2028-01-24"
+         *           "quoted_new_expiry": "2028-01-24",
+         *           "takes_effect": "at_expiry"
          *         }
          *       ],
          *       "net": {
@@ -2137,11 +2155,13 @@ export interface components {
          *               "address": "premium@pec.example.it",
          *               "current_plan": "PREMIUM",
          *               "deletes_archive": true,
+         *               "effective_on": "2027-01-25",
          *               "extra_archive_gb": 0,
          *               "extra_mailbox_gb": 1,
          *               "mailbox_id": "mbx-premium",
          *               "plan": "STANDARD",
-         *               "quoted_new_expiry": "2028-01-24"
+         *               "quoted_new_expiry": "2028-01-24",
+         *               "takes_effect": "at_expiry"
          *             }
          *           ],
          *           "net": {
@@ -3319,6 +3339,12 @@ export interface components {
              */
             current_plan: string;
             /**
+             * Effective On
+             * @description The day the change takes effect if paid on the quote's day (ISO date): the day after `current_expiry` for `at_expiry`, else the quote's day (paid later, the payment's day). Null only in quotes made before this field existed.
+             * @example 2027-01-25
+             */
+            effective_on: string | null;
+            /**
              * Extra Archive Gb
              * @description Extra archive space for the new period, GB.
              */
@@ -3365,6 +3391,12 @@ export interface components {
              * @description true: the plan is priced at its promotion's yearly price.
              */
             promotion_applied: boolean;
+            /**
+             * Takes Effect
+             * @description When the plan and space change: `at_payment` (an upgrade, no change, or a mailbox already expired), or `at_expiry` (a downgrade: anything taken away waits, whole, until the current expiry; the archive is deleted then).
+             * @enum {string}
+             */
+            takes_effect: "at_payment" | "at_expiry";
             /**
              * Warnings
              * @description Never block; show them to the customer.
@@ -3417,6 +3449,7 @@ export interface components {
          *           "blocked": false,
          *           "current_expiry": "2027-01-24",
          *           "current_plan": "PREMIUM",
+         *           "effective_on": "2027-01-25",
          *           "extra_archive_gb": 0,
          *           "extra_mailbox_gb": 1,
          *           "issues": [],
@@ -3426,6 +3459,7 @@ export interface components {
          *           "new_expiry": "2028-01-24",
          *           "plan": "STANDARD",
          *           "promotion_applied": false,
+         *           "takes_effect": "at_expiry",
          *           "warnings": [
          *             {
          *               "archived_mb": 5000,
@@ -3842,6 +3876,51 @@ export interface components {
              * @description The messages, oldest first.
              */
             items: components["schemas"]["SandboxMessageOut"][];
+        };
+        /**
+         * ScheduledChangeOut
+         * @description A paid downgrade waiting for the mailbox's expiry: what it becomes, and when.
+         * @example {
+         *       "deletes_archive": true,
+         *       "effective_on": "2027-01-25",
+         *       "extra_archive_gb": 0,
+         *       "extra_mailbox_gb": 1,
+         *       "order_id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+         *       "plan": "STANDARD"
+         *     }
+         */
+        ScheduledChangeOut: {
+            /**
+             * Deletes Archive
+             * @description true: the security archive and all archived messages are deleted then.
+             */
+            deletes_archive: boolean;
+            /**
+             * Effective On
+             * Format: date
+             * @description The day it takes effect (ISO date): the day after the expiry the customer had paid for when ordering.
+             */
+            effective_on: string;
+            /**
+             * Extra Archive Gb
+             * @description Extra archive space from then, GB.
+             */
+            extra_archive_gb: number;
+            /**
+             * Extra Mailbox Gb
+             * @description Extra mailbox space from then, GB.
+             */
+            extra_mailbox_gb: number;
+            /**
+             * Order Id
+             * @description The order that bought it.
+             */
+            order_id: string;
+            /**
+             * Plan
+             * @description The plan's `code` it moves to.
+             */
+            plan: string;
         };
         /** SignatureKitIn */
         SignatureKitIn: {
@@ -4517,6 +4596,7 @@ export interface operations {
                      *       "plan": "PRO",
                      *       "renewable": true,
                      *       "renewal_blockers": [],
+                     *       "scheduled_change": null,
                      *       "status": "ACTIVE",
                      *       "used_archive_mb": 2100,
                      *       "used_mailbox_mb": 1800
@@ -4573,6 +4653,7 @@ export interface operations {
                      *       "plan": "PRO",
                      *       "renewable": true,
                      *       "renewal_blockers": [],
+                     *       "scheduled_change": null,
                      *       "status": "ACTIVE",
                      *       "used_archive_mb": 2100,
                      *       "used_mailbox_mb": 1800
@@ -4706,9 +4787,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "closed_at": null,
-                     *       "commitment_at": "2026-12-01T17:45:27.175638Z",
-                     *       "created_at": "2026-12-01T17:45:27.029842Z",
-                     *       "fulfilled_at": "2026-12-01T17:45:27.175638Z",
+                     *       "commitment_at": "2026-11-25T10:00:00.175638Z",
+                     *       "created_at": "2026-11-25T10:00:00.029842Z",
+                     *       "fulfilled_at": "2026-11-25T10:00:00.175638Z",
                      *       "holder_email": "protocollo@comune.milano.example.it",
                      *       "holder_name": "Comune di Milano",
                      *       "id": "ord_d6eab0989ef64e03a0093b8e99653b83",
@@ -4717,11 +4798,13 @@ export interface operations {
                      *           "address": "protocollo@pec.comune.milano.example.it",
                      *           "current_plan": "PRO",
                      *           "deletes_archive": false,
+                     *           "effective_on": "2026-11-25",
                      *           "extra_archive_gb": 0,
                      *           "extra_mailbox_gb": 1,
                      *           "mailbox_id": "mbx-comune-protocollo",
                      *           "plan": "PRO",
-                     *           "quoted_new_expiry": "2028-01-15"
+                     *           "quoted_new_expiry": "2028-01-15",
+                     *           "takes_effect": "at_payment"
                      *         }
                      *       ],
                      *       "net": {
@@ -5776,6 +5859,7 @@ export interface operations {
                      *           "message": "La casella ha il rinnovo automatico attivo: disattivalo prima di rinnovare."
                      *         }
                      *       ],
+                     *       "scheduled_change": null,
                      *       "status": "ACTIVE",
                      *       "used_archive_mb": 5000,
                      *       "used_mailbox_mb": 1500
@@ -6226,11 +6310,13 @@ export interface operations {
                      *           "address": "premium@pec.example.it",
                      *           "current_plan": "PREMIUM",
                      *           "deletes_archive": true,
+                     *           "effective_on": "2027-01-25",
                      *           "extra_archive_gb": 0,
                      *           "extra_mailbox_gb": 1,
                      *           "mailbox_id": "mbx-premium",
                      *           "plan": "STANDARD",
-                     *           "quoted_new_expiry": "2028-01-24"
+                     *           "quoted_new_expiry": "2028-01-24",
+                     *           "takes_effect": "at_expiry"
                      *         }
                      *       ],
                      *       "net": {

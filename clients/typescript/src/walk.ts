@@ -196,23 +196,33 @@ async function walk(baseUrl: string, token: string): Promise<void> {
   }
   show("paid", `${paid.number} ${paid.status}`);
 
-  // 6. The renewed mailbox: STANDARD, +1 GB, archive emptied, expiry one year later.
+  // 6. The renewed mailbox: expiry one year later; the downgrade (STANDARD, +1 GB, archive
+  // deleted) waits for the current expiry, so it is the mailbox's scheduled change.
   const after: Mailbox = expectData(
     await api.GET("/v1/mailboxes/{mailbox_id}", mailboxPath),
     `GET ${MAILBOX} after payment`,
     200,
   );
   const yearLater = Number(before.expires_on.slice(0, 4)) + 1;
+  const scheduled = after.scheduled_change;
   if (
-    after.plan !== "STANDARD" ||
-    after.extra_mailbox_gb !== extraGb ||
-    after.used_archive_mb !== 0 ||
+    after.plan !== before.plan ||
+    after.used_archive_mb !== before.used_archive_mb ||
+    scheduled === null ||
+    scheduled.plan !== "STANDARD" ||
+    scheduled.extra_mailbox_gb !== extraGb ||
+    !scheduled.deletes_archive ||
+    scheduled.effective_on !== quoted.effective_on ||
     after.expires_on !== quoted.new_expiry ||
     !after.expires_on.startsWith(`${yearLater}-`)
   ) {
     fail(`the renewed mailbox is not as quoted: ${JSON.stringify(after)}`);
   }
-  show("renewed", `${after.plan} +${after.extra_mailbox_gb} GB, expires ${after.expires_on}`);
+  show(
+    "renewed",
+    `expires ${after.expires_on}; ${scheduled.plan} +${scheduled.extra_mailbox_gb} GB ` +
+      `from ${scheduled.effective_on}`,
+  );
 }
 
 async function main(): Promise<number> {
