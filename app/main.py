@@ -30,6 +30,7 @@ from app.routers.v1 import (
     sandbox,
     webhooks,
 )
+from app.routers.v1 import payment_methods as payment_methods_router
 from app.settings import Settings
 from app.worker import run_forever
 
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     routers = (quotes, orders, webhooks, plans, mailboxes, partner, sandbox)
     for module in (*routers, admin, admin_accounts, admin_setup, admin_payments):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(payment_methods_router.router, prefix="/v1")
     app.include_router(health.router)
     install_docs(app)
 

@@ -21,6 +21,7 @@ from app.db.outbox_repository import OutboxRepository
 from app.db.partner_repository import PartnerRepository
 from app.db.payment_event_repository import PaymentEventRepository
 from app.db.quote_repository import QuoteRepository
+from app.db.saved_method_repository import SavedMethodRepository
 
 
 class UnitOfWork:
@@ -36,6 +37,7 @@ class UnitOfWork:
     accounts: AccountRepository
     holders: HolderRepository
     milestones: MilestoneRepository
+    saved_methods: SavedMethodRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.accounts = AccountRepository(self.session)
         self.holders = HolderRepository(self.session)
         self.milestones = MilestoneRepository(self.session)
+        self.saved_methods = SavedMethodRepository(self.session)
         return self
 
     async def __aexit__(

@@ -179,4 +179,8 @@ CODES: dict[str, ErrorCode] = {
         "Show it; the order needs `acknowledge_archive_deletion: true`.",
     ),
     "features_lost": ErrorCode("quote warning", None, "Show it before the user confirms."),
+    "automatic_renewal_needs_card": _field("Untick automatic renewal, or pay by card or PayPal."),
+    "payment_method_not_found": _problem(
+        404, "The saved payment method doesn't exist or isn't the caller's."
+    ),
 }

@@ -301,6 +301,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The top-up would take the credit past the {ceiling} EUR ceiling.",
     ),
     "invalid_cursor": ("Cursore di paginazione non valido.", "Invalid pagination cursor."),
+    "automatic_renewal_needs_card": (
+        "Il rinnovo automatico è possibile solo pagando con carta o PayPal.",
+        "Automatic renewal needs a card or PayPal payment.",
+    ),
+    "payment_method_not_found": (
+        "Metodo di pagamento salvato non trovato.",
+        "Saved payment method not found.",
+    ),
 }
 
 

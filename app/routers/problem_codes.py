@@ -19,6 +19,7 @@ PROBLEM_CODES: dict[str, str] = {
     "mailbox_not_found": "404: no such mailbox, or not one you can see.",
     "quote_not_found": "404: no such quote, or not yours.",
     "order_not_found": "404: no such order, or not yours.",
+    "payment_method_not_found": "404: no such saved payment method, or not yours.",
     "account_not_found": "404: no such customer account.",
     "partner_not_found": "404: no such partner.",
     "payment_event_not_found": "404: no such stored payment event.",
@@ -123,6 +124,7 @@ FIELD_CODES: dict[str, str] = {
     "duplicate_code": "The same code appears more than once.",
     "invalid_date_range": "The end date comes before the start date.",
     "overlapping_dates": "The dates overlap another promotion of the plan (`other`).",
+    "automatic_renewal_needs_card": "Only card and PayPal orders renew automatically.",
 }
 
 

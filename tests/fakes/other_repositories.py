@@ -14,6 +14,7 @@ from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.quote_record import QuoteRecord
+from app.domain.saved_payment_method import SavedPaymentMethod
 from tests.fakes.tables import (
     IdempotencyRecord,
     OutboxMessage,
@@ -222,6 +223,12 @@ class FakeQuotes:
         record = self._quotes.get(quote_id)
         return record if record is not None and record.visible_to(principal) else None
 
+    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:  # noqa: ARG002
+        if record.id in self._quotes:
+            return False
+        self._quotes[record.id] = record
+        return True
+
 
 class FakeCatalog:
     def __init__(self, tables: Tables) -> None:
@@ -297,3 +304,28 @@ class FakeMilestones:
 
     async def count(self, milestone: str) -> int:
         return sum(1 for (_, _, reached) in self._reached if reached == milestone)
+
+
+class FakeSavedMethods:
+    """UNIQUE (account, provider, method reference), newest first."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._methods = tables.saved_methods
+
+    async def add(self, method: SavedPaymentMethod) -> bool:
+        identity = (method.account_id, method.provider, method.method_ref)
+        if any((m.account_id, m.provider, m.method_ref) == identity for m in self._methods.values()):
+            return False
+        self._methods[method.id] = method
+        return True
+
+    async def of_account(self, account_id: str) -> list[SavedPaymentMethod]:
+        found = [m for m in self._methods.values() if m.account_id == account_id]
+        return sorted(found, key=lambda m: (m.created_at, m.id), reverse=True)
+
+    async def remove(self, account_id: str, method_id: str) -> bool:
+        method = self._methods.get(method_id)
+        if method is None or method.account_id != account_id:
+            return False
+        del self._methods[method_id]
+        return True

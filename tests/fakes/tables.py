@@ -13,6 +13,7 @@ from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.partner import CreditMovement, Partner
 from app.domain.quote_record import QuoteRecord
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.domain.stored_payment_event import StoredPaymentEvent
 
 
@@ -70,6 +71,8 @@ class Tables:
     price_lists: dict[str, StoredPriceList] = field(default_factory=dict)
     # (mailbox id, expiry, milestone) → when it was reached
     milestones: dict[tuple[str, date, str], datetime] = field(default_factory=dict)
+    payment_event_payloads: dict[int, dict[str, Any]] = field(default_factory=dict)
+    saved_methods: dict[str, SavedPaymentMethod] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from tests.fakes.other_repositories import (
     FakeOutbox,
     FakePartners,
     FakeQuotes,
+    FakeSavedMethods,
 )
 from tests.fakes.tables import Sequences, Tables
 
@@ -68,6 +69,7 @@ class FakeUnitOfWork:
         self.quotes = FakeQuotes(self._working)
         self.catalog = FakeCatalog(self._working)
         self.milestones = FakeMilestones(self._working)
+        self.saved_methods = FakeSavedMethods(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

@@ -81,6 +81,8 @@ COMMITTED_ORDER: dict[str, Any] = {
     "fulfilled_at": "2026-12-01T17:45:27.175638Z",
     "commitment_at": "2026-12-01T17:45:27.175638Z",
     "closed_at": None,
+    "automatic_renewal": False,
+    "placed_automatically": False,
 }
 
 
