@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     mail_platform_url: str | None = None  # None: renewals stay in the outbox until set
     mail_platform_token: str | None = None
     worker_interval_seconds: float = Field(default=2.0, gt=0)
+    # Automatic renewal: the order and first charge this many days before expiry, a
+    # notice this many days before that; charges go to Stripe with this secret key
+    # (None: no automatic charges, except in the sandbox, which pays itself).
+    auto_renewal_lead_days: int = Field(default=7, ge=2, le=60)
+    auto_renewal_notice_days: int = Field(default=10, ge=1, le=60)
+    stripe_api_key: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
 
     @model_validator(mode="before")
     @classmethod

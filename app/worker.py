@@ -17,10 +17,17 @@ import httpx
 
 from app.adapters.email_sender import SmtpSender
 from app.adapters.mail_platform import MailPlatformClient
+from app.adapters.payment_webhooks import read_event
+from app.adapters.sandbox_payments import SandboxCharger
+from app.adapters.stripe_charges import StripeCharger
 from app.container import Container, build_container
+from app.domain.automatic_renewal import Schedule
 from app.logging_setup import configure_logging
-from app.services import payment_retries
+from app.routers.messages import message
+from app.services import payment_retries, payments
+from app.services.automatic_renewals import AutoRenewalSetup
 from app.services.outbox_delivery import Deliver, Deliverers, deliver_due
+from app.services.payment_charger import PaymentCharger
 from app.services.sweeps import SweepContext, run_sweeps
 from app.settings import Settings
 
@@ -42,6 +49,35 @@ def deliverers(container: Container, http: httpx.AsyncClient) -> Deliverers:
     return Deliverers(email=email, mail_platform=renew)
 
 
+def payment_charger(container: Container, http: httpx.AsyncClient) -> PaymentCharger | None:
+    """Stripe with the secret key; in the sandbox without one, the service pays itself
+    with a signed webhook, as POST /v1/sandbox/orders/{id}/pay does."""
+    settings = container.settings
+    if settings.stripe_api_key:
+        return StripeCharger(settings.stripe_api_base, settings.stripe_api_key, http)
+    if settings.sandbox:
+
+        async def to_self(provider: str, body: bytes, headers: dict[str, str]) -> None:
+            lowered = {name.lower(): value for name, value in headers.items()}
+            event = read_event(provider, body, lowered, container.webhook_secrets)
+            await payments.receive_event(container.unit_of_work, provider, event, container.clock())
+
+        return SandboxCharger(container.webhook_secrets, container.clock, to_self)
+    log.warning("STRIPE_API_KEY is not set: automatic renewals wait")
+    return None
+
+
+def auto_renewal_setup(container: Container, charger: PaymentCharger) -> AutoRenewalSetup:
+    settings = container.settings
+    return AutoRenewalSetup(
+        charger=charger,
+        accounts=container.payment_accounts,
+        consents_version=settings.consents_version,
+        describe=message,
+        schedule=Schedule(settings.auto_renewal_lead_days, settings.auto_renewal_notice_days),
+    )
+
+
 def _logged(kind: str) -> Deliver:
     async def deliver(dedupe_key: str, payload: dict[str, Any]) -> None:
         log.info("sandbox delivery", extra={"kind": kind, "key": dedupe_key, "payload": payload})
@@ -49,12 +85,16 @@ def _logged(kind: str) -> Deliver:
     return deliver
 
 
-async def run_once(container: Container, senders: Deliverers) -> int:
+async def run_once(
+    container: Container, senders: Deliverers, charger: PaymentCharger | None = None
+) -> int:
     """One pass: apply the payment events due for a retry (or stranded), run the
-    time-driven sweeps (app/services/sweeps.py), then deliver what is due."""
+    time-driven sweeps (app/services/sweeps.py), then deliver what is due. Without a
+    `charger` the automatic renewal waits (nothing could be charged)."""
     now = container.clock()
     stranded = await payment_retries.retry_due_events(container.unit_of_work, now, STRAGGLER_AGE)
-    swept = await run_sweeps(SweepContext(container.unit_of_work, now))
+    setup = auto_renewal_setup(container, charger) if charger is not None else None
+    swept = await run_sweeps(SweepContext(container.unit_of_work, now, auto_renewal=setup))
     report = await deliver_due(container.unit_of_work, senders, now)
     return report.delivered + report.failed + stranded + sum(swept.values())
 
@@ -63,9 +103,10 @@ async def run_forever(container: Container, stop: asyncio.Event | None = None) -
     interval = container.settings.worker_interval_seconds
     async with httpx.AsyncClient() as http:
         senders = deliverers(container, http)
+        charger = payment_charger(container, http)
         while stop is None or not stop.is_set():
             try:
-                busy = await run_once(container, senders)
+                busy = await run_once(container, senders, charger)
             except Exception:  # keep the loop alive: the next pass retries
                 log.exception("worker pass failed")
                 busy = 0

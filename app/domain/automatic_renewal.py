@@ -9,7 +9,7 @@ a declined charge is retried 5, 3 and 1 days before expiry. Pure: the sweep
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from app.domain.catalog import Promotion
@@ -74,6 +74,23 @@ class Schedule:
     def horizon(self) -> int:
         """How far ahead of expiry the sweep looks."""
         return self.lead_days + self.notice_days
+
+    def windows(self, today: date) -> list[tuple[Step, date, date]]:
+        """Each step with the expiry dates (first, last) it is due for today: the sweep
+        asks storage for the mailboxes in each window that haven't taken that step."""
+        found = [
+            (
+                Step(StepKind.NOTICE, NOTICE),
+                today + timedelta(days=self.lead_days + 1),
+                today + timedelta(days=self.horizon),
+            )
+        ]
+        days = self.charge_days
+        for index, day in enumerate(days):
+            after = days[index + 1] if index + 1 < len(days) else 0
+            step = Step(StepKind.CHARGE, f"{CHARGE_PREFIX}{day}")
+            found.append((step, today + timedelta(days=after + 1), today + timedelta(days=day)))
+        return found
 
     def step_due(self, expires_on: date, today: date) -> Step | None:
         """The step of today, or None. A worker that was down catches up with the

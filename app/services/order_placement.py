@@ -56,33 +56,52 @@ async def place_order(
         record = await uow.quotes.get_visible(principal, request.quote_id)
         if record is None:
             raise ResourceNotFound("quote", request.quote_id)
-        quote = record.quote
-        request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
-        check_order(quote, request, principal.role, now)
-
-        language = await _language_of(uow, principal, language)
-        order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
-        seq = await uow.orders.add(order, keyed.key, keyed.fingerprint)
-        if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
-            raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
-        order.seq = seq
-
-        taken = await uow.orders.hold_mailboxes(order.id, order.mailbox_ids)
-        if taken is not None:
-            holder = await uow.orders.pending_order_of(taken)
-            shown = None if holder is None else visible_order_id(principal, holder)
-            raise PendingOrderConflict(taken, shown)
-        mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
-        if not _mailboxes_as_quoted(quote, mailboxes, now):
-            raise QuoteExpired(request.quote_id)
-        if principal.role is Role.PARTNER:
-            await _pay_from_credit(uow, principal, order, mailboxes, now)
-        await uow.outbox.add(
-            EMAIL, f"order-confirmation:{order.id}", _confirmation(order, accounts), now
-        )
+        order = await place_in(
+            uow, principal, request, record.quote, now, language, accounts,
+            keyed.key, keyed.fingerprint,
+        )  # fmt: skip
         answer = await keyed.first_answer(uow, *render(order))
         await uow.commit()
     return answer
+
+
+async def place_in(
+    uow: UnitOfWorkProtocol,
+    principal: Principal,
+    request: OrderRequest,
+    quote: Quote,
+    now: datetime,
+    language: str,
+    accounts: PaymentAccounts,
+    key: str | None,
+    fingerprint: str,
+) -> Order:
+    """Place the order for `quote` in the caller's open transaction (no commit): the
+    API's orders and the automatic renewal's (app/services/automatic_renewals.py)."""
+    request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
+    check_order(quote, request, principal.role, now)
+
+    language = await _language_of(uow, principal, language)
+    order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
+    seq = await uow.orders.add(order, key, fingerprint)
+    if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
+        raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
+    order.seq = seq
+
+    taken = await uow.orders.hold_mailboxes(order.id, order.mailbox_ids)
+    if taken is not None:
+        holder = await uow.orders.pending_order_of(taken)
+        shown = None if holder is None else visible_order_id(principal, holder)
+        raise PendingOrderConflict(taken, shown)
+    mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
+    if not _mailboxes_as_quoted(quote, mailboxes, now, automatic=request.placed_automatically):
+        raise QuoteExpired(request.quote_id)
+    if principal.role is Role.PARTNER:
+        await _pay_from_credit(uow, principal, order, mailboxes, now)
+    await uow.outbox.add(
+        EMAIL, f"order-confirmation:{order.id}", _confirmation(order, accounts), now
+    )
+    return order
 
 
 async def _pay_from_credit(
@@ -111,7 +130,9 @@ async def _pay_from_credit(
     await uow.orders.save(order)
 
 
-def _mailboxes_as_quoted(quote: Quote, mailboxes: Mapping[str, Mailbox], now: datetime) -> bool:
+def _mailboxes_as_quoted(
+    quote: Quote, mailboxes: Mapping[str, Mailbox], now: datetime, *, automatic: bool = False
+) -> bool:
     """The quote froze prices, not mailboxes: if one was renewed, deleted or switched to
     automatic renewal since, the quote no longer describes it (rules 2 and 4 again)."""
     today = italian_date(now)
@@ -119,7 +140,7 @@ def _mailboxes_as_quoted(quote: Quote, mailboxes: Mapping[str, Mailbox], now: da
         mailbox = mailboxes.get(item.mailbox_id)
         if mailbox is None:
             return False
-        if eligibility_issues(mailbox, today, pending_order=None) or (
+        if eligibility_issues(mailbox, today, pending_order=None, automatic=automatic) or (
             mailbox.expires_on != item.current_expiry or mailbox.plan_code != item.current_plan
         ):
             return False

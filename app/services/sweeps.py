@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services import orders
+from app.services import automatic_renewals, orders
+from app.services.automatic_renewals import AutoRenewalSetup
 from app.services.unit_of_work import UowFactory
 
 log = logging.getLogger("app.sweeps")
@@ -26,6 +27,7 @@ class SweepContext:
 
     uow_factory: UowFactory
     now: datetime
+    auto_renewal: AutoRenewalSetup | None = None  # None: no automatic charges this pass
 
 
 Sweep = Callable[[SweepContext], Awaitable[int]]
@@ -35,8 +37,19 @@ async def expire_unpaid_orders(context: SweepContext) -> int:
     return await orders.expire_unpaid_orders(context.uow_factory(), context.now)
 
 
+async def renew_automatically(context: SweepContext) -> int:
+    if context.auto_renewal is None:
+        return 0
+    return await automatic_renewals.renew_automatically(
+        context.uow_factory, context.auto_renewal, context.now
+    )
+
+
 # In the order they run: what a later sweep reads may have been changed by an earlier one.
-SWEEPS: tuple[tuple[str, Sweep], ...] = (("expire_unpaid_orders", expire_unpaid_orders),)
+SWEEPS: tuple[tuple[str, Sweep], ...] = (
+    ("expire_unpaid_orders", expire_unpaid_orders),
+    ("renew_automatically", renew_automatically),
+)
 
 
 async def run_sweeps(

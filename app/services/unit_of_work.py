@@ -93,6 +93,9 @@ class Mailboxes(Protocol):
         years: int | None,
         now: datetime,
     ) -> Mailbox | None: ...
+    async def auto_renewing_without(
+        self, first: date, last: date, milestone: str, limit: int
+    ) -> list[Mailbox]: ...
 
 
 class OutboxMessage(Protocol):

@@ -50,7 +50,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_saved_payment_methods_account_method", table_name="saved_payment_methods")
-    op.drop_index(
-        op.f("ix_saved_payment_methods_account_id"), table_name="saved_payment_methods"
-    )
+    op.drop_index(op.f("ix_saved_payment_methods_account_id"), table_name="saved_payment_methods")
     op.drop_table("saved_payment_methods")

@@ -346,3 +346,17 @@ class FakeMailboxes:
         )
         self._tables.mailboxes[mailbox_id] = changed
         return changed
+
+    async def auto_renewing_without(
+        self, first: date, last: date, milestone: str, limit: int
+    ) -> list[Mailbox]:
+        reached = self._tables.milestones
+        found = [
+            m
+            for m in self._tables.mailboxes.values()
+            if m.auto_renewal
+            and first <= m.expires_on <= last
+            and m.status in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED)
+            and (m.id, m.expires_on, milestone) not in reached
+        ]
+        return sorted(found, key=lambda m: (m.expires_on, m.id))[:limit]

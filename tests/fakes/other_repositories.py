@@ -314,7 +314,8 @@ class FakeSavedMethods:
 
     async def add(self, method: SavedPaymentMethod) -> bool:
         identity = (method.account_id, method.provider, method.method_ref)
-        if any((m.account_id, m.provider, m.method_ref) == identity for m in self._methods.values()):
+        taken = {(m.account_id, m.provider, m.method_ref) for m in self._methods.values()}
+        if identity in taken:
             return False
         self._methods[method.id] = method
         return True
