@@ -20,6 +20,7 @@ from app.adapters.mail_platform import MailPlatformClient
 from app.adapters.payment_webhooks import read_event
 from app.adapters.sandbox_payments import SandboxCharger
 from app.adapters.stripe_charges import StripeCharger
+from app.clock import system_clock
 from app.container import Container, build_container
 from app.domain.automatic_renewal import Schedule
 from app.logging_setup import configure_logging
@@ -62,7 +63,9 @@ def payment_charger(container: Container, http: httpx.AsyncClient) -> PaymentCha
             event = read_event(provider, body, lowered, container.webhook_secrets)
             await payments.receive_event(container.unit_of_work, provider, event, container.clock())
 
-        return SandboxCharger(container.webhook_secrets, container.clock, to_self)
+        # Signed at the real time: signatures are checked against it, whatever the
+        # sandbox's clock says.
+        return SandboxCharger(container.webhook_secrets, system_clock, to_self)
     log.warning("STRIPE_API_KEY is not set: automatic renewals wait")
     return None
 

@@ -6,6 +6,7 @@ ends it; a blocked quote is not charged; a removed method is not charged."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,8 +20,9 @@ from sqlalchemy import select
 from app.adapters.webhook_signing import stripe_payment_succeeded, stripe_signed
 from app.container import Container
 from app.db.models import OutboxRow
+from app.services.automatic_renewals import renew_automatically
 from app.settings import DEV_STRIPE_SECRET
-from app.worker import deliverers, payment_charger, run_once
+from app.worker import auto_renewal_setup, deliverers, payment_charger, run_once
 from tests.api.helpers import TODAY, field_errors, put_mailbox
 from tests.api.loopback_servers import MailPlatform, SmtpServer, worker_container
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
@@ -312,3 +314,36 @@ async def test_automatic_renewal_can_not_be_asked_of_a_bank_transfer(
         "/v1/orders", json=order_body(quote_id, "bank_transfer"), headers=new_key(CUSTOMER)
     )
     assert plain.json()["automatic_renewal"] is False
+
+
+async def test_two_workers_sweeping_at_once_charge_once(
+    client: httpx.AsyncClient, clock: MovableClock, sweep: Pass, fake_stripe: FakeStripe
+) -> None:
+    await renewed_by_card(client)
+    days_before(clock, RENEWED, 7)
+
+    await asyncio.gather(sweep(), sweep(), sweep())
+
+    assert len(await automatic_orders(client)) == 1
+    assert len(fake_stripe.requests) == 1
+
+
+async def test_in_the_sandbox_the_charge_is_paid_by_a_signed_webhook_to_itself(
+    client: httpx.AsyncClient, db: Container, clock: MovableClock
+) -> None:
+    await renewed_by_card(client)
+    sandbox = dataclasses.replace(db, settings=db.settings.model_copy(update={"sandbox": True}))
+    days_before(clock, RENEWED, 7)
+
+    async with httpx.AsyncClient() as http:
+        charger = payment_charger(sandbox, http)
+        assert charger is not None
+        await renew_automatically(
+            sandbox.unit_of_work, auto_renewal_setup(sandbox, charger), clock.now
+        )
+
+    [order] = await automatic_orders(client)
+    assert order["status"] == "FULFILLED"
+    assert (await mailbox(client))["expires_on"] == RENEWED.replace(
+        year=RENEWED.year + 1
+    ).isoformat()
