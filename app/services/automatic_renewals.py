@@ -138,6 +138,11 @@ async def _order(
     async with uow:
         if not await uow.milestones.claim(mailbox.id, mailbox.expires_on, step.milestone, now):
             return None
+        current = await uow.mailboxes.get(mailbox.id)
+        if current is None or not current.auto_renewal or current.expires_on != mailbox.expires_on:
+            await uow.commit()  # renewed, or turned off, since it was listed: nothing to do
+            return None
+        mailbox = current
         holder, language = await _holder_of(uow, mailbox)
         methods = await uow.saved_methods.of_account(mailbox.account_id)
         method = methods[0] if methods else None

@@ -166,3 +166,15 @@ async def test_the_notice_goes_once_and_not_before_seventeen_days() -> None:
 
     assert opened.outbox_keys() == [f"auto-renewal-notice:mbx-1:{EXPIRY}"]
     assert charger.charges == []
+
+
+async def test_turned_off_after_the_order_the_retries_charge_nothing() -> None:
+    opened, charger = shop(), Charger(ChargeResult(False, "card_declined"))
+    await renew_automatically(opened.db.uow_factory, setup(charger), at(7))
+    tables = opened.db.tables
+    tables.mailboxes["mbx-1"] = replace(tables.mailboxes["mbx-1"], auto_renewal=False)
+
+    await renew_automatically(opened.db.uow_factory, setup(charger), at(5))
+
+    assert len(charger.charges) == 1
+    assert automatic_orders(opened) == [(OrderStatus.AWAITING_PAYMENT, 1, 1208)]
