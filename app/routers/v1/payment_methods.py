@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
@@ -75,18 +75,17 @@ async def list_payment_methods(caller: CallerDep) -> PaymentMethodListOut:
 @router.delete(
     "/payment-methods/{method_id}",
     operation_id="remove_payment_method",
-    summary="Remove a saved payment method",
-    status_code=204,
-    response_class=Response,
+    summary="Remove a saved payment method; answers the methods left",
+    response_model=PaymentMethodListOut,
     responses={404: problem("`payment_method_not_found`: no such method, or not yours.")},
     description="An automatic renewal due with no saved method left asks the holder, by "
     "email, to pay another way. Automatic renewal itself stays as it is: turn it off "
     "with PUT /v1/mailboxes/{id}/auto-renewal.",
 )
-async def remove_payment_method(method_id: IdInPath, caller: CallerDep) -> Response:
+async def remove_payment_method(method_id: IdInPath, caller: CallerDep) -> PaymentMethodListOut:
     if not is_identifier(method_id):
         raise ResourceNotFound("payment_method", method_id)
-    await saved_payment_methods.remove_method(
-        caller.container.unit_of_work(), caller.principal, method_id
-    )
-    return Response(status_code=204)
+    container = caller.container
+    await saved_payment_methods.remove_method(container.unit_of_work(), caller.principal, method_id)
+    methods = await saved_payment_methods.list_methods(container.unit_of_work(), caller.principal)
+    return PaymentMethodListOut(items=[PaymentMethodOut.of(m) for m in methods])

@@ -423,7 +423,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Remove a saved payment method
+         * Remove a saved payment method; answers the methods left
          * @description An automatic renewal due with no saved method left asks the holder, by email, to pay another way. Automatic renewal itself stays as it is: turn it off with PUT /v1/mailboxes/{id}/auto-renewal.
          */
         delete: operations["remove_payment_method"];
@@ -5945,7 +5945,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            204: {
+            200: {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
                     "Content-Language"?: "it" | "en";
@@ -5953,7 +5953,9 @@ export interface operations {
                     "X-Request-ID": string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PaymentMethodListOut"];
+                };
             };
             /** @description `not_authenticated`: no token, or an invalid or expired one. */
             401: {
