@@ -33,6 +33,7 @@ from app.routers.v1 import (
     sandbox,
     webhooks,
 )
+from app.routers.v1 import payment_methods as payment_methods_router
 from app.settings import Settings
 from app.worker import run_forever
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     partners = (partner_mailboxes, partner_statement, partner_webhooks)
     for module in (*routers, admin, admin_accounts, admin_setup, admin_payments, *partners):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(payment_methods_router.router, prefix="/v1")
     app.include_router(health.router)
     install_docs(app)
 

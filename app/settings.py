@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     # Partner webhooks to http:// and private or loopback addresses (a receiver on
     # 127.0.0.1): for development and tests only, refused in production.
     partner_webhook_allow_local_urls: bool = False
+    # Automatic renewal: the order and first charge this many days before expiry, a
+    # notice this many days before that; charges go to Stripe with this secret key
+    # (None: no automatic charges, except in the sandbox, which pays itself).
+    auto_renewal_lead_days: int = Field(default=7, ge=2, le=60)
+    auto_renewal_notice_days: int = Field(default=10, ge=1, le=60)
+    stripe_api_key: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
 
     @model_validator(mode="before")
     @classmethod

@@ -18,11 +18,19 @@ import httpx
 from app.adapters.email_sender import SmtpSender
 from app.adapters.mail_platform import MailPlatformClient
 from app.adapters.partner_webhook_sender import PartnerWebhookSender
+from app.adapters.payment_webhooks import read_event
+from app.adapters.sandbox_payments import SandboxCharger
+from app.adapters.stripe_charges import StripeCharger
+from app.clock import system_clock
 from app.container import Container, build_container
+from app.domain.automatic_renewal import Schedule
 from app.logging_setup import configure_logging
-from app.services import payment_retries
+from app.routers.messages import message
+from app.services import payment_retries, payments
+from app.services.automatic_renewals import AutoRenewalSetup
 from app.services.outbox_delivery import Deliver, Deliverers, deliver_due
 from app.services.partner_webhook_delivery import PartnerWebhookDeliverer
+from app.services.payment_charger import PaymentCharger
 from app.services.sweeps import SweepContext, run_sweeps
 from app.settings import Settings
 
@@ -53,6 +61,37 @@ def partner_webhooks(container: Container, http: httpx.AsyncClient) -> Deliver:
     return PartnerWebhookDeliverer(container.unit_of_work, sender.send, container.clock)
 
 
+def payment_charger(container: Container, http: httpx.AsyncClient) -> PaymentCharger | None:
+    """Stripe with the secret key; in the sandbox without one, the service pays itself
+    with a signed webhook, as POST /v1/sandbox/orders/{id}/pay does."""
+    settings = container.settings
+    if settings.stripe_api_key:
+        return StripeCharger(settings.stripe_api_base, settings.stripe_api_key, http)
+    if settings.sandbox:
+
+        async def to_self(provider: str, body: bytes, headers: dict[str, str]) -> None:
+            lowered = {name.lower(): value for name, value in headers.items()}
+            event = read_event(provider, body, lowered, container.webhook_secrets)
+            await payments.receive_event(container.unit_of_work, provider, event, container.clock())
+
+        # Signed at the real time: signatures are checked against it, whatever the
+        # sandbox's clock says.
+        return SandboxCharger(container.webhook_secrets, system_clock, to_self)
+    log.warning("STRIPE_API_KEY is not set: automatic renewals wait")
+    return None
+
+
+def auto_renewal_setup(container: Container, charger: PaymentCharger) -> AutoRenewalSetup:
+    settings = container.settings
+    return AutoRenewalSetup(
+        charger=charger,
+        accounts=container.payment_accounts,
+        consents_version=settings.consents_version,
+        describe=message,
+        schedule=Schedule(settings.auto_renewal_lead_days, settings.auto_renewal_notice_days),
+    )
+
+
 def _logged(kind: str) -> Deliver:
     async def deliver(dedupe_key: str, payload: dict[str, Any]) -> None:
         log.info("sandbox delivery", extra={"kind": kind, "key": dedupe_key, "payload": payload})
@@ -60,12 +99,16 @@ def _logged(kind: str) -> Deliver:
     return deliver
 
 
-async def run_once(container: Container, senders: Deliverers) -> int:
+async def run_once(
+    container: Container, senders: Deliverers, charger: PaymentCharger | None = None
+) -> int:
     """One pass: apply the payment events due for a retry (or stranded), run the
-    time-driven sweeps (app/services/sweeps.py), then deliver what is due."""
+    time-driven sweeps (app/services/sweeps.py), then deliver what is due. Without a
+    `charger` the automatic renewal waits (nothing could be charged)."""
     now = container.clock()
     stranded = await payment_retries.retry_due_events(container.unit_of_work, now, STRAGGLER_AGE)
-    swept = await run_sweeps(SweepContext(container.unit_of_work, now))
+    setup = auto_renewal_setup(container, charger) if charger is not None else None
+    swept = await run_sweeps(SweepContext(container.unit_of_work, now, auto_renewal=setup))
     report = await deliver_due(container.unit_of_work, senders, now)
     return report.delivered + report.failed + stranded + sum(swept.values())
 
@@ -74,9 +117,10 @@ async def run_forever(container: Container, stop: asyncio.Event | None = None) -
     interval = container.settings.worker_interval_seconds
     async with httpx.AsyncClient() as http:
         senders = deliverers(container, http)
+        charger = payment_charger(container, http)
         while stop is None or not stop.is_set():
             try:
-                busy = await run_once(container, senders)
+                busy = await run_once(container, senders, charger)
             except Exception:  # keep the loop alive: the next pass retries
                 log.exception("worker pass failed")
                 busy = 0

@@ -14,6 +14,8 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
+from app.domain.money import Money
+
 
 def stripe_signed(
     payload: dict[str, Any], secret: str, at: datetime
@@ -45,8 +47,18 @@ def generic_signed(
 
 
 def stripe_payment_succeeded(
-    order_id: str, amount_cents: int, currency: str, at: datetime, event_id: str | None = None
+    order_id: str,
+    amount_cents: int,
+    currency: str,
+    at: datetime,
+    event_id: str | None = None,
+    *,
+    customer: str | None = None,
+    payment_method: str | None = None,
 ) -> dict[str, Any]:
+    """A payment_intent.succeeded event; with `customer` and `payment_method` the
+    method is saved for future off-session charges, as Stripe reports it."""
+    saved = {"customer": customer, "payment_method": payment_method} if customer else {}
     return {
         "id": event_id or f"evt_{uuid.uuid4().hex}",
         "object": "event",
@@ -59,6 +71,7 @@ def stripe_payment_succeeded(
                 "amount_received": amount_cents,
                 "currency": currency.lower(),
                 "metadata": {"order_id": order_id},
+                **saved,
             }
         },
     }
@@ -66,3 +79,38 @@ def stripe_payment_succeeded(
 
 def generic_payment(kind: str, order_ref: str, amount: str, currency: str) -> dict[str, Any]:
     return {"type": kind, "data": {"order": order_ref, "amount": amount, "currency": currency}}
+
+
+# What the sandbox's card payments are saved as (Stripe's own test method).
+SANDBOX_CUSTOMER = "cus_sandbox"
+SANDBOX_PAYMENT_METHOD = "pm_card_visa"
+
+
+def signed_payment(
+    *,
+    order_id: str,
+    order_number: str,
+    payable_cents: int,
+    currency: str,
+    by_card: bool,
+    secrets: dict[str, str],
+    at: datetime,
+) -> tuple[str, bytes, dict[str, str]]:
+    """The provider, body and headers of a correctly signed webhook paying an order:
+    card and PayPal through `stripe` (the method saved, as Stripe does for an automatic
+    renewal), the others through the `generic` feed by order number, as a transfer."""
+    if by_card:
+        event = stripe_payment_succeeded(
+            order_id,
+            payable_cents,
+            currency,
+            at,
+            customer=SANDBOX_CUSTOMER,
+            payment_method=SANDBOX_PAYMENT_METHOD,
+        )
+        body, headers = stripe_signed(event, secrets["stripe"], at)
+        return "stripe", body, headers
+    amount = str(Money(payable_cents, currency).amount)
+    generic = generic_payment("payment.succeeded", order_number, amount, currency)
+    body, headers = generic_signed(generic, secrets["generic"], at)
+    return "generic", body, headers

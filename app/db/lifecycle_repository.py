@@ -17,9 +17,16 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
-from app.db.models import MailboxMilestoneRow, MailboxRow, OutboxRow, PendingRenewalRow
+from app.db.models import (
+    MailboxMilestoneRow,
+    MailboxRow,
+    OutboxRow,
+    PartnerRenewalModeRow,
+    PendingRenewalRow,
+)
 from app.domain.lifecycle import MilestoneWindow
 from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.renewal_mode import RenewalModeKind
 
 IN_LIFECYCLE = (MailboxStatus.ACTIVE.value, MailboxStatus.EXPIRED.value)
 
@@ -149,6 +156,13 @@ def _due_in(window: MilestoneWindow) -> ColumnElement[bool]:
     )
     if not milestone.sent_while_order_pending:
         conditions.append(~exists().where(PendingRenewalRow.mailbox_id == MailboxRow.id))
+        conditions.append(
+            ~exists().where(
+                PartnerRenewalModeRow.mailbox_id == MailboxRow.id,
+                PartnerRenewalModeRow.partner_id == MailboxRow.partner_id,
+                PartnerRenewalModeRow.mode == RenewalModeKind.TACIT.value,
+            )
+        )
     return and_(*conditions)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row, mailbox_to_values
-from app.db.models import MailboxRow, OrderRow, PendingRenewalRow
+from app.db.models import MailboxMilestoneRow, MailboxRow, OrderRow, PendingRenewalRow
 from app.db.visibility import mailboxes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.errors import MailboxAddressTaken
@@ -182,6 +182,34 @@ class MailboxRepository:
         row.updated_at = now
         await self._session.flush()
         return mailbox_from_row(row)
+
+    async def auto_renewing_without(
+        self, first: date, last: date, milestone: str, limit: int
+    ) -> list[Mailbox]:
+        """Mailboxes with automatic renewal on, expiring between `first` and `last`
+        (inclusive), neither deleted nor suspended, that haven't reached `milestone` for
+        their expiry: the automatic renewal's work of the day, soonest expiry first."""
+        reached = (
+            select(MailboxMilestoneRow.mailbox_id)
+            .where(
+                MailboxMilestoneRow.mailbox_id == MailboxRow.id,
+                MailboxMilestoneRow.expires_on == MailboxRow.expires_on,
+                MailboxMilestoneRow.milestone == milestone,
+            )
+            .exists()
+        )
+        stmt = (
+            select(MailboxRow)
+            .where(
+                MailboxRow.auto_renewal.is_(True),
+                MailboxRow.expires_on.between(first, last),
+                MailboxRow.status.in_(("ACTIVE", "EXPIRED")),
+                ~reached,
+            )
+            .order_by(MailboxRow.expires_on, MailboxRow.id)
+            .limit(limit)
+        )
+        return [mailbox_from_row(row) for row in await self._session.scalars(stmt)]
 
 
 def _has_effective_status(status: MailboxStatus, today: date) -> ColumnElement[bool]:

@@ -479,3 +479,30 @@ class ScheduledPlanChangeRow(Base):
     extra_archive_gb: Mapped[int] = mapped_column(Integer)
     deletes_archive: Mapped[bool] = mapped_column(Boolean)
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SavedPaymentMethodRow(Base):
+    """A provider's reference to a customer's saved card or PayPal account (never card
+    data), kept when such a payment turned automatic renewal on: what the automatic
+    renewal charges. Removing it deletes the row."""
+
+    __tablename__ = "saved_payment_methods"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    customer_ref: Mapped[str] = mapped_column(String(255))
+    method_ref: Mapped[str] = mapped_column(String(255))
+    order_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index(
+            "uq_saved_payment_methods_account_method",
+            "account_id",
+            "provider",
+            "method_ref",
+            unique=True,
+        ),
+    )

@@ -82,7 +82,17 @@ def order_from_row(row: OrderRow) -> Order:
         commitment_at=row.commitment_at,
         closed_at=row.closed_at,
         refunded_cents=row.refunded_cents,
+        automatic_renewal=_automatic_renewal(document, PaymentMethod(row.payment_method)),
+        placed_automatically=bool(document.get("placed_automatically", False)),
     )
+
+
+def _automatic_renewal(document: dict[str, Any], method: PaymentMethod) -> bool:
+    """Orders placed before the choice existed: card and PayPal turned it on."""
+    choice = document.get("automatic_renewal")
+    if choice is None:
+        return method.turns_auto_renewal_on
+    return bool(choice["enabled"])
 
 
 def _document(order: Order) -> dict[str, Any]:
@@ -92,6 +102,13 @@ def _document(order: Order) -> dict[str, Any]:
         "holder_from_file": order.holder_from_file,
         "consents": {**asdict(order.consents), "accepted_at": order.created_at.isoformat()},
         "acknowledge_archive_deletion": order.acknowledge_archive_deletion,
+        # Recorded like the consents: what was chosen, under which text, and when.
+        "automatic_renewal": {
+            "enabled": order.automatic_renewal,
+            "version": order.consents.version,
+            "accepted_at": order.created_at.isoformat(),
+        },
+        "placed_automatically": order.placed_automatically,
         "items": [
             {
                 "mailbox_id": item.mailbox_id,

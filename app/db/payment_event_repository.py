@@ -113,6 +113,13 @@ class PaymentEventRepository:
         stmt = stmt.order_by(PaymentEventRow.id).limit(limit)
         return _all(await self._session.scalars(stmt))
 
+    async def payload_of(self, event_row_id: int) -> dict[str, Any] | None:
+        """The event as the provider sent it (what it says beyond the columns)."""
+        payload = await self._session.scalar(
+            select(PaymentEventRow.payload).where(PaymentEventRow.id == event_row_id)
+        )
+        return None if payload is None else dict(payload)
+
 
 _FIELDS = tuple(f.name for f in fields(StoredPaymentEvent) if f.name != "id")
 _MUTABLE = (

@@ -25,6 +25,7 @@ from app.db.payment_event_repository import PaymentEventRepository
 from app.db.plan_change_repository import PlanChangeRepository
 from app.db.quote_repository import QuoteRepository
 from app.db.renewal_mode_repository import RenewalModeRepository
+from app.db.saved_method_repository import SavedMethodRepository
 
 
 class UnitOfWork:
@@ -44,6 +45,7 @@ class UnitOfWork:
     partner_webhooks: PartnerWebhookRepository
     renewal_modes: RenewalModeRepository
     plan_changes: PlanChangeRepository
+    saved_methods: SavedMethodRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
@@ -65,6 +67,7 @@ class UnitOfWork:
         self.partner_webhooks = PartnerWebhookRepository(self.session)
         self.renewal_modes = RenewalModeRepository(self.session)
         self.plan_changes = PlanChangeRepository(self.session)
+        self.saved_methods = SavedMethodRepository(self.session)
         return self
 
     async def __aexit__(

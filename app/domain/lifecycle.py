@@ -26,9 +26,11 @@ from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
 class LifecycleMilestone:
     name: str  # the milestone's key in mailbox_milestones (prefixed, < 48 characters)
     day: int  # days from the expiry date: negative before it, 0 on it
-    # Whether it is taken while a renewal order awaits payment. Before the expiry it is
-    # held back: the customer has acted, and the order's confirmation said what to pay.
-    # From the expiry day on the mailbox is at risk, so the holder is told all the same.
+    # Whether it is taken while a renewal is in hand: an order awaiting payment, or the
+    # managing partner's tacit renewal (from its credit, 7 days before the expiry).
+    # Before the expiry it is held back: the customer has acted (the order's confirmation
+    # said what to pay), or the partner renews it. From the expiry day on the mailbox is
+    # at risk, so the holder is told all the same.
     sent_while_order_pending: bool = True
 
     @property

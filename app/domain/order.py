@@ -88,6 +88,16 @@ class OrderRequest:
     consents: Consents
     acknowledge_archive_deletion: bool = False
     holder_from_file: bool = False  # set when the holder on file filled holder and billing
+    automatic_renewal: bool | None = None  # None: on for card and PayPal, off otherwise
+    placed_automatically: bool = False  # the service renews on the customer's behalf
+
+    @property
+    def wants_automatic_renewal(self) -> bool:
+        """Card and PayPal keep the payment means: renewals turn automatic unless the
+        customer says no; other methods can't renew by themselves."""
+        if self.automatic_renewal is None:
+            return self.payment_method.turns_auto_renewal_on
+        return self.automatic_renewal and self.payment_method.turns_auto_renewal_on
 
     def holder_record(self) -> HolderRecord:
         """The holder and billing, once given or filled from the file."""
@@ -182,6 +192,9 @@ def check_order(quote: Quote, request: OrderRequest, role: Role, now: datetime) 
     record = request.holder_record()
     errors = billing_errors(record.holder, record.billing)
     errors += _payment_method_errors(request.payment_method, record.holder, role)
+    if request.automatic_renewal and not request.payment_method.turns_auto_renewal_on:
+        # Only a saved card or PayPal account can be charged when the renewal comes.
+        errors.append(FieldError("automatic_renewal", "automatic_renewal_needs_card"))
     # Every remaining problem in one answer; the top-level code stays the most serious one.
     missing = request.consents.missing()
     unconsented = [FieldError(f"consents.{name}", ConsentRequired.code) for name in missing]

@@ -91,6 +91,8 @@ class Order:
     commitment_at: datetime | None = None
     closed_at: datetime | None = None
     refunded_cents: int = 0
+    automatic_renewal: bool = False  # fulfilling turns the mailboxes' automatic renewal on
+    placed_automatically: bool = False  # by the automatic renewal, not by a person
 
     # --- placing -----------------------------------------------------------------------
 
@@ -121,6 +123,8 @@ class Order:
             items=tuple(OrderItem.of(item) for item in quote.items),
             language=language,
             created_at=now,
+            automatic_renewal=request.wants_automatic_renewal,
+            placed_automatically=request.placed_automatically,
         )
 
     # --- what it is ----------------------------------------------------------------------
@@ -190,7 +194,7 @@ class Order:
         (app.domain.plan_change), an upgrade is applied now."""
         if self.status is not OrderStatus.AWAITING_PAYMENT:
             raise OrderNotFulfillable(self.status.value)
-        auto = self.payment_method.turns_auto_renewal_on
+        auto = self.automatic_renewal
         today = italian_date(now)
         changes = tuple(
             MailboxChange.renewal(item, mailboxes[item.mailbox_id], self.years,

@@ -136,11 +136,14 @@ def quote_renewal(
     now: datetime,
     pending_orders: Mapping[str, PendingOrderExists] | None = None,
     validity: timedelta = DEFAULT_VALIDITY,
+    *,
+    automatic: bool = False,
 ) -> Quote:
     """Price a renewal request and apply rules 1–9 to every mailbox in it.
 
     `pending_orders` maps mailbox ids to their unpaid renewal order, as the viewer may
-    see it (see app.domain.access.pending_order_seen_by).
+    see it (see app.domain.access.pending_order_seen_by). `automatic`: quoted by the
+    automatic renewal itself (rule 2 does not apply, see eligibility_issues).
     """
     _validate(request, catalog)
     today = italian_date(now)
@@ -165,7 +168,7 @@ def quote_renewal(
         target = catalog.plans[item.plan_code or mailbox.plan_code]
         space = _space_choice(item, mailbox, target)
         promotion = catalog.active_promotion(target.code, today)
-        issues = eligibility_issues(mailbox, today, pending.get(mailbox.id))
+        issues = eligibility_issues(mailbox, today, pending.get(mailbox.id), automatic=automatic)
         issues += choice_issues(mailbox, current, target, space, request.years, promotion)
         yearly = promotion.yearly_price_cents if promotion else target.yearly_price_cents
         downgrade = plan_change.is_downgrade(

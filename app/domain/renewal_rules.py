@@ -52,18 +52,24 @@ def default_space(mailbox: Mailbox, target: Plan) -> SpaceChoice:
 
 
 def eligibility_issues(
-    mailbox: Mailbox, today: date, pending_order: PendingOrderExists | None
+    mailbox: Mailbox,
+    today: date,
+    pending_order: PendingOrderExists | None,
+    *,
+    automatic: bool = False,
 ) -> list[Issue]:
     """Rules 2–4: may this mailbox be renewed by hand at all, whatever the choice.
 
-    `pending_order` is rule 3's blocker as the viewer may see it, when there is one."""
+    `pending_order` is rule 3's blocker as the viewer may see it, when there is one.
+    `automatic`: the automatic renewal itself is renewing it, so rule 2 (which keeps
+    people from renewing by hand what renews by itself) does not apply."""
     issues: list[Issue] = []
     status = effective_status(mailbox, today)
     if status is MailboxStatus.DELETED:
         issues.append(MailboxDeleted())
     elif status is MailboxStatus.SUSPENDED:
         issues.append(MailboxSuspended())
-    if mailbox.auto_renewal:
+    if mailbox.auto_renewal and not automatic:
         issues.append(AutoRenewalActive())
     if pending_order is not None:
         issues.append(pending_order)

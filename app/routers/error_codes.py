@@ -190,4 +190,8 @@ CODES: dict[str, ErrorCode] = {
     "webhook_endpoint_not_found": _problem(404, "Set one with PUT /v1/partner/webhook-endpoint."),
     "webhook_endpoint_not_set": _problem(409, "Set an endpoint, then redeliver."),
     "webhook_delivery_not_found": _problem(404, "Check the event id in your delivery log."),
+    "automatic_renewal_needs_card": _field("Untick automatic renewal, or pay by card or PayPal."),
+    "payment_method_not_found": _problem(
+        404, "The saved payment method doesn't exist or isn't the caller's."
+    ),
 }

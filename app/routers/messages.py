@@ -338,6 +338,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Consegna del webhook non trovata.",
         "Webhook delivery not found.",
     ),
+    "automatic_renewal_needs_card": (
+        "Il rinnovo automatico è possibile solo pagando con carta o PayPal.",
+        "Automatic renewal needs a card or PayPal payment.",
+    ),
+    "payment_method_not_found": (
+        "Metodo di pagamento salvato non trovato.",
+        "Saved payment method not found.",
+    ),
 }
 
 

@@ -19,6 +19,7 @@ PROBLEM_CODES: dict[str, str] = {
     "mailbox_not_found": "404: no such mailbox, or not one you can see.",
     "quote_not_found": "404: no such quote, or not yours.",
     "order_not_found": "404: no such order, or not yours.",
+    "payment_method_not_found": "404: no such saved payment method, or not yours.",
     "account_not_found": "404: no such customer account.",
     "partner_not_found": "404: no such partner.",
     "payment_event_not_found": "404: no such stored payment event.",
@@ -139,6 +140,7 @@ FIELD_CODES: dict[str, str] = {
     "webhook_url_not_https": "The webhook URL must be https.",
     "webhook_url_not_public": "The webhook URL names a private, loopback or local host.",
     "webhook_secret_invalid": "Not `whsec_` + base64 of 24 to 64 bytes.",
+    "automatic_renewal_needs_card": "Only card and PayPal orders renew automatically.",
 }
 
 

@@ -17,6 +17,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.domain.calendar import italian_date
 from app.domain.catalog import Promotion
 from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.routers.v1.price_list_schemas import read_price_list_file
 from app.sandbox.demo_catalog import DEMO_PRICE_LIST_FILE, DEMO_PRICE_LIST_ID
 from app.services import price_lists
@@ -86,6 +87,19 @@ class DemoMailbox:
     account: str = CUSTOMER_ID
     partner: str | None = None
     story: str = ""
+
+
+def demo_saved_card(now: datetime) -> SavedPaymentMethod:
+    return SavedPaymentMethod(
+        id="pm-demo-card",
+        account_id=CUSTOMER_ID,
+        provider="stripe",
+        kind="card",
+        customer_ref="cus_demo_mario_rossi",
+        method_ref="pm_card_visa",
+        order_id="ord_demo_first_purchase",
+        created_at=now,
+    )
 
 
 DEMO_MAILBOXES = (
@@ -181,6 +195,9 @@ async def seed_demo_data(sessionmaker: async_sessionmaker[AsyncSession], now: da
         await session.flush()
         for demo in DEMO_MAILBOXES:
             await uow.mailboxes.save(demo_mailbox(demo, today), now)
+        # mbx-auto was bought by card: its automatic renewal has a saved method to charge
+        # (in the sandbox the charge pays itself with a signed webhook).
+        await uow.saved_methods.add(demo_saved_card(now))
         await uow.commit()
 
 

@@ -19,7 +19,8 @@ import httpx
 from app.clock import ClockJumpTooFar, TestClock
 from app.container import Container
 from app.services.outbox_delivery import Deliverers
-from app.worker import deliverers, run_once
+from app.services.payment_charger import PaymentCharger
+from app.worker import deliverers, payment_charger, run_once
 
 MAX_DAYS = 1_100  # three years: a mailbox's longest cycle, from 90 days before to deletion
 PASSES = 1_000  # a bound on the worker passes run at one moment
@@ -55,20 +56,21 @@ async def move_clock(container: Container, moment: datetime) -> ClockMove:
         moments = work = 0
         async with httpx.AsyncClient() as http:
             senders = deliverers(container, http)
+            charger = payment_charger(container, http)  # the sandbox pays itself
             step = previous
             while step < moment:
                 step = min(step + timedelta(days=1), moment)
                 clock.move_to(step)
-                work += await _passes(container, senders)
+                work += await _passes(container, senders, charger)
                 moments += 1
         return ClockMove(previous, moment, moments, work)
 
 
-async def _passes(container: Container, senders: Deliverers) -> int:
+async def _passes(container: Container, senders: Deliverers, charger: PaymentCharger | None) -> int:
     """Worker passes at the clock's now until one finds nothing to do."""
     done = 0
     for _ in range(PASSES):
-        busy = await run_once(container, senders)
+        busy = await run_once(container, senders, charger)
         if not busy:
             break
         done += busy

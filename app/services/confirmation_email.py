@@ -96,3 +96,12 @@ def confirmation_email(
         "text": text,
         "language": language,
     }
+
+
+def render_message(name: str, language: str, to: str, context: dict[str, object]) -> dict[str, str]:
+    """Another email from the same templates: `{name}.{language}.txt.j2`, whose first
+    line is the subject and the rest the body (as the outbox stores it)."""
+    language = language if language in LANGUAGES else "it"
+    text = _templates().get_template(f"{name}.{language}.txt.j2").render(context)
+    subject, _, body = text.partition("\n")
+    return {"to": to, "subject": subject.strip(), "text": body.lstrip("\n"), "language": language}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from app.domain.access import PendingOrder, Principal, Role, pending_order_seen_by
+from app.domain.automatic_renewal import check_frequency
 from app.domain.calendar import italian_date
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, check_holder_record
@@ -132,6 +133,9 @@ async def set_auto_renewal(
         status = effective_status(current, italian_date(now))
         if enabled and status in (MailboxStatus.DELETED, MailboxStatus.SUSPENDED):
             raise MailboxNotRenewable(status.value)
+        if enabled:
+            promotion = price_list.active_promotion(current.plan_code, italian_date(now))
+            check_frequency(years or current.auto_renewal_years, promotion)
         mailbox = await uow.mailboxes.set_auto_renewal(principal, mailbox_id, enabled, years, now)
         assert mailbox is not None
         pending = await uow.mailboxes.pending_orders([mailbox_id])

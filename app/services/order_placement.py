@@ -86,7 +86,8 @@ async def place_from_quote(
     fingerprint: str = "",
 ) -> Order:
     """The one way an order is placed, in the caller's transaction: by a caller over
-    HTTP, or by the tacit-renewal sweep for a partner (app/services/tacit_renewals.py).
+    HTTP, by the tacit-renewal sweep for a partner (app/services/tacit_renewals.py), or
+    by the automatic renewal for a customer (app/services/automatic_renewals.py).
 
     The holder on file fills what the request omits, the order is checked, stored and
     holds its mailboxes, a partner's is paid from its credit at once (InsufficientCredit
@@ -106,7 +107,7 @@ async def place_from_quote(
         shown = None if holder is None else visible_order_id(principal, holder)
         raise PendingOrderConflict(taken, shown)
     mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
-    if not _mailboxes_as_quoted(quote, mailboxes, now):
+    if not _mailboxes_as_quoted(quote, mailboxes, now, automatic=request.placed_automatically):
         raise QuoteExpired(request.quote_id)
     if principal.role is Role.PARTNER:
         await _pay_from_credit(uow, principal, order, mailboxes, now)
@@ -145,7 +146,9 @@ async def _pay_from_credit(
     await uow.orders.save(order)
 
 
-def _mailboxes_as_quoted(quote: Quote, mailboxes: Mapping[str, Mailbox], now: datetime) -> bool:
+def _mailboxes_as_quoted(
+    quote: Quote, mailboxes: Mapping[str, Mailbox], now: datetime, *, automatic: bool = False
+) -> bool:
     """The quote froze prices, not mailboxes: if one was renewed, deleted or switched to
     automatic renewal since, the quote no longer describes it (rules 2 and 4 again)."""
     today = italian_date(now)
@@ -153,7 +156,7 @@ def _mailboxes_as_quoted(quote: Quote, mailboxes: Mapping[str, Mailbox], now: da
         mailbox = mailboxes.get(item.mailbox_id)
         if mailbox is None:
             return False
-        if eligibility_issues(mailbox, today, pending_order=None) or (
+        if eligibility_issues(mailbox, today, pending_order=None, automatic=automatic) or (
             mailbox.expires_on != item.current_expiry or mailbox.plan_code != item.current_plan
         ):
             return False

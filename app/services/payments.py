@@ -22,6 +22,7 @@ from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.errors import PaymentEventNotStored
 from app.services.fulfilment import fulfil
 from app.services.orders import closed
+from app.services.saved_payment_methods import keep_saved_method
 from app.services.unit_of_work import UnitOfWorkProtocol, UowFactory
 
 log = logging.getLogger("app.payments")
@@ -113,6 +114,7 @@ async def apply_event(uow: UnitOfWorkProtocol, event: StoredPaymentEvent, now: d
     settlement = order.settle(event.event(), now, mailboxes)
     if settlement.fulfilled:
         await fulfil(uow, order, settlement.changes, now)
+        await keep_saved_method(uow, order, event, mailboxes, now)
     if settlement.paid_now:
         await _settle_waiting_refunds(uow, order, now)
     if settlement.expired:  # the grace ended before the money came: nothing left to renew

@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services import orders, plan_changes, tacit_renewals
+from app.services import automatic_renewals, orders, plan_changes, tacit_renewals
+from app.services.automatic_renewals import AutoRenewalSetup
 from app.services.mailbox_lifecycle import sweep_mailbox_lifecycle
 from app.services.unit_of_work import UowFactory
 
@@ -27,6 +28,7 @@ class SweepContext:
 
     uow_factory: UowFactory
     now: datetime
+    auto_renewal: AutoRenewalSetup | None = None  # None: no automatic charges this pass
 
 
 Sweep = Callable[[SweepContext], Awaitable[int]]
@@ -40,11 +42,20 @@ async def mailbox_lifecycle(context: SweepContext) -> int:
     return await sweep_mailbox_lifecycle(context.uow_factory, context.now)
 
 
+async def renew_automatically(context: SweepContext) -> int:
+    if context.auto_renewal is None:
+        return 0
+    return await automatic_renewals.renew_automatically(
+        context.uow_factory, context.auto_renewal, context.now
+    )
+
+
 # In the order they run: what a later sweep reads may have been changed by an earlier one.
 SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("expire_unpaid_orders", expire_unpaid_orders),
     ("apply_due_plan_changes", plan_changes.sweep),
     # Renewals before reminders: a mailbox renewed today is not reminded that it expires.
+    ("renew_automatically", renew_automatically),
     ("tacit_renewals", tacit_renewals.tacit_renewals),
     ("mailbox_lifecycle", mailbox_lifecycle),
 )

@@ -28,6 +28,7 @@ from app.domain.partner_webhook import DeliveryAttempt, PartnerEvent, WebhookDel
 from app.domain.plan_change import ScheduledChange
 from app.domain.quote_record import QuoteRecord
 from app.domain.renewal_mode import RenewalMode
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.domain.webhook_endpoint import WebhookEndpoint
 
@@ -69,6 +70,7 @@ class PaymentEvents(Protocol):
     async def reconciliation(
         self, limit: int, after_id: int | None
     ) -> list[StoredPaymentEvent]: ...
+    async def payload_of(self, event_row_id: int) -> dict[str, Any] | None: ...
 
 
 class Mailboxes(Protocol):
@@ -97,6 +99,9 @@ class Mailboxes(Protocol):
         years: int | None,
         now: datetime,
     ) -> Mailbox | None: ...
+    async def auto_renewing_without(
+        self, first: date, last: date, milestone: str, limit: int
+    ) -> list[Mailbox]: ...
 
 
 class OutboxMessage(Protocol):
@@ -274,6 +279,12 @@ class PlanChanges(Protocol):
     async def apply(self, change: ScheduledChange, now: datetime) -> bool: ...
 
 
+class SavedPaymentMethods(Protocol):
+    async def add(self, method: SavedPaymentMethod) -> bool: ...
+    async def of_account(self, account_id: str) -> list[SavedPaymentMethod]: ...
+    async def remove(self, account_id: str, method_id: str) -> bool: ...
+
+
 class UnitOfWorkProtocol(Protocol):
     """One transaction: `async with` it, read and write, `commit()` once; leaving the
     block without a commit discards every write."""
@@ -308,6 +319,8 @@ class UnitOfWorkProtocol(Protocol):
     def renewal_modes(self) -> RenewalModes: ...
     @property
     def plan_changes(self) -> PlanChanges: ...
+    @property
+    def saved_methods(self) -> SavedPaymentMethods: ...
 
     async def __aenter__(self) -> UnitOfWorkProtocol: ...
     async def __aexit__(

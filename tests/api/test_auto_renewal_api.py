@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.helpers import codes, put_mailbox, quote
+from app.container import Container
+from tests.api.helpers import codes, field_errors, put_mailbox, quote
+from tests.api.test_plans_api import add_promotion
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
 
 
@@ -61,3 +63,36 @@ async def test_auto_renewal_years_outside_one_to_five_is_rejected(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "years"
+
+
+async def test_automatic_renewal_of_a_plan_on_promotion_takes_two_years_at_most(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    await put_mailbox(client, "mbx-1", "PRO")
+    await add_promotion(db, plan="PRO")
+
+    three = await client.put(
+        "/v1/mailboxes/mbx-1/auto-renewal", json={"enabled": True, "years": 3}, headers=CUSTOMER
+    )
+    two = await client.put(
+        "/v1/mailboxes/mbx-1/auto-renewal", json={"enabled": True, "years": 2}, headers=CUSTOMER
+    )
+
+    assert three.status_code == 422
+    assert field_errors(three.json()) == [("years", "frequency_not_allowed")]
+    assert "2" in three.json()["errors"][0]["message"]
+    assert (two.status_code, two.json()["auto_renewal_years"]) == (200, 2)
+
+
+async def test_turning_on_without_years_keeps_a_frequency_the_promotion_allows(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    await put_mailbox(client, "mbx-1", "PRO", auto_renewal_years=5)
+    await add_promotion(db, plan="PRO")
+
+    response = await client.put(
+        "/v1/mailboxes/mbx-1/auto-renewal", json={"enabled": True}, headers=CUSTOMER
+    )
+
+    assert response.status_code == 422
+    assert field_errors(response.json()) == [("years", "frequency_not_allowed")]

@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import text
 
 from app.container import Container
+from app.services.mailbox_lifecycle import sweep_mailbox_lifecycle
 from tests.api.helpers import assert_problem, field_errors, put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, PARTNER, bearer
@@ -139,3 +140,23 @@ async def test_the_statement_downloads_as_csv_and_sums_to_the_balance(
     assert body["next_cursor"] is not None
     denied = await client.get("/v1/partner/credit/statement?format=csv", headers=CUSTOMER)
     assert_problem(denied, 403, "forbidden")
+
+
+async def test_a_tacit_mailbox_gets_no_reminder_before_expiry_its_neighbour_does(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    await _partner_mailbox(client, "mbx-tacit")
+    await _partner_mailbox(client, "mbx-by-hand")
+    changed = await client.put(
+        URL.format("mbx-tacit"), json={"mode": "tacit", "years": 1}, headers=PARTNER
+    )
+    assert changed.status_code == 200, changed.text
+
+    # 2026-11-25 is 25 days before their expiry: the 30-day reminder is due
+    await sweep_mailbox_lifecycle(db.unit_of_work, db.clock())
+
+    async with db.engine.connect() as connection:
+        reached = (
+            await connection.execute(text("SELECT mailbox_id, milestone FROM mailbox_milestones"))
+        ).all()
+    assert [tuple(row) for row in reached] == [("mbx-by-hand", "lifecycle_reminder_-30")]

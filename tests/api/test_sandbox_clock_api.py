@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from app.container import Container, build_container
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.main import create_app
 from tests.api.helpers import TODAY, put_mailbox
-from tests.api.order_helpers import new_key, order_body, quote_id_for
-from tests.conftest import CUSTOMER, OTHER_CUSTOMER, START, MovableClock
+from tests.api.order_helpers import PERSON, new_key, order_body, quote_id_for
+from tests.conftest import CUSTOMER, OTHER_CUSTOMER, STAFF, START, MovableClock
 
 EXPIRY = TODAY + timedelta(days=40)  # 2027-01-04
 
@@ -170,3 +171,43 @@ async def test_an_order_is_paid_in_the_sandbox_after_the_clock_moved(
 
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "FULFILLED"
+
+
+async def test_a_mailbox_with_automatic_renewal_is_renewed_when_the_clock_passes_seven_days_before(
+    sandbox: httpx.AsyncClient, db: Container
+) -> None:
+    expiry = TODAY + timedelta(days=20)
+    await put_mailbox(sandbox, "mbx-1", "PRO", expires_on=expiry, auto_renewal=True)
+    holder = {"holder": PERSON, "billing": {"e_invoicing": None, "public_administration": None}}
+    account = {"name": "Mario Rossi", "email": "mario@example.it", "language": "it", **holder}
+    on_file = await sandbox.put("/v1/admin/accounts/acc-1", json=account, headers=STAFF)
+    assert on_file.status_code == 200, on_file.text
+    async with db.unit_of_work() as uow:  # a card saved by an earlier purchase
+        await uow.saved_methods.add(
+            SavedPaymentMethod(
+                "pm-1", "acc-1", "stripe", "card", "cus_1", "pm_card_visa", "ord_earlier", START
+            )
+        )
+        await uow.commit()
+
+    day_before = START + timedelta(days=12)  # 8 days before the expiry: nothing yet
+    moved = await sandbox.put(
+        "/v1/sandbox/clock", json={"now": day_before.isoformat()}, headers=CUSTOMER
+    )
+    assert moved.status_code == 200, moved.text
+    assert (await sandbox.get("/v1/orders", headers=CUSTOMER)).json()["items"] == []
+    notice = [m for m in await _messages(sandbox, "mbx-1") if m["kind"] == "email"]
+    assert len(notice) == 1  # the notice before the charge, and no reminder
+
+    moved = await sandbox.put(
+        "/v1/sandbox/clock",
+        json={"now": (day_before + timedelta(days=1)).isoformat()},
+        headers=CUSTOMER,
+    )
+    assert moved.status_code == 200, moved.text
+    [order] = (await sandbox.get("/v1/orders", headers=CUSTOMER)).json()["items"]
+    assert order["placed_automatically"] is True
+    assert order["status"] == "FULFILLED"
+    shown = (await sandbox.get("/v1/mailboxes/mbx-1", headers=CUSTOMER)).json()
+    assert shown["expires_on"] == expiry.replace(year=expiry.year + 1).isoformat()
+    assert shown["auto_renewal"] is True

@@ -47,7 +47,9 @@ class FakeLifecycle:
         if (mailbox.id, mailbox.expires_on, milestone.name) in self._tables.milestones:
             return False
         pending = mailbox.id in self._tables.pending_renewals
-        return milestone.sent_while_order_pending or not pending
+        set_by, mode = self._tables.renewal_modes.get(mailbox.id, (None, None))
+        tacit = mode is not None and mode.tacit and set_by == mailbox.partner_id
+        return milestone.sent_while_order_pending or not (pending or tacit)
 
     async def lock_unless_busy(self, ids: Sequence[str]) -> dict[str, Mailbox]:
         return {i: self._tables.mailboxes[i] for i in sorted(ids) if i in self._tables.mailboxes}

@@ -176,6 +176,7 @@ class FakePaymentEvents:
     def __init__(self, tables: Tables, sequences: Sequences) -> None:
         self._events = tables.payment_events
         self._sequences = sequences
+        self._payloads = tables.payment_event_payloads
 
     async def add(self, values: dict[str, Any]) -> StoredPaymentEvent | None:
         """Insert-or-ignore on UNIQUE (provider, event_id)."""
@@ -187,6 +188,7 @@ class FakePaymentEvents:
             **{name: values[name] for name in _EVENT_FIELDS if name in values},
         )
         self._events[event.id] = deepcopy(event)
+        self._payloads[event.id] = deepcopy(values.get("payload") or {})
         return event
 
     async def save(self, event: StoredPaymentEvent) -> None:
@@ -236,6 +238,10 @@ class FakePaymentEvents:
             and (after_id is None or event_id > after_id)
         ]
         return found[:limit]
+
+    async def payload_of(self, event_row_id: int) -> dict[str, Any] | None:
+        payload = self._payloads.get(event_row_id)
+        return None if payload is None else deepcopy(payload)
 
 
 class FakeMailboxes:
@@ -340,3 +346,17 @@ class FakeMailboxes:
         )
         self._tables.mailboxes[mailbox_id] = changed
         return changed
+
+    async def auto_renewing_without(
+        self, first: date, last: date, milestone: str, limit: int
+    ) -> list[Mailbox]:
+        reached = self._tables.milestones
+        found = [
+            m
+            for m in self._tables.mailboxes.values()
+            if m.auto_renewal
+            and first <= m.expires_on <= last
+            and m.status in (MailboxStatus.ACTIVE, MailboxStatus.EXPIRED)
+            and (m.id, m.expires_on, milestone) not in reached
+        ]
+        return sorted(found, key=lambda m: (m.expires_on, m.id))[:limit]

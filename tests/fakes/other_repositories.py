@@ -16,6 +16,7 @@ from app.domain.mailbox import MailboxStatus
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.quote_record import QuoteRecord
 from app.domain.renewal_mode import TACIT_LEAD_DAYS, TACIT_RENEWED, RenewalMode, attempt_milestone
+from app.domain.saved_payment_method import SavedPaymentMethod
 from tests.fakes.tables import (
     IdempotencyRecord,
     OutboxMessage,
@@ -342,3 +343,29 @@ class FakeRenewalModes:
         ]
         due.sort(key=lambda m: (m.expires_on, m.id))
         return [m.id for m in due[:limit]]
+
+
+class FakeSavedMethods:
+    """UNIQUE (account, provider, method reference), newest first."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._methods = tables.saved_methods
+
+    async def add(self, method: SavedPaymentMethod) -> bool:
+        identity = (method.account_id, method.provider, method.method_ref)
+        taken = {(m.account_id, m.provider, m.method_ref) for m in self._methods.values()}
+        if identity in taken:
+            return False
+        self._methods[method.id] = method
+        return True
+
+    async def of_account(self, account_id: str) -> list[SavedPaymentMethod]:
+        found = [m for m in self._methods.values() if m.account_id == account_id]
+        return sorted(found, key=lambda m: (m.created_at, m.id), reverse=True)
+
+    async def remove(self, account_id: str, method_id: str) -> bool:
+        method = self._methods.get(method_id)
+        if method is None or method.account_id != account_id:
+            return False
+        del self._methods[method_id]
+        return True

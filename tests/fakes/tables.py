@@ -16,6 +16,7 @@ from app.domain.partner_webhook import DeliveryAttempt, WebhookDelivery
 from app.domain.plan_change import ScheduledChange
 from app.domain.quote_record import QuoteRecord
 from app.domain.renewal_mode import RenewalMode
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.domain.webhook_endpoint import WebhookEndpoint
 
@@ -80,6 +81,8 @@ class Tables:
     # mailbox id → (partner that set it, its renewal mode)
     renewal_modes: dict[str, tuple[str, RenewalMode]] = field(default_factory=dict)
     scheduled_changes: dict[str, ScheduledChange] = field(default_factory=dict)  # by mailbox
+    payment_event_payloads: dict[int, dict[str, Any]] = field(default_factory=dict)
+    saved_methods: dict[str, SavedPaymentMethod] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

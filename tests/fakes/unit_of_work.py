@@ -23,6 +23,7 @@ from tests.fakes.other_repositories import (
     FakePartners,
     FakeQuotes,
     FakeRenewalModes,
+    FakeSavedMethods,
 )
 from tests.fakes.partner_webhooks import FakePartnerWebhooks
 from tests.fakes.plan_changes import FakePlanChanges
@@ -76,6 +77,7 @@ class FakeUnitOfWork:
         self.partner_webhooks = FakePartnerWebhooks(self._working, sequences)
         self.renewal_modes = FakeRenewalModes(self._working)
         self.plan_changes = FakePlanChanges(self._working)
+        self.saved_methods = FakeSavedMethods(self._working)
 
     async def __aenter__(self) -> FakeUnitOfWork:
         self._begin()  # a transaction sees what was committed when it starts

@@ -84,6 +84,8 @@ COMMITTED_ORDER: dict[str, Any] = {
     "fulfilled_at": "2026-11-25T10:00:00.175638Z",
     "commitment_at": "2026-11-25T10:00:00.175638Z",
     "closed_at": None,
+    "automatic_renewal": False,
+    "placed_automatically": False,
 }
 
 

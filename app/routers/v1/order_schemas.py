@@ -76,6 +76,12 @@ class OrderIn(_Strict):
         description="Must be true when the quote's `requires_archive_acknowledgement` is "
         "(422 `acknowledgement_required`): the customer accepts losing the archive.",
     )
+    automatic_renewal: bool | None = Field(
+        default=None,
+        description="`card` and `paypal`: renew automatically at each expiry by charging the "
+        "saved method (omitted or null: on; false: off). Other methods can't be charged "
+        "by themselves: omitted or false, never true (422 `automatic_renewal_needs_card`).",
+    )
 
     @classmethod
     def problems_beside_validation(cls, raw: object) -> list[tuple[str, str]]:
@@ -103,6 +109,7 @@ class OrderIn(_Strict):
                 consents_version,
             ),
             acknowledge_archive_deletion=self.acknowledge_archive_deletion,
+            automatic_renewal=self.automatic_renewal,
         )
 
 
@@ -207,6 +214,8 @@ ORDER_OUT_EXAMPLE: JsonDict = {
     "fulfilled_at": None,
     "commitment_at": None,
     "closed_at": None,
+    "automatic_renewal": False,
+    "placed_automatically": False,
 }
 # The same order once cancelled (POST /v1/orders/{id}/cancel).
 CANCELLED_ORDER_EXAMPLE: JsonDict = {
@@ -258,6 +267,13 @@ class OrderOut(BaseModel):
     )
     closed_at: datetime | None = Field(
         description="When it was cancelled or expired; null: it wasn't."
+    )
+    automatic_renewal: bool = Field(
+        description="true: once paid, its mailboxes renew automatically, charging the saved "
+        "card or PayPal account (the customer's choice, recorded with the consents)."
+    )
+    placed_automatically: bool = Field(
+        description="true: placed by the service itself, for a mailbox with automatic renewal."
     )
 
     @classmethod
@@ -313,6 +329,8 @@ class OrderOut(BaseModel):
             fulfilled_at=order.fulfilled_at,
             commitment_at=order.commitment_at,
             closed_at=order.closed_at,
+            automatic_renewal=order.automatic_renewal,
+            placed_automatically=order.placed_automatically,
         )
 
 

@@ -13,14 +13,10 @@ import httpx
 from fastapi import APIRouter, Query, Request
 
 from app.adapters.webhook_signing import (
-    generic_payment,
-    generic_signed,
-    stripe_payment_succeeded,
-    stripe_signed,
+    signed_payment,
 )
 from app.clock import system_clock
 from app.container import Container
-from app.domain.money import Money
 from app.routers.deps import Caller, CallerDep
 from app.routers.problems import ProblemError
 from app.routers.responses import problem
@@ -59,20 +55,16 @@ async def sandbox_pay_order(order_id: IdInPath, request: Request, caller: Caller
     if not is_identifier(order_id):
         raise ResourceNotFound("order", order_id)
     order = await orders.get_order(container.unit_of_work(), caller.principal, order_id)
-    secrets = container.webhook_secrets
-    now = container.clock()
-    # Signed at the real time: signatures are checked against the wall clock, which the
-    # sandbox's test clock may be ahead of.
-    signed_at = system_clock()
-    if order.payment_method.turns_auto_renewal_on:
-        event = stripe_payment_succeeded(order.id, order.payable_cents, order.currency, now)
-        body, headers = stripe_signed(event, secrets["stripe"], signed_at)
-        provider = "stripe"
-    else:
-        amount = str(Money(order.payable_cents, order.currency).amount)
-        event = generic_payment("payment.succeeded", order.number, amount, order.currency)
-        body, headers = generic_signed(event, secrets["generic"], signed_at)
-        provider = "generic"
+    provider, body, headers = signed_payment(
+        order_id=order.id,
+        order_number=order.number,
+        payable_cents=order.payable_cents,
+        currency=order.currency,
+        by_card=order.payment_method.turns_auto_renewal_on,
+        secrets=container.webhook_secrets,
+        at=system_clock(),  # signatures are checked against the wall clock, which the
+        # sandbox's test clock may be ahead of
+    )
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
         answer = await client.post(

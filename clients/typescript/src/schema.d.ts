@@ -504,6 +504,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payment-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your saved payment methods (what automatic renewal charges)
+         * @description Saved when a card or PayPal payment turns automatic renewal on. Only a customer has any: a partner's or staff's list is empty.
+         */
+        get: operations["list_payment_methods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-methods/{method_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a saved payment method; answers the methods left
+         * @description An automatic renewal due with no saved method left asks the holder, by email, to pay another way. Automatic renewal itself stays as it is: turn it off with PUT /v1/mailboxes/{id}/auto-renewal.
+         */
+        delete: operations["remove_payment_method"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plans": {
         parameters: {
             query?: never;
@@ -1287,9 +1327,10 @@ export interface components {
              *     * `webhook_url_not_https`: The webhook URL must be https.
              *     * `webhook_url_not_public`: The webhook URL names a private, loopback or local host.
              *     * `webhook_secret_invalid`: Not `whsec_` + base64 of 24 to 64 bytes.
+             *     * `automatic_renewal_needs_card`: Only card and PayPal orders renew automatically.
              * @enum {string}
              */
-            code: "required" | "unknown_field" | "invalid_json" | "invalid_type" | "invalid_value" | "invalid_format" | "out_of_range" | "too_long" | "too_precise" | "too_many_items" | "items_required" | "control_characters" | "invalid_cursor" | "idempotency_key_reused" | "idempotency_key_required" | "frequency_not_allowed" | "duplicate_mailbox" | "unknown_plan" | "unknown_signature_kit" | "plan_not_in_price_list" | "convention_code_invalid" | "mailbox_not_found" | "quote_expired" | "quote_blocked" | "acknowledgement_required" | "consent_required" | "holder_required" | "holders_on_file_differ" | "invalid_codice_fiscale" | "invalid_partita_iva" | "invalid_email" | "invalid_sdi_code" | "invalid_office_code" | "invalid_cig" | "invalid_cup" | "einvoicing_identifier_required" | "einvoicing_ambiguous" | "public_administration_required" | "not_a_public_administration" | "partner_pays_by_credit" | "payment_method_not_allowed" | "public_administration_pays_by_transfer" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "unknown_owner" | "plans_required" | "max_below_base" | "duplicate_code" | "invalid_date_range" | "overlapping_dates" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
+            code: "required" | "unknown_field" | "invalid_json" | "invalid_type" | "invalid_value" | "invalid_format" | "out_of_range" | "too_long" | "too_precise" | "too_many_items" | "items_required" | "control_characters" | "invalid_cursor" | "idempotency_key_reused" | "idempotency_key_required" | "frequency_not_allowed" | "duplicate_mailbox" | "unknown_plan" | "unknown_signature_kit" | "plan_not_in_price_list" | "convention_code_invalid" | "mailbox_not_found" | "quote_expired" | "quote_blocked" | "acknowledgement_required" | "consent_required" | "holder_required" | "holders_on_file_differ" | "invalid_codice_fiscale" | "invalid_partita_iva" | "invalid_email" | "invalid_sdi_code" | "invalid_office_code" | "invalid_cig" | "invalid_cup" | "einvoicing_identifier_required" | "einvoicing_ambiguous" | "public_administration_required" | "not_a_public_administration" | "partner_pays_by_credit" | "payment_method_not_allowed" | "public_administration_pays_by_transfer" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "unknown_owner" | "plans_required" | "max_below_base" | "duplicate_code" | "invalid_date_range" | "overlapping_dates" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid" | "automatic_renewal_needs_card";
             /**
              * Field
              * @description Where: a dotted path into the body (`items[0].plan`), or a query parameter or header name (`cursor`, `Idempotency-Key`); `body` for the whole body.
@@ -1912,6 +1953,11 @@ export interface components {
              * @default false
              */
             acknowledge_archive_deletion: boolean;
+            /**
+             * Automatic Renewal
+             * @description `card` and `paypal`: renew automatically at each expiry by charging the saved method (omitted or null: on; false: off). Other methods can't be charged by themselves: omitted or false, never true (422 `automatic_renewal_needs_card`).
+             */
+            automatic_renewal?: boolean | null;
             /** @description Omitted: the billing on file (with the holder on file), or none (with a new holder). */
             billing?: components["schemas"]["BillingIn"] | null;
             /** @description The consents given: all must be true. */
@@ -1989,6 +2035,7 @@ export interface components {
          * OrderOut
          * @description An order: what it renews, what it costs, how to pay it and where it stands.
          * @example {
+         *       "automatic_renewal": false,
          *       "closed_at": null,
          *       "commitment_at": null,
          *       "created_at": "2026-11-25T10:00:00Z",
@@ -2034,6 +2081,7 @@ export interface components {
          *         "registered": "next_working_day"
          *       },
          *       "payment_method": "bank_transfer",
+         *       "placed_automatically": false,
          *       "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
          *       "refunded": {
          *         "amount": "0.00",
@@ -2053,6 +2101,11 @@ export interface components {
          *     }
          */
         OrderOut: {
+            /**
+             * Automatic Renewal
+             * @description true: once paid, its mailboxes renew automatically, charging the saved card or PayPal account (the customer's choice, recorded with the consents).
+             */
+            automatic_renewal: boolean;
             /**
              * Closed At
              * @description When it was cancelled or expired; null: it wasn't.
@@ -2114,6 +2167,11 @@ export interface components {
             /** @description How it is paid. */
             payment_method: components["schemas"]["PaymentMethod"];
             /**
+             * Placed Automatically
+             * @description true: placed by the service itself, for a mailbox with automatic renewal.
+             */
+            placed_automatically: boolean;
+            /**
              * Quote Id
              * @description The quote it was placed from.
              */
@@ -2143,6 +2201,7 @@ export interface components {
          * @example {
          *       "items": [
          *         {
+         *           "automatic_renewal": false,
          *           "closed_at": null,
          *           "commitment_at": null,
          *           "created_at": "2026-11-25T10:00:00Z",
@@ -2188,6 +2247,7 @@ export interface components {
          *             "registered": "next_working_day"
          *           },
          *           "payment_method": "bank_transfer",
+         *           "placed_automatically": false,
          *           "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
          *           "refunded": {
          *             "amount": "0.00",
@@ -2427,6 +2487,66 @@ export interface components {
          * @enum {string}
          */
         PaymentMethod: "card" | "paypal" | "bank_transfer" | "postal_slip_prefilled" | "postal_slip" | "partner_credit";
+        /**
+         * PaymentMethodListOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-11-25T10:00:00Z",
+         *           "id": "spm_2b7d9f1c3e5a4b6c8d0e1f2a3b4c5d6e",
+         *           "kind": "card",
+         *           "order_id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+         *           "provider": "stripe"
+         *         }
+         *       ]
+         *     }
+         */
+        PaymentMethodListOut: {
+            /**
+             * Items
+             * @description Newest first: the first is the one an automatic renewal charges.
+             */
+            items: components["schemas"]["PaymentMethodOut"][];
+        };
+        /**
+         * PaymentMethodOut
+         * @description A saved method: only the provider's reference is kept, never card data.
+         * @example {
+         *       "created_at": "2026-11-25T10:00:00Z",
+         *       "id": "spm_2b7d9f1c3e5a4b6c8d0e1f2a3b4c5d6e",
+         *       "kind": "card",
+         *       "order_id": "ord_7a3e5c1b9d2f4e6a8c0b1d3f5a7c9e1b",
+         *       "provider": "stripe"
+         *     }
+         */
+        PaymentMethodOut: {
+            /**
+             * Created At
+             * Format: date-time
+             * @description When it was saved (UTC).
+             */
+            created_at: string;
+            /**
+             * Id
+             * @description Its id: remove it with DELETE /v1/payment-methods/{id}.
+             */
+            id: string;
+            /**
+             * Kind
+             * @description `card` or `paypal`.
+             */
+            kind: string;
+            /**
+             * Order Id
+             * @description The order whose payment saved it.
+             */
+            order_id: string;
+            /**
+             * Provider
+             * @description Who keeps it: `stripe`.
+             */
+            provider: string;
+        };
         /** PlanIn */
         PlanIn: {
             /**
@@ -2879,6 +2999,7 @@ export interface components {
              *     * `mailbox_not_found`: 404: no such mailbox, or not one you can see.
              *     * `quote_not_found`: 404: no such quote, or not yours.
              *     * `order_not_found`: 404: no such order, or not yours.
+             *     * `payment_method_not_found`: 404: no such saved payment method, or not yours.
              *     * `account_not_found`: 404: no such customer account.
              *     * `partner_not_found`: 404: no such partner.
              *     * `payment_event_not_found`: 404: no such stored payment event.
@@ -2925,7 +3046,7 @@ export interface components {
              *     * `webhook_secret_invalid`: 422: not `whsec_` + base64 of 24 to 64 bytes.
              * @enum {string}
              */
-            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "webhook_endpoint_not_set" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
+            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "payment_method_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "webhook_endpoint_not_set" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
             /**
              * Create With
              * @description `unknown_owner`: the call that creates the missing owner.
@@ -4786,6 +4907,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "automatic_renewal": false,
                      *       "closed_at": null,
                      *       "commitment_at": "2026-11-25T10:00:00.175638Z",
                      *       "created_at": "2026-11-25T10:00:00.029842Z",
@@ -4831,6 +4953,7 @@ export interface operations {
                      *         "registered": "next_working_day"
                      *       },
                      *       "payment_method": "bank_transfer",
+                     *       "placed_automatically": false,
                      *       "quote_id": "quo_0311df4bbbbf48039138f79140cb53ef",
                      *       "refunded": {
                      *         "amount": "0.00",
@@ -6298,6 +6421,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "automatic_renewal": false,
                      *       "closed_at": "2026-11-25T10:00:00Z",
                      *       "commitment_at": null,
                      *       "created_at": "2026-11-25T10:00:00Z",
@@ -6343,6 +6467,7 @@ export interface operations {
                      *         "registered": "next_working_day"
                      *       },
                      *       "payment_method": "bank_transfer",
+                     *       "placed_automatically": false,
                      *       "quote_id": "quo_4f1c2a9e8b7d4c6a9e0f1a2b3c4d5e6f",
                      *       "refunded": {
                      *         "amount": "0.00",
@@ -7369,6 +7494,149 @@ export interface operations {
             };
             /** @description `webhook_endpoint_not_found`: you have set no endpoint. */
             404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_payment_methods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethodListOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `database_unavailable`: retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_payment_method: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Language of messages: Italian (default) or English. */
+                "Accept-Language"?: string;
+            };
+            path: {
+                /** @description The resource's `id`, as an answer gave it. */
+                method_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Language of the messages in the body (`it` or `en`), where it has any. */
+                    "Content-Language"?: "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentMethodListOut"];
+                };
+            };
+            /** @description `not_authenticated`: no token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payment_method_not_found`: no such method, or not yours. */
+            404: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
