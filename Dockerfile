@@ -14,12 +14,14 @@ COPY alembic.ini ./
 RUN uv sync --frozen --no-dev
 
 FROM python:3.11-slim AS runtime
-RUN groupadd --system pec && useradd --system --gid pec --no-create-home pec
+# Fixed ids: Kubernetes' runAsNonRoot can only verify a numeric user (deploy/).
+RUN groupadd --system --gid 10001 pec \
+    && useradd --system --uid 10001 --gid pec --no-create-home pec
 WORKDIR /srv
 COPY --from=build --chown=pec:pec /srv /srv
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/entrypoint
 ENV PATH="/srv/.venv/bin:$PATH" PYTHONUNBUFFERED=1 ENVIRONMENT=production
-USER pec
+USER 10001:10001
 EXPOSE 8000
 # No HEALTHCHECK: the same image runs api, worker and migrate; the orchestrator probes
 # the api's /healthz and /readyz.
