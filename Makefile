@@ -11,8 +11,10 @@ run: sync  # make run PORT=8080 HOST=0.0.0.0
 
 test: sync lint typecheck pytest
 
+# --compile-bytecode: every test process (the pytest-xdist workers, the CLI and sandbox
+# subprocesses) then loads the packages' bytecode instead of compiling them again.
 sync:
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 lint:
 	$(UV) run ruff check $(SOURCES)
@@ -21,8 +23,11 @@ lint:
 typecheck:
 	$(UV) run mypy
 
+# In parallel (pytest-xdist): PYTEST_WORKERS processes, each on its own throwaway database.
+# `make pytest PYTEST_WORKERS=0` runs in one process; `pytest tests/x.py` stays serial.
+PYTEST_WORKERS ?= 3
 pytest:
-	$(UV) run pytest
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist load
 
 # The contract fuzz (tests/api/test_openapi_fuzz_api.py) at length: every phase for every
 # role, FUZZ_MAX_EXAMPLES examples per operation (`make test` runs a few).

@@ -141,7 +141,22 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         _worker_databases.append(TestDatabase(url="", kind=kind, description=description))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).parent.name in ("api", "integration"):
             item.add_marker(pytest.mark.db)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the long modules go first
+        items.sort(key=lambda item: Path(str(item.fspath)).name not in LONG_MODULES)
+
+
+# Modules with the longest tests (subprocesses, a browser, the contract fuzz, the
+# connection-drop run). Handed out first under pytest-xdist, they run side by side while
+# the short tests fill in around them, instead of one of them being the run's last minute.
+LONG_MODULES = (
+    "test_payment_event_retries_api.py",
+    "test_typescript_client.py",
+    "test_catalog_cli.py",
+    "test_docs_in_browser.py",
+    "test_openapi_fuzz_api.py",
+    "test_sandbox_restart.py",
+)

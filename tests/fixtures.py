@@ -79,11 +79,11 @@ async def _script_of_what_is_stored(connection: AsyncConnection) -> str:
             statements.append(
                 f'INSERT INTO "{table.name}" SELECT * FROM unnest(\'{literal}\'::"{table.name}"[])'
             )
-    for table, column in _NUMBERED:
+    for numbered, column in _NUMBERED:
         sequence = (
             await connection.execute(
                 text("SELECT pg_get_serial_sequence(:table, :column)"),
-                {"table": table, "column": column},
+                {"table": numbered, "column": column},
             )
         ).scalar_one()
         last_value, is_called = (

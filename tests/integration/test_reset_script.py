@@ -27,11 +27,11 @@ async def _everything(connection: AsyncConnection) -> dict[str, object]:
                 text(f'SELECT array_agg(t::text ORDER BY t::text) FROM "{table.name}" t')
             )
         ).scalar_one()
-    for table, column in _NUMBERED:
-        stored[f"{table}.{column} next"] = (
+    for numbered, column in _NUMBERED:
+        stored[f"{numbered}.{column} next"] = (
             await connection.execute(
                 text("SELECT nextval(pg_get_serial_sequence(:table, :column))"),
-                {"table": table, "column": column},
+                {"table": numbered, "column": column},
             )
         ).scalar_one()
     return stored
