@@ -21,8 +21,15 @@ lint:
 typecheck:
 	$(UV) run mypy
 
+# In parallel (pytest-xdist): PYTEST_WORKERS processes, each on its own throwaway database.
+# `make pytest PYTEST_WORKERS=0` runs in one process; `pytest tests/x.py` stays serial.
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: otherwise every test
+# process (each worker, each CLI or sandbox subprocess) compiles every module it imports
+# again, and pytest rewrites the asserts of its plugins' whole packages (schemathesis,
+# hypothesis, anyio: some 260 modules) again. __pycache__ is ignored by git.
+PYTEST_WORKERS ?= 3
 pytest:
-	$(UV) run pytest
+	PYTHONDONTWRITEBYTECODE= $(UV) run pytest -n $(PYTEST_WORKERS) --dist load
 
 # The contract fuzz (tests/api/test_openapi_fuzz_api.py) at length: every phase for every
 # role, FUZZ_MAX_EXAMPLES examples per operation (`make test` runs a few).

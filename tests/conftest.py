@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,10 +15,10 @@ from app.auth import issue_dev_token
 from app.container import Container, build_container
 from app.db.migrate import upgrade_to_head
 from app.domain.access import Role
-from app.main import create_app
 from app.settings import Environment, Settings
 from tests.database import TestDatabase, create_test_database, drop_test_database
 from tests.fixtures import empty_database, reset_database
+from tests.shared_app import app_for
 
 TEST_SECRET = "test-secret-for-hs256-tokens-0123456789"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -86,7 +87,7 @@ async def empty_db(container: Container, clock: MovableClock) -> Container:
 
 @pytest.fixture
 async def client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(container=db)
+    app = app_for(db)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
@@ -108,17 +109,54 @@ def pytest_report_header() -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _database is None:
-        return
-    if _database.kind == "postgresql":
-        terminalreporter.write_sep(
-            "=", f"database tests ran on {_database.description}", green=True
-        )
-    else:
-        terminalreporter.write_sep("!", f"WARNING: {_database.description}", red=True, bold=True)
+    databases = [_database] if _database is not None else []
+    databases += _worker_databases  # with pytest-xdist (-n), each worker had its own
+    for database in databases:
+        if database.kind == "postgresql":
+            terminalreporter.write_sep(
+                "=", f"database tests ran on {database.description}", green=True
+            )
+        else:
+            terminalreporter.write_sep("!", f"WARNING: {database.description}", red=True, bold=True)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# --- pytest-xdist: one throwaway database per worker, reported by the controller -----------
+
+_worker_databases: list[TestDatabase] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A worker tells the controller which database its tests ran on."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and _database is not None:
+        workeroutput["test_database"] = (_database.kind, _database.description)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The controller keeps what each worker said, for the summary line."""
+    output = getattr(node, "workeroutput", {}).get("test_database")
+    if output is not None:
+        kind, description = output
+        _worker_databases.append(TestDatabase(url="", kind=kind, description=description))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).parent.name in ("api", "integration"):
             item.add_marker(pytest.mark.db)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the long modules go first
+        items.sort(key=lambda item: Path(str(item.fspath)).name not in LONG_MODULES)
+
+
+# Modules with the longest tests (subprocesses, a browser, the contract fuzz, the
+# connection-drop run). Handed out first under pytest-xdist, they run side by side while
+# the short tests fill in around them, instead of one of them being the run's last minute.
+LONG_MODULES = (
+    "test_payment_event_retries_api.py",
+    "test_typescript_client.py",
+    "test_catalog_cli.py",
+    "test_docs_in_browser.py",
+    "test_openapi_fuzz_api.py",
+    "test_sandbox_restart.py",
+)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from app.container import Container
-from app.main import create_app
 from tests.api.helpers import TODAY, put_mailbox
 from tests.conftest import CUSTOMER, STAFF
+from tests.shared_app import app_for
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -568,7 +568,7 @@ async def test_mirror_rejects_a_malformed_id(client: httpx.AsyncClient, mailbox_
 @pytest.fixture
 async def server_client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
     """A client that sees a crash as the 500 a real server would send, not as an exception."""
-    transport = httpx.ASGITransport(app=create_app(container=db), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app_for(db), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import text
 
 from app.container import Container
-from app.main import create_app
 from tests.api.helpers import assert_problem, field_errors, put_mailbox
 from tests.api.order_helpers import (
     ALL_CONSENTS,
@@ -26,6 +25,7 @@ from tests.api.order_helpers import (
     quote_id_for,
 )
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, PARTNER, MovableClock
+from tests.shared_app import app_for
 
 TABLES = ("orders", "pending_renewals", "outbox")
 
@@ -43,7 +43,7 @@ BodyOf = Callable[[Quotes], Any]
 @pytest.fixture
 async def lenient_client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
     """Like `client`, but an unhandled error comes back as the 500 a real client would get."""
-    transport = httpx.ASGITransport(app=create_app(container=db), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app_for(db), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from app.container import Container
-from app.main import create_app
 from tests.api.helpers import PROBLEM_JSON, assert_problem, field_errors, put_mailbox
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
+from tests.shared_app import app_for
 
 pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
 
@@ -472,7 +472,7 @@ async def test_a_body_just_under_64_kib_is_read(client: httpx.AsyncClient, db: C
 @pytest.fixture
 async def lenient_client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
     """Like `client`, but an unhandled error comes back as the 500 a real client would get."""
-    transport = httpx.ASGITransport(app=create_app(container=db), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app_for(db), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

@@ -20,8 +20,9 @@ reads `Function._nodeid`, which pytest 9 no longer has.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
+from schemathesis.pytest import _test_builder
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     positive_data_acceptance,
@@ -184,6 +186,35 @@ def fuzz_app(test_database: database.TestDatabase) -> Iterator[Any]:
 
 # Never connected: it only renders the OpenAPI document.
 _document = create_app(_settings("sqlite+aiosqlite://")).openapi()
+
+
+def _built_when_run(build: Callable[..., Any]) -> Callable[..., Any]:
+    """schemathesis builds each operation's test (its examples, its coverage cases) while
+    it collects, in every process that collects: under pytest-xdist every worker, for all
+    78 tests, though each runs a few. Built on first run instead, in the one process that
+    runs it, the same test (same operation, phases, seed and settings) costs once."""
+
+    def build_lazily(**kwargs: Any) -> Callable[..., Any]:
+        built: list[Callable[..., Any]] = []
+
+        def run(*args: Any, **fixtures: Any) -> Any:
+            if not built:
+                built.append(build(**kwargs))
+            try:
+                return built[0](*args, **fixtures)
+            finally:  # the marks schemathesis reads on the test after it ran
+                run.__dict__.update(built[0].__dict__)
+
+        given = inspect.signature(kwargs["test_func"])  # what the fixtures are: all but `case`
+        run.__signature__ = given.replace(  # type: ignore[attr-defined]
+            parameters=[p for name, p in given.parameters.items() if name != "case"]
+        )
+        return run
+
+    return build_lazily
+
+
+_test_builder.build_operation_test = _built_when_run(_test_builder.build_operation_test)
 
 
 def _config(*, coverage: bool) -> SchemathesisConfig:

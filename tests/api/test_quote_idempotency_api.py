@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import text
 
 from app.container import Container
-from app.main import create_app
 from tests.api.helpers import put_mailbox
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, PARTNER, STAFF, MovableClock
+from tests.shared_app import app_for
 
 pytestmark = pytest.mark.both_quote_stores  # asyncpg and SQLAlchemy
 
@@ -321,7 +321,7 @@ async def test_a_quote_is_read_back_by_its_owner_and_staff_only(
 @pytest.fixture
 async def lenient_client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
     """Like `client`, but an unhandled error comes back as the 500 a real client would get."""
-    transport = httpx.ASGITransport(app=create_app(container=db), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app_for(db), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

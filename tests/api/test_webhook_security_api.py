@@ -31,11 +31,11 @@ from app.adapters.webhook_signing import (
     stripe_signed,
 )
 from app.container import Container
-from app.main import create_app
 from app.settings import DEV_GENERIC_SECRET, DEV_STRIPE_SECRET
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, STAFF
+from tests.shared_app import app_for
 
 PROBLEM_JSON = "application/problem+json"
 EXPIRES = date(2027, 1, 10)
@@ -53,7 +53,7 @@ Delivery = tuple[str, bytes | str, dict[str, Any]]  # provider, body, headers
 @pytest.fixture
 async def lenient_client(db: Container) -> AsyncIterator[httpx.AsyncClient]:
     """Like `client`, but an unhandled error comes back as the 500 a provider would get."""
-    transport = httpx.ASGITransport(app=create_app(container=db), raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app_for(db), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 

@@ -8,12 +8,14 @@ loudly, and REQUIRE_NODE=1 (`.ci/run`) makes a missing Node a failure instead.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,10 @@ from tests.conftest import TEST_SECRET
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "typescript"
 INSTALLED_STAMP = CLIENT / "node_modules" / ".installed-lock-sha256"
+# Outside node_modules, which `npm ci` deletes; one per checkout.
+INSTALL_LOCK = Path(tempfile.gettempdir()) / (
+    "pec-npm-ci-" + hashlib.sha256(str(CLIENT).encode()).hexdigest()[:12] + ".lock"
+)
 NO_NODE = (
     "Node.js not found: the TypeScript client check is SKIPPED; install Node 20+ and npm to run it"
 )
@@ -73,14 +79,18 @@ def _lock_fingerprint() -> str:
 
 @pytest.fixture(scope="module")
 def client_installed(pytestconfig: pytest.Config) -> None:
-    """`npm ci` only when node_modules is missing or was installed from another lock."""
+    """`npm ci` only when node_modules is missing or was installed from another lock.
+
+    Under a lock: with pytest-xdist two workers may start on this module at once."""
     _require_node(pytestconfig)
     fingerprint = _lock_fingerprint()
-    if INSTALLED_STAMP.exists() and INSTALLED_STAMP.read_text() == fingerprint:
-        return
-    installed = _run("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    INSTALLED_STAMP.write_text(fingerprint)
+    with INSTALL_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if INSTALLED_STAMP.exists() and INSTALLED_STAMP.read_text() == fingerprint:
+            return
+        installed = _run("npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
+        assert installed.returncode == 0, installed.stdout + installed.stderr
+        INSTALLED_STAMP.write_text(fingerprint)
 
 
 def test_the_generated_client_matches_the_contract(client_installed: None) -> None:
