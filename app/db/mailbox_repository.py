@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -145,23 +145,14 @@ class MailboxRepository:
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:
         """Write what a fulfilment made of each (locked) mailbox: it is ACTIVE again."""
         for change in changes:
-            values: dict[str, Any] = {
-                "expires_on": change.expires_on,
-                "plan_code": change.plan_code,
-                "extra_mailbox_gb": change.extra_mailbox_gb,
-                "extra_archive_gb": change.extra_archive_gb,
-                "auto_renewal": change.auto_renewal,
-                "auto_renewal_years": change.auto_renewal_years,
-                "status": MailboxStatus.ACTIVE.value,
-                "updated_at": now,
-            }
-            if change.deletes_archive:
-                values["used_archive_mb"] = 0
-            await self._session.execute(
-                update(MailboxRow)
-                .where(MailboxRow.id == change.mailbox_id)
-                .values(values)
-                .execution_options(synchronize_session=False)
+            await set_plan_and_space(
+                self._session,
+                change,
+                now,
+                expires_on=change.expires_on,
+                auto_renewal=change.auto_renewal,
+                auto_renewal_years=change.auto_renewal_years,
+                status=MailboxStatus.ACTIVE.value,
             )
 
     async def set_auto_renewal(
@@ -227,3 +218,40 @@ def _has_effective_status(status: MailboxStatus, today: date) -> ColumnElement[b
             or_(MailboxRow.expires_on < today, MailboxRow.status == "EXPIRED"),
         )
     return and_(MailboxRow.status == "ACTIVE", MailboxRow.expires_on >= today)
+
+
+class PlanAndSpace(Protocol):
+    """What a mailbox becomes: a renewal's change, or a downgrade whose day has come."""
+
+    @property
+    def mailbox_id(self) -> str: ...
+    @property
+    def plan_code(self) -> str: ...
+    @property
+    def extra_mailbox_gb(self) -> int: ...
+    @property
+    def extra_archive_gb(self) -> int: ...
+    @property
+    def deletes_archive(self) -> bool: ...
+
+
+async def set_plan_and_space(
+    session: AsyncSession, change: PlanAndSpace, now: datetime, **more: Any
+) -> None:
+    """Give the mailbox its plan and extra space (its archive emptied where the change
+    deletes it), with `more` columns set in the same statement."""
+    values: dict[str, Any] = {
+        "plan_code": change.plan_code,
+        "extra_mailbox_gb": change.extra_mailbox_gb,
+        "extra_archive_gb": change.extra_archive_gb,
+        "updated_at": now,
+        **more,
+    }
+    if change.deletes_archive:
+        values["used_archive_mb"] = 0
+    await session.execute(
+        update(MailboxRow)
+        .where(MailboxRow.id == change.mailbox_id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.mailbox_repository import set_plan_and_space
 from app.db.models import MailboxRow, ScheduledPlanChangeRow
 from app.domain.plan_change import ScheduledChange
 
@@ -128,18 +129,5 @@ class PlanChangeRepository:
         )
         if not dropped.rowcount:  # type: ignore[attr-defined]
             return False
-        values: dict[str, Any] = {
-            "plan_code": change.plan_code,
-            "extra_mailbox_gb": change.extra_mailbox_gb,
-            "extra_archive_gb": change.extra_archive_gb,
-            "updated_at": now,
-        }
-        if change.deletes_archive:
-            values["used_archive_mb"] = 0
-        await self._session.execute(
-            update(MailboxRow)
-            .where(MailboxRow.id == change.mailbox_id)
-            .values(values)
-            .execution_options(synchronize_session=False)
-        )
+        await set_plan_and_space(self._session, change, now)
         return True

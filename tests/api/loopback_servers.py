@@ -6,6 +6,7 @@ are registered in tests/api/conftest.py.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email
 import email.policy
@@ -15,7 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -24,6 +25,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from app.container import Container
 from app.worker import deliverers, run_once
+
+_Server = TypeVar("_Server", bound=ThreadingHTTPServer)
 
 RunOnce = Callable[[], Awaitable[int]]
 
@@ -150,9 +153,9 @@ class _PlatformHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def platform() -> Iterator[MailPlatform]:
-    server = MailPlatform()
+@contextlib.contextmanager
+def serving(server: _Server) -> Iterator[_Server]:
+    """A loopback HTTP server answering on its own thread until the block ends."""
     # Polled every 50 ms rather than the default 500: shutdown() waits for the next poll.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -162,6 +165,12 @@ def platform() -> Iterator[MailPlatform]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def platform() -> Iterator[MailPlatform]:
+    with serving(MailPlatform()) as server:
+        yield server
 
 
 def worker_container(db: Container, smtp_port: int, platform_url: str) -> Container:

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from tests.api.loopback_servers import serving
+
 DECLINED = {
     "error": {
         "type": "card_error",
@@ -83,12 +85,5 @@ def _intent(form: dict[str, str]) -> dict[str, Any]:
 
 @pytest.fixture
 def fake_stripe() -> Iterator[FakeStripe]:
-    server = FakeStripe()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(FakeStripe()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

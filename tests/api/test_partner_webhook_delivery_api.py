@@ -35,6 +35,16 @@ async def _notify(db: Container, key: str = "ord_1", partner_id: str = "ptn-1") 
     return event_id
 
 
+async def _event_for_a_failing_receiver(
+    db: Container, client: httpx.AsyncClient, receiver: Receiver, failures: int
+) -> str:
+    """An endpoint set to `receiver`, which answers 503 to the first `failures`
+    deliveries, and an event queued for it."""
+    await _set_endpoint(client, receiver)
+    receiver.fail_first = failures
+    return await _notify(db)
+
+
 async def _logged(client: httpx.AsyncClient, event_id: str) -> dict[str, Any]:
     page = await client.get(LOG, headers=PARTNER)
     assert page.status_code == 200, page.text
@@ -74,9 +84,7 @@ async def test_three_failures_then_the_fourth_attempt_succeeds_after_each_backof
     receiver: Receiver,
     delivery: Delivery,
 ) -> None:
-    await _set_endpoint(local_client, receiver)
-    receiver.fail_first = 3
-    event_id = await _notify(db)
+    event_id = await _event_for_a_failing_receiver(db, local_client, receiver, 3)
     await delivery.run()
     assert len(receiver.received) == 1
 
@@ -120,9 +128,7 @@ async def test_failures_for_24_hours_give_up_and_a_redelivery_sends_it_again(
     receiver: Receiver,
     delivery: Delivery,
 ) -> None:
-    await _set_endpoint(local_client, receiver)
-    receiver.fail_first = 1000
-    event_id = await _notify(db)
+    event_id = await _event_for_a_failing_receiver(db, local_client, receiver, 1000)
 
     await _run_until_settled(delivery, clock, receiver)
 
@@ -173,9 +179,7 @@ async def test_a_redelivery_while_retrying_replaces_the_pending_retry(
     receiver: Receiver,
     delivery: Delivery,
 ) -> None:
-    await _set_endpoint(local_client, receiver)
-    receiver.fail_first = 1
-    event_id = await _notify(db)
+    event_id = await _event_for_a_failing_receiver(db, local_client, receiver, 1)
     await delivery.run()  # 503: retry in a minute
     assert (await local_client.post(f"{LOG}/{event_id}/redeliver", headers=PARTNER)).is_success
     await delivery.run()  # the redelivery, now

@@ -18,6 +18,7 @@ from app.container import Container
 from app.main import create_app
 from app.services.outbox_delivery import DeliveryReport, deliver_due
 from app.worker import deliverers
+from tests.api.loopback_servers import serving
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,15 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(Receiver()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def local_hooks(db: Container, *, allow_local: bool = True) -> Container:

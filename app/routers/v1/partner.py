@@ -13,7 +13,7 @@ from app.routers.deps import PartnerCallerDep
 from app.routers.responses import problem
 from app.routers.v1.cursors import decode_row_cursor
 from app.routers.v1.money_schema import MoneyOut
-from app.services.partner_statement import credit_statement
+from app.services.partner_statement import Statement, credit_statement
 
 router = APIRouter(prefix="/partner", tags=["partner"])
 
@@ -82,6 +82,17 @@ class CreditStatementOut(BaseModel):
         description="Pass as `cursor` for the next page; null on the last page."
     )
 
+    @classmethod
+    def of(cls, statement: Statement) -> CreditStatementOut:
+        partner = statement.partner
+        return cls(
+            partner_id=partner.profile.id,
+            balance=MoneyOut.of(partner.credit_cents, "EUR"),
+            low_credit_threshold=MoneyOut.of(partner.profile.low_credit_threshold_cents, "EUR"),
+            items=[CreditMovementOut.of(m) for m in statement.movements],
+            next_cursor=str(statement.next_before_id) if statement.next_before_id else None,
+        )
+
 
 @router.get(
     "/credit",
@@ -105,11 +116,4 @@ async def get_partner_credit(
     statement = await credit_statement(
         caller.container.unit_of_work(), caller.principal.subject, limit, decode_row_cursor(cursor)
     )
-    partner = statement.partner
-    return CreditStatementOut(
-        partner_id=partner.profile.id,
-        balance=MoneyOut.of(partner.credit_cents, "EUR"),
-        low_credit_threshold=MoneyOut.of(partner.profile.low_credit_threshold_cents, "EUR"),
-        items=[CreditMovementOut.of(m) for m in statement.movements],
-        next_cursor=str(statement.next_before_id) if statement.next_before_id else None,
-    )
+    return CreditStatementOut.of(statement)

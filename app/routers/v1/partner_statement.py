@@ -15,8 +15,7 @@ from app.domain.partner import CreditMovement
 from app.routers.deps import PartnerCallerDep
 from app.routers.responses import problem
 from app.routers.v1.cursors import decode_row_cursor
-from app.routers.v1.money_schema import MoneyOut
-from app.routers.v1.partner import CreditMovementOut, CreditStatementOut
+from app.routers.v1.partner import CreditStatementOut
 from app.services.partner_statement import credit_statement, whole_ledger
 
 router = APIRouter(prefix="/partner", tags=["partner"])
@@ -82,14 +81,7 @@ async def get_partner_credit_statement(
             headers={"Content-Disposition": f'attachment; filename="statement-{partner_id}.csv"'},
         )
     statement = await credit_statement(uow, partner_id, limit, decode_row_cursor(cursor))
-    partner = statement.partner
-    return CreditStatementOut(
-        partner_id=partner.profile.id,
-        balance=MoneyOut.of(partner.credit_cents, "EUR"),
-        low_credit_threshold=MoneyOut.of(partner.profile.low_credit_threshold_cents, "EUR"),
-        items=[CreditMovementOut.of(m) for m in statement.movements],
-        next_cursor=str(statement.next_before_id) if statement.next_before_id else None,
-    )
+    return CreditStatementOut.of(statement)
 
 
 def _asks_for_csv(accept: str | None) -> bool:
