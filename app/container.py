@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.auth import TokenVerifier
 from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
+from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
 from app.metrics import Metrics
 from app.services.catalog_cache import CatalogCache
-from app.settings import Settings
+from app.settings import Settings, UnitOfWorkKind
 
 log = logging.getLogger("app.container")
 
@@ -47,7 +49,7 @@ class Container:
         return {"stripe": s.stripe_webhook_secret, "generic": s.generic_webhook_secret}
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+        return unit_of_work_factory(self.settings, self.engine, self.sessionmaker)()
 
     def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
         return open_quote_store(self.engine, self.sessionmaker, self.settings.quote_store)
@@ -81,8 +83,21 @@ def build_container(
     if settings.sandbox and not isinstance(clock, TestClock):
         clock = TestClock(clock)  # the sandbox's "now" moves forward on request
 
-    def uow_factory() -> UnitOfWork:
-        return UnitOfWork(sessionmaker)
-
+    uow_factory = unit_of_work_factory(settings, engine, sessionmaker)
     catalog = CatalogCache(uow_factory, clock, timedelta(seconds=settings.catalog_cache_seconds))
     return Container(settings, engine, sessionmaker, clock, catalog, TokenVerifier(settings))
+
+
+def unit_of_work_factory(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Callable[[], UnitOfWork]:
+    """The lean unit of work on PostgreSQL over asyncpg (unless UNIT_OF_WORK=sqlalchemy),
+    the SQLAlchemy one elsewhere."""
+    lean = (
+        settings.unit_of_work is UnitOfWorkKind.AUTO
+        and engine.dialect.name == "postgresql"
+        and engine.dialect.driver == "asyncpg"
+    )
+    if lean:
+        return lambda: LeanUnitOfWork(engine)
+    return lambda: UnitOfWork(sessionmaker)

@@ -28,6 +28,13 @@ class QuoteStoreKind(StrEnum):
     SQLALCHEMY = "sqlalchemy"  # the SQLAlchemy session everywhere
 
 
+class UnitOfWorkKind(StrEnum):
+    """How use cases reach the database (app/db/lean_unit_of_work.py)."""
+
+    AUTO = "auto"  # the lean unit of work (asyncpg on the hot path) on PostgreSQL
+    SQLALCHEMY = "sqlalchemy"  # the SQLAlchemy session everywhere
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -50,6 +57,7 @@ class Settings(BaseSettings):
     catalog_cache_seconds: float = Field(default=30.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     quote_store: QuoteStoreKind = QuoteStoreKind.AUTO
+    unit_of_work: UnitOfWorkKind = UnitOfWorkKind.AUTO
 
     # Payment providers: one webhook secret each.
     stripe_webhook_secret: str = DEV_STRIPE_SECRET

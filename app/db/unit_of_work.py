@@ -51,7 +51,11 @@ class UnitOfWork:
         self._sessionmaker = sessionmaker
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessionmaker()
+        self._open_repositories(self._sessionmaker())
+        return self
+
+    def _open_repositories(self, session: AsyncSession) -> None:
+        self.session = session
         self.catalog = CatalogRepository(self.session)
         self.mailboxes = MailboxRepository(self.session)
         self.quotes = QuoteRepository(self.session)
@@ -68,7 +72,6 @@ class UnitOfWork:
         self.renewal_modes = RenewalModeRepository(self.session)
         self.plan_changes = PlanChangeRepository(self.session)
         self.saved_methods = SavedMethodRepository(self.session)
-        return self
 
     async def __aexit__(
         self,

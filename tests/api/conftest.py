@@ -1,11 +1,12 @@
-"""Fixtures of the API tests: real peers on loopback, and both quote stores."""
+"""Fixtures of the API tests: real peers on loopback, and both ways to the database."""
 
-from tests.api.loopback_servers import platform, smtp, worker
-from tests.api.quote_store_fixtures import (
+from tests.api.access_path_fixtures import (
     db,
     pytest_generate_tests,
     quote_store,
+    unit_of_work,
 )
+from tests.api.loopback_servers import platform, smtp, worker
 from tests.api.webhook_receiver import delivery, local_client, receiver
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "quote_store",
     "receiver",
     "smtp",
+    "unit_of_work",
     "worker",
 ]

@@ -30,6 +30,8 @@ from tests.api.helpers import TODAY, put_mailbox
 from tests.conftest import CUSTOMER, STAFF, MovableClock
 from tests.frozen_proxy import FrozenProxy
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 if TYPE_CHECKING:
     from tests.database import TestDatabase
 

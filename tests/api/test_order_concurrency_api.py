@@ -28,6 +28,8 @@ from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 EXPIRES = date(2027, 1, 10)
 
 

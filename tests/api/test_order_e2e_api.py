@@ -28,6 +28,8 @@ from tests.api.order_helpers import (
 )
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, PARTNER, STAFF, MovableClock
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 NUMBER = re.compile(r"^PEC-2026-\d{7}$")
 IN_30_DAYS = TODAY + timedelta(days=30)  # 2026-12-25
 

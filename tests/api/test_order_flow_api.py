@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from app.container import Container
 from tests.api.helpers import put_mailbox
@@ -16,6 +17,8 @@ from tests.api.order_helpers import (
     send_stripe_payment,
 )
 from tests.conftest import CUSTOMER
+
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
 
 
 async def test_bank_transfer_order_is_renewed_when_the_transfer_is_registered(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.container import Container
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import PARTNER, STAFF
+
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
 
 URL = "/v1/admin/partners/ptn-1/credit"
 OPENING = ("top_up", 10_000, 10_000)  # the fixture's credit, as the ledger's first line

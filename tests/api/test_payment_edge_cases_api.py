@@ -24,6 +24,8 @@ from tests.api.order_helpers import (
 )
 from tests.conftest import CUSTOMER, STAFF, MovableClock
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 
 async def _order(client: httpx.AsyncClient, items: list[str], method: str = "bank_transfer") -> Any:
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": m} for m in items])

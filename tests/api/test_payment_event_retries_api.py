@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -28,6 +29,8 @@ from tests import database
 from tests.api.helpers import TODAY, assert_problem, put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, MovableClock, bearer
+
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
 
 PAYABLE = "12.08"  # STANDARD, 1 year
 TERMINATE_OTHERS = (

@@ -30,6 +30,8 @@ from tests.api.test_webhook_security_api import (
 # order is a fixture of test_webhook_security_api: an order of 12.08 EUR awaiting payment
 from tests.api.test_webhook_security_api import order as order
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 HUGE_AMOUNTS: list[Any] = [
     pytest.param(
         lambda o: signed_generic(generic_event(o, amount="100000000000000000.00"), "evt-huge"),

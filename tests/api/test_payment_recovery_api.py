@@ -15,6 +15,8 @@ from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, MovableClock
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 
 async def test_a_payment_whose_processing_crashes_is_kept_and_applied_by_the_worker(
     client: httpx.AsyncClient,

@@ -1,0 +1,94 @@
+"""The unit of work on PostgreSQL, with the hot statements in plain asyncpg.
+
+Placing an order and applying a payment run a dozen statements in one transaction; at
+SQLAlchemy's execution cost (~100-200 µs of CPU each) that is most of the request. This
+unit of work owns ONE pooled connection and ONE transaction, begun on the asyncpg
+connection itself; the repositories on the hot path (app/db/pg_*_repository.py) speak
+asyncpg on it, with statements compiled once from the same tables
+(app/db/asyncpg_statements.py), and every other repository keeps using an SQLAlchemy
+session bound to that same connection — so both write inside the same transaction, and
+a use case runs unchanged on either unit of work (UNIT_OF_WORK=sqlalchemy forces the
+ORM one everywhere, should this path ever misbehave).
+
+Why the SQLAlchemy connection is in AUTOCOMMIT mode: SQLAlchemy's asyncpg adapter would
+otherwise begin a transaction of its own at its first statement, after the asyncpg
+statements that ran outside it. In AUTOCOMMIT it begins none, so its statements run in
+the transaction this unit of work began.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from app.db.engine import abandon
+from app.db.quote_store import CONNECTION_LOST
+from app.db.unit_of_work import UnitOfWork
+
+
+class LeanUnitOfWork(UnitOfWork):
+    db: Any  # the asyncpg connection the lean repositories speak on
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def __aenter__(self) -> LeanUnitOfWork:
+        connection = await self._engine.connect()
+        try:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            self.db = driver  # asyncpg.Connection
+            self._transaction = driver.transaction()
+            await self._transaction.start()
+        except BaseException as error:
+            await self._discard(connection, error)
+            raise
+        self._connection = connection
+        self._committed = False
+        self._open_repositories(
+            AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
+        )
+        self._install_lean_repositories()
+        return self
+
+    def _install_lean_repositories(self) -> None:
+        """The hot path's repositories, in asyncpg on `self.db` (one line each)."""
+
+    async def commit(self) -> None:
+        await self.session.flush()  # what an ORM repository added, into this transaction
+        await self._transaction.commit()
+        self._committed = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.expunge_all()
+            await self.session.close()
+            if not self._committed:
+                await self._transaction.rollback()
+        except BaseException as error:
+            await self._discard(self._connection, error)
+            if exc is None:
+                raise
+            return  # the use case's own error says more than the failed rollback
+        if isinstance(exc, CONNECTION_LOST):
+            # The connection failed under a statement, or was left mid-operation by a
+            # cancelled request: it must not go back to the pool for the next caller.
+            await self._discard(self._connection, exc)
+            return
+        await self._connection.close()
+
+    @staticmethod
+    async def _discard(connection: AsyncConnection, error: BaseException) -> None:
+        if isinstance(error, TimeoutError):
+            raw = await connection.get_raw_connection()
+            abandon(raw.driver_connection)  # a silent server: don't wait for its goodbye
+        await connection.invalidate()
+        await connection.close()
