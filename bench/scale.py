@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 from app.auth import issue_dev_token
@@ -52,10 +51,12 @@ from bench.scale_checks import (
     Check,
     Deliveries,
     check,
+    connected,
     database_facts,
     deadlocks,
     delivery_checks,
     event_checks,
+    outbox_pending,
     traffic_checks,
     wait_until_drained,
 )
@@ -68,6 +69,7 @@ from bench.scale_traffic import (
     pay,
     payment_events,
     place_orders,
+    used_since,
 )
 
 Say = Callable[[str], None]
@@ -78,7 +80,7 @@ class ScaleOptions:
     orders: int = 2000
     concurrency: int = 32
     twice_every: int = 10  # every n-th event delivered twice (0: none)
-    drain_timeout: float = 180.0  # seconds for the workers to empty the outbox
+    drain_timeout: float = 600.0  # seconds for the workers to empty the outbox
     api_pool_size: int = 16
     worker_pool_size: int = 2
 
@@ -156,25 +158,29 @@ async def _with_cluster(
     report: ScaleReport,
     say: Say,
 ) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(database.url), timeout=10)
-    try:
+    dsn = asyncpg_dsn(database.url)
+    async with connected(dsn) as connection:
         deadlocks_before = await deadlocks(connection, database.name)
-        say(f"starting {config.apis} api processes and {config.workers} workers ...")
-        with running_cluster(config, dict(os.environ)) as cluster:
-            sent = await _send(options, config, cluster, report, say)
-            say(f"waiting for the outbox to drain (at most {options.drain_timeout:.0f} s) ...")
-            drained = await wait_until_drained(connection, options.drain_timeout)
-            exited = cluster.exited()
-        # The processes are stopped: their statistics are flushed, their logs complete.
-        await asyncio.sleep(0.5)
+    say(f"starting {config.apis} api processes and {config.workers} workers ...")
+    with running_cluster(config, dict(os.environ)) as cluster:
+        sent = await _send(options, config, cluster, database.name, report, say)
+        say(f"waiting for the outbox to drain (at most {options.drain_timeout:.0f} s) ...")
+        before = cluster.cpu_seconds(database.name)
+        async with connected(dsn) as connection:
+            undelivered = (await outbox_pending(connection))[0]
+            drained = await wait_until_drained(connection, options.drain_timeout, say)
+        drain_cpu = used_since(before, cluster.cpu_seconds(database.name))
+        exited = cluster.exited()
+    # The processes are stopped: their statistics are flushed, their logs complete.
+    await asyncio.sleep(0.5)
+    async with connected(dsn) as connection:
         deadlocks_after = await deadlocks(connection, database.name)
         facts = await database_facts(connection)
-    finally:
-        await connection.close()
     findings = cluster.log_findings()
     report.log_tails = cluster.log_tails()
     if drained is not None:
-        report.timings.append(Timing("outbox drained after the last webhook", 0, drained))
+        label = "outbox left after the last webhook, drained"
+        report.timings.append(Timing(label, undelivered, drained, drain_cpu))
     report.checks += traffic_checks(options.orders, sent.placed, sent.acks, sent.statuses)
     report.checks += event_checks(facts, sent.acks, original_expiry, options.orders)
     delivered, report.deliveries = delivery_checks(
@@ -195,7 +201,12 @@ async def _with_cluster(
 
 
 async def _send(
-    options: ScaleOptions, config: ClusterConfig, cluster: Cluster, report: ScaleReport, say: Say
+    options: ScaleOptions,
+    config: ClusterConfig,
+    cluster: Cluster,
+    database: str,
+    report: ScaleReport,
+    say: Say,
 ) -> Sent:
     """Quotes, orders, then webhooks, over every api process."""
     token = issue_dev_token(config.jwt_secret, Role.CUSTOMER, BENCH_ACCOUNT)
@@ -208,11 +219,19 @@ async def _send(
             )
             for base in cluster.bases
         ]
-        traffic = Traffic(clients, auth, config.generic_webhook_secret, options.concurrency)
+        traffic = Traffic(
+            clients,
+            auth,
+            config.generic_webhook_secret,
+            options.concurrency,
+            lambda: cluster.cpu_seconds(database),
+        )
         say(f"POST /v1/quotes x{options.orders} over {len(clients)} api processes ...")
         quote_ids = await make_quotes(traffic, options.orders)
+        _said(traffic, say)
         say(f"POST /v1/orders x{options.orders}, each on another process than its quote ...")
         orders = await place_orders(traffic, quote_ids)
+        _said(traffic, say)
         events = payment_events(orders)
         twice = (
             f", every {options.twice_every}th also to another process"
@@ -221,20 +240,29 @@ async def _send(
         )
         say(f"signed payment webhooks x{len(events)}{twice} ...")
         acks = await pay(traffic, events, options.twice_every)
+        _said(traffic, say)
     report.timings += traffic.timings
     report.unexpected = traffic.unexpected
     return Sent(len(events), acks, traffic.statuses)
+
+
+def _said(traffic: Traffic, say: Say) -> None:
+    last = traffic.timings[-1]
+    say(f"  {last.count} in {last.seconds:.2f} s: {last.rate:,.0f}/s")
 
 
 # ---------------------------------------------------------------- report and command
 
 
 def print_report(report: ScaleReport, say: Say = print) -> None:
-    say(f"\n{'timing':<44}{'count':>7}{'seconds':>9}{'per s':>9}")
+    say(f"\n{'timing':<46}{'count':>6}{'seconds':>8}{'per s':>7}  CPU µs per op: api workers pg")
     for t in report.timings:
-        rate = f"{t.rate:,.0f}" if t.count else ""
-        say(f"{t.label:<44}{t.count or '':>7}{t.seconds:>9.2f}{rate:>9}")
-    say(f"{'whole run (database created to dropped)':<44}{'':>7}{report.wall_seconds:>9.2f}")
+        cpu = "".join(f"{_us(t.cpu_per_op_us(kind)):>8}" for kind in ("api", "workers", "postgres"))
+        say(f"{t.label:<46}{t.count:>6}{t.seconds:>8.2f}{t.rate:>7,.0f}  {cpu}")
+    say(f"{'whole run (database created to dropped)':<46}{'':>6}{report.wall_seconds:>8.2f}")
+    say("(CPU: on-CPU time of the two api processes, the two workers and the database's")
+    say(" backends during the phase, divided by its count: steadier than the rates on a")
+    say(" shared machine)")
     say(f"\n{'outbox, by dedupe key':<16}{'queued':>8}{'missing':>9}{'twice':>7}{'retried':>9}")
     for d in report.deliveries:
         say(f"{d.kind:<16}{d.queued:>8}{d.missing:>9}{d.twice:>7}{d.retried:>9}")
@@ -251,6 +279,10 @@ def print_report(report: ScaleReport, say: Say = print) -> None:
     say(f"\nscale: {'PASSED' if report.ok else 'FAILED'}")
 
 
+def _us(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
 def parse_args(argv: list[str]) -> ScaleOptions:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--orders", type=int, default=2000, help="orders (and mailboxes)")
@@ -259,7 +291,7 @@ def parse_args(argv: list[str]) -> ScaleOptions:
         "--twice-every", type=int, default=10, help="every n-th event sent twice (0: none)"
     )
     parser.add_argument(
-        "--drain-timeout", type=float, default=180.0, help="seconds to empty the outbox"
+        "--drain-timeout", type=float, default=600.0, help="seconds to empty the outbox"
     )
     args = parser.parse_args(argv)
     if args.orders < 1 or args.concurrency < 1 or args.twice_every < 0:

@@ -11,9 +11,10 @@ no such attempt behind it (two workers sending the same message) is a failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,6 +28,7 @@ from bench.scale_traffic import Acks, years_for
 EMAIL = "email"
 MAIL_PLATFORM = "mail_platform"
 DELIVERED_KINDS = (EMAIL, MAIL_PLATFORM)  # the kinds the loopback receivers stand in for
+PROGRESS_EVERY = 10.0  # seconds between two progress lines while the outbox drains
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ def check(what: str, observed: object, expected: object, ok: bool | None = None)
 
 
 # ---------------------------------------------------------------- the database
+
+
+@contextlib.asynccontextmanager
+async def connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the run's own, for one step (not held across the traffic)."""
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 async def deadlocks(connection: asyncpg.Connection, database: str) -> int:
@@ -67,15 +79,23 @@ async def outbox_pending(connection: asyncpg.Connection) -> tuple[int, int]:
 
 
 async def wait_until_drained(
-    connection: asyncpg.Connection, timeout: float, quiet_for: float = 1.5
+    connection: asyncpg.Connection,
+    timeout: float,
+    say: Callable[[str], None] = print,
+    quiet_for: float = 1.5,
 ) -> float | None:
     """Seconds until nothing was left to deliver or apply, and it stayed so for
     `quiet_for` (a worker pass may queue more: a sweep's reminder); None on timeout."""
     started = time.monotonic()
     quiet_since: float | None = None
+    progress_at = started + PROGRESS_EVERY
     while time.monotonic() - started < timeout:
         now = time.monotonic()
-        if await outbox_pending(connection) == (0, 0):
+        pending = await outbox_pending(connection)
+        if now >= progress_at:
+            say(f"  {now - started:.0f} s: {pending[0]} to deliver, {pending[1]} events to apply")
+            progress_at += PROGRESS_EVERY
+        if pending == (0, 0):
             quiet_since = quiet_since or now
             if now - quiet_since >= quiet_for:
                 return quiet_since - started

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import free_port, running_server, wait_ready
+from bench.measure import process_cpu_seconds
 
 # docs/performance.md: the scale run has the limiter in the path but never refused.
 UNLIMITED = "1000000/second"
@@ -58,6 +59,16 @@ class Cluster:
             for log, process in zip(self.logs, self.processes, strict=True)
             if process.poll() is not None
         ]
+
+    def cpu_seconds(self, database: str) -> dict[str, float]:
+        """On-CPU seconds so far of the api processes, the workers, and the database's
+        PostgreSQL backends (live processes only: read it while the cluster runs)."""
+        used = {"api": 0.0, "workers": 0.0, "postgres": 0.0}
+        for n, process in enumerate(self.processes):
+            group, backends = process_cpu_seconds(process.pid, database)
+            used["api" if n < len(self.bases) else "workers"] += sum(group.values())
+            used["postgres"] = sum(backends.values())  # the same on every scan
+        return used
 
     def log_findings(self) -> dict[str, int]:
         """Lines naming a deadlock, and tracebacks, over every process's log."""

@@ -24,11 +24,20 @@ Order = dict[str, Any]
 WEBHOOK_PATH = "/v1/webhooks/payments/generic"
 
 
+CpuMeter = Callable[[], dict[str, float]]  # on-CPU seconds so far, by process kind
+
+
 @dataclass(frozen=True)
 class Timing:
     label: str
     count: int
     seconds: float
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds used, by process kind
+
+    def cpu_per_op_us(self, kind: str) -> float | None:
+        if not self.count or kind not in self.cpu:
+            return None
+        return self.cpu[kind] / self.count * 1e6
 
     @property
     def rate(self) -> float:
@@ -43,6 +52,7 @@ class Traffic:
     auth: dict[str, str]
     webhook_secret: str
     concurrency: int
+    meter: CpuMeter
     statuses: Counter[int] = field(default_factory=Counter)
     unexpected: list[str] = field(default_factory=list)  # a few, for the report
     timings: list[Timing] = field(default_factory=list)
@@ -65,9 +75,14 @@ class Traffic:
         return False
 
     async def timed(self, label: str, count: int, call: Callable[[int], Awaitable[T]]) -> list[T]:
+        before = self.meter()
         results, _, seconds = await run_concurrently(count, self.concurrency, call)
-        self.timings.append(Timing(label, count, seconds))
+        self.timings.append(Timing(label, count, seconds, used_since(before, self.meter())))
         return results
+
+
+def used_since(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {kind: after[kind] - before.get(kind, 0.0) for kind in after}
 
 
 def years_for(i: int) -> int:
