@@ -61,7 +61,6 @@ def test_two_api_processes_and_two_workers_do_everything_exactly_once() -> None:
     )
 
     report, lines = _run(options)
-    print("\n".join(lines))  # the run's table, for `pytest -s` or -rP
 
     failed = "\n".join(f"{c.what}: {c.observed} (expected {c.expected})" for c in report.failures())
     assert report.ok, f"{failed}\n\n" + "\n".join(lines)
