@@ -54,3 +54,11 @@ bench: sync
 
 clean:
 	rm -rf var .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Two api processes and two workers on one throwaway database: 2,000 orders paid by
+# webhooks, each applied once, each outbox message delivered once (docs/scaling.md).
+# `make scale SCALE_ARGS="--orders 500"`; `make test` runs it with 150 orders. Bytecode is
+# written, as for pytest: the four processes would otherwise each compile the app again.
+.PHONY: scale
+scale: sync
+	PYTHONDONTWRITEBYTECODE= $(UV) run python -m bench.scale $(SCALE_ARGS)
