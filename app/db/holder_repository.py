@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +33,8 @@ class HolderRepository:
             .where(MailboxRow.id.in_(mailbox_ids))
         )
         return {
-            row.id: holder_on_file(
-                record_from_documents(row.holder, row.billing),
-                record_from_documents(row.account_holder, row.account_billing),
+            row.id: on_file_from_documents(
+                row.holder, row.billing, row.account_holder, row.account_billing
             )
             for row in (await self._session.execute(stmt)).all()
         }
@@ -130,3 +130,17 @@ class HolderRepository:
                 **record_to_documents(previous),
             )
         )
+
+
+def on_file_from_documents(
+    holder: dict[str, Any] | None,
+    billing: dict[str, Any] | None,
+    account_holder: dict[str, Any] | None,
+    account_billing: dict[str, Any] | None,
+) -> HolderOnFile | None:
+    """A mailbox's holder on file from its own documents and its account's (every
+    reader of holders on file, ORM or asyncpg, maps them here)."""
+    return holder_on_file(
+        record_from_documents(holder, billing),
+        record_from_documents(account_holder, account_billing),
+    )

@@ -24,6 +24,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.db.engine import abandon
+from app.db.pg_account_repository import AsyncpgAccountRepository
+from app.db.pg_holder_repository import AsyncpgHolderRepository
+from app.db.pg_idempotency_repository import AsyncpgIdempotencyRepository
+from app.db.pg_order_repository import AsyncpgOrderRepository
+from app.db.pg_quote_repository import AsyncpgQuoteRepository
 from app.db.quote_store import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
 
@@ -56,6 +61,11 @@ class LeanUnitOfWork(UnitOfWork):
 
     def _install_lean_repositories(self) -> None:
         """The hot path's repositories, in asyncpg on `self.db` (one line each)."""
+        self.orders = AsyncpgOrderRepository(self.session, self.db)
+        self.idempotency = AsyncpgIdempotencyRepository(self.session, self.db)
+        self.quotes = AsyncpgQuoteRepository(self.session, self.db)
+        self.accounts = AsyncpgAccountRepository(self.session, self.db)
+        self.holders = AsyncpgHolderRepository(self.session, self.db)
 
     async def commit(self) -> None:
         await self.session.flush()  # what an ORM repository added, into this transaction

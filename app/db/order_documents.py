@@ -53,7 +53,8 @@ def state_values(order: Order) -> dict[str, Any]:
     }
 
 
-def order_from_row(row: OrderRow) -> Order:
+def order_from_row(row: OrderRow | Any) -> Order:
+    """From an ORM row, or anything with its attributes (a lean repository's record)."""
     document = row.document
     consents = document["consents"]
     return Order(

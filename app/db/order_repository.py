@@ -38,6 +38,20 @@ class OrderRepository:
         seq = result.scalar_one_or_none()
         return None if seq is None else int(seq)
 
+    async def add_holding_mailboxes(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None]:
+        """Store a new order and hold its mailboxes: (its sequence number, None).
+
+        (None, None) when a unique key already exists (as `add`); (seq, mailbox) when
+        that mailbox already has an unpaid order (as `hold_mailboxes`: the caller rolls
+        back). The lean repository does both in one statement.
+        """
+        seq = await self.add(order, idempotency_key, request_hash)
+        if seq is None:
+            return None, None
+        return seq, await self.hold_mailboxes(order.id, order.mailbox_ids)
+
     async def load(self, order_id: str, *, lock: bool = False) -> Order | None:
         """The order; `lock`: held until the commit, so its state changes one at a time."""
         return await self._one(OrderRow.id == order_id, lock)

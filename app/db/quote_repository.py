@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.account_repository import AccountRepository
 from app.db.dialect import insert_or_ignore
+from app.db.holder_repository import HolderRepository
 from app.db.models import QuoteRow
 from app.db.quote_documents import quote_from_document, quote_to_document
 from app.db.visibility import quotes_visible_to
 from app.domain.access import Principal, Role
-from app.domain.quote_record import QuoteRecord
+from app.domain.quote_record import QuoteRecord, QuoteToOrder
 
 __all__ = ["QuoteRecord", "QuoteRepository"]  # QuoteRecord lives in the domain now
 
@@ -34,6 +36,23 @@ class QuoteRepository:
         )
         row = (await self._session.execute(stmt)).first()
         return None if row is None else quote_record(row)
+
+    async def to_order(
+        self, principal: Principal, quote_id: str, *, language_of: str | None, with_holders: bool
+    ) -> QuoteToOrder | None:
+        """The visible quote, the language of account `language_of` (when given) and,
+        `with_holders`, the holders on file of its mailboxes; None: no such quote."""
+        record = await self.get_visible(principal, quote_id)
+        if record is None:
+            return None
+        language = None
+        if language_of is not None:
+            language = await AccountRepository(self._session).language_of(language_of)
+        holders = None
+        if with_holders:
+            mailbox_ids = sorted(item.mailbox_id for item in record.quote.items)
+            holders = await HolderRepository(self._session).on_file(mailbox_ids)
+        return QuoteToOrder(record, language, holders)
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
         stmt = select(*QUOTE_RECORD_COLUMNS).where(

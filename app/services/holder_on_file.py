@@ -3,24 +3,31 @@ that gave new data is fulfilled (the replaced record kept in holder_versions).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from app.domain.holder_record import common_holder_on_file, order_holder
+from app.domain.holder_record import HolderOnFile, common_holder_on_file, order_holder
 from app.domain.order import OrderRequest
 from app.domain.order_aggregate import Order
 from app.services.unit_of_work import UnitOfWorkProtocol
 
 
 async def with_holder_on_file(
-    uow: UnitOfWorkProtocol, request: OrderRequest, mailbox_ids: Iterable[str]
+    uow: UnitOfWorkProtocol,
+    request: OrderRequest,
+    mailbox_ids: Iterable[str],
+    read_already: Mapping[str, HolderOnFile | None] | None = None,
 ) -> OrderRequest:
     """`request` with its holder and billing complete: what it gave, else what is on file
-    for its mailboxes (one holder for all of them, or HolderRequired)."""
+    for its mailboxes (one holder for all of them, or HolderRequired); `read_already`:
+    their holders on file, read with the quote."""
     on_file = None
     if request.holder is None:
-        on_file = common_holder_on_file(await uow.holders.on_file(sorted(mailbox_ids)))
+        found = read_already
+        if found is None:
+            found = await uow.holders.on_file(sorted(mailbox_ids))
+        on_file = common_holder_on_file(found)
     record, from_file = order_holder(request.holder, request.billing, on_file)
     return replace(
         request, holder=record.holder, billing=record.billing, holder_from_file=from_file

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.domain.access import Principal, Role, visible_order_id
 from app.domain.calendar import italian_date
+from app.domain.holder_record import HolderOnFile
 from app.domain.mailbox import Mailbox
 from app.domain.money import Money
 from app.domain.order import (
@@ -54,20 +55,27 @@ async def place_order(
         earlier = await keyed.earlier_answer(uow, now)
         if earlier is not None:
             return earlier
-        record = await uow.quotes.get_visible(principal, request.quote_id)
-        if record is None:
+        found = await uow.quotes.to_order(
+            principal,
+            request.quote_id,
+            # Emails follow a customer's account preference; partners and staff get the
+            # request's language.
+            language_of=principal.subject if principal.role is Role.CUSTOMER else None,
+            with_holders=request.holder is None,
+        )
+        if found is None:
             raise ResourceNotFound("quote", request.quote_id)
-        language = await _language_of(uow, principal, language)
         order = await place_from_quote(
             uow,
             principal,
             request,
-            record.quote,
+            found.record.quote,
             now,
-            language,
+            found.language or language,
             accounts,
             keyed.key,
             keyed.fingerprint,
+            holders_on_file=found.holders_on_file,
         )
         answer = await keyed.first_answer(uow, *render(order))
         await uow.commit()
@@ -84,6 +92,7 @@ async def place_from_quote(
     accounts: PaymentAccounts,
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    holders_on_file: Mapping[str, HolderOnFile | None] | None = None,
 ) -> Order:
     """The one way an order is placed, in the caller's transaction: by a caller over
     HTTP, by the tacit-renewal sweep for a partner (app/services/tacit_renewals.py), or
@@ -92,16 +101,17 @@ async def place_from_quote(
     The holder on file fills what the request omits, the order is checked, stored and
     holds its mailboxes, a partner's is paid from its credit at once (InsufficientCredit
     otherwise) and fulfilled, and the confirmation email is queued. Nothing is committed.
+    `holders_on_file`: those of the quote's mailboxes, when the caller read them already.
     """
-    request = await with_holder_on_file(uow, request, (i.mailbox_id for i in quote.items))
+    request = await with_holder_on_file(
+        uow, request, (i.mailbox_id for i in quote.items), holders_on_file
+    )
     check_order(quote, request, principal.role, now)
     order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
-    seq = await uow.orders.add(order, idempotency_key, fingerprint)
+    seq, taken = await uow.orders.add_holding_mailboxes(order, idempotency_key, fingerprint)
     if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
         raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
     order.seq = seq
-
-    taken = await uow.orders.hold_mailboxes(order.id, order.mailbox_ids)
     if taken is not None:
         holder = await uow.orders.pending_order_of(taken)
         shown = None if holder is None else visible_order_id(principal, holder)
@@ -161,13 +171,6 @@ def _mailboxes_as_quoted(
         ):
             return False
     return True
-
-
-async def _language_of(uow: UnitOfWorkProtocol, principal: Principal, fallback: str) -> str:
-    """Emails follow the account's preference; partners and staff get the request's."""
-    if principal.role is Role.CUSTOMER:
-        return await uow.accounts.language_of(principal.subject) or fallback
-    return fallback
 
 
 def _confirmation(order: Order, accounts: PaymentAccounts) -> dict[str, str]:

@@ -25,6 +25,8 @@ from tests.api.order_helpers import (
 )
 from tests.conftest import CUSTOMER, PARTNER, STAFF
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 SDI = {"e_invoicing": {"sdi_code": "ABC1234"}}
 LUIGI = {
     **PERSON,

@@ -16,6 +16,8 @@ from tests.api.helpers import assert_problem, field_errors, put_mailbox
 from tests.api.order_helpers import PERSON, order_body, quote_id_for
 from tests.conftest import CUSTOMER, PARTNER, STAFF
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 CREDIT_URL = "/v1/admin/partners/ptn-1/credit"
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from app.container import Container
 from app.services.orders import expire_unpaid_orders
 from tests.api.helpers import TODAY, put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, STAFF, MovableClock
+
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
 
 
 async def test_unpaid_order_expires_when_the_grace_ends_and_a_late_payment_is_reconciled(

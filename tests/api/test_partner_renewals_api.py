@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from app.container import Container
@@ -16,6 +17,8 @@ from app.services.mailbox_lifecycle import sweep_mailbox_lifecycle
 from tests.api.helpers import assert_problem, field_errors, put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, PARTNER, bearer
+
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
 
 URL = "/v1/partner/mailboxes/{}/renewal-mode"
 OTHER_PARTNER = bearer("partner", "ptn-2")

@@ -16,6 +16,8 @@ from tests.api.helpers import assert_problem, put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import PARTNER, STAFF, bearer
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 OWNER = bearer(Role.CUSTOMER, "acc-p")
 
 

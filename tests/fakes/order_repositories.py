@@ -62,6 +62,14 @@ class FakeOrders:
         self._tables.orders[order.id] = StoredOrder(kept, idempotency_key, request_hash)
         return kept.seq
 
+    async def add_holding_mailboxes(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None]:
+        seq = await self.add(order, idempotency_key, request_hash)
+        if seq is None:
+            return None, None
+        return seq, await self.hold_mailboxes(order.id, order.mailbox_ids)
+
     async def load(self, order_id: str, *, lock: bool = False) -> Order | None:  # noqa: ARG002
         self._read()
         stored = self._tables.orders.get(order_id)

@@ -14,7 +14,7 @@ from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
 from app.domain.mailbox import MailboxStatus
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
-from app.domain.quote_record import QuoteRecord
+from app.domain.quote_record import QuoteRecord, QuoteToOrder
 from app.domain.renewal_mode import TACIT_LEAD_DAYS, TACIT_RENEWED, RenewalMode, attempt_milestone
 from app.domain.saved_payment_method import SavedPaymentMethod
 from tests.fakes.tables import (
@@ -219,11 +219,27 @@ class FakePartners:
 
 class FakeQuotes:
     def __init__(self, tables: Tables) -> None:
+        self._tables = tables
         self._quotes = tables.quotes
 
     async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None:
         record = self._quotes.get(quote_id)
         return record if record is not None and record.visible_to(principal) else None
+
+    async def to_order(
+        self, principal: Principal, quote_id: str, *, language_of: str | None, with_holders: bool
+    ) -> QuoteToOrder | None:
+        record = await self.get_visible(principal, quote_id)
+        if record is None:
+            return None
+        language = None
+        if language_of is not None:
+            language = await FakeAccounts(self._tables).language_of(language_of)
+        holders = None
+        if with_holders:
+            mailbox_ids = sorted(item.mailbox_id for item in record.quote.items)
+            holders = await FakeHolders(self._tables).on_file(mailbox_ids)
+        return QuoteToOrder(record, language, holders)
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
         # Only the sweeps add quotes through a unit of work, and without a key (quotes

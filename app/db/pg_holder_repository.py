@@ -1,0 +1,44 @@
+"""Holders on file on the lean unit of work: the read every order without a holder makes,
+in plain asyncpg (the same query and mapping as HolderRepository.on_file)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.asyncpg_statements import CompiledStatement
+from app.db.holder_repository import HolderRepository, on_file_from_documents
+from app.db.models import AccountRow, MailboxRow
+from app.domain.holder_record import HolderOnFile
+
+_ON_FILE = CompiledStatement(
+    select(
+        MailboxRow.id,
+        MailboxRow.holder,
+        MailboxRow.billing,
+        AccountRow.holder.label("account_holder"),
+        AccountRow.billing.label("account_billing"),
+    )
+    .join(AccountRow, AccountRow.id == MailboxRow.account_id)
+    .where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))
+)
+
+
+class AsyncpgHolderRepository(HolderRepository):
+    def __init__(self, session: AsyncSession, connection: Any) -> None:
+        super().__init__(session)
+        self._db = connection  # the lean unit of work's asyncpg connection
+
+    async def on_file(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOnFile | None]:
+        records = await self._db.fetch(_ON_FILE.sql, *_ON_FILE.args({"ids": list(mailbox_ids)}))
+        rows = [_ON_FILE.row(record) for record in records]
+        return {
+            row["id"]: on_file_from_documents(
+                row["holder"], row["billing"], row["account_holder"], row["account_billing"]
+            )
+            for row in rows
+        }

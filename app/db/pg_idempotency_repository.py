@@ -1,0 +1,96 @@
+"""Idempotency claims on the lean unit of work, in plain asyncpg.
+
+The same statements as IdempotencyRepository (claim by INSERT … ON CONFLICT DO NOTHING,
+the earlier record read under FOR UPDATE, the answer recorded by UPDATE), compiled once
+from its table: every keyed POST on PostgreSQL claims and answers through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.asyncpg_statements import CompiledStatement
+from app.db.idempotency_repository import IdempotencyRepository
+from app.db.models import IdempotencyRecordRow
+
+_RECORDS: Table = IdempotencyRecordRow.__table__  # type: ignore[assignment]
+_IDENTITY = ("owner_role", "owner_id", "operation", "key")
+_IS_IDENTITY = [_RECORDS.c[name] == bindparam(f"identity_{name}") for name in _IDENTITY]
+
+_CLAIM = CompiledStatement(
+    postgresql.insert(_RECORDS)
+    .values({name: bindparam(name) for name in (*_IDENTITY, "fingerprint", "created_at")})
+    .on_conflict_do_nothing()
+    .returning(IdempotencyRecordRow.key)
+)
+_EARLIER = CompiledStatement(
+    select(
+        IdempotencyRecordRow.fingerprint,
+        IdempotencyRecordRow.status_code,
+        IdempotencyRecordRow.body,
+    )
+    .where(*_IS_IDENTITY)
+    .with_for_update()
+)
+_RECORD_ANSWER = CompiledStatement(
+    update(_RECORDS)
+    .where(*_IS_IDENTITY)
+    .values(status_code=bindparam("status_code"), body=bindparam("body"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierClaim:
+    """The first request under a key: what it asked and, once it committed, its answer."""
+
+    fingerprint: str
+    status_code: int | None
+    body: dict[str, Any] | None
+
+
+class AsyncpgIdempotencyRepository(IdempotencyRepository):
+    def __init__(self, session: AsyncSession, connection: Any) -> None:
+        super().__init__(session)
+        self._db = connection  # the lean unit of work's asyncpg connection
+
+    async def claim(  # type: ignore[override]  # an EarlierClaim, not the ORM row
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+    ) -> EarlierClaim | None:
+        identity = (owner_role, owner_id, operation, key)
+        values = dict(zip(_IDENTITY, identity, strict=True))
+        claim = values | {"fingerprint": fingerprint, "created_at": now}
+        if await self._db.fetchval(_CLAIM.sql, *_CLAIM.args(claim)) is not None:
+            return None
+        earlier = {f"identity_{name}": value for name, value in values.items()}
+        record = await self._db.fetchrow(_EARLIER.sql, *_EARLIER.args(earlier))
+        if record is None:  # gone since the insert found it: as IdempotencyRepository
+            return None
+        return EarlierClaim(**_EARLIER.row(record))
+
+    async def record_answer(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+    ) -> None:
+        identity = (owner_role, owner_id, operation, key)
+        values: dict[str, Any] = {
+            f"identity_{name}": value for name, value in zip(_IDENTITY, identity, strict=True)
+        }
+        values |= {"status_code": status_code, "body": body}
+        await self._db.execute(_RECORD_ANSWER.sql, *_RECORD_ANSWER.args(values))

@@ -1,0 +1,95 @@
+"""Quotes on the lean unit of work: the quote an order is placed from, in one round trip.
+
+An order reads its quote, the ordering account's language and, when it gives no holder,
+the holders on file of the quote's mailboxes: QuoteRepository.to_order asks for each in
+turn, this one in ONE statement built from the same columns (QUOTE_RECORD_COLUMNS,
+HolderRepository.on_file's documents) and visibility rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Select
+
+from app.db.asyncpg_rows import AttributeRow
+from app.db.asyncpg_statements import per_role
+from app.db.holder_repository import on_file_from_documents
+from app.db.models import AccountRow, MailboxRow, QuoteRow
+from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.quote_repository import QUOTE_RECORD_COLUMNS, QuoteRepository, quote_record
+from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
+from app.domain.access import Principal
+from app.domain.quote_record import QuoteRecord, QuoteToOrder
+
+_ITEM = func.jsonb_array_elements(QuoteRow.document["items"], type_=JSONB).column_valued("item")
+_LANGUAGE = (
+    select(AccountRow.language)
+    .where(AccountRow.id == bindparam("language_of", type_=String))
+    .scalar_subquery()
+    .label("language")
+)
+# Each of the quote's mailboxes with its own documents and its account's, as JSON.
+_HOLDERS_ON_FILE = (
+    select(
+        func.jsonb_agg(
+            func.jsonb_build_array(
+                MailboxRow.id,
+                MailboxRow.holder,
+                MailboxRow.billing,
+                AccountRow.holder,
+                AccountRow.billing,
+            )
+        )
+    )
+    .join(AccountRow, AccountRow.id == MailboxRow.account_id)
+    .where(MailboxRow.id.in_(select(_ITEM["mailbox_id"].astext)))
+    .scalar_subquery()
+    .label("holders_on_file")
+)
+
+
+def _to_order(with_holders: bool) -> Any:
+    def build(viewer: Principal) -> Select[Any]:
+        extra = (_LANGUAGE, _HOLDERS_ON_FILE) if with_holders else (_LANGUAGE,)
+        return select(*QUOTE_RECORD_COLUMNS, *extra).where(
+            QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer)
+        )
+
+    return per_role(build)
+
+
+_TO_ORDER = {with_holders: _to_order(with_holders) for with_holders in (False, True)}
+
+
+class AsyncpgQuoteRepository(QuoteRepository):
+    def __init__(self, session: AsyncSession, connection: Any) -> None:
+        super().__init__(session)
+        self._db = connection  # the lean unit of work's asyncpg connection
+
+    async def get_visible(self, principal: Principal, quote_id: str) -> QuoteRecord | None:
+        return await AsyncpgQuoteStore(self._db).get_visible(principal, quote_id)
+
+    async def to_order(
+        self, principal: Principal, quote_id: str, *, language_of: str | None, with_holders: bool
+    ) -> QuoteToOrder | None:
+        statement = _TO_ORDER[with_holders][principal.role]
+        values = {
+            "quote_id": quote_id,
+            "language_of": language_of,
+            VIEWER_SUBJECT: principal.subject,
+        }
+        record = await self._db.fetchrow(statement.sql, *statement.args(values))
+        if record is None:
+            return None
+        row = statement.row(record)
+        holders = None
+        if with_holders:
+            holders = {
+                found[0]: on_file_from_documents(*found[1:])
+                for found in row["holders_on_file"] or ()
+            }
+        return QuoteToOrder(quote_record(AttributeRow(row)), row["language"], holders)

@@ -1,0 +1,181 @@
+"""One order's cost, in-process: CPU µs and round trips per POST /v1/orders.
+
+uv run python -m bench.order_profile [--orders 300] [--profile orders.prof]
+
+The app runs in this process (the ASGI app called directly, no HTTP server), on a
+throw-away database seeded like bench.orders'; orders are placed one at a time, so the
+figures are this process's CPU time (steady on a busy machine, unlike wall time) and
+the statements each order sent to PostgreSQL: those through SQLAlchemy (counted by its
+cursor events) and those in plain asyncpg (counted by asyncpg's query loggers, which
+also see BEGIN and COMMIT). `--profile` writes a cProfile of the timed orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import secrets
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import uvloop
+from sqlalchemy import event
+
+from app.auth import issue_dev_token
+from app.domain.access import Role
+from app.domain.calendar import italian_date
+from app.settings import Settings
+from bench.bench_app import create_bench_app
+from bench.harness import demo_database
+from bench.order_data import BENCH_ACCOUNT, mailbox_id, order_body, seed_bench_mailboxes
+
+
+class RoundTrips:
+    """Statements sent to PostgreSQL, by their first words."""
+
+    def __init__(self) -> None:
+        self.statements: Counter[str] = Counter()
+        self.counting = False
+
+    def sent(self, sql: str) -> None:
+        if self.counting:
+            self.statements[" ".join(sql.split()[:4])[:60]] += 1
+
+    def on_asyncpg(self, record: Any) -> None:
+        self.sent(record.query)
+
+    def on_sqlalchemy(self, *args: Any) -> None:
+        self.sent(args[2])  # (conn, cursor, statement, parameters, context, executemany)
+
+
+async def call(
+    app: Any, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    """One request straight through the ASGI app."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+@asynccontextmanager
+async def running(app: Any) -> AsyncIterator[None]:
+    async with app.router.lifespan_context(app):
+        yield
+
+
+async def measure(url: str, orders: int, warmup: int, profile: str | None) -> None:
+    os.environ.update(DATABASE_URL=url, AUTH_JWT_SECRET=secrets.token_urlsafe(32), SANDBOX="false")
+    settings = Settings()
+    app = create_bench_app()
+    token = issue_dev_token(settings.auth_jwt_secret, Role.CUSTOMER, BENCH_ACCOUNT)
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    trips = RoundTrips()
+    engine = app.state.container.engine
+    event.listen(engine.sync_engine, "before_cursor_execute", trips.on_sqlalchemy)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _log_asyncpg(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.driver_connection.add_query_logger(trips.on_asyncpg)
+
+    async with running(app):
+        total = orders + warmup
+        quote_ids = []
+        for i in range(total):
+            body = json.dumps({"years": 1, "items": [{"mailbox_id": mailbox_id(i)}]}).encode()
+            status, answer = await call(app, "POST", "/v1/quotes", body, headers)
+            assert status == 201, answer
+            quote_ids.append(json.loads(answer)["id"])
+
+        async def place(i: int) -> None:
+            keyed = {**headers, "idempotency-key": f"prof-{uuid.uuid4().hex}"}
+            status, answer = await call(app, "POST", "/v1/orders", order_body(quote_ids[i]), keyed)
+            assert status == 201, answer
+
+        for i in range(warmup):
+            await place(i)
+        profiler = cProfile.Profile(time.process_time) if profile else None
+        trips.counting = True
+        started_cpu, started_wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        for i in range(warmup, total):
+            await place(i)
+        if profiler:
+            profiler.disable()
+        cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
+        trips.counting = False
+        if profiler and profile:
+            profiler.dump_stats(profile)
+        # The floor in the same process and minute: GET /bench/asyncpg, one query.
+        for _ in range(warmup):
+            await call(app, "GET", "/bench/asyncpg", b"", headers)
+        floor_cpu = time.process_time()
+        for _ in range(orders):
+            await call(app, "GET", "/bench/asyncpg", b"", headers)
+        floor_cpu = time.process_time() - floor_cpu
+    print(f"orders: {orders} timed after {warmup} warm-up, one at a time, in-process")
+    print(f"CPU per order: {cpu / orders * 1e6:,.0f} µs (wall {wall / orders * 1e6:,.0f} µs)")
+    print(
+        f"CPU per GET /bench/asyncpg: {floor_cpu / orders * 1e6:,.0f} µs; "
+        f"orders / one query: {cpu / floor_cpu:.1f}x"
+    )
+    print(f"round trips per order: {sum(trips.statements.values()) / orders:.1f}")
+    for sql, n in trips.statements.most_common():
+        print(f"  {n / orders:5.1f}  {sql}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--profile", default=None, help="write a cProfile of the timed orders")
+    args = parser.parse_args()
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    with demo_database() as database:
+        now = datetime.now(UTC)
+        total = args.orders + args.warmup
+        asyncio.run(seed_bench_mailboxes(database.url, total, italian_date(now), now))
+        uvloop.run(measure(database.url, args.orders, args.warmup, args.profile))
+
+
+if __name__ == "__main__":
+    main()
