@@ -159,4 +159,5 @@ LONG_MODULES = (
     "test_docs_in_browser.py",
     "test_openapi_fuzz_api.py",
     "test_sandbox_restart.py",
+    "test_bench_smoke.py",
 )
