@@ -215,15 +215,14 @@ def replay(
     command += ["--timeout", TIMEOUT, "--latency", "-s", str(REPLAY_SCRIPT), base + "/"]
     command += ["--", str(directory), *([match] if match else [])]
     statuses: Counter[int] = Counter()
-    matched = ready = done = 0
+    matched = done = 0
     other: list[str] = []
     cpu_before = group_cpu_seconds(pgid)
     started = finished = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     for line in process.stderr:  # EOF: wrk exited (its -d ran out, or it failed)
-        if line.startswith("replay-ready"):
-            ready += 1
+        if line.startswith("replay-ready"):  # the clock starts once every share is loaded
             started = time.perf_counter()
         elif line.startswith("replay-done"):
             counts, found = _parse_done(line)
