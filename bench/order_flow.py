@@ -176,7 +176,7 @@ def run_order_flow(
             f"{warm_hooks.matched + webhooks.matched + webhooks_low.matched}",
             warm_hooks.matched + webhooks.matched + webhooks_low.matched == sizes.total,
         ),
-        *exactly_once_checks(before, sizes.total),
+        *exactly_once_checks(before, len(hooks)),
         (f"re-sent {len(again)}: answered duplicate", f"{duplicates.matched}",
          duplicates.matched == len(again) == duplicates.statuses.get(200, 0)),
         unchanged_check(before, after),
