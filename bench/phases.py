@@ -3,6 +3,7 @@ the bare FastAPI app, the product app, then the product with each limiter settin
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import socket
@@ -51,6 +52,11 @@ LIMITER_SETTINGS = {
 }
 
 
+def generic_webhook_secret() -> str:
+    """Standard Webhooks wants `whsec_` + standard base64 of the key bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 @dataclass(frozen=True)
 class Plan:
     """How much to run: wrk seconds, connection counts, replay sizes, and which limiter
@@ -77,7 +83,7 @@ class Bench:
     database: BenchDatabase
     plan: Plan
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_urlsafe(32))
+    webhook_secret: str = field(default_factory=lambda: generic_webhook_secret())
 
     def auth(self, subject: str) -> dict[str, str]:
         token = issue_dev_token(self.jwt_secret, Role.CUSTOMER, subject)
