@@ -48,9 +48,11 @@ client: openapi
 error-codes: sync
 	$(UV) run python -m scripts.export_error_codes
 
+# Every target of the performance spec beside its measurement, in one run (docs/benchmarks.md).
+# Installs wrk (Debian's package) where missing. `make bench BENCH_ARGS=--quick` for a short run.
 bench: sync
-	$(UV) run python -m bench.quote
-	$(UV) run python -m bench.orders
+	sh scripts/ensure_wrk.sh
+	$(UV) run python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -2,7 +2,8 @@
 
 uv run uvicorn bench.bench_app:create_bench_app --factory
 
-* GET /bench/trivial — a fixed small JSON through FastAPI: the framework's floor.
+* GET /bench/trivial — the bare app's fixed small JSON (bench/bare_app.py) behind all
+  of the product's middleware: what our stack adds to FastAPI's floor.
 * GET /bench/asyncpg — one primary-key read from `mailboxes` on a raw asyncpg pool
   (no SQLAlchemy, no transaction): the floor of a one-query endpoint.
 """
@@ -19,8 +20,8 @@ from sqlalchemy.engine import make_url
 
 from app.main import create_app
 from app.settings import Settings
+from bench.bare_app import TRIVIAL_BODY, TRIVIAL_PATH
 
-TRIVIAL_BODY = {"status": "ok", "service": "pec-renewal", "version": 1}
 MAILBOX_QUERY = "SELECT id, plan_code, expires_on, status FROM mailboxes WHERE id = $1"
 BENCH_MAILBOX_ID = "mbx-standard"
 
@@ -52,7 +53,7 @@ def create_bench_app() -> FastAPI:
 
     app.router.lifespan_context = lifespan
 
-    @app.get("/bench/trivial", include_in_schema=False)
+    @app.get(TRIVIAL_PATH, include_in_schema=False)
     async def trivial() -> dict[str, Any]:
         return TRIVIAL_BODY
 

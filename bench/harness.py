@@ -1,5 +1,5 @@
-"""What both benchmarks share: a throw-away PostgreSQL database, one uvicorn worker in
-its own process group, and the report's verdicts and versions."""
+"""What every bench phase shares: a throw-away PostgreSQL database, one uvicorn worker in
+its own process group (and its CPU), and the report's verdicts and versions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import platform
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -95,12 +96,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_command(port: int) -> list[str]:
+PRODUCT_APP = "bench.bench_app:create_bench_app"
+BARE_APP = "bench.bare_app:create_bare_app"
+
+
+def server_command(port: int, factory: str = PRODUCT_APP) -> list[str]:
+    """One uvicorn worker as production runs it (uvloop, httptools, no access log), started
+    by this interpreter: no `uv run` process in the group, whatever installed uv."""
     return [
-        "uv",
-        "run",
+        sys.executable,
+        "-m",
         "uvicorn",
-        "bench.bench_app:create_bench_app",
+        factory,
         "--factory",
         "--loop",
         "uvloop",
@@ -171,31 +178,58 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=5)
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_ready(
+    base: str, process: subprocess.Popen[bytes], log: Path, path: str = "/readyz"
+) -> None:
+    """Poll `path` until it answers 200; the server's log if it exits first."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     last = "no answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited:\n{log.read_text()[-2000:]}")
         try:
-            response = httpx.get(f"{base}/readyz", timeout=2)
+            response = httpx.get(f"{base}{path}", timeout=2)
             if response.status_code == 200:
                 return
             last = f"{response.status_code} {response.text[:200]}"
         except httpx.HTTPError as exc:
             last = repr(exc)
         time.sleep(0.25)
-    raise RuntimeError(f"/readyz not ready in {READY_TIMEOUT_SECONDS:.0f} s ({last})")
+    raise RuntimeError(f"{path} not ready in {READY_TIMEOUT_SECONDS:.0f} s ({last})")
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    pgid: int  # the server's process group: its CPU is what the targets compare
+    log: Path
+
+    def log_tail(self, chars: int = 1500) -> str:
+        return self.log.read_text(errors="replace").strip()[-chars:]
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], directory: Path, factory: str = PRODUCT_APP, ready: str = "/readyz"
+) -> Iterator[Served]:
+    """One uvicorn worker running `factory` on a free port, ready; stopped on the way out."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = directory / f"server-{port}.log"
+    with running_server(server_command(port, factory), env, log) as process:
+        wait_ready(base, process, log, ready)
+        yield Served(base, process.pid, log)
 
 
 # ---------------------------------------------------------------- report
 
 
 def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
+    return "PASS" if met else "FAIL"
 
 
 def print_versions(server_version: str) -> None:
+    """The interpreter, the packages on the request path, PostgreSQL and the CPU count."""
     packages = ("fastapi", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "uvloop", "httptools")
     print(f"python {platform.python_version()} ({platform.python_implementation()})", end="")
     for package in packages:

@@ -1,5 +1,5 @@
-"""The orders benchmark's data: one account with a mailbox per order (by COPY), the
-bodies it sends, the baseline's rows, and the SQL counts that prove exactly once.
+"""The orders benchmark's data: one account with a mailbox per order (by COPY) and the
+bodies it sends.
 
 The holder and consents are the bench's own (not the tests'): what a customer sends.
 """
@@ -12,15 +12,11 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from app.domain.order import order_number
 from bench.bench_app import asyncpg_dsn
 
 BENCH_ACCOUNT = "acc-bench"
 EXPIRES_IN_DAYS = 40  # inside the renewal window, nowhere near the grace period
-BASELINE_TABLE = "bench_order_baseline"
-INSERT_SQL = (
-    f"INSERT INTO {BASELINE_TABLE} (id, owner, amount, created_at, document) "
-    "VALUES ($1, $2, $3, $4, $5)"
-)
 HOLDER = {
     "kind": "person",
     "name": "Mario Rossi",
@@ -90,10 +86,6 @@ async def seed_bench_mailboxes(url: str, count: int, today: date, now: datetime)
             await connection.copy_records_to_table(
                 "mailboxes", records=records, columns=list(MAILBOX_COLUMNS)
             )
-            await connection.execute(
-                f"CREATE TABLE {BASELINE_TABLE} (id text PRIMARY KEY, owner text NOT NULL, "
-                "amount integer NOT NULL, created_at timestamptz NOT NULL, document jsonb NOT NULL)"
-            )
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -111,56 +103,14 @@ def order_body(quote_id: str) -> bytes:
     ).encode()
 
 
-def baseline_document(i: int) -> str:
-    """About what an order's `document` holds for one mailbox."""
-    return json.dumps(
-        {
-            "holder": {**HOLDER, "country": "IT"},
-            "billing": {"e_invoicing": None, "public_administration": None},
-            "consents": {**CONSENTS, "version": "2026-01", "accepted_at": "2026-06-01"},
-            "acknowledge_archive_deletion": False,
-            "items": [
-                {
-                    "mailbox_id": mailbox_id(i),
-                    "address": f"bench-{i:07d}@pec.example.it",
-                    "current_plan": "STANDARD",
-                    "target_plan": "STANDARD",
-                    "extra_mailbox_gb": 0,
-                    "extra_archive_gb": 0,
-                    "deletes_archive": False,
-                    "quoted_new_expiry": "2027-07-11",
-                }
-            ],
-        }
-    )
-
-
-async def database_counts(connection: asyncpg.Connection, renewed_expiry: date) -> dict[str, int]:
-    events = await connection.fetchrow(
-        "SELECT count(*) AS total, "
-        "count(*) FILTER (WHERE processed_at IS NOT NULL AND outcome = 'fulfil') AS fulfil, "
-        "count(DISTINCT order_id) AS orders "
-        "FROM payment_events WHERE provider = 'generic'"
-    )
-    orders = await connection.fetchrow(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE status = 'FULFILLED') AS fulfilled "
-        "FROM orders WHERE owner_id = $1",
+async def awaiting_payment(connection: asyncpg.Connection) -> list[tuple[str, int, str]]:
+    """The bench account's unpaid orders, oldest first: number, payable cents, currency."""
+    rows = await connection.fetch(
+        "SELECT seq, created_at, payable_cents, currency FROM orders "
+        "WHERE owner_id = $1 AND status = 'AWAITING_PAYMENT' ORDER BY seq",
         BENCH_ACCOUNT,
     )
-    renewed = await connection.fetchval(
-        "SELECT count(*) FROM mailboxes WHERE account_id = $1 AND expires_on = $2",
-        BENCH_ACCOUNT,
-        renewed_expiry,
-    )
-    outbox = dict(await connection.fetch("SELECT kind, count(*) FROM outbox GROUP BY kind"))
-    return {
-        "events": events["total"],
-        "events_fulfil": events["fulfil"],
-        "events_orders": events["orders"],
-        "orders": orders["total"],
-        "fulfilled": orders["fulfilled"],
-        "renewed": renewed,
-        "pending": await connection.fetchval("SELECT count(*) FROM pending_renewals"),
-        "platform_messages": outbox.get("mail_platform", 0),
-        "emails": outbox.get("email", 0),
-    }
+    return [
+        (order_number(row["seq"], row["created_at"]), row["payable_cents"], row["currency"])
+        for row in rows
+    ]

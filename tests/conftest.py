@@ -160,4 +160,5 @@ LONG_MODULES = (
     "test_openapi_fuzz_api.py",
     "test_sandbox_restart.py",
     "test_scale_out.py",
+    "test_bench_smoke.py",
 )

@@ -1,0 +1,131 @@
+"""`make bench`: every performance target measured side by side in one run; prints only.
+
+uv run python -m bench [--duration 10] [--connections 64] [--quick | --smoke]
+
+1. Domain: `quote_renewal` calls per second on one core (1 and 10 mailboxes).
+2. A throw-away PostgreSQL database (TEST_DATABASE_URL's server), migrated, seeded with
+   the demo plus one bench mailbox per order (COPY).
+3. A bare FastAPI app (bench/bare_app.py) in its own uvicorn worker, then the product
+   (bench/bench_app.py) in another, same flags; wrk at --connections and at 8 on each
+   endpoint: steady load for reads and quotes, replay of pre-built requests for orders
+   and signed webhooks (bench/order_flow.py), with SQL proof of exactly once.
+4. The limiter's cost: server CPU per quote with it off, on (in-process), on (Redis).
+5. The raw table, then every target with PASS/FAIL, then the versions. Exit 0 either
+   way: benches print, tests assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from app.domain.calendar import add_years, italian_date
+from bench.domain import domain_rates
+from bench.harness import BenchDatabase, demo_database, print_versions
+from bench.order_data import BENCH_ACCOUNT, EXPIRES_IN_DAYS, seed_bench_mailboxes
+from bench.order_flow import Sizes
+from bench.phases import Bench, Plan, measure_bare, measure_limiter, measure_product
+from bench.targets import (
+    BARE,
+    LIMITER_MEMORY,
+    LIMITER_OFF,
+    LIMITER_REDIS,
+    QUOTES,
+    WEBHOOK_EVENTS,
+    Results,
+    print_loads,
+    print_targets,
+    rows,
+)
+from bench.wrk import wrk_version
+
+LOW_CONNECTIONS = 8
+# Steady seconds, their warm-up, replay sizes, the limiter settings that get a server of
+# their own (quick and smoke reuse the product server's quotes for in-process), domain repeats.
+PRESETS = {
+    "full": (10, 2, Sizes(64, WEBHOOK_EVENTS, 500, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
+    "quick": (2, 1, Sizes(32, 300, 60, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
+    "smoke": (1, 0, Sizes(2, 8, 4, 2), (LIMITER_OFF,), 1),
+}  # fmt: skip
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--duration", type=int, help="seconds per steady wrk run (10)")
+    parser.add_argument("--connections", type=int, default=64, help="the high load (64)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a short run, small replays")
+    size.add_argument("--smoke", action="store_true", help="the test suite's: seconds")
+    args = parser.parse_args(argv)
+    args.preset = "smoke" if args.smoke else "quick" if args.quick else "full"
+    seconds, warmup, sizes, servers, repeats = PRESETS[args.preset]
+    seconds = args.duration or seconds
+    if seconds < 1 or args.connections <= LOW_CONNECTIONS:
+        parser.error(f"--duration must be >= 1 and --connections > {LOW_CONNECTIONS}")
+    return args, Plan(seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers), repeats
+
+
+def seed_orders_data(database: BenchDatabase, total: int) -> date:
+    """The bench account and its mailboxes: the expiry each will have once renewed."""
+    now = datetime.now(UTC)
+    today = italian_date(now)
+    seconds = asyncio.run(seed_bench_mailboxes(database.url, total, today, now))
+    print(f"seeded: account {BENCH_ACCOUNT}, {total:,} mailboxes by COPY ({seconds:.2f} s)")
+    return add_years(today + timedelta(days=EXPIRES_IN_DAYS), 1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, plan, repeats = parse_args(argv)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk is not installed: `make bench` installs it (scripts/ensure_wrk.sh).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    started = time.monotonic()
+    command = [sys.executable, "-m", "bench", *(sys.argv[1:] if argv is None else argv)]
+    print(f"command: {shlex.join(command)}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}, load average {load}")
+    print(f"load: wrk -t2, {plan.high} and {plan.low} connections, steady runs {plan.seconds} s "
+          f"after {plan.warmup} s warm-up; replays {plan.sizes}\n", flush=True)  # fmt: skip
+
+    print("domain: quote_renewal, demo price list, fixed now ...", flush=True)
+    domain = domain_rates(repeats)
+    with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
+        bench = Bench(wrk, Path(tmp), database, plan)
+        renewed_expiry = seed_orders_data(database, plan.sizes.total)
+        loads = {BARE: measure_bare(bench)}
+        product, flow, log = measure_product(bench, renewed_expiry)
+        loads |= product
+        limiter = measure_limiter(bench, product[QUOTES][plan.high])
+
+    print()
+    own_servers = [
+        load for label, load in limiter.items() if load and label in plan.limiter_servers
+    ]
+    print_loads(loads, [flow.duplicates, *own_servers])
+    print("\nexactly once (SQL after the webhooks, then after delivering some again)")
+    for what, observed, ok in flow.checks:
+        print(f"  {what:<40}{observed:>14}  {'ok' if ok else 'UNEXPECTED'}")
+    if log:
+        print(f"\nproduct server log (tail):\n{log}")
+    print(f"\ntargets (docs/benchmarks.md), {args.preset} run")
+    results = Results(plan.high, plan.low, loads, flow, domain, limiter)
+    print_targets(rows(results), args.preset)
+    print()
+    print_versions(database.server_version)
+    print(f"{wrk_version(wrk)}; {time.monotonic() - started:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Load from wrk, a C load generator that costs far less CPU than the server it measures.
+
+Two ways: `for_duration` sends one fixed request on every connection for `-d` seconds
+(reads, quotes); `replay` sends a list of pre-built requests exactly once each
+(bench/replay.lua: orders with their own Idempotency-Keys, pre-signed webhooks). Both
+report req/s, p50/p99 as wrk saw them, and the server's CPU per request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench.harness import group_cpu_seconds
+
+REPLAY_SCRIPT = Path(__file__).with_name("replay.lua")
+REPLAY_LIMIT_SECONDS = 600  # wrk's -d for a replay: it is stopped as soon as all answered
+TIMEOUT = "60s"  # wrk drops (and counts as timeouts) latencies above its --timeout
+THREADS = 2
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def raw(self, host: str) -> bytes:
+        """The request as it goes on the wire (HTTP/1.1, keep-alive)."""
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        if self.body or self.method != "GET":
+            lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+
+@dataclass
+class Load:
+    """One wrk run: what it measured, and the server's CPU per request."""
+
+    label: str
+    connections: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu_us: float
+    errors: str = ""  # wrk's "Non-2xx" and "Socket errors" lines, "" when none
+    statuses: Counter[int] = field(default_factory=Counter)  # replay only
+    matched: int = 0  # replay only: bodies containing the text asked for
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def tail_ratio(self) -> float:
+        return self.p99_ms / self.p50_ms if self.p50_ms else float("inf")
+
+
+# ---------------------------------------------------------------- wrk's output
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {value!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class WrkSummary:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: str
+
+
+def parse_wrk(output: str) -> WrkSummary:
+    """The numbers of `wrk --latency`'s summary."""
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m),", output, re.M)
+    if not (p50 and p99 and total):
+        raise RuntimeError(f"could not parse wrk's output:\n{output}")
+    errors = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip().startswith(("Non-2xx", "Socket errors"))
+    ]
+    seconds = _ms(total.group(2) + total.group(3)) / 1000
+    return WrkSummary(
+        int(total.group(1)), seconds, _ms(p50.group(1)), _ms(p99.group(1)), "; ".join(errors)
+    )
+
+
+def wrk_version(wrk: str) -> str:
+    completed = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+    first = (completed.stdout or completed.stderr).splitlines()
+    return first[0].split(" Copyright")[0] if first else "wrk (version unknown)"
+
+
+# ---------------------------------------------------------------- for a duration
+
+
+def static_script(request: Request, directory: Path) -> Path:
+    """wrk's static request (no Lua call per request: the cheapest way wrk loads)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [f"wrk.method = {json.dumps(request.method)}"]
+    if request.body:
+        lines.append(f"wrk.body = {json.dumps(request.body.decode())}")
+    for name, value in request.headers:
+        lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+    path = directory / "static.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _run(command: list[str], timeout: float) -> str:
+    completed = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
+    return completed.stdout
+
+
+def for_duration(
+    wrk: str,
+    base: str,
+    request: Request,
+    *,
+    label: str,
+    connections: int,
+    seconds: int,
+    warmup: int,
+    pgid: int,
+    directory: Path,
+) -> Load:
+    """`request` on every connection for `seconds`, after `warmup` seconds of the same."""
+    script = static_script(request, directory)
+    command = [wrk, f"-t{min(THREADS, connections)}", f"-c{connections}", "-s", str(script)]
+    command += ["--timeout", TIMEOUT, "--latency"]
+    url = base + request.path
+    if warmup:
+        _run([*command, f"-d{warmup}s", url], warmup + 30)
+    cpu_before = group_cpu_seconds(pgid)
+    summary = parse_wrk(_run([*command, f"-d{seconds}s", url], seconds + 60))
+    cpu = group_cpu_seconds(pgid) - cpu_before
+    return Load(
+        label,
+        connections,
+        summary.requests,
+        summary.seconds,
+        summary.p50_ms,
+        summary.p99_ms,
+        cpu / max(summary.requests, 1) * 1e6,
+        summary.errors,
+    )
+
+
+# ---------------------------------------------------------------- replay
+
+
+def write_shares(requests: Sequence[Request], host: str, threads: int, directory: Path) -> None:
+    """Thread n's share (every threads-th request from n) as NUL-ended raw requests."""
+    for n in range(threads):
+        raws = (request.raw(host) for request in requests[n::threads])
+        (directory / f"requests-{n + 1}.bin").write_bytes(b"".join(raw + b"\0" for raw in raws))
+
+
+def _parse_done(line: str) -> tuple[Counter[int], int]:
+    statuses: Counter[int] = Counter()
+    matched = 0
+    for part in line.split()[2:]:
+        name, _, count = part.partition("=")
+        if name == "match":
+            matched = int(count)
+        else:
+            statuses[int(name)] += int(count)
+    return statuses, matched
+
+
+def replay(
+    wrk: str,
+    base: str,
+    requests: Sequence[Request],
+    *,
+    label: str,
+    connections: int,
+    pgid: int,
+    directory: Path,
+    match: str | None = None,
+) -> Load:
+    """Each request sent once, `connections` at a time; timed from the moment every wrk
+    thread has loaded its share to the last answer."""
+    if not requests:  # e.g. fewer orders placed than asked for: nothing to pay
+        return Load(label, connections, 0, 0.0, 0.0, 0.0, 0.0, "nothing to send")
+    threads = min(THREADS, len(requests), connections)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_shares(requests, urlsplit(base).netloc, threads, directory)
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{REPLAY_LIMIT_SECONDS}s"]
+    command += ["--timeout", TIMEOUT, "--latency", "-s", str(REPLAY_SCRIPT), base + "/"]
+    command += ["--", str(directory), *([match] if match else [])]
+    statuses: Counter[int] = Counter()
+    matched = done = 0
+    other: list[str] = []
+    cpu_before = group_cpu_seconds(pgid)
+    started = finished = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:  # EOF: wrk exited (its -d ran out, or it failed)
+        if line.startswith("replay-ready"):  # the clock starts once every share is loaded
+            started = time.perf_counter()
+        elif line.startswith("replay-done"):
+            counts, found = _parse_done(line)
+            statuses += counts
+            matched += found
+            done += 1
+            if done == threads:
+                finished = time.perf_counter()
+                break
+        else:
+            other.append(line.rstrip())
+    cpu = group_cpu_seconds(pgid) - cpu_before
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)  # wrk then prints its summary and exits
+    output, rest = process.communicate(timeout=60)
+    if done < threads:
+        raise RuntimeError(
+            f"{label}: wrk ended with {sum(statuses.values())} of {len(requests)} answered "
+            f"(exit {process.returncode}):\n" + "\n".join([*other, rest])[-2000:]
+        )
+    summary = parse_wrk(output)
+    answered = sum(statuses.values())
+    return Load(
+        label,
+        connections,
+        answered,
+        finished - started,
+        summary.p50_ms,
+        summary.p99_ms,
+        cpu / max(answered, 1) * 1e6,
+        summary.errors,
+        statuses,
+        matched,
+    )
+
+
+@dataclass
+class Loader:
+    """wrk against one running server: its address, process group and the run's timings."""
+
+    wrk: str
+    base: str
+    pgid: int
+    directory: Path
+    seconds: int
+    warmup: int
+    runs: int = 0
+
+    def _scratch(self) -> Path:
+        self.runs += 1
+        return self.directory / f"run-{self.runs}"
+
+    def steady(self, request: Request, label: str, connections: int) -> Load:
+        """`request` for the run's duration after its warm-up (see `for_duration`)."""
+        return for_duration(
+            self.wrk,
+            self.base,
+            request,
+            label=label,
+            connections=connections,
+            seconds=self.seconds,
+            warmup=self.warmup,
+            pgid=self.pgid,
+            directory=self._scratch(),
+        )
+
+    def replay(
+        self, requests: Sequence[Request], label: str, connections: int, match: str | None = None
+    ) -> Load:
+        """Each of `requests` once (see `replay`)."""
+        return replay(
+            self.wrk,
+            self.base,
+            requests,
+            label=label,
+            connections=connections,
+            pgid=self.pgid,
+            directory=self._scratch(),
+            match=match,
+        )

@@ -1,0 +1,63 @@
+"""`make bench` can't rot: its harness runs end to end in a smoke run of a few seconds of
+load (`python -m bench --smoke`), against a throw-away database of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from bench.harness import DEFAULT_SERVER
+from tests.database import postgres_required
+
+TARGETS = 21  # rows of the spec's target table, every endpoint named
+
+
+def postgres_reachable() -> bool:
+    server = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_SERVER))
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(dsn, timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    return True
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench)")
+def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() -> None:
+    if not postgres_reachable():
+        if postgres_required():
+            pytest.fail("the bench needs PostgreSQL (TEST_DATABASE_URL)")
+        pytest.skip("the bench needs PostgreSQL (TEST_DATABASE_URL)")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    verdicts = re.findall(r"^(.+?)\s{2,}(?:<=|>=) .*\s(PASS|FAIL)$", out, re.M)
+    measures = [measure for measure, _ in verdicts]
+    assert len(measures) == TARGETS, out[-4000:]
+    for endpoint in ("GET /bench/trivial", "POST /v1/quotes", "POST /v1/orders", "payment webhook"):
+        assert f"p99/p50 @64 {endpoint}" in measures
+        assert f"p99 @8 {endpoint} vs asyncpg" in measures
+    assert "UNEXPECTED" not in out, out  # the SQL proof of exactly once held
+    assert re.search(r"^\s+re-sent \d+: answered duplicate\s+\d+\s+ok$", out, re.M)
+    assert re.search(r"^database pec_bench_\w+ dropped$", out, re.M)
