@@ -3,7 +3,7 @@
 uv run python -m bench.order_profile [--orders 300] [--profile orders.prof]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
-throw-away database seeded like bench.orders'; orders are placed one at a time, so the
+throw-away database seeded like the bench's orders; orders are placed one at a time, so the
 figures are this process's CPU time (steady on a busy machine, unlike wall time) and
 the statements each order sent to PostgreSQL: those through SQLAlchemy (counted by its
 cursor events) and those in plain asyncpg (counted by asyncpg's query loggers, which

@@ -46,7 +46,7 @@ from bench.bench_app import asyncpg_dsn
 from bench.harness import BenchDatabase, demo_database
 from bench.loopback_peers import Inbox, MailPlatform, serving, smtp_serving
 from bench.order_data import BENCH_ACCOUNT, EXPIRES_IN_DAYS, seed_bench_mailboxes
-from bench.orders import generic_webhook_secret
+from bench.phases import generic_webhook_secret
 from bench.scale_checks import (
     Check,
     Deliveries,

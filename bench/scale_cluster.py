@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import free_port, running_server, wait_ready
-from bench.measure import process_cpu_seconds
+from bench.scale_client import process_cpu_seconds
 
 # docs/performance.md: the scale run has the limiter in the path but never refused.
 UNLIMITED = "1000000/second"

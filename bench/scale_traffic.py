@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import httpx
 
 from app.adapters.webhook_signing import generic_payment, generic_signed
-from bench.measure import Answer, post, run_concurrently
 from bench.order_data import mailbox_id, order_body
+from bench.scale_client import Answer, post, run_concurrently
 
 T = TypeVar("T")
 Order = dict[str, Any]

@@ -4,7 +4,7 @@ Creating a quote needs no multi-statement transaction: it reads the caller's
 mailboxes, then makes ONE insert (atomic by itself, and idempotent through its unique
 key). So a quote store is not a unit of work: every write is durable when it returns.
 On PostgreSQL the store speaks asyncpg directly (two round trips per quote instead of
-BEGIN, SELECT, INSERT, COMMIT through the ORM: see bench/quote.py); elsewhere — the
+BEGIN, SELECT, INSERT, COMMIT through the ORM: see docs/benchmarks.md); elsewhere — the
 embedded SQLite of `make run` — it goes through the SQLAlchemy session, and so it does
 on PostgreSQL when QUOTE_STORE=sqlalchemy (a way around the asyncpg path, should it
 ever misbehave, without a release).
