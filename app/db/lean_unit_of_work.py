@@ -24,6 +24,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.db.engine import abandon
+from app.db.pg_mailbox_repository import AsyncpgMailboxRepository
+from app.db.pg_outbox_repository import AsyncpgOutboxRepository
+from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
 from app.db.quote_store import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
 
@@ -56,6 +59,9 @@ class LeanUnitOfWork(UnitOfWork):
 
     def _install_lean_repositories(self) -> None:
         """The hot path's repositories, in asyncpg on `self.db` (one line each)."""
+        self.payment_events = AsyncpgPaymentEventRepository(self.session, self.db)
+        self.mailboxes = AsyncpgMailboxRepository(self.session, self.db)
+        self.outbox = AsyncpgOutboxRepository(self.session, self.db)
 
     async def commit(self) -> None:
         await self.session.flush()  # what an ORM repository added, into this transaction

@@ -149,11 +149,14 @@ def mutable_values(event: StoredPaymentEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in MUTABLE}
 
 
-def _stored(row: PaymentEventRow | None) -> StoredPaymentEvent | None:
-    if row is None:
-        return None
+def stored_from_row(row: PaymentEventRow | Any) -> StoredPaymentEvent:
+    """From an ORM row or anything with the same attributes."""
     return StoredPaymentEvent(row.id, **{name: getattr(row, name) for name in _FIELDS})
 
 
+def _stored(row: PaymentEventRow | None) -> StoredPaymentEvent | None:
+    return None if row is None else stored_from_row(row)
+
+
 def _all(rows: ScalarResult[PaymentEventRow]) -> list[StoredPaymentEvent]:
-    return [stored for stored in map(_stored, rows) if stored is not None]
+    return [stored_from_row(row) for row in rows]
