@@ -27,6 +27,7 @@ from app.db.engine import abandon
 from app.db.pg_mailbox_repository import AsyncpgMailboxRepository
 from app.db.pg_outbox_repository import AsyncpgOutboxRepository
 from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
+from app.db.pg_plan_change_repository import AsyncpgPlanChangeRepository
 from app.db.quote_store import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
 
@@ -62,6 +63,7 @@ class LeanUnitOfWork(UnitOfWork):
         self.payment_events = AsyncpgPaymentEventRepository(self.session, self.db)
         self.mailboxes = AsyncpgMailboxRepository(self.session, self.db)
         self.outbox = AsyncpgOutboxRepository(self.session, self.db)
+        self.plan_changes = AsyncpgPlanChangeRepository(self.session, self.db)
 
     async def commit(self) -> None:
         await self.session.flush()  # what an ORM repository added, into this transaction
