@@ -27,7 +27,11 @@ from app.db.engine import abandon
 from app.db.pg_account_repository import AsyncpgAccountRepository
 from app.db.pg_holder_repository import AsyncpgHolderRepository
 from app.db.pg_idempotency_repository import AsyncpgIdempotencyRepository
+from app.db.pg_mailbox_repository import AsyncpgMailboxRepository
 from app.db.pg_order_repository import AsyncpgOrderRepository
+from app.db.pg_outbox_repository import AsyncpgOutboxRepository
+from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
+from app.db.pg_plan_change_repository import AsyncpgPlanChangeRepository
 from app.db.pg_quote_repository import AsyncpgQuoteRepository
 from app.db.quote_store import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
@@ -66,6 +70,10 @@ class LeanUnitOfWork(UnitOfWork):
         self.quotes = AsyncpgQuoteRepository(self.session, self.db)
         self.accounts = AsyncpgAccountRepository(self.session, self.db)
         self.holders = AsyncpgHolderRepository(self.session, self.db)
+        self.payment_events = AsyncpgPaymentEventRepository(self.session, self.db)
+        self.mailboxes = AsyncpgMailboxRepository(self.session, self.db)
+        self.outbox = AsyncpgOutboxRepository(self.session, self.db)
+        self.plan_changes = AsyncpgPlanChangeRepository(self.session, self.db)
 
     async def commit(self) -> None:
         await self.session.flush()  # what an ORM repository added, into this transaction

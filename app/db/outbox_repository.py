@@ -8,6 +8,7 @@ when the lease ends. Receivers get the dedupe key, so a retry is never applied t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.models import OutboxRow
+from app.domain.outgoing_message import OutgoingMessage
 
 
 class OutboxRepository:
@@ -24,18 +26,13 @@ class OutboxRepository:
 
     async def add(self, kind: str, dedupe_key: str, payload: dict[str, Any], now: datetime) -> None:
         """Queue a message once: the same dedupe key is queued only the first time."""
-        stmt = insert_or_ignore(self._session, OutboxRow.__table__, on="dedupe_key")  # type: ignore[arg-type]
-        await self._session.execute(
-            stmt,
-            {
-                "kind": kind,
-                "dedupe_key": dedupe_key,
-                "payload": payload,
-                "created_at": now,
-                "available_at": now,
-                "attempts": 0,
-            },
-        )
+        await self.add_many([OutgoingMessage(kind, dedupe_key, payload)], now)
+
+    async def add_many(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        """Queue messages in one write, each once (see `add`)."""
+        if messages:
+            stmt = insert_or_ignore(self._session, OutboxRow.__table__, on="dedupe_key")  # type: ignore[arg-type]
+            await self._session.execute(stmt, [queued(message, now) for message in messages])
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxRow]:
         due = (
@@ -75,3 +72,15 @@ class OutboxRepository:
             select(func.count()).select_from(OutboxRow).where(OutboxRow.delivered_at.is_(None))
         )
         return int(count or 0)
+
+
+def queued(message: OutgoingMessage, now: datetime) -> dict[str, Any]:
+    """The outbox row of a message queued `now`: due at once, never tried."""
+    return {
+        "kind": message.kind,
+        "dedupe_key": message.dedupe_key,
+        "payload": message.payload,
+        "created_at": now,
+        "available_at": now,
+        "attempts": 0,
+    }

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.models import PaymentEventRow
+from app.db.order_repository import OrderRepository
+from app.domain.order_aggregate import Order
 from app.domain.stored_payment_event import StoredPaymentEvent
 
 
@@ -24,19 +26,28 @@ class PaymentEventRepository:
         stmt = insert_or_ignore(self._session, PaymentEventRow.__table__)  # type: ignore[arg-type]
         result = await self._session.execute(stmt.returning(PaymentEventRow.id), values)
         found = result.scalar_one_or_none()
-        if found is None:
-            return None
-        # As inserted: no need to read it back.
-        return StoredPaymentEvent(
-            int(found), **{name: values[name] for name in _FIELDS if name in values}
-        )
+        return None if found is None else stored_as_added(int(found), values)
 
-    async def save(self, event: StoredPaymentEvent) -> None:
-        """Write what applying (or failing to apply) the event changed."""
+    async def add_locking_order(
+        self, values: dict[str, Any], order_ref: str | None
+    ) -> tuple[StoredPaymentEvent | None, Order | None]:
+        """Store an event (see `add`) and lock the order `order_ref` names (see
+        OrderRepository.by_number): (None, None) for a duplicate, whose order is left
+        unlocked."""
+        stored = await self.add(values)
+        if stored is None or order_ref is None:
+            return stored, None
+        return stored, await OrderRepository(self._session).by_number(order_ref, lock=True)
+
+    async def save(self, event: StoredPaymentEvent, with_order: Order | None = None) -> None:
+        """Write what applying (or failing to apply) the event changed, and with it what
+        it changed in `with_order` (as OrderRepository.save)."""
+        if with_order is not None:
+            await OrderRepository(self._session).save(with_order)
         await self._session.execute(
             update(PaymentEventRow)
             .where(PaymentEventRow.id == event.id)
-            .values({name: getattr(event, name) for name in _MUTABLE})
+            .values(mutable_values(event))
             .execution_options(synchronize_session=False)
         )
 
@@ -122,17 +133,30 @@ class PaymentEventRepository:
 
 
 _FIELDS = tuple(f.name for f in fields(StoredPaymentEvent) if f.name != "id")
-_MUTABLE = (
+MUTABLE = (
     "order_id", "outcome", "reason", "processed_at", "resolved_at", "attempts",
     "first_failed_at", "next_attempt_at", "last_error",
 )  # fmt: skip
 
 
-def _stored(row: PaymentEventRow | None) -> StoredPaymentEvent | None:
-    if row is None:
-        return None
+def stored_as_added(row_id: int, values: dict[str, Any]) -> StoredPaymentEvent:
+    """An event just inserted from `values`, as stored: no need to read it back."""
+    return StoredPaymentEvent(row_id, **{name: values[name] for name in _FIELDS if name in values})
+
+
+def mutable_values(event: StoredPaymentEvent) -> dict[str, Any]:
+    """The columns applying an event (or failing to) changes."""
+    return {name: getattr(event, name) for name in MUTABLE}
+
+
+def stored_from_row(row: PaymentEventRow | Any) -> StoredPaymentEvent:
+    """From an ORM row or anything with the same attributes."""
     return StoredPaymentEvent(row.id, **{name: getattr(row, name) for name in _FIELDS})
 
 
+def _stored(row: PaymentEventRow | None) -> StoredPaymentEvent | None:
+    return None if row is None else stored_from_row(row)
+
+
 def _all(rows: ScalarResult[PaymentEventRow]) -> list[StoredPaymentEvent]:
-    return [stored for stored in map(_stored, rows) if stored is not None]
+    return [stored_from_row(row) for row in rows]

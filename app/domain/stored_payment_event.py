@@ -14,6 +14,14 @@ from app.domain.payment_registration import Action, PaymentEvent, PaymentEventKi
 from app.domain.payment_retry import next_attempt
 
 
+def is_tracked(kind: str) -> bool:
+    """An event of this kind is about money we track: a payment, a failure or a refund."""
+    return kind in _TRACKED
+
+
+_TRACKED = frozenset(PaymentEventKind)
+
+
 @dataclass(slots=True)
 class StoredPaymentEvent:
     id: int
@@ -38,7 +46,7 @@ class StoredPaymentEvent:
     @property
     def tracked(self) -> bool:
         """About money we track: a payment, a failure or a refund."""
-        return self.kind in set(PaymentEventKind)
+        return is_tracked(self.kind)
 
     @property
     def cumulative(self) -> bool:

@@ -18,8 +18,9 @@ from typing import Any
 
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
+from app.domain.outgoing_message import OutgoingMessage
 from app.services.holder_on_file import record_order_holder
-from app.services.partner_events import notify_partner
+from app.services.partner_events import partner_event
 from app.services.unit_of_work import UnitOfWorkProtocol
 
 MAIL_PLATFORM = "mail_platform"
@@ -33,25 +34,27 @@ async def fulfil(
     await uow.mailboxes.apply_renewals(changes, now)
     await uow.plan_changes.cancel([c.mailbox_id for c in changes if c.scheduled is None])
     await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
-    for change in changes:
-        await uow.outbox.add(
-            MAIL_PLATFORM, f"renewal:{order.id}:{change.mailbox_id}", _message(order, change), now
-        )
+    # The platform is told of every change, and the partner that manages a mailbox of
+    # its renewal (whoever ordered it): all queued in one write.
+    told = [_platform_message(order, change) for change in changes]
+    told += [
+        _renewal_completed(order, change, change.partner_id, now)
+        for change in changes
+        if change.partner_id is not None
+    ]
+    await uow.outbox.add_many(told, now)
     await record_order_holder(uow, order, now)
     await uow.orders.release_mailboxes(order.id)
-    for change in changes:
-        if change.partner_id is not None:  # whoever ordered it, its partner is told
-            await notify_partner(
-                uow,
-                change.partner_id,
-                "renewal.completed",
-                f"{order.id}:{change.mailbox_id}",
-                _renewal_completed(order, change),
-                now,
-            )
 
 
-def _renewal_completed(order: Order, change: MailboxChange) -> dict[str, Any]:
+def _renewal_completed(
+    order: Order, change: MailboxChange, partner_id: str, now: datetime
+) -> OutgoingMessage:
+    key = f"{order.id}:{change.mailbox_id}"
+    return partner_event(partner_id, "renewal.completed", key, _completed(order, change), now)
+
+
+def _completed(order: Order, change: MailboxChange) -> dict[str, Any]:
     return {
         "mailbox_id": change.mailbox_id,
         "address": change.address,
@@ -64,6 +67,11 @@ def _renewal_completed(order: Order, change: MailboxChange) -> dict[str, Any]:
         "previous_expiry": change.previous_expiry.isoformat(),
         "expires_on": change.expires_on.isoformat(),
     }
+
+
+def _platform_message(order: Order, change: MailboxChange) -> OutgoingMessage:
+    key = f"renewal:{order.id}:{change.mailbox_id}"
+    return OutgoingMessage(MAIL_PLATFORM, key, _message(order, change))
 
 
 def _message(order: Order, change: MailboxChange) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
+from app.domain.outgoing_message import OutgoingMessage
 from app.services.unit_of_work import UnitOfWorkProtocol
 
 PARTNER_WEBHOOK = "partner_webhook"
@@ -43,6 +44,16 @@ async def notify_partner(
 ) -> str:
     """Queue `event_type` for the partner; `key` names the happening (e.g. an order id,
     or a mailbox id and an expiry date). Returns the event's id."""
+    message = partner_event(partner_id, event_type, key, data, now)
+    await uow.outbox.add(*message, now)
+    return str(message.payload["id"])
+
+
+def partner_event(
+    partner_id: str, event_type: PartnerEventType, key: str, data: dict[str, Any], now: datetime
+) -> OutgoingMessage:
+    """The outbox message telling the partner of `event_type` (see notify_partner), to
+    queue with others in one write."""
     identifier = event_id(event_type, key)
     payload = {
         "partner_id": partner_id,
@@ -51,5 +62,4 @@ async def notify_partner(
         "timestamp": now.isoformat(),
         "data": data,
     }
-    await uow.outbox.add(PARTNER_WEBHOOK, f"partner-event:{identifier}", payload, now)
-    return identifier
+    return OutgoingMessage(PARTNER_WEBHOOK, f"partner-event:{identifier}", payload)

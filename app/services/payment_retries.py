@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from app.db.transient import describe, is_transient
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.errors import PaymentEventAlreadyApplied, ResourceNotFound
-from app.services.payments import apply_event, process_event
+from app.services.payments import apply_event, locked_order, process_event
 from app.services.unit_of_work import UowFactory
 
 log = logging.getLogger("app.payments")
@@ -98,9 +98,7 @@ async def apply_held_event(
         if not event.held:
             raise PaymentEventAlreadyApplied(event_row_id, event.outcome)
         event.settle_again()
-        await apply_event(uow, event, now)
-        event.processed(now)
-        await uow.payment_events.save(event)
+        await apply_event(uow, event, await locked_order(uow, event), now)
         await uow.commit()
     return PaymentEventView.of(event)
 

@@ -18,7 +18,7 @@ from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.payment_registration import Action, decide
 from app.domain.payment_retry import next_attempt
-from app.domain.stored_payment_event import StoredPaymentEvent
+from app.domain.stored_payment_event import StoredPaymentEvent, is_tracked
 from app.services.errors import PaymentEventNotStored
 from app.services.fulfilment import fulfil
 from app.services.orders import closed
@@ -46,12 +46,13 @@ async def receive_event(
     values = {**event, "provider": provider, "received_at": now}
     try:
         async with uow_factory() as uow:
-            stored = await uow.payment_events.add(values)
+            # One round trip: the event stored (unless a duplicate) and its order locked.
+            stored, order = await uow.payment_events.add_locking_order(
+                values, _order_named(values["kind"], values["order_ref"])
+            )
             if stored is None:
                 return Receipt(duplicate=True, outcome=None)
-            outcome = await apply_event(uow, stored, now)
-            stored.processed(now)
-            await uow.payment_events.save(stored)
+            outcome = await apply_event(uow, stored, order, now)
             await uow.commit()
             return Receipt(duplicate=False, outcome=outcome)
     except TimeoutError:
@@ -75,9 +76,7 @@ async def process_event(uow_factory: UowFactory, event_row_id: int, now: datetim
         event = await uow.payment_events.claim_unprocessed(event_row_id)
         if event is None:
             return None
-        outcome = await apply_event(uow, event, now)
-        event.processed(now)
-        await uow.payment_events.save(event)
+        outcome = await apply_event(uow, event, await locked_order(uow, event), now)
         await uow.commit()
     return outcome
 
@@ -98,16 +97,42 @@ def _log_failure(exc: Exception, message: str) -> None:
         log.exception(message)
 
 
-async def apply_event(uow: UnitOfWorkProtocol, event: StoredPaymentEvent, now: datetime) -> str:
-    """Decide what the event does to its (locked) order and do it; the outcome.
-    The caller saves the event."""
+async def locked_order(uow: UnitOfWorkProtocol, event: StoredPaymentEvent) -> Order | None:
+    """The order a stored event names, locked until the commit (None: it names none we
+    know, or it isn't about money we track)."""
+    reference = _order_named(event.kind, event.order_ref)
+    return await uow.orders.by_number(reference, lock=True) if reference else None
+
+
+def _order_named(kind: str, order_ref: str | None) -> str | None:
+    """The order whose lock applying an event takes: only a tracked event's has one."""
+    return order_ref if order_ref and is_tracked(kind) else None
+
+
+async def apply_event(
+    uow: UnitOfWorkProtocol, event: StoredPaymentEvent, order: Order | None, now: datetime
+) -> str:
+    """Apply the event to its order (locked by the caller; None: it names none we know)
+    and record it processed, with what it changed in the order, in one write: the
+    outcome."""
+    outcome, changed = await _settle(uow, event, order, now)
+    event.processed(now)
+    await uow.payment_events.save(event, with_order=changed)
+    return outcome
+
+
+async def _settle(
+    uow: UnitOfWorkProtocol, event: StoredPaymentEvent, order: Order | None, now: datetime
+) -> tuple[str, Order | None]:
+    """Decide what the event does to its order and do it: the outcome, and the order
+    to save with the event (None: no order, or one already saved)."""
     if not event.tracked:
         # Verified but not about money we track (or unreadable): kept, shown to staff.
-        return event.settle("reconcile" if event.kind == "unreadable" else "ignored", event.kind)
-    order = await uow.orders.by_number(event.order_ref, lock=True) if event.order_ref else None
+        action = "reconcile" if event.kind == "unreadable" else "ignored"
+        return event.settle(action, event.kind), None
     event.order_id = order.id if order else None
     if order is None:
-        return event.settle(Action.RECONCILE.value, _unknown_order_reason(event))
+        return event.settle(Action.RECONCILE.value, _unknown_order_reason(event)), None
     mailboxes: dict[str, Mailbox] = {}
     if order.decide(event.event()).action is Action.FULFIL:
         mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
@@ -117,11 +142,11 @@ async def apply_event(uow: UnitOfWorkProtocol, event: StoredPaymentEvent, now: d
         await keep_saved_method(uow, order, event, mailboxes, now)
     if settlement.paid_now:
         await _settle_waiting_refunds(uow, order, now)
+    outcome = event.settle(settlement.decision.action.value, settlement.decision.reason)
     if settlement.expired:  # the grace ended before the money came: nothing left to renew
         await closed(uow, order)
-    else:
-        await uow.orders.save(order)
-    return event.settle(settlement.decision.action.value, settlement.decision.reason)
+        return outcome, None
+    return outcome, order
 
 
 def _unknown_order_reason(event: StoredPaymentEvent) -> str | None:

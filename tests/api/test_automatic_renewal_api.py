@@ -30,7 +30,7 @@ from tests.api.stripe_loopback import FakeStripe, fake_stripe
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, MovableClock
 
 __all__ = ["fake_stripe"]
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.both_units_of_work]  # saved methods on both
 
 EXPIRY = TODAY + timedelta(days=30)
 RENEWED = EXPIRY.replace(year=EXPIRY.year + 1)

@@ -36,6 +36,8 @@ from tests.api.order_helpers import (
 )
 from tests.conftest import CUSTOMER, PARTNER, MovableClock, bearer
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
+
 ENGLISH_CUSTOMER = bearer(Role.CUSTOMER, "acc-p")
 IN_30_DAYS = TODAY + timedelta(days=30)  # 2026-12-25
 

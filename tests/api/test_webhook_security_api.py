@@ -37,6 +37,7 @@ from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, STAFF
 from tests.shared_app import app_for
 
+pytestmark = pytest.mark.both_units_of_work  # the lean unit of work and SQLAlchemy's
 PROBLEM_JSON = "application/problem+json"
 EXPIRES = date(2027, 1, 10)
 PAYABLE = "12.08"  # STANDARD, 1 year

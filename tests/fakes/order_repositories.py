@@ -181,10 +181,11 @@ _EVENT_FIELDS = tuple(f.name for f in fields(StoredPaymentEvent) if f.name != "i
 
 
 class FakePaymentEvents:
-    def __init__(self, tables: Tables, sequences: Sequences) -> None:
+    def __init__(self, tables: Tables, sequences: Sequences, orders: FakeOrders) -> None:
         self._events = tables.payment_events
         self._sequences = sequences
         self._payloads = tables.payment_event_payloads
+        self._orders = orders
 
     async def add(self, values: dict[str, Any]) -> StoredPaymentEvent | None:
         """Insert-or-ignore on UNIQUE (provider, event_id)."""
@@ -199,7 +200,17 @@ class FakePaymentEvents:
         self._payloads[event.id] = deepcopy(values.get("payload") or {})
         return event
 
-    async def save(self, event: StoredPaymentEvent) -> None:
+    async def add_locking_order(
+        self, values: dict[str, Any], order_ref: str | None
+    ) -> tuple[StoredPaymentEvent | None, Order | None]:
+        stored = await self.add(values)
+        if stored is None or order_ref is None:
+            return stored, None
+        return stored, await self._orders.by_number(order_ref, lock=True)
+
+    async def save(self, event: StoredPaymentEvent, with_order: Order | None = None) -> None:
+        if with_order is not None:
+            await self._orders.save(with_order)
         if event.id in self._events:
             self._events[event.id] = deepcopy(event)
 

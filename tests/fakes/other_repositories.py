@@ -13,6 +13,7 @@ from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
 from app.domain.mailbox import MailboxStatus
+from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
 from app.domain.quote_record import QuoteRecord, QuoteToOrder
 from app.domain.renewal_mode import TACIT_LEAD_DAYS, TACIT_RENEWED, RenewalMode, attempt_milestone
@@ -35,6 +36,10 @@ class FakeOutbox:
         if dedupe_key not in self._messages:  # queued once per dedupe key
             message_id = self._sequences.next_outbox_id()
             self._messages[dedupe_key] = OutboxMessage(message_id, kind, dedupe_key, payload, now)
+
+    async def add_many(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
+        for message in messages:
+            await self.add(*message, now)
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
         due = sorted(

@@ -63,7 +63,7 @@ class FakeUnitOfWork:
         self._working = deepcopy(self._database.tables)
         sequences = self._database.sequences
         self.orders = FakeOrders(self._working, sequences, self._database)
-        self.payment_events = FakePaymentEvents(self._working, sequences)
+        self.payment_events = FakePaymentEvents(self._working, sequences, self.orders)
         self.mailboxes = FakeMailboxes(self._working)
         self.outbox = FakeOutbox(self._working, sequences)
         self.accounts = FakeAccounts(self._working)

@@ -1,0 +1,108 @@
+"""Mailboxes on the lean unit of work: a payment's locks and renewals in plain asyncpg.
+
+The mailboxes an order renews are locked in one statement and renewed in one statement
+(an UPDATE … FROM unnest of one array per column), however many there are. The
+statements are built from the same table and column list (mappers.MAILBOX_COLUMNS) as
+MailboxRepository and write what its set_plan_and_space writes; every other method is
+the SQLAlchemy repository's, on the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    case,
+    column,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.asyncpg_statements import CompiledStatement
+from app.db.mailbox_repository import MailboxRepository
+from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
+from app.db.models import MailboxRow
+from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.order_items import MailboxChange
+
+_LOCK_FOR_RENEWAL = CompiledStatement(
+    select(*MAILBOX_COLUMNS)
+    .where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))
+    .order_by(MailboxRow.id)  # a fixed order: two orders locking the same can't deadlock
+    .with_for_update()
+)
+
+# One array per column of the renewal, element i of each about the same mailbox.
+_RENEWED = {
+    "mailbox_id": String,
+    "plan_code": String,
+    "extra_mailbox_gb": Integer,
+    "extra_archive_gb": Integer,
+    "deletes_archive": Boolean,
+    "expires_on": Date,
+    "auto_renewal": Boolean,
+    "auto_renewal_years": Integer,
+}
+
+
+def _apply_renewals() -> CompiledStatement:
+    renewed = (
+        func.unnest(
+            *(bindparam(name, type_=postgresql.ARRAY(kind())) for name, kind in _RENEWED.items())
+        )
+        .table_valued(*(column(name, kind()) for name, kind in _RENEWED.items()))
+        .render_derived(name="renewed")
+    )
+    return CompiledStatement(
+        update(MailboxRow)
+        .where(MailboxRow.id == renewed.c.mailbox_id)
+        .values(
+            plan_code=renewed.c.plan_code,
+            extra_mailbox_gb=renewed.c.extra_mailbox_gb,
+            extra_archive_gb=renewed.c.extra_archive_gb,
+            # As set_plan_and_space: the archive is emptied where the change deletes it.
+            used_archive_mb=case((renewed.c.deletes_archive, 0), else_=MailboxRow.used_archive_mb),
+            expires_on=renewed.c.expires_on,
+            auto_renewal=renewed.c.auto_renewal,
+            auto_renewal_years=renewed.c.auto_renewal_years,
+            status=bindparam("renewed_status", type_=MailboxRow.__table__.c.status.type),
+            updated_at=bindparam("renewed_at", type_=MailboxRow.__table__.c.updated_at.type),
+        )
+    )
+
+
+_APPLY_RENEWALS = _apply_renewals()
+
+
+class AsyncpgMailboxRepository(MailboxRepository):
+    def __init__(self, session: AsyncSession, connection: Any) -> None:
+        super().__init__(session)
+        self._db = connection  # the lean unit of work's asyncpg connection
+
+    async def lock_for_renewal(self, ids: Sequence[str]) -> dict[str, Mailbox]:
+        statement = _LOCK_FOR_RENEWAL
+        records = await self._db.fetch(statement.sql, *statement.args({"ids": sorted(ids)}))
+        mailboxes = (mailbox_from_row(SimpleNamespace(**statement.row(r))) for r in records)
+        return {mailbox.id: mailbox for mailbox in mailboxes}
+
+    async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:
+        if not changes:
+            return
+        values: dict[str, Any] = {
+            name: [getattr(change, name) for change in changes] for name in _RENEWED
+        }
+        values |= {"renewed_status": MailboxStatus.ACTIVE.value, "renewed_at": now}
+        statement = _APPLY_RENEWALS
+        await self._db.execute(statement.sql, *statement.args(values))

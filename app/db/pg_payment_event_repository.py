@@ -1,0 +1,158 @@
+"""Payment events on the lean unit of work: the webhook's statements in plain asyncpg.
+
+A payment is stored and its order locked in ONE statement, and the event is saved with
+the order it changed in ONE statement (data-modifying CTEs); the waiting refunds are
+read without the ORM. The statements are built from the same tables, column lists and
+mappers as PaymentEventRepository and OrderRepository (order_documents), compiled once;
+every other method is the SQLAlchemy repository's, on the same transaction.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from types import SimpleNamespace
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, exists, select, true, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import bindparam
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
+from app.db.asyncpg_statements import CompiledStatement
+from app.db.models import OrderRow, PaymentEventRow
+from app.db.order_documents import order_from_row, state_values
+from app.db.payment_event_repository import (
+    MUTABLE,
+    PaymentEventRepository,
+    mutable_values,
+    stored_as_added,
+    stored_from_row,
+)
+from app.domain.order import sequence_of
+from app.domain.order_aggregate import Order
+from app.domain.stored_payment_event import StoredPaymentEvent
+
+_EVENTS = cast(Table, PaymentEventRow.__table__)
+_ORDERS = cast(Table, OrderRow.__table__)
+_EVENT_ROW_ID = "event_row_id"  # the stored event's id, beside the order's columns
+# The columns' Python-side defaults (attempts = 0), which SQLAlchemy applies when it runs
+# an INSERT itself: given here, so a compiled INSERT never leaves them NULL.
+_DEFAULTS = {
+    c.key: c.default.arg for c in _EVENTS.c if isinstance(c.default, ScalarElementColumnDefault)
+}
+_ORDER_SEQ, _ORDER_ID = "locked_order_seq", "locked_order_id"  # not the event's order_ref
+
+
+@cache
+def _insert(columns: tuple[str, ...]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id of exactly these columns."""
+    return (
+        postgresql.insert(_EVENTS)
+        .values({name: bindparam(name, type_=_EVENTS.c[name].type) for name in columns})
+        .on_conflict_do_nothing()
+        .returning(_EVENTS.c.id)
+    )
+
+
+@cache
+def _add(columns: tuple[str, ...]) -> CompiledStatement:
+    return CompiledStatement(_insert(columns))
+
+
+@cache
+def _add_locking_order(columns: tuple[str, ...], by_seq: bool) -> CompiledStatement:
+    """The event inserted and, only when it was new, the order it names locked: no row
+    for a duplicate; the event's id and NULL order columns for an unknown order."""
+    stored = _insert(columns).cte("stored")
+    # As OrderRepository.by_number: an order number names it by its sequence, else its id.
+    named: ColumnElement[bool] = (
+        _ORDERS.c.seq == bindparam(_ORDER_SEQ) if by_seq else _ORDERS.c.id == bindparam(_ORDER_ID)
+    )
+    locked = (
+        select(_ORDERS).where(named, exists(select(stored.c.id))).with_for_update().cte("locked")
+    )
+    return CompiledStatement(
+        select(stored.c.id.label(_EVENT_ROW_ID), *locked.c).select_from(
+            stored.outerjoin(locked, true())
+        )
+    )
+
+
+def _set_event() -> Any:
+    return (
+        update(PaymentEventRow)
+        .where(PaymentEventRow.id == bindparam(_EVENT_ROW_ID))
+        .values({name: bindparam(name, type_=_EVENTS.c[name].type) for name in MUTABLE})
+    )
+
+
+_SAVE = CompiledStatement(_set_event())
+
+
+@cache
+def _save_with_order(order_columns: tuple[str, ...]) -> CompiledStatement:
+    """The event's UPDATE with the order's (OrderRepository.save's columns) in a CTE."""
+    saved_order = (
+        update(OrderRow)
+        .where(OrderRow.id == bindparam("order_row_id"))
+        .values(
+            {name: bindparam(f"order_{name}", type_=_ORDERS.c[name].type) for name in order_columns}
+        )
+        .cte("saved_order")
+    )
+    return CompiledStatement(_set_event().add_cte(saved_order))
+
+
+_WAITING = CompiledStatement(
+    select(PaymentEventRow.__table__)
+    .where(PaymentEventRow.order_id == bindparam("order_id"), PaymentEventRow.outcome == "wait")
+    .order_by(PaymentEventRow.id)
+    .with_for_update()
+)
+
+
+class AsyncpgPaymentEventRepository(PaymentEventRepository):
+    def __init__(self, session: AsyncSession, connection: Any) -> None:
+        super().__init__(session)
+        self._db = connection  # the lean unit of work's asyncpg connection
+
+    async def add(self, values: dict[str, Any]) -> StoredPaymentEvent | None:
+        values = {**_DEFAULTS, **values}
+        statement = _add(tuple(values))
+        found = await self._db.fetchval(statement.sql, *statement.args(values))
+        return None if found is None else stored_as_added(int(found), values)
+
+    async def add_locking_order(
+        self, values: dict[str, Any], order_ref: str | None
+    ) -> tuple[StoredPaymentEvent | None, Order | None]:
+        if order_ref is None:
+            return await self.add(values), None
+        values = {**_DEFAULTS, **values}
+        seq = sequence_of(order_ref)
+        statement = _add_locking_order(tuple(values), seq is not None)
+        record = await self._db.fetchrow(
+            statement.sql, *statement.args({**values, _ORDER_SEQ: seq, _ORDER_ID: order_ref})
+        )
+        if record is None:
+            return None, None  # a duplicate
+        stored = stored_as_added(int(record[_EVENT_ROW_ID]), values)
+        if record["id"] is None:
+            return stored, None
+        row: Any = SimpleNamespace(**statement.row(record))  # the columns of an OrderRow
+        return stored, order_from_row(row)
+
+    async def save(self, event: StoredPaymentEvent, with_order: Order | None = None) -> None:
+        values = {_EVENT_ROW_ID: event.id, **mutable_values(event)}
+        if with_order is None:
+            await self._db.execute(_SAVE.sql, *_SAVE.args(values))
+            return
+        state = state_values(with_order)
+        statement = _save_with_order(tuple(state))
+        values["order_row_id"] = with_order.id
+        values |= {f"order_{name}": value for name, value in state.items()}
+        await self._db.execute(statement.sql, *statement.args(values))
+
+    async def waiting_for_payment(self, order_id: str) -> list[StoredPaymentEvent]:
+        records = await self._db.fetch(_WAITING.sql, *_WAITING.args({"order_id": order_id}))
+        return [stored_from_row(SimpleNamespace(**_WAITING.row(r))) for r in records]
