@@ -165,4 +165,5 @@ LONG_MODULES = (
     "test_docs_in_browser.py",
     "test_openapi_fuzz_api.py",
     "test_sandbox_restart.py",
+    "test_rate_limits_across_processes.py",
 )
