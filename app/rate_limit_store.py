@@ -218,7 +218,8 @@ class RedisCounters:
             redis.asyncio.Redis.from_url(
                 url,
                 single_connection_client=True,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                # No socket_timeout: redis-py wraps each read in asyncio.wait_for, a task
+                # per command; the call is bounded as a whole in `_run` instead.
                 socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
                 retry=Retry(NoBackoff(), 1),  # once, at once: a connection Redis dropped
             )
