@@ -18,7 +18,6 @@ import logging
 from functools import cached_property
 
 from fastapi import FastAPI
-from prometheus_client import Counter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,17 +49,8 @@ class RateLimits:
             LimitedGroup.FAILED_AUTH: settings.rate_limit_failed_auth,
         }
         self.policies = {group: Policy.of(group, text) for group, text in notations.items()}
-        self.refused = Counter(
-            "rate_limited_total",
-            "Requests answered 429, by limit (quotes, orders, sandbox, webhooks, failed_auth).",
-            ["limit"],
-            registry=metrics.registry,
-        )
-        self.store_errors = Counter(
-            "rate_limit_store_errors_total",
-            "Rate-limit counters that could not be reached: requests served unlimited.",
-            registry=metrics.registry,
-        )
+        self.refused = metrics.rate_limited
+        self.store_errors = metrics.rate_limit_store_errors
         self._redis_url = settings.redis_url
         self._key_prefix = settings.rate_limit_key_prefix
 
