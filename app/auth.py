@@ -53,6 +53,13 @@ class TokenVerifier:
             self._verified.popitem(last=False)
         return principal
 
+    def known(self, token: str) -> Principal | None:
+        """The principal of a token verified before and not expired yet (no work done)."""
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        return None
+
     async def _verify_signature(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,6 +20,7 @@ from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
 from app.metrics import Metrics
+from app.rate_limits import RateLimits
 from app.services.catalog_cache import CatalogCache
 from app.settings import Settings, UnitOfWorkKind
 
@@ -48,6 +50,10 @@ class Container:
         s = self.settings
         return {"stripe": s.stripe_webhook_secret, "generic": s.generic_webhook_secret}
 
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        return RateLimits(self.settings, self.metrics)
+
     def unit_of_work(self) -> UnitOfWork:
         return unit_of_work_factory(self.settings, self.engine, self.sessionmaker)()
 
@@ -55,6 +61,8 @@ class Container:
         return open_quote_store(self.engine, self.sessionmaker, self.settings.quote_store)
 
     async def close(self) -> None:
+        if "rate_limits" in self.__dict__:  # built by the app that used it
+            await self.rate_limits.close()
         # A frozen database would take a statement timeout per pooled connection to not
         # acknowledge each goodbye: past one, the process leaves the sockets to the OS.
         try:

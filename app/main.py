@@ -12,6 +12,7 @@ from app.container import Container, build_container
 from app.head_requests import HeadAsGetMiddleware
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.rate_limits import install_rate_limits
 from app.routers import health
 from app.routers.cors import install_cors
 from app.routers.docs_ui import install_docs
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_docs(app)
 
     document_contract(app)
+    install_rate_limits(app, live.rate_limits, live.tokens)  # inside the request context
 
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(

@@ -44,3 +44,14 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "rate_limited_total",
+            "Requests answered 429, by limit (quotes, orders, sandbox, webhooks, failed_auth).",
+            ["limit"],
+            registry=self.registry,
+        )
+        self.rate_limit_store_errors = Counter(
+            "rate_limit_store_errors_total",
+            "Rate-limit counters that could not be reached: requests served unlimited.",
+            registry=self.registry,
+        )

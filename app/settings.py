@@ -6,8 +6,10 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.rate_limit_policy import valid_limits
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # placeholders, refused in production
 DEV_STRIPE_SECRET = "whsec_dev_only_stripe_secret"
@@ -19,6 +21,10 @@ class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
     PRODUCTION = "production"
+
+
+# A limit in the `limits` notation ("120/minute", "20/second;600/minute"), checked at startup.
+RateLimitText = Annotated[str, AfterValidator(valid_limits)]
 
 
 class QuoteStoreKind(StrEnum):
@@ -89,6 +95,18 @@ class Settings(BaseSettings):
     auto_renewal_notice_days: int = Field(default=10, ge=1, le=60)
     stripe_api_key: str | None = None
     stripe_api_base: str = "https://api.stripe.com"
+    # Rate limits (docs/rate-limits.md): per caller (role and subject), per payment
+    # provider, and failed authentications per client address. A person or a single-page
+    # app never reaches them; a provider's burst neither (a 429 only makes it retry).
+    rate_limits_enabled: bool = True
+    rate_limit_quotes: RateLimitText = "20/second;600/minute"
+    rate_limit_orders: RateLimitText = "10/second;120/minute"
+    rate_limit_sandbox: RateLimitText = "20/second;600/minute"
+    rate_limit_webhooks: RateLimitText = "500/second"
+    rate_limit_failed_auth: RateLimitText = "30/minute;300/hour"
+    # Shared counters for every api process (redis://host:6379/0); None: in this process.
+    redis_url: str | None = None
+    rate_limit_key_prefix: str = Field(default="pec-renewal", min_length=1)
 
     @model_validator(mode="before")
     @classmethod

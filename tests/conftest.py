@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,11 @@ from tests.fixtures import empty_database, reset_database
 from tests.shared_app import app_for
 
 TEST_SECRET = "test-secret-for-hs256-tokens-0123456789"
+# The suite sends many requests with one token and many 401s from one address: rate limits
+# that run but never refuse, here and in every server a test starts (the limits' own tests
+# set theirs: tests/api/test_rate_limits_api.py).
+for _limit in ("QUOTES", "ORDERS", "SANDBOX", "WEBHOOKS", "FAILED_AUTH"):
+    os.environ.setdefault(f"RATE_LIMIT_{_limit}", "1000000/second")
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 _database: TestDatabase | None = None
 
@@ -161,4 +167,5 @@ LONG_MODULES = (
     "test_sandbox_restart.py",
     "test_scale_out.py",
     "test_bench_smoke.py",
+    "test_rate_limits_across_processes.py",
 )

@@ -29,6 +29,8 @@ EXPOSED_HEADERS = [
     "Location",
     "Retry-After",
     "X-Request-ID",
+    "RateLimit",  # what is left of a rate limit (app/rate_limits.py)
+    "RateLimit-Policy",
 ]
 
 

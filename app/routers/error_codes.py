@@ -50,6 +50,11 @@ CODES: dict[str, ErrorCode] = {
     ),
     "internal_error": _problem(500, "A bug on our side: retry later and report the request id."),
     "database_unavailable": _problem(503, "Retry after the `Retry-After` seconds."),
+    "rate_limited": _problem(
+        429,
+        "Wait `Retry-After` seconds, then retry; pace calls by the `RateLimit` header "
+        "(`r` requests left). A provider simply delivers the webhook again later.",
+    ),
     "catalog_unavailable": _problem(503, "No price list is in force: retry later."),
     "invalid_cursor": _problem(422, "Start the list again without `cursor`."),
     "idempotency_key_required": _both(

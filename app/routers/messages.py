@@ -248,6 +248,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Servizio momentaneamente non disponibile: riprova tra poco.",
         "Service temporarily unavailable: try again shortly.",
     ),
+    "rate_limited": (
+        "Troppe richieste: riprova tra {retry_after} secondi.",
+        "Too many requests: try again in {retry_after} seconds.",
+    ),
     # Field error codes
     "required": ("Campo obbligatorio.", "Field required."),
     "invalid_type": ("Tipo di dato non valido.", "Invalid type."),

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from app.routers.deps import get_caller, get_partner_caller, get_staff_caller
 from app.routers.openapi_examples import restore_examples
 from app.routers.problems import FieldProblem, Problem
+from app.routers.rate_limit_contract import document_rate_limits
 from app.routers.responses import (
     CONTENT_LANGUAGE,
     CONTENT_LANGUAGE_ON_ERRORS,
@@ -65,6 +66,7 @@ def document_contract(app: FastAPI) -> None:
 def complete(document: dict[str, Any], routes: dict[str, APIRoute]) -> dict[str, Any]:
     document["servers"] = SERVERS
     restore_examples(document, routes)
+    document_rate_limits(document, routes)
     for path, operations in document["paths"].items():
         for operation in operations.values():
             route = routes[operation["operationId"]]

@@ -58,6 +58,8 @@ PROBLEM_CODES: dict[str, str] = {
     "invalid_value": "4xx: the request was refused (no more specific code applies).",
     # 428, 5xx
     "idempotency_key_required": "428: this operation moves money: send an Idempotency-Key.",
+    "rate_limited": "429: too many requests (per caller, per payment provider, or failed "
+    "authentications per address): retry after `Retry-After` seconds.",
     "internal_error": "500/502: a bug on our side; quote the X-Request-ID.",
     "database_unavailable": "503: the database can't be reached now: retry after "
     "`Retry-After` seconds.",

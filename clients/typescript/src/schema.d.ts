@@ -3031,6 +3031,7 @@ export interface components {
              *     * `invalid_cursor`: 422: the pagination cursor is not one we gave out.
              *     * `invalid_value`: 4xx: the request was refused (no more specific code applies).
              *     * `idempotency_key_required`: 428: this operation moves money: send an Idempotency-Key.
+             *     * `rate_limited`: 429: too many requests (per caller, per payment provider, or failed authentications per address): retry after `Retry-After` seconds.
              *     * `internal_error`: 500/502: a bug on our side; quote the X-Request-ID.
              *     * `database_unavailable`: 503: the database can't be reached now: retry after `Retry-After` seconds.
              *     * `catalog_unavailable`: 503: no price list is in force.
@@ -3046,7 +3047,7 @@ export interface components {
              *     * `webhook_secret_invalid`: 422: not `whsec_` + base64 of 24 to 64 bytes.
              * @enum {string}
              */
-            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "payment_method_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "webhook_endpoint_not_set" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
+            code: "invalid_signature" | "not_authenticated" | "forbidden" | "not_found" | "mailbox_not_found" | "quote_not_found" | "order_not_found" | "payment_method_not_found" | "account_not_found" | "partner_not_found" | "payment_event_not_found" | "commitment_not_applicable" | "unknown_provider" | "sandbox_only" | "method_not_allowed" | "request_too_large" | "unsupported_media_type" | "quote_expired" | "quote_blocked" | "quote_already_ordered" | "pending_order_exists" | "insufficient_credit" | "order_not_cancellable" | "credit_limit_exceeded" | "mailbox_deleted" | "mailbox_suspended" | "mailbox_address_taken" | "price_list_in_force" | "payment_event_already_applied" | "validation_failed" | "convention_code_invalid" | "acknowledgement_required" | "consent_required" | "holder_required" | "unknown_owner" | "idempotency_key_reused" | "invalid_cursor" | "invalid_value" | "idempotency_key_required" | "rate_limited" | "internal_error" | "database_unavailable" | "catalog_unavailable" | "payment_event_not_stored" | "clock_backwards" | "clock_jump_too_far" | "webhook_endpoint_not_found" | "webhook_delivery_not_found" | "webhook_endpoint_not_set" | "webhook_url_invalid" | "webhook_url_not_https" | "webhook_url_not_public" | "webhook_secret_invalid";
             /**
              * Create With
              * @description `unknown_owner`: the call that creates the missing owner.
@@ -4504,6 +4505,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -4627,6 +4643,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -4863,6 +4894,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -5029,6 +5075,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -5152,6 +5213,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -5319,6 +5395,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -5431,6 +5522,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -5493,6 +5599,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -5645,6 +5766,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -5733,6 +5869,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -5804,6 +5955,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -5890,6 +6056,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -6071,6 +6252,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -6146,6 +6342,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -6190,6 +6401,10 @@ export interface operations {
                     "Idempotent-Replayed"?: "true";
                     /** @description The new resource's path. */
                     Location: string;
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -6291,6 +6506,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many requests per caller; too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -6369,6 +6603,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -6543,6 +6792,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -6636,6 +6900,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -6755,6 +7034,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -6846,6 +7140,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -6996,6 +7305,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -7080,6 +7404,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7200,6 +7539,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -7275,6 +7629,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7422,6 +7791,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -7505,6 +7889,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -7554,6 +7953,21 @@ export interface operations {
                     "Content-Language": "it" | "en";
                     /** @description The Bearer challenge (`Bearer`, or `Bearer error="invalid_token"` when the token sent was refused). */
                     "WWW-Authenticate": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7640,6 +8054,21 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7768,6 +8197,10 @@ export interface operations {
                     "Idempotent-Replayed"?: "true";
                     /** @description The new resource's path. */
                     Location: string;
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7835,6 +8268,25 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests per caller; too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7929,6 +8381,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -7963,6 +8430,10 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
                     "Content-Language"?: "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -7991,6 +8462,25 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests per caller; too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -8037,6 +8527,10 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
                     "Content-Language"?: "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -8125,6 +8619,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many requests per caller; too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -8164,6 +8677,10 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
                     "Content-Language"?: "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -8213,6 +8730,25 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many requests per caller; too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `database_unavailable`: retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -8250,6 +8786,10 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
                     "Content-Language"?: "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -8291,6 +8831,25 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests per caller; too many failed authentications from your address. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -8402,6 +8961,10 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages in the body (`it` or `en`), where it has any. */
                     "Content-Language"?: "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -8454,6 +9017,25 @@ export interface operations {
                 headers: {
                     /** @description Language of the messages: `it` or `en`. */
                     "Content-Language": "it" | "en";
+                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many requests per payment provider. Retry after `Retry-After`. */
+            429: {
+                headers: {
+                    /** @description Language of the messages: `it` or `en`. */
+                    "Content-Language": "it" | "en";
+                    /** @description The tightest window: `r` requests left, `t` seconds until it frees one (or ends). */
+                    RateLimit?: string;
+                    /** @description This operation's limits: one item per window, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": string;
                     /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
                     "X-Request-ID": string;
                     [name: string]: unknown;

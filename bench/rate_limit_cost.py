@@ -1,0 +1,250 @@
+"""What the rate limiter costs a quote: api server CPU per POST /v1/quotes with the limits
+off, on with this process's counters, and on with Redis's (issue 10: at most +10%).
+
+    sh scripts/uv.sh run python -m bench.rate_limit_cost [--rounds 3] [--duration 5]
+
+One throw-away database seeded with the demo; three uvicorn servers (one per setting)
+of `bench.bench_app`, each one worker in its own process group, with limits that run but
+never refuse ("1000000/second"). They are loaded by wrk in turn, round after round, so a
+busy neighbour on these shared cores weighs on every setting alike; the median of each
+setting's CPU per request is compared. Redis keys go under a prefix of this run's own
+and are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import redis
+import uvloop
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth import TokenVerifier, issue_dev_token
+from app.domain.access import Role
+from app.metrics import Metrics
+from app.rate_limits import RateLimitMiddleware, RateLimits
+from app.sandbox.seed import CUSTOMER_ID
+from app.settings import Settings
+from bench.harness import (
+    demo_database,
+    free_port,
+    group_cpu_seconds,
+    running_server,
+    server_command,
+    wait_ready,
+)
+
+QUOTE_BODY = json.dumps({"years": 1, "items": [{"mailbox_id": "mbx-standard"}]})
+NEVER_REFUSES = "1000000/second"
+LIMITS = ("QUOTES", "ORDERS", "SANDBOX", "WEBHOOKS", "FAILED_AUTH")
+TARGET = 1.10
+SECRET_FOR_MICRO = "bench-only-secret-for-the-limiter-alone-0123456789"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def settings_env(setting: str, prefix: str) -> dict[str, str]:
+    env = {f"RATE_LIMIT_{name}": NEVER_REFUSES for name in LIMITS}
+    env["RATE_LIMITS_ENABLED"] = "false" if setting == "off" else "true"
+    if setting == "redis":
+        env |= {"REDIS_URL": REDIS_URL, "RATE_LIMIT_KEY_PREFIX": prefix}
+    return env
+
+
+def wrk_script(token: str, directory: Path) -> Path:
+    script = directory / "quote.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(QUOTE_BODY)}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    )
+    return script
+
+
+def load(wrk: str, url: str, script: Path, connections: int, seconds: int) -> tuple[int, str]:
+    """Requests served and what went wrong (non-2xx, socket errors), by wrk's report."""
+    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
+    output = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, check=True
+    ).stdout
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if total is None:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    errors = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip().startswith(("Non-2xx", "Socket errors"))
+    ]
+    return int(total.group(1)), "; ".join(errors)
+
+
+def check(base: str, token: str, setting: str) -> None:
+    answer = httpx.post(
+        f"{base}/v1/quotes",
+        content=QUOTE_BODY,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    if answer.status_code != 201:
+        raise RuntimeError(f"{setting}: quote answered {answer.status_code}: {answer.text[:300]}")
+    limited = "ratelimit" in answer.headers
+    if limited != (setting != "off"):
+        raise RuntimeError(f"{setting}: RateLimit header {'present' if limited else 'absent'}")
+
+
+# ---------------------------------------------------------------- the limiter alone
+
+
+async def limiter_cpu_per_request(setting: str, prefix: str, calls: int) -> float:
+    """The middleware's own CPU per limited request (µs), around an app that does nothing:
+    the best of five runs, so a busy neighbour inflates it least."""
+    settings = Settings().model_copy(
+        update={
+            "auth_jwt_secret": SECRET_FOR_MICRO,
+            **{f"rate_limit_{name.lower()}": NEVER_REFUSES for name in LIMITS},
+            "redis_url": REDIS_URL if setting == "redis" else None,
+            "rate_limit_key_prefix": prefix,
+        }
+    )
+    tokens = TokenVerifier(settings)
+    token = issue_dev_token(SECRET_FOR_MICRO, Role.CUSTOMER, CUSTOMER_ID)
+    await tokens.verify(token)  # a caller's token is verified once per process
+
+    async def nothing(_scope: Scope, _receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+
+    async def sink(_message: Message) -> None:
+        return None
+
+    async def no_body() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    limits = RateLimits(settings, Metrics())
+    app: ASGIApp = nothing if setting == "off" else RateLimitMiddleware(nothing, limits, tokens)
+    headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"x")]
+    scope = {"type": "http", "method": "POST", "path": "/v1/quotes", "headers": headers}
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(calls):
+            await app(dict(scope), no_body, sink)
+            await asyncio.sleep(0)  # let what a request scheduled run, as a server would
+        best = min(best, (time.process_time() - started) / calls * 1e6)
+    await limits.close()
+    return best
+
+
+def measure_limiter_alone(prefix: str, calls: int) -> dict[str, float]:
+    costs = {}
+    for setting in ("off", "in-process", "redis"):
+        costs[setting] = uvloop.run(limiter_cpu_per_request(setting, prefix, calls))
+    return costs
+
+
+# ---------------------------------------------------------------- the run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--calls", type=int, default=3000, help="calls per limiter-alone run")
+    args = parser.parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)")
+    store = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    store.ping()  # the Redis setting needs one: say so before anything starts
+    prefix = f"pec-bench-{uuid.uuid4().hex[:12]}"
+    secret = uuid.uuid4().hex * 2
+    token = issue_dev_token(secret, Role.CUSTOMER, CUSTOMER_ID)
+    settings = ("off", "in-process", "redis")
+    cpu_per_request: dict[str, list[float]] = {setting: [] for setting in settings}
+    try:
+        alone = measure_limiter_alone(prefix, args.calls)
+        print("the limiter alone (middleware around an app that does nothing, best of 5):")
+        for setting, cost in alone.items():
+            print(f"  {setting:<10} {cost:7.1f} µs CPU/request")
+        print()
+        with demo_database() as database, ExitStack() as stack:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pec-rl-")))
+            script = wrk_script(token, tmp)
+            servers: dict[str, tuple[str, int]] = {}
+            for setting in settings:
+                port = free_port()
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": database.url,
+                    "AUTH_JWT_SECRET": secret,
+                    "LOG_LEVEL": "WARNING",
+                    **settings_env(setting, prefix),
+                }
+                log = tmp / f"{setting}.log"
+                server = stack.enter_context(running_server(server_command(port), env, log))
+                wait_ready(f"http://127.0.0.1:{port}", server, log)
+                servers[setting] = (f"http://127.0.0.1:{port}", server.pid)
+            for setting, (base, _) in servers.items():
+                check(base, token, setting)
+                load(wrk, f"{base}/v1/quotes", script, args.connections, 2)  # warm-up
+            print(
+                f"wrk -t1 -c{args.connections} -d{args.duration}s POST /v1/quotes, "
+                f"{args.rounds} rounds\n",
+                flush=True,
+            )
+            order = list(servers)
+            for round_ in range(1, args.rounds + 1):
+                # Each round starts with the next setting: a neighbour's load that rises or
+                # falls during a round weighs on no setting more than on the others.
+                for setting in order[round_ % 3 :] + order[: round_ % 3]:
+                    base, pgid = servers[setting]
+                    before = group_cpu_seconds(pgid)
+                    served, errors = load(
+                        wrk, f"{base}/v1/quotes", script, args.connections, args.duration
+                    )
+                    used = group_cpu_seconds(pgid) - before
+                    cpu_per_request[setting].append(used / max(served, 1) * 1e6)
+                    print(
+                        f"  round {round_} {setting:<10} {served / args.duration:7,.0f} req/s "
+                        f"{cpu_per_request[setting][-1]:7,.0f} µs CPU/request {errors}",
+                        flush=True,
+                    )
+    finally:
+        keys = list(store.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            store.delete(*keys)
+        store.close()
+    off = statistics.median(cpu_per_request["off"])
+    print(f"\n{'setting':<12}{'median µs CPU/quote':>22}{'vs off':>9}   target <= {TARGET:.2f}")
+    met = True
+    for setting in settings:
+        median = statistics.median(cpu_per_request[setting])
+        ratio = median / off
+        verdict = "" if setting == "off" else ("met" if ratio <= TARGET else "NOT met")
+        met &= setting == "off" or ratio <= TARGET
+        print(f"{setting:<12}{median:>22,.0f}{ratio:>9.3f}   {verdict}")
+    print(
+        "\nadded by the limiter alone, against the median 'off' quote above: "
+        + ", ".join(
+            f"{setting} +{(alone[setting] - alone['off']) / off:.1%}"
+            for setting in ("in-process", "redis")
+        )
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
