@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.container import Container, build_container
 from app.head_requests import HeadAsGetMiddleware
+from app.heap import freeze_startup_heap, unfreeze_heap
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.routers import health
@@ -62,7 +63,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         worker = (
             asyncio.create_task(run_forever(live, stop)) if settings.sandbox and owned else None
         )
+        freeze_startup_heap()  # after startup's allocations: see app/heap.py
         yield
+        unfreeze_heap()
         stop.set()
         if worker is not None:
             await worker
