@@ -13,6 +13,7 @@ from app.head_requests import HeadAsGetMiddleware
 from app.heap import freeze_startup_heap, unfreeze_heap
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
+from app.route_prefilter import prefilter_included_routers
 from app.routers import health
 from app.routers.cors import install_cors
 from app.routers.docs_ui import install_docs
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_docs(app)
 
     document_contract(app)
+    prefilter_included_routers(app)  # routing cost: see app/route_prefilter.py
 
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
