@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.container import Container, build_container
-from app.head_requests import HeadAsGetMiddleware
 from app.heap import freeze_startup_heap, unfreeze_heap
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
@@ -99,7 +98,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     document_contract(app)
     prefilter_included_routers(app)  # routing cost: see app/route_prefilter.py
 
-    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes
     )

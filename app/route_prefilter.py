@@ -25,6 +25,8 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 Matcher = Callable[[Scope], tuple[Match, Scope]]
+# The router reads a child scope only from a FULL or PARTIAL match: one shared answer will do.
+_NO_MATCH: tuple[Match, Scope] = (Match.NONE, {})
 
 
 def prefilter_included_routers(app: FastAPI) -> None:
@@ -64,8 +66,11 @@ def _guarded(route: BaseRoute, matches: Matcher) -> Matcher:
         if not ready:
             prefixes = literal_prefixes(route.effective_route_contexts())  # type: ignore[attr-defined]
             ready = True
-        if prefixes is not None and not get_route_path(scope).startswith(prefixes):
-            return Match.NONE, {}
+        # Called for every included router on every request: the path is read inline
+        # (get_route_path's answer when the app is not mounted under a root path).
+        path = get_route_path(scope) if scope.get("root_path") else scope["path"]
+        if prefixes is not None and not path.startswith(prefixes):
+            return _NO_MATCH
         return matches(scope)
 
     return guarded_matches
