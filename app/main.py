@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.container import Container, build_container
-from app.head_requests import HeadAsGetMiddleware
+from app.heap import freeze_startup_heap, unfreeze_heap
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.rate_limits import install_rate_limits
+from app.route_prefilter import prefilter_included_routers
 from app.routers import health
 from app.routers.cors import install_cors
 from app.routers.docs_ui import install_docs
@@ -63,7 +64,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         worker = (
             asyncio.create_task(run_forever(live, stop)) if settings.sandbox and owned else None
         )
+        freeze_startup_heap()  # after startup's allocations: see app/heap.py
         yield
+        unfreeze_heap()
         stop.set()
         if worker is not None:
             await worker
@@ -95,8 +98,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     document_contract(app)
     install_rate_limits(app, live.rate_limits, live.tokens)  # inside the request context
+    prefilter_included_routers(app)  # routing cost: see app/route_prefilter.py
 
-    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(
         RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes
     )

@@ -168,7 +168,10 @@ def quote_renewal(
         target = catalog.plans[item.plan_code or mailbox.plan_code]
         space = _space_choice(item, mailbox, target)
         promotion = catalog.active_promotion(target.code, today)
-        issues = eligibility_issues(mailbox, today, pending.get(mailbox.id), automatic=automatic)
+        status = effective_status(mailbox, today)
+        issues = eligibility_issues(
+            mailbox, today, pending.get(mailbox.id), automatic=automatic, status=status
+        )
         issues += choice_issues(mailbox, current, target, space, request.years, promotion)
         yearly = promotion.yearly_price_cents if promotion else target.yearly_price_cents
         downgrade = plan_change.is_downgrade(
@@ -179,7 +182,7 @@ def quote_renewal(
             QuotedItem(
                 mailbox_id=mailbox.id,
                 address=mailbox.address,
-                status=effective_status(mailbox, today),
+                status=status,
                 current_plan=current.code,
                 target_plan=target.code,
                 extra_mailbox_gb=space.extra_mailbox_gb,
@@ -241,6 +244,8 @@ def renewal_blockers(
 
 def _space_choice(item: RenewalItem, mailbox: Mailbox, target: Plan) -> SpaceChoice:
     default = default_space(mailbox, target)
+    if item.extra_mailbox_gb is None and item.extra_archive_gb is None:
+        return default  # the common "as it is now": no second object to build
     return SpaceChoice(
         default.extra_mailbox_gb if item.extra_mailbox_gb is None else item.extra_mailbox_gb,
         default.extra_archive_gb if item.extra_archive_gb is None else item.extra_archive_gb,

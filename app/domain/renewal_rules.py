@@ -57,14 +57,17 @@ def eligibility_issues(
     pending_order: PendingOrderExists | None,
     *,
     automatic: bool = False,
+    status: MailboxStatus | None = None,
 ) -> list[Issue]:
     """Rules 2–4: may this mailbox be renewed by hand at all, whatever the choice.
 
     `pending_order` is rule 3's blocker as the viewer may see it, when there is one.
     `automatic`: the automatic renewal itself is renewing it, so rule 2 (which keeps
-    people from renewing by hand what renews by itself) does not apply."""
+    people from renewing by hand what renews by itself) does not apply. `status`: the
+    mailbox's effective status on `today`, when the caller has it already."""
     issues: list[Issue] = []
-    status = effective_status(mailbox, today)
+    if status is None:
+        status = effective_status(mailbox, today)
     if status is MailboxStatus.DELETED:
         issues.append(MailboxDeleted())
     elif status is MailboxStatus.SUSPENDED:

@@ -8140,19 +8140,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    /** @description Language of the messages: `it` or `en`. */
-                    "Content-Language": "it" | "en";
-                    /** @description The request's id (yours if you sent a printable one of up to 128 characters): quote it when reporting a problem. */
-                    "X-Request-ID": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description `catalog_unavailable` (no price list in force), `database_unavailable`. */
             503: {
                 headers: {
