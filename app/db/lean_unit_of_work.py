@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from app.db.connection_gate import gate_of
 from app.db.engine import abandon
 from app.db.pg_account_repository import AsyncpgAccountRepository
 from app.db.pg_holder_repository import AsyncpgHolderRepository
@@ -44,7 +45,13 @@ class LeanUnitOfWork(UnitOfWork):
         self._engine = engine
 
     async def __aenter__(self) -> LeanUnitOfWork:
-        connection = await self._engine.connect()
+        self._gate = gate_of(self._engine)
+        await self._gate.__aenter__()  # a fair turn at the pool (app/db/connection_gate.py)
+        try:
+            connection = await self._engine.connect()
+        except BaseException:
+            await self._gate.__aexit__(None, None, None)
+            raise
         try:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             raw = await connection.get_raw_connection()
@@ -54,6 +61,7 @@ class LeanUnitOfWork(UnitOfWork):
             await self._transaction.start()
         except BaseException as error:
             await self._discard(connection, error)
+            await self._gate.__aexit__(None, None, None)
             raise
         self._connection = connection
         self._committed = False
@@ -86,6 +94,13 @@ class LeanUnitOfWork(UnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            await self._give_back(exc)
+        finally:
+            await self._gate.__aexit__(None, None, None)
+
+    async def _give_back(self, exc: BaseException | None) -> None:
+        """The connection back to the pool, rolled back, or discarded if it failed."""
         try:
             self.session.expunge_all()
             await self.session.close()

@@ -20,6 +20,7 @@ from typing import Protocol
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.db.connection_gate import gate_of
 from app.db.engine import abandon
 from app.db.pg_quote_store import AsyncpgQuoteStore
 from app.db.quote_repository import QuoteRecord
@@ -90,7 +91,8 @@ async def open_quote_store(
     kind: QuoteStoreKind = QuoteStoreKind.AUTO,
 ) -> AsyncIterator[QuoteStore]:
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
-        async with engine.connect() as connection:
+        # A fair turn at the pool first (app/db/connection_gate.py).
+        async with gate_of(engine), engine.connect() as connection:
             raw = await connection.get_raw_connection()
             # No SQLAlchemy transaction was begun on it: each statement commits alone.
             try:
