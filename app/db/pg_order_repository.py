@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, true, update
+from sqlalchemy import ColumnElement, String, Table, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,6 +83,9 @@ _PENDING_ORDER_OF = CompiledStatement(
     select(PendingRenewalRow.order_id, OrderRow.owner_role, OrderRow.owner_id)
     .join(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
     .where(PendingRenewalRow.mailbox_id == bindparam("mailbox_id"))
+)
+_RELEASE = CompiledStatement(
+    delete(PendingRenewalRow).where(PendingRenewalRow.order_id == bindparam("order_id"))
 )
 _ID_OF_QUOTE = CompiledStatement(
     select(OrderRow.id).where(OrderRow.quote_id == bindparam("quote_id"))
@@ -175,6 +178,9 @@ class AsyncpgOrderRepository(OrderRepository):
         return PendingOrder(
             record["order_id"], Principal(Role(record["owner_role"]), record["owner_id"])
         )
+
+    async def release_mailboxes(self, order_id: str) -> None:
+        await self._db.execute(_RELEASE.sql, *_RELEASE.args({"order_id": order_id}))
 
     async def debit_credit(self, partner_id: str, cents: int) -> int | None:
         values = {"partner_id": partner_id, "cents": cents}

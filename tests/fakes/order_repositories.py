@@ -347,6 +347,17 @@ class FakeMailboxes:
                 used_archive_mb=0 if change.deletes_archive else mailbox.used_archive_mb,
             )
 
+    async def renew_for_order(
+        self, order_id: str, changes: Sequence[MailboxChange], now: datetime
+    ) -> None:
+        await self.apply_renewals(changes, now)
+        for change in changes:
+            if change.scheduled is None:
+                self._tables.scheduled_changes.pop(change.mailbox_id, None)
+        pending = self._tables.pending_renewals
+        for mailbox_id in [m for m, o in pending.items() if o == order_id]:
+            del pending[mailbox_id]
+
     async def set_auto_renewal(
         self,
         principal: Principal,

@@ -11,7 +11,7 @@ from app.db.catalog_repository import PriceListInForce, PublishedPriceList
 from app.domain.access import Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
-from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
+from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord, holder_on_file
 from app.domain.mailbox import MailboxStatus
 from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
@@ -151,6 +151,16 @@ class FakeHolders:
         if mailbox is None:
             return None
         return mailbox.account_id, self._tables.mailbox_records.get(mailbox_id)
+
+    async def owners(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOwner]:
+        found: dict[str, HolderOwner] = {}
+        for mailbox_id in mailbox_ids:
+            mailbox = self._tables.mailboxes.get(mailbox_id)
+            account = None if mailbox is None else self._tables.accounts.get(mailbox.account_id)
+            if mailbox is not None and account is not None:  # the SQL joins the account
+                own = self._tables.mailbox_records.get(mailbox_id)
+                found[mailbox_id] = HolderOwner(mailbox.account_id, own, account.holder)
+        return found
 
     async def replace_account_record(
         self, account_id: str, record: HolderRecord, by: str, now: datetime
