@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.dialect import insert_or_ignore
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row, mailbox_to_values
 from app.db.models import MailboxMilestoneRow, MailboxRow, OrderRow, PendingRenewalRow
-from app.db.order_repository import OrderRepository
 from app.db.visibility import mailboxes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.errors import MailboxAddressTaken
@@ -163,7 +162,9 @@ class MailboxRepository:
         says (apply_renewals), what it had scheduled dropped unless the change schedules
         a downgrade itself (PlanChanges.cancel), and the order's holds released
         (Orders.release_mailboxes)."""
-        from app.db.plan_change_repository import PlanChangeRepository  # it imports this module
+        # Imported here: both import this module.
+        from app.db.order_repository import OrderRepository
+        from app.db.plan_change_repository import PlanChangeRepository
 
         await self.apply_renewals(changes, now)
         await PlanChangeRepository(self._session).cancel(unscheduled(changes))

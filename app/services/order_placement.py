@@ -108,7 +108,9 @@ async def place_from_quote(
     )
     check_order(quote, request, principal.role, now)
     order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
-    seq, taken = await uow.orders.add_holding_mailboxes(order, idempotency_key, fingerprint)
+    seq, taken, mailboxes = await uow.orders.add_holding_and_locking(
+        order, idempotency_key, fingerprint
+    )
     if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
         raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
     order.seq = seq
@@ -116,7 +118,6 @@ async def place_from_quote(
         holder = await uow.orders.pending_order_of(taken)
         shown = None if holder is None else visible_order_id(principal, holder)
         raise PendingOrderConflict(taken, shown)
-    mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
     if not _mailboxes_as_quoted(quote, mailboxes, now, automatic=request.placed_automatically):
         raise QuoteExpired(request.quote_id)
     if principal.role is Role.PARTNER:

@@ -70,6 +70,14 @@ class FakeOrders:
             return None, None
         return seq, await self.hold_mailboxes(order.id, order.mailbox_ids)
 
+    async def add_holding_and_locking(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None, dict[str, Mailbox]]:
+        seq, taken = await self.add_holding_mailboxes(order, idempotency_key, request_hash)
+        if seq is None or taken is not None:
+            return seq, taken, {}
+        return seq, None, await FakeMailboxes(self._tables).lock_for_renewal(order.mailbox_ids)
+
     async def load(self, order_id: str, *, lock: bool = False) -> Order | None:  # noqa: ARG002
         self._read()
         stored = self._tables.orders.get(order_id)
