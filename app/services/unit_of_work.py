@@ -175,6 +175,17 @@ class IdempotencyClaims(Protocol):
         status_code: int,
         body: dict[str, Any],
     ) -> None: ...
+    async def record_answer_queueing(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None: ...
 
 
 class Accounts(Protocol):

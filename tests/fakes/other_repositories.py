@@ -70,8 +70,9 @@ class FakeOutbox:
 
 
 class FakeIdempotencyClaims:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, outbox: FakeOutbox) -> None:
         self._records = tables.idempotency
+        self._outbox = outbox
 
     async def claim(
         self,
@@ -102,6 +103,20 @@ class FakeIdempotencyClaims:
         record = self._records.get((owner_role, owner_id, operation, key))
         if record is not None:
             record.status_code, record.body = status_code, body
+
+    async def record_answer_queueing(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        await self._outbox.add_many(messages, now)
+        await self.record_answer(owner_role, owner_id, operation, key, status_code, body)
 
 
 class FakeAccounts:

@@ -68,7 +68,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self._working, sequences)
         self.accounts = FakeAccounts(self._working)
         self.holders = FakeHolders(self._working)
-        self.idempotency = FakeIdempotencyClaims(self._working)
+        self.idempotency = FakeIdempotencyClaims(self._working, self.outbox)
         self.partners = FakePartners(self._working)
         self.quotes = FakeQuotes(self._working)
         self.catalog = FakeCatalog(self._working)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
 from app.domain.order import OrderStatus
 from app.domain.order_aggregate import Order
+from app.domain.outgoing_message import OutgoingMessage
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import PERSON, new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, STAFF, START
@@ -159,6 +161,26 @@ async def test_idempotency_claims_replay_the_recorded_answer(db: Container, kind
         201,
         {"id": "ord_1", "n": [1, 2]},
     )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_an_answer_is_recorded_with_its_messages_queued(db: Container, kind: str) -> None:
+    identity = ("customer", "acc-1", "create_order", f"key-q-{kind}")
+    email = OutgoingMessage("email", f"confirmation-{kind}", {"to": "a@b.it", "text": "è"})
+    async with unit_of_work(db, kind) as uow:
+        assert await uow.idempotency.claim(*identity, "fp", START) is None
+        answer = {"id": "ord_1"}
+        await uow.idempotency.record_answer_queueing(*identity, 201, answer, [email], START)
+        # Queued once: the same key again (another order's answer) adds nothing.
+        await uow.outbox.add_many([OutgoingMessage("email", email.dedupe_key, {"n": 2})], START)
+        await uow.commit()
+    async with unit_of_work(db, kind) as uow:
+        earlier = await uow.idempotency.claim(*identity, "fp", START)
+        due = await uow.outbox.claim_due(START, 100, timedelta(minutes=1))
+    assert earlier is not None
+    assert (earlier.status_code, earlier.body) == (201, {"id": "ord_1"})
+    queued = [(m.kind, m.payload, m.attempts) for m in due if m.dedupe_key == email.dedupe_key]
+    assert queued == [("email", email.payload, 1)]
 
 
 @pytest.mark.parametrize("kind", KINDS)
