@@ -1,7 +1,7 @@
 """The payment path's asyncpg repositories (payment events, mailboxes, outbox, plan
-changes, holders, the order's holds) read and write exactly what the SQLAlchemy ones do:
-the same steps run in a lean and in an ORM unit of work, each rolled back, and their
-results compared."""
+changes, holders, the order's holds, saved methods) read and write exactly what the
+SQLAlchemy ones do: the same steps run in a lean and in an ORM unit of work, each rolled
+back, and their results compared."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from app.domain.order import OrderStatus
 from app.domain.order_items import MailboxChange
 from app.domain.outgoing_message import OutgoingMessage
 from app.domain.plan_change import ScheduledChange
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.settings import UnitOfWorkKind
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
@@ -90,6 +91,16 @@ async def _steps(uow: UnitOfWork, order_id: str, number: str) -> dict[str, Any]:
     seen["unknown"] = (_without_row_id(unknown[0]), unknown[1])
     kept = await events.add(_event("evt-4", None, attempts=1, last_error="boom"))
     seen["kept"] = _without_row_id(kept)
+    assert kept is not None
+    seen["payloads"] = [await events.payload_of(e) for e in (stored.id, kept.id, -1)]
+
+    # A card kept for automatic renewals, once per account and provider reference.
+    card = SavedPaymentMethod("spm_1", "acc-1", "stripe", "card", "cus_1", "pm_1", order.id, START)
+    seen["saved methods"] = [
+        await uow.saved_methods.add(card),
+        await uow.saved_methods.add(replace(card, id="spm_2")),
+        await uow.saved_methods.of_account("acc-1"),
+    ]
 
     seen["locked"] = await uow.mailboxes.lock_for_renewal(["mbx-b", "mbx-a", "mbx-none"])
     await uow.mailboxes.apply_renewals(
@@ -192,6 +203,8 @@ async def test_asyncpg_and_sqlalchemy_payment_repositories_agree(
     assert released == {}
     assert set(scheduled) == {"mbx-b"}
     assert set(lean["owners"]) == {"mbx-a", "mbx-b"}
+    assert lean["payloads"] == [_event("", number)["payload"], _event("", None)["payload"], None]
+    assert lean["saved methods"][:2] == [True, False]
     owners = lean["owners"]
     assert owners.keys() == {"mbx-a", "mbx-b"}
     assert owners["mbx-a"] == HolderOwner("acc-1", None, _RECORD)
