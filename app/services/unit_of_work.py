@@ -102,7 +102,11 @@ class Mailboxes(Protocol):
     async def lock_for_renewal(self, ids: Sequence[str]) -> dict[str, Mailbox]: ...
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None: ...
     async def renew_for_order(
-        self, order_id: str, changes: Sequence[MailboxChange], now: datetime
+        self,
+        order_id: str,
+        changes: Sequence[MailboxChange],
+        told: Sequence[OutgoingMessage],
+        now: datetime,
     ) -> None: ...
     async def set_auto_renewal(
         self,

@@ -17,8 +17,10 @@ from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.order import OrderStatus, sequence_of
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
+from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement
 from app.domain.stored_payment_event import StoredPaymentEvent
+from app.services.unit_of_work import Outbox
 from tests.fakes.tables import Sequences, StoredOrder, Tables
 
 
@@ -272,8 +274,9 @@ class FakePaymentEvents:
 
 
 class FakeMailboxes:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, outbox: Outbox | None = None) -> None:
         self._tables = tables
+        self._outbox = outbox  # renew_for_order queues there
 
     async def pending_orders(self, ids: Sequence[str]) -> dict[str, PendingOrder]:
         pending = self._tables.pending_renewals
@@ -356,8 +359,14 @@ class FakeMailboxes:
             )
 
     async def renew_for_order(
-        self, order_id: str, changes: Sequence[MailboxChange], now: datetime
+        self,
+        order_id: str,
+        changes: Sequence[MailboxChange],
+        told: Sequence[OutgoingMessage],
+        now: datetime,
     ) -> None:
+        assert self._outbox is not None, "built without the unit of work's outbox"
+        await self._outbox.add_many(told, now)
         await self.apply_renewals(changes, now)
         for change in changes:
             if change.scheduled is None:

@@ -119,8 +119,9 @@ async def _steps(uow: UnitOfWork, order_id: str, number: str) -> dict[str, Any]:
     downgrade = replace(
         _change("mbx-b", deletes_archive=False), scheduled=_scheduled("mbx-b", order.id)
     )
+    told = [OutgoingMessage("mail_platform", "renewed-a", {"n": "à"})]
     await uow.mailboxes.renew_for_order(
-        order.id, [_change("mbx-a", deletes_archive=False), downgrade], START
+        order.id, [_change("mbx-a", deletes_archive=False), downgrade], told, START
     )
     seen["renewed for the order"] = (
         held,
@@ -194,6 +195,7 @@ async def test_asyncpg_and_sqlalchemy_payment_repositories_agree(
     assert lean["unknown"][1] is None
     assert lean["by id"][1] == lean["order"]
     assert [m.used_archive_mb for m in lean["renewed"]] == [0, 700]
+    assert ("mail_platform", "renewed-a", {"n": "à"}, 1) in lean["outbox"]
     queued = [key for _, key, _, _ in lean["outbox"] if key.startswith("lean-")]
     assert queued == ["lean-1", "lean-2", "lean-3"]
     assert lean["saved order"].status is OrderStatus.PAID
