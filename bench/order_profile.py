@@ -1,6 +1,6 @@
 """One order's cost, in-process: CPU µs and round trips per POST /v1/orders.
 
-uv run python -m bench.order_profile [--orders 300] [--profile orders.prof]
+uv run python -m bench.order_profile [--orders 300] [--profile orders.prof] [--webhooks]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
 throw-away database seeded like the bench's orders; orders are placed one at a time, so the
@@ -8,6 +8,8 @@ figures are this process's CPU time (steady on a busy machine, unlike wall time)
 the statements each order sent to PostgreSQL: those through SQLAlchemy (counted by its
 cursor events) and those in plain asyncpg (counted by asyncpg's query loggers, which
 also see BEGIN and COMMIT). `--profile` writes a cProfile of the timed orders.
+`--webhooks` then pays each order with a signed payment webhook and measures those the
+same way (`--profile` then profiles the webhooks instead).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import uvloop
 from sqlalchemy import event
 
@@ -33,9 +36,18 @@ from app.auth import issue_dev_token
 from app.domain.access import Role
 from app.domain.calendar import italian_date
 from app.settings import Settings
-from bench.bench_app import create_bench_app
+from bench.bench_app import asyncpg_dsn, create_bench_app
 from bench.harness import demo_database
-from bench.order_data import BENCH_ACCOUNT, mailbox_id, order_body, seed_bench_mailboxes
+from bench.order_data import (
+    BENCH_ACCOUNT,
+    awaiting_payment,
+    mailbox_id,
+    order_body,
+    seed_bench_mailboxes,
+)
+from bench.order_flow import WEBHOOK_PATH, webhook_requests
+from bench.phases import generic_webhook_secret
+from bench.wrk import Request
 
 
 class RoundTrips:
@@ -102,8 +114,16 @@ async def running(app: Any) -> AsyncIterator[None]:
         yield
 
 
-async def measure(url: str, orders: int, warmup: int, profile: str | None) -> None:
-    os.environ.update(DATABASE_URL=url, AUTH_JWT_SECRET=secrets.token_urlsafe(32), SANDBOX="false")
+async def measure(
+    url: str, orders: int, warmup: int, profile: str | None, webhooks: bool = False
+) -> None:
+    webhook_secret = generic_webhook_secret()
+    os.environ.update(
+        DATABASE_URL=url,
+        AUTH_JWT_SECRET=secrets.token_urlsafe(32),
+        GENERIC_WEBHOOK_SECRET=webhook_secret,
+        SANDBOX="false",
+    )
     settings = Settings()
     app = create_bench_app()
     token = issue_dev_token(settings.auth_jwt_secret, Role.CUSTOMER, BENCH_ACCOUNT)
@@ -116,6 +136,30 @@ async def measure(url: str, orders: int, warmup: int, profile: str | None) -> No
     def _log_asyncpg(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.driver_connection.add_query_logger(trips.on_asyncpg)
 
+    async def timed(label: str, steps: list[Any], profile: str | None) -> float:
+        """Run the warm-up steps, then the rest timed: the CPU seconds they took."""
+        for step in steps[:warmup]:
+            await step()
+        profiler = cProfile.Profile(time.process_time) if profile else None
+        trips.statements.clear()
+        trips.counting = True
+        started_cpu, started_wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        for step in steps[warmup:]:
+            await step()
+        if profiler:
+            profiler.disable()
+        cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
+        trips.counting = False
+        if profiler and profile:
+            profiler.dump_stats(profile)
+        print(f"CPU per {label}: {cpu / orders * 1e6:,.0f} µs (wall {wall / orders * 1e6:,.0f} µs)")
+        print(f"round trips per {label}: {sum(trips.statements.values()) / orders:.1f}")
+        for sql, n in trips.statements.most_common():
+            print(f"  {n / orders:5.1f}  {sql}")
+        return cpu
+
     async with running(app):
         total = orders + warmup
         quote_ids = []
@@ -125,26 +169,38 @@ async def measure(url: str, orders: int, warmup: int, profile: str | None) -> No
             assert status == 201, answer
             quote_ids.append(json.loads(answer)["id"])
 
-        async def place(i: int) -> None:
-            keyed = {**headers, "idempotency-key": f"prof-{uuid.uuid4().hex}"}
-            status, answer = await call(app, "POST", "/v1/orders", order_body(quote_ids[i]), keyed)
-            assert status == 201, answer
+        def place(i: int) -> Any:
+            async def step() -> None:
+                keyed = {**headers, "idempotency-key": f"prof-{uuid.uuid4().hex}"}
+                body = order_body(quote_ids[i])
+                status, answer = await call(app, "POST", "/v1/orders", body, keyed)
+                assert status == 201, answer
 
-        for i in range(warmup):
-            await place(i)
-        profiler = cProfile.Profile(time.process_time) if profile else None
-        trips.counting = True
-        started_cpu, started_wall = time.process_time(), time.perf_counter()
-        if profiler:
-            profiler.enable()
-        for i in range(warmup, total):
-            await place(i)
-        if profiler:
-            profiler.disable()
-        cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
-        trips.counting = False
-        if profiler and profile:
-            profiler.dump_stats(profile)
+            return step
+
+        def pay(request: Request) -> Any:
+            async def step() -> None:
+                status, answer = await call(
+                    app, "POST", WEBHOOK_PATH, request.body, dict(request.headers)
+                )
+                assert status == 200, answer
+
+            return step
+
+        print(f"orders: {orders} timed after {warmup} warm-up, one at a time, in-process")
+        cpu = {
+            "order": await timed(
+                "order", [place(i) for i in range(total)], None if webhooks else profile
+            )
+        }
+        if webhooks:
+            connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+            try:
+                unpaid = await awaiting_payment(connection)
+            finally:
+                await connection.close()
+            requests = webhook_requests(unpaid, webhook_secret, datetime.now(UTC))
+            cpu["webhook"] = await timed("webhook", [pay(r) for r in requests], profile)
         # The floor in the same process and minute: GET /bench/asyncpg, one query.
         for _ in range(warmup):
             await call(app, "GET", "/bench/asyncpg", b"", headers)
@@ -152,15 +208,9 @@ async def measure(url: str, orders: int, warmup: int, profile: str | None) -> No
         for _ in range(orders):
             await call(app, "GET", "/bench/asyncpg", b"", headers)
         floor_cpu = time.process_time() - floor_cpu
-    print(f"orders: {orders} timed after {warmup} warm-up, one at a time, in-process")
-    print(f"CPU per order: {cpu / orders * 1e6:,.0f} µs (wall {wall / orders * 1e6:,.0f} µs)")
-    print(
-        f"CPU per GET /bench/asyncpg: {floor_cpu / orders * 1e6:,.0f} µs; "
-        f"orders / one query: {cpu / floor_cpu:.1f}x"
-    )
-    print(f"round trips per order: {sum(trips.statements.values()) / orders:.1f}")
-    for sql, n in trips.statements.most_common():
-        print(f"  {n / orders:5.1f}  {sql}")
+    print(f"CPU per GET /bench/asyncpg: {floor_cpu / orders * 1e6:,.0f} µs")
+    for label, spent in cpu.items():
+        print(f"{label}s / one query: {spent / floor_cpu:.1f}x")
 
 
 def main() -> None:
@@ -168,13 +218,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--profile", default=None, help="write a cProfile of the timed orders")
+    parser.add_argument(
+        "--webhooks", action="store_true", help="then pay each order by a signed webhook"
+    )
     args = parser.parse_args()
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     with demo_database() as database:
         now = datetime.now(UTC)
         total = args.orders + args.warmup
         asyncio.run(seed_bench_mailboxes(database.url, total, italian_date(now), now))
-        uvloop.run(measure(database.url, args.orders, args.warmup, args.profile))
+        uvloop.run(measure(database.url, args.orders, args.warmup, args.profile, args.webhooks))
 
 
 if __name__ == "__main__":

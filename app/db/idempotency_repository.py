@@ -7,6 +7,7 @@ transaction ends, then finds it committed (and replays it) or gone (and runs its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
 from app.db.models import IdempotencyRecordRow
+from app.db.outbox_repository import OutboxRepository
+from app.domain.outgoing_message import OutgoingMessage
 
 
 class IdempotencyRepository:
@@ -65,3 +68,19 @@ class IdempotencyRepository:
             .filter_by(owner_role=owner_role, owner_id=owner_id, operation=operation, key=key)
             .values(status_code=status_code, body=body)
         )
+
+    async def record_answer_queueing(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        """`record_answer`, and `messages` queued as Outbox.add_many queues them (the lean
+        repository writes both in one statement)."""
+        await OutboxRepository(self._session).add_many(messages, now)
+        await self.record_answer(owner_role, owner_id, operation, key, status_code, body)

@@ -34,6 +34,7 @@ from app.db.pg_outbox_repository import AsyncpgOutboxRepository
 from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
 from app.db.pg_plan_change_repository import AsyncpgPlanChangeRepository
 from app.db.pg_quote_repository import AsyncpgQuoteRepository
+from app.db.pg_saved_method_repository import AsyncpgSavedMethodRepository
 from app.db.quote_store import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
 
@@ -82,6 +83,7 @@ class LeanUnitOfWork(UnitOfWork):
         self.mailboxes = AsyncpgMailboxRepository(self.session, self.db)
         self.outbox = AsyncpgOutboxRepository(self.session, self.db)
         self.plan_changes = AsyncpgPlanChangeRepository(self.session, self.db)
+        self.saved_methods = AsyncpgSavedMethodRepository(self.session, self.db)
 
     async def commit(self) -> None:
         await self.session.flush()  # what an ORM repository added, into this transaction

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.dialect import insert_or_ignore
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row, mailbox_to_values
 from app.db.models import MailboxMilestoneRow, MailboxRow, OrderRow, PendingRenewalRow
+from app.db.outbox_repository import OutboxRepository
 from app.db.visibility import mailboxes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.errors import MailboxAddressTaken
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
 from app.domain.order_items import MailboxChange
+from app.domain.outgoing_message import OutgoingMessage
 
 
 class MailboxRepository:
@@ -155,6 +157,27 @@ class MailboxRepository:
                 status=MailboxStatus.ACTIVE.value,
             )
 
+    async def renew_for_order(
+        self,
+        order_id: str,
+        changes: Sequence[MailboxChange],
+        told: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        """An order's fulfilment in its (locked) mailboxes: each renewed as its change
+        says (apply_renewals), what it had scheduled dropped unless the change schedules
+        a downgrade itself (PlanChanges.cancel), the order's holds released
+        (Orders.release_mailboxes) and `told` queued (Outbox.add_many). The lean
+        repository does it all in one statement."""
+        # Imported here: both import this module.
+        from app.db.order_repository import OrderRepository
+        from app.db.plan_change_repository import PlanChangeRepository
+
+        await self.apply_renewals(changes, now)
+        await PlanChangeRepository(self._session).cancel(unscheduled(changes))
+        await OrderRepository(self._session).release_mailboxes(order_id)
+        await OutboxRepository(self._session).add_many(told, now)
+
     async def set_auto_renewal(
         self, principal: Principal, mailbox_id: str, enabled: bool, years: int | None, now: datetime
     ) -> Mailbox | None:
@@ -218,6 +241,11 @@ def _has_effective_status(status: MailboxStatus, today: date) -> ColumnElement[b
             or_(MailboxRow.expires_on < today, MailboxRow.status == "EXPIRED"),
         )
     return and_(MailboxRow.status == "ACTIVE", MailboxRow.expires_on >= today)
+
+
+def unscheduled(changes: Sequence[MailboxChange]) -> list[str]:
+    """The mailboxes whose change takes effect now: what they had scheduled is dropped."""
+    return [change.mailbox_id for change in changes if change.scheduled is None]
 
 
 class PlanAndSpace(Protocol):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
+from app.db.mailbox_repository import MailboxRepository
 from app.db.models import (
     CreditMovementRow,
     MailboxRow,
@@ -20,6 +21,7 @@ from app.db.models import (
 from app.db.order_documents import order_from_row, order_to_values, state_values
 from app.db.visibility import orders_visible_to
 from app.domain.access import PendingOrder, Principal, Role
+from app.domain.mailbox import Mailbox
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
 
@@ -51,6 +53,17 @@ class OrderRepository:
         if seq is None:
             return None, None
         return seq, await self.hold_mailboxes(order.id, order.mailbox_ids)
+
+    async def add_holding_and_locking(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None, dict[str, Mailbox]]:
+        """`add_holding_mailboxes`, and once every mailbox is held, the mailboxes locked
+        for renewal (as Mailboxes.lock_for_renewal): {} when they were not all held.
+        The lean repository does it all in one statement."""
+        seq, taken = await self.add_holding_mailboxes(order, idempotency_key, request_hash)
+        if seq is None or taken is not None:
+            return seq, taken, {}
+        return seq, None, await MailboxRepository(self._session).lock_for_renewal(order.mailbox_ids)
 
     async def load(self, order_id: str, *, lock: bool = False) -> Order | None:
         """The order; `lock`: held until the commit, so its state changes one at a time."""

@@ -1,5 +1,6 @@
-"""Holders on file on the lean unit of work: the read every order without a holder makes,
-in plain asyncpg (the same query and mapping as HolderRepository.on_file)."""
+"""Holders on file on the lean unit of work: the read every order without a holder makes
+and the one a fulfilment makes before recording the order's holder, in plain asyncpg (the
+same queries and mappings as HolderRepository.on_file and .owners)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement
-from app.db.holder_repository import HolderRepository, on_file_from_documents
+from app.db.holder_repository import (
+    OWNERS,
+    HolderRepository,
+    on_file_from_documents,
+    owner_from_row,
+)
 from app.db.models import AccountRow, MailboxRow
-from app.domain.holder_record import HolderOnFile
+from app.domain.holder_record import HolderOnFile, HolderOwner
 
 _ON_FILE = CompiledStatement(
     select(
@@ -25,6 +32,9 @@ _ON_FILE = CompiledStatement(
     )
     .join(AccountRow, AccountRow.id == MailboxRow.account_id)
     .where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))
+)
+_OWNERS = CompiledStatement(
+    OWNERS.where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))
 )
 
 
@@ -42,3 +52,8 @@ class AsyncpgHolderRepository(HolderRepository):
             )
             for row in rows
         }
+
+    async def owners(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOwner]:
+        records = await self._db.fetch(_OWNERS.sql, *_OWNERS.args({"ids": list(mailbox_ids)}))
+        rows = [_OWNERS.row(record) for record in records]
+        return {row["id"]: owner_from_row(AttributeRow(row)) for row in rows}

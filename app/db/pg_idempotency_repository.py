@@ -7,8 +7,10 @@ from its table: every keyed POST on PostgreSQL claims and answers through here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, update
@@ -18,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.asyncpg_statements import CompiledStatement
 from app.db.idempotency_repository import IdempotencyRepository
 from app.db.models import IdempotencyRecordRow
+from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
+from app.domain.outgoing_message import OutgoingMessage
 
 _RECORDS: Table = IdempotencyRecordRow.__table__  # type: ignore[assignment]
 _IDENTITY = ("owner_role", "owner_id", "operation", "key")
@@ -38,11 +42,19 @@ _EARLIER = CompiledStatement(
     .where(*_IS_IDENTITY)
     .with_for_update()
 )
-_RECORD_ANSWER = CompiledStatement(
+_SET_ANSWER = (
     update(_RECORDS)
     .where(*_IS_IDENTITY)
     .values(status_code=bindparam("status_code"), body=bindparam("body"))
 )
+_RECORD_ANSWER = CompiledStatement(_SET_ANSWER)
+
+
+@lru_cache(maxsize=8)  # one per number of messages: an order queues one email
+def _record_answer_queueing(messages: int) -> CompiledStatement:
+    """The answer's UPDATE with the outbox INSERT (as the outbox repository's) in a CTE."""
+    queued = insert_messages(messages, QUEUED_COLUMNS).cte("queued")
+    return CompiledStatement(_SET_ANSWER.add_cte(queued))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +106,25 @@ class AsyncpgIdempotencyRepository(IdempotencyRepository):
         }
         values |= {"status_code": status_code, "body": body}
         await self._db.execute(_RECORD_ANSWER.sql, *_RECORD_ANSWER.args(values))
+
+    async def record_answer_queueing(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        if not messages:
+            await self.record_answer(owner_role, owner_id, operation, key, status_code, body)
+            return
+        identity = (owner_role, owner_id, operation, key)
+        values: dict[str, Any] = {
+            f"identity_{name}": value for name, value in zip(_IDENTITY, identity, strict=True)
+        }
+        values |= {"status_code": status_code, "body": body} | message_values(messages, now)
+        statement = _record_answer_queueing(len(messages))
+        await self._db.execute(statement.sql, *statement.args(values))

@@ -1,7 +1,10 @@
 """Mailboxes on the lean unit of work: a payment's locks and renewals in plain asyncpg.
 
 The mailboxes an order renews are locked in one statement and renewed in one statement
-(an UPDATE … FROM unnest of one array per column), however many there are. The
+(an UPDATE … FROM unnest of one array per column), however many there are; a fulfilment
+also drops what they had scheduled, releases the order's holds and queues what the
+platform and partners are told in that same statement (data-modifying CTEs:
+renew_for_order). The
 statements are built from the same table and column list (mappers.MAILBOX_COLUMNS) as
 MailboxRepository and write what its set_plan_and_space writes; every other method is
 the SQLAlchemy repository's, on the same transaction.
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
+    delete,
     func,
     select,
     update,
@@ -31,11 +36,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.asyncpg_statements import CompiledStatement
-from app.db.mailbox_repository import MailboxRepository
+from app.db.mailbox_repository import MailboxRepository, unscheduled
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
-from app.db.models import MailboxRow
+from app.db.models import MailboxRow, PendingRenewalRow, ScheduledPlanChangeRow
+from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_items import MailboxChange
+from app.domain.outgoing_message import OutgoingMessage
 
 _LOCK_FOR_RENEWAL = CompiledStatement(
     select(*MAILBOX_COLUMNS)
@@ -57,7 +64,7 @@ _RENEWED = {
 }
 
 
-def _apply_renewals() -> CompiledStatement:
+def _renewal() -> Any:
     renewed = (
         func.unnest(
             *(bindparam(name, type_=postgresql.ARRAY(kind())) for name, kind in _RENEWED.items())
@@ -65,7 +72,7 @@ def _apply_renewals() -> CompiledStatement:
         .table_valued(*(column(name, kind()) for name, kind in _RENEWED.items()))
         .render_derived(name="renewed")
     )
-    return CompiledStatement(
+    return (
         update(MailboxRow)
         .where(MailboxRow.id == renewed.c.mailbox_id)
         .values(
@@ -83,7 +90,24 @@ def _apply_renewals() -> CompiledStatement:
     )
 
 
-_APPLY_RENEWALS = _apply_renewals()
+_APPLY_RENEWALS = CompiledStatement(_renewal())
+# renew_for_order: the renewal with PlanChanges.cancel's and Orders.release_mailboxes'
+# DELETEs and Outbox.add_many's INSERT as CTEs (each on another table, so their order
+# within the statement doesn't matter).
+_UNSCHEDULE = delete(ScheduledPlanChangeRow).where(
+    ScheduledPlanChangeRow.mailbox_id
+    == any_(bindparam("unscheduled_ids", type_=postgresql.ARRAY(String)))
+)
+_RELEASE = delete(PendingRenewalRow).where(PendingRenewalRow.order_id == bindparam("order_id"))
+
+
+@lru_cache(maxsize=16)  # one per number of messages: a handful of mailboxes per order
+def _renew_for_order(messages: int) -> CompiledStatement:
+    statement = _renewal().add_cte(_UNSCHEDULE.cte("unscheduled"))
+    statement = statement.add_cte(_RELEASE.cte("released"))
+    if messages:
+        statement = statement.add_cte(insert_messages(messages, QUEUED_COLUMNS).cte("queued"))
+    return CompiledStatement(statement)
 
 
 class AsyncpgMailboxRepository(MailboxRepository):
@@ -100,9 +124,27 @@ class AsyncpgMailboxRepository(MailboxRepository):
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:
         if not changes:
             return
+        statement = _APPLY_RENEWALS
+        await self._db.execute(statement.sql, *statement.args(self._renewal_values(changes, now)))
+
+    async def renew_for_order(
+        self,
+        order_id: str,
+        changes: Sequence[MailboxChange],
+        told: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        if not changes:  # nothing renewed (an order always renews some): statement by statement
+            await super().renew_for_order(order_id, changes, told, now)
+            return
+        values = self._renewal_values(changes, now) | message_values(told, now)
+        values |= {"unscheduled_ids": unscheduled(changes), "order_id": order_id}
+        statement = _renew_for_order(len(told))
+        await self._db.execute(statement.sql, *statement.args(values))
+
+    @staticmethod
+    def _renewal_values(changes: Sequence[MailboxChange], now: datetime) -> dict[str, Any]:
         values: dict[str, Any] = {
             name: [getattr(change, name) for change in changes] for name in _RENEWED
         }
-        values |= {"renewed_status": MailboxStatus.ACTIVE.value, "renewed_at": now}
-        statement = _APPLY_RENEWALS
-        await self._db.execute(statement.sql, *statement.args(values))
+        return values | {"renewed_status": MailboxStatus.ACTIVE.value, "renewed_at": now}

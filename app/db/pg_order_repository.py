@@ -13,20 +13,34 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, bindparam, func, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement
-from app.db.models import CreditMovementRow, OrderRow, PartnerRow, PendingRenewalRow
+from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
+from app.db.models import CreditMovementRow, MailboxRow, OrderRow, PartnerRow, PendingRenewalRow
 from app.db.order_documents import order_from_row, order_to_values, state_values
 from app.db.order_repository import OrderRepository
 from app.domain.access import PendingOrder, Principal, Role
+from app.domain.mailbox import Mailbox
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
 
 _ORDERS: Table = OrderRow.__table__  # type: ignore[assignment]
+_SEQ, _HELD = "placed_seq", "held_mailbox_ids"  # beside the mailboxes' columns
 _NEW_ORDER_COLUMNS = tuple(c.name for c in _ORDERS.c if c.name != "seq")  # seq: the database's
 
 
@@ -69,6 +83,29 @@ def _add_holding() -> Any:
     )
 
 
+def _add_holding_locking() -> Any:
+    """The order, its holds and the held mailboxes locked, in one statement: WITH placed,
+    held (as _add_holding) SELECT seq, held ids, and the columns of each mailbox in
+    `held`, locked in id order (a mailbox is locked only once this order holds it, as
+    when the service asked in turn: another placement can't hold it meanwhile, so the
+    locks here never wait on one). One row even when nothing is locked."""
+    placed = _insert_order().returning(OrderRow.seq, OrderRow.id).cte("placed")
+    held = _hold(placed.c.id, placed).cte("held")
+    locked = (
+        select(*MAILBOX_COLUMNS)
+        .where(MailboxRow.id.in_(select(held.c.mailbox_id)))
+        .order_by(MailboxRow.id)
+        .with_for_update()
+        .subquery("locked")
+    )
+    one = select(literal(1).label("one")).subquery("one")
+    return select(
+        select(placed.c.seq).scalar_subquery().label(_SEQ),
+        select(func.array_agg(held.c.mailbox_id)).scalar_subquery().label(_HELD),
+        *locked.c,
+    ).select_from(one.outerjoin(locked, true()))
+
+
 def _order_where(where: ColumnElement[bool], lock: bool) -> CompiledStatement:
     stmt = select(_ORDERS).where(where)
     return CompiledStatement(stmt.with_for_update() if lock else stmt)
@@ -76,6 +113,7 @@ def _order_where(where: ColumnElement[bool], lock: bool) -> CompiledStatement:
 
 _ADD = CompiledStatement(_insert_order().returning(OrderRow.seq))
 _ADD_HOLDING = CompiledStatement(_add_holding())
+_ADD_HOLDING_LOCKING = CompiledStatement(_add_holding_locking())
 _HOLD = CompiledStatement(_hold(bindparam("order_id", type_=String), None))
 _BY_ID = {lock: _order_where(OrderRow.id == bindparam("order_id"), lock) for lock in (False, True)}
 _BY_SEQ = {lock: _order_where(OrderRow.seq == bindparam("seq"), lock) for lock in (False, True)}
@@ -83,6 +121,9 @@ _PENDING_ORDER_OF = CompiledStatement(
     select(PendingRenewalRow.order_id, OrderRow.owner_role, OrderRow.owner_id)
     .join(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
     .where(PendingRenewalRow.mailbox_id == bindparam("mailbox_id"))
+)
+_RELEASE = CompiledStatement(
+    delete(PendingRenewalRow).where(PendingRenewalRow.order_id == bindparam("order_id"))
 )
 _ID_OF_QUOTE = CompiledStatement(
     select(OrderRow.id).where(OrderRow.quote_id == bindparam("quote_id"))
@@ -135,6 +176,23 @@ class AsyncpgOrderRepository(OrderRepository):
             return None, None
         return int(record["seq"]), _first_not_held(wanted, record["held"] or ())
 
+    async def add_holding_and_locking(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None, dict[str, Mailbox]]:
+        wanted = sorted(order.mailbox_ids)
+        values = _new_order_values(order, idempotency_key, request_hash) | {"mailbox_ids": wanted}
+        statement = _ADD_HOLDING_LOCKING
+        records = await self._db.fetch(statement.sql, *statement.args(values))
+        first = records[0]
+        if first[_SEQ] is None:
+            return None, None, {}
+        taken = _first_not_held(wanted, first[_HELD] or ())
+        if taken is not None:
+            return int(first[_SEQ]), taken, {}  # some were locked: the caller rolls back
+        rows = (statement.row(record) for record in records if record["id"] is not None)
+        mailboxes = (mailbox_from_row(AttributeRow(row)) for row in rows)
+        return int(first[_SEQ]), None, {mailbox.id: mailbox for mailbox in mailboxes}
+
     async def hold_mailboxes(self, order_id: str, mailbox_ids: Sequence[str]) -> str | None:
         wanted = sorted(mailbox_ids)
         values = {"order_id": order_id, "mailbox_ids": wanted}
@@ -175,6 +233,9 @@ class AsyncpgOrderRepository(OrderRepository):
         return PendingOrder(
             record["order_id"], Principal(Role(record["owner_role"]), record["owner_id"])
         )
+
+    async def release_mailboxes(self, order_id: str) -> None:
+        await self._db.execute(_RELEASE.sql, *_RELEASE.args({"order_id": order_id}))
 
     async def debit_credit(self, partner_id: str, cents: int) -> int | None:
         values = {"partner_id": partner_id, "cents": cents}

@@ -5,7 +5,7 @@ leases) stays the SQLAlchemy repository's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -21,20 +21,32 @@ from app.domain.outgoing_message import OutgoingMessage
 _OUTBOX = cast(Table, OutboxRow.__table__)
 
 
-@lru_cache(maxsize=32)  # one per batch size: an order renews a handful of mailboxes
-def _insert(rows: int, columns: tuple[str, ...]) -> CompiledStatement:
+def insert_messages(rows: int, columns: tuple[str, ...]) -> Any:
     """INSERT of `rows` messages … ON CONFLICT (dedupe_key) DO NOTHING: a key already
-    queued (or twice in the batch) is queued once."""
+    queued (or twice in the batch) is queued once. Its values: message_values."""
     values = [
         {name: bindparam(f"{name}_{i}", type_=_OUTBOX.c[name].type) for name in columns}
         for i in range(rows)
     ]
-    statement = (
+    return (
         postgresql.insert(_OUTBOX)
         .values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    return CompiledStatement(statement)
+
+
+def message_values(messages: Sequence[OutgoingMessage], now: datetime) -> dict[str, Any]:
+    """The values of insert_messages(len(messages), QUEUED_COLUMNS)."""
+    rows = [queued(message, now) for message in messages]
+    return {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+
+
+QUEUED_COLUMNS = tuple(queued(OutgoingMessage("", "", {}), datetime.now(UTC)))
+
+
+@lru_cache(maxsize=32)  # one per batch size: an order renews a handful of mailboxes
+def _insert(rows: int) -> CompiledStatement:
+    return CompiledStatement(insert_messages(rows, QUEUED_COLUMNS))
 
 
 class AsyncpgOutboxRepository(OutboxRepository):
@@ -45,7 +57,5 @@ class AsyncpgOutboxRepository(OutboxRepository):
     async def add_many(self, messages: Sequence[OutgoingMessage], now: datetime) -> None:
         if not messages:
             return
-        rows = [queued(message, now) for message in messages]
-        statement = _insert(len(rows), tuple(rows[0]))
-        values = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
-        await self._db.execute(statement.sql, *statement.args(values))
+        statement = _insert(len(messages))
+        await self._db.execute(statement.sql, *statement.args(message_values(messages, now)))

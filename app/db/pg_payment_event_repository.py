@@ -9,6 +9,7 @@ every other method is the SQLAlchemy repository's, on the same transaction.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, cast
@@ -104,6 +105,9 @@ def _save_with_order(order_columns: tuple[str, ...]) -> CompiledStatement:
     return CompiledStatement(_set_event().add_cte(saved_order))
 
 
+_PAYLOAD_OF = CompiledStatement(
+    select(PaymentEventRow.payload).where(PaymentEventRow.id == bindparam(_EVENT_ROW_ID))
+)
 _WAITING = CompiledStatement(
     select(PaymentEventRow.__table__)
     .where(PaymentEventRow.order_id == bindparam("order_id"), PaymentEventRow.outcome == "wait")
@@ -116,12 +120,19 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
     def __init__(self, session: AsyncSession, connection: Any) -> None:
         super().__init__(session)
         self._db = connection  # the lean unit of work's asyncpg connection
+        # What the events stored here were sent with (never updated afterwards): a
+        # fulfilment that reads it back (a card kept for renewals) needn't ask again.
+        self._payloads: dict[int, Any] = {}
 
     async def add(self, values: dict[str, Any]) -> StoredPaymentEvent | None:
         values = {**_DEFAULTS, **values}
         statement = _add(tuple(values))
         found = await self._db.fetchval(statement.sql, *statement.args(values))
-        return None if found is None else stored_as_added(int(found), values)
+        return None if found is None else self._added(int(found), values)
+
+    def _added(self, row_id: int, values: dict[str, Any]) -> StoredPaymentEvent:
+        self._payloads[row_id] = values.get("payload")
+        return stored_as_added(row_id, values)
 
     async def add_locking_order(
         self, values: dict[str, Any], order_ref: str | None
@@ -136,7 +147,7 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
         )
         if record is None:
             return None, None  # a duplicate
-        stored = stored_as_added(int(record[_EVENT_ROW_ID]), values)
+        stored = self._added(int(record[_EVENT_ROW_ID]), values)
         if record["id"] is None:
             return stored, None
         row: Any = SimpleNamespace(**statement.row(record))  # the columns of an OrderRow
@@ -156,3 +167,12 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
     async def waiting_for_payment(self, order_id: str) -> list[StoredPaymentEvent]:
         records = await self._db.fetch(_WAITING.sql, *_WAITING.args({"order_id": order_id}))
         return [stored_from_row(SimpleNamespace(**_WAITING.row(r))) for r in records]
+
+    async def payload_of(self, event_row_id: int) -> dict[str, Any] | None:
+        if event_row_id in self._payloads:
+            payload = self._payloads[event_row_id]
+        else:
+            args = _PAYLOAD_OF.args({_EVENT_ROW_ID: event_row_id})
+            record = await self._db.fetchrow(_PAYLOAD_OF.sql, *args)
+            payload = None if record is None else _PAYLOAD_OF.row(record)["payload"]
+        return None if payload is None else deepcopy(dict(payload))

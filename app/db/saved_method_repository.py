@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,17 +19,7 @@ class SavedMethodRepository:
     async def add(self, method: SavedPaymentMethod) -> bool:
         """Keep `method`; False when the account already has that provider reference."""
         stmt = insert_or_ignore(self._session, SavedPaymentMethodRow.__table__)  # type: ignore[arg-type]
-        values = {
-            "id": method.id,
-            "account_id": method.account_id,
-            "provider": method.provider,
-            "kind": method.kind,
-            "customer_ref": method.customer_ref,
-            "method_ref": method.method_ref,
-            "order_id": method.order_id,
-            "created_at": method.created_at,
-        }
-        result = await self._session.execute(stmt, values)
+        result = await self._session.execute(stmt, method_values(method))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def of_account(self, account_id: str) -> list[SavedPaymentMethod]:
@@ -48,6 +40,23 @@ class SavedMethodRepository:
             )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+METHOD_COLUMNS = (
+    "id",
+    "account_id",
+    "provider",
+    "kind",
+    "customer_ref",
+    "method_ref",
+    "order_id",
+    "created_at",
+)
+
+
+def method_values(method: SavedPaymentMethod) -> dict[str, Any]:
+    """The row's values for `method` (the fields of the same names)."""
+    return {name: getattr(method, name) for name in METHOD_COLUMNS}
 
 
 def _method(row: SavedPaymentMethodRow) -> SavedPaymentMethod:

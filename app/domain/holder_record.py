@@ -34,6 +34,16 @@ class HolderOnFile:
     source: HolderSource
 
 
+@dataclass(frozen=True, slots=True)
+class HolderOwner:
+    """Where a mailbox's holder is on file: its own record (`own`) where it has one,
+    else its account's (`account`, None when the account has none either)."""
+
+    account_id: str
+    own: HolderRecord | None
+    account: HolderRecord | None
+
+
 class HolderRequired(InvalidOrderRequest):
     """The order gives no holder and its mailboxes have no single holder on file."""
 

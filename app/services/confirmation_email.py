@@ -37,6 +37,7 @@ def _templates() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # shipped with the code: no stat() of each template per email
     )
     environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     return environment

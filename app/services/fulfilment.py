@@ -30,21 +30,19 @@ async def fulfil(
     uow: UnitOfWorkProtocol, order: Order, changes: Sequence[MailboxChange], now: datetime
 ) -> None:
     """Carry out a fulfilment the order has just decided (its lock and its mailboxes'
-    held): the mailboxes change, the platform is told, the holds are released."""
-    await uow.mailboxes.apply_renewals(changes, now)
-    await uow.plan_changes.cancel([c.mailbox_id for c in changes if c.scheduled is None])
-    await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
+    held): the mailboxes change (what they had scheduled replaced), the holds are
+    released, the platform is told."""
     # The platform is told of every change, and the partner that manages a mailbox of
-    # its renewal (whoever ordered it): all queued in one write.
+    # its renewal (whoever ordered it): queued in the same write as the renewal.
     told = [_platform_message(order, change) for change in changes]
     told += [
         _renewal_completed(order, change, change.partner_id, now)
         for change in changes
         if change.partner_id is not None
     ]
-    await uow.outbox.add_many(told, now)
+    await uow.mailboxes.renew_for_order(order.id, changes, told, now)
+    await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
     await record_order_holder(uow, order, now)
-    await uow.orders.release_mailboxes(order.id)
 
 
 def _renewal_completed(

@@ -42,13 +42,17 @@ async def record_order_holder(uow: UnitOfWorkProtocol, order: Order, now: dateti
     record = order.holder
     replaced_by = f"order:{order.id}"
     accounts_done: set[str] = set()
+    # One read for all; a write only where the record changes (usually none: a renewal
+    # confirms the holder on file).
+    owners = await uow.holders.owners(order.mailbox_ids)
     for mailbox_id in order.mailbox_ids:
-        owner = await uow.holders.mailbox_owner(mailbox_id)
+        owner = owners.get(mailbox_id)
         if owner is None:  # the mirror vanished
             continue
-        account_id, own_record = owner
-        if own_record is not None:
-            await uow.holders.replace_mailbox_record(mailbox_id, record, replaced_by, now)
-        elif account_id not in accounts_done:
-            accounts_done.add(account_id)
-            await uow.holders.replace_account_record(account_id, record, replaced_by, now)
+        if owner.own is not None:
+            if owner.own != record:
+                await uow.holders.replace_mailbox_record(mailbox_id, record, replaced_by, now)
+        elif owner.account_id not in accounts_done:
+            accounts_done.add(owner.account_id)
+            if owner.account != record:
+                await uow.holders.replace_account_record(owner.account_id, record, replaced_by, now)

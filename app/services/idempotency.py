@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from app.domain.access import Principal
+from app.domain.outgoing_message import OutgoingMessage
 from app.services.errors import IdempotencyKeyRequired, IdempotencyKeyReused
 from app.services.unit_of_work import UnitOfWorkProtocol
 
@@ -76,6 +77,23 @@ class IdempotentRequest:
         """Store the answer about to be sent (before the use case commits)."""
         if self.key is not None:
             await uow.idempotency.record_answer(*self._identity(), status_code, body)
+        return Answer(status_code, body, replayed=False)
+
+    async def first_answer_queueing(
+        self,
+        uow: UnitOfWorkProtocol,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> Answer:
+        """`first_answer`, with `messages` queued in the outbox in the same write."""
+        if self.key is None:
+            await uow.outbox.add_many(messages, now)
+        else:
+            await uow.idempotency.record_answer_queueing(
+                *self._identity(), status_code, body, messages, now
+            )
         return Answer(status_code, body, replayed=False)
 
     def _identity(self) -> tuple[str, str, str, str]:

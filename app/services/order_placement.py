@@ -26,6 +26,7 @@ from app.domain.order import (
     check_order,
 )
 from app.domain.order_aggregate import Order
+from app.domain.outgoing_message import OutgoingMessage
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.domain.quote import Quote
 from app.domain.renewal_rules import eligibility_issues
@@ -65,7 +66,7 @@ async def place_order(
         )
         if found is None:
             raise ResourceNotFound("quote", request.quote_id)
-        order = await place_from_quote(
+        order, confirmation = await place_unconfirmed(
             uow,
             principal,
             request,
@@ -77,7 +78,8 @@ async def place_order(
             keyed.fingerprint,
             holders_on_file=found.holders_on_file,
         )
-        answer = await keyed.first_answer(uow, *render(order))
+        # The answer stored and the confirmation queued in one write.
+        answer = await keyed.first_answer_queueing(uow, *render(order), [confirmation], now)
         await uow.commit()
     return answer
 
@@ -103,12 +105,44 @@ async def place_from_quote(
     otherwise) and fulfilled, and the confirmation email is queued. Nothing is committed.
     `holders_on_file`: those of the quote's mailboxes, when the caller read them already.
     """
+    order, confirmation = await place_unconfirmed(
+        uow,
+        principal,
+        request,
+        quote,
+        now,
+        language,
+        accounts,
+        idempotency_key,
+        fingerprint,
+        holders_on_file,
+    )
+    await uow.outbox.add_many([confirmation], now)
+    return order
+
+
+async def place_unconfirmed(
+    uow: UnitOfWorkProtocol,
+    principal: Principal,
+    request: OrderRequest,
+    quote: Quote,
+    now: datetime,
+    language: str,
+    accounts: PaymentAccounts,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+    holders_on_file: Mapping[str, HolderOnFile | None] | None = None,
+) -> tuple[Order, OutgoingMessage]:
+    """`place_from_quote` but for the confirmation email, returned for the caller to
+    queue (with the idempotent answer, in one write)."""
     request = await with_holder_on_file(
         uow, request, (i.mailbox_id for i in quote.items), holders_on_file
     )
     check_order(quote, request, principal.role, now)
     order = Order.place(f"ord_{uuid.uuid4().hex}", principal, request, quote, now, language)
-    seq, taken = await uow.orders.add_holding_mailboxes(order, idempotency_key, fingerprint)
+    seq, taken, mailboxes = await uow.orders.add_holding_and_locking(
+        order, idempotency_key, fingerprint
+    )
     if seq is None:  # the quote is used (a duplicate key waited in earlier_answer)
         raise QuoteAlreadyOrdered(await uow.orders.id_of_quote(request.quote_id) or "")
     order.seq = seq
@@ -116,15 +150,12 @@ async def place_from_quote(
         holder = await uow.orders.pending_order_of(taken)
         shown = None if holder is None else visible_order_id(principal, holder)
         raise PendingOrderConflict(taken, shown)
-    mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
     if not _mailboxes_as_quoted(quote, mailboxes, now, automatic=request.placed_automatically):
         raise QuoteExpired(request.quote_id)
     if principal.role is Role.PARTNER:
         await _pay_from_credit(uow, principal, order, mailboxes, now)
-    await uow.outbox.add(
-        EMAIL, f"order-confirmation:{order.id}", _confirmation(order, accounts), now
-    )
-    return order
+    confirmation = _confirmation(order, accounts)
+    return order, OutgoingMessage(EMAIL, f"order-confirmation:{order.id}", confirmation)
 
 
 async def _pay_from_credit(

@@ -18,7 +18,7 @@ from app.db.lifecycle_repository import LoggedMessage
 from app.domain.access import PendingOrder, Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
-from app.domain.holder_record import HolderOnFile, HolderRecord
+from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord
 from app.domain.lifecycle import MilestoneWindow
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_aggregate import Order
@@ -42,6 +42,9 @@ class Orders(Protocol):
     async def add_holding_mailboxes(
         self, order: Order, idempotency_key: str | None, request_hash: str
     ) -> tuple[int | None, str | None]: ...
+    async def add_holding_and_locking(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None, dict[str, Mailbox]]: ...
     async def by_number(self, reference: str, *, lock: bool = False) -> Order | None: ...
     async def save(self, order: Order) -> None: ...
     async def id_of_quote(self, quote_id: str) -> str | None: ...
@@ -98,6 +101,13 @@ class Mailboxes(Protocol):
     ) -> bool: ...
     async def lock_for_renewal(self, ids: Sequence[str]) -> dict[str, Mailbox]: ...
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None: ...
+    async def renew_for_order(
+        self,
+        order_id: str,
+        changes: Sequence[MailboxChange],
+        told: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None: ...
     async def set_auto_renewal(
         self,
         principal: Principal,
@@ -169,6 +179,17 @@ class IdempotencyClaims(Protocol):
         status_code: int,
         body: dict[str, Any],
     ) -> None: ...
+    async def record_answer_queueing(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None: ...
 
 
 class Accounts(Protocol):
@@ -182,6 +203,7 @@ class Accounts(Protocol):
 class Holders(Protocol):
     async def on_file(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOnFile | None]: ...
     async def mailbox_owner(self, mailbox_id: str) -> tuple[str, HolderRecord | None] | None: ...
+    async def owners(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOwner]: ...
     async def replace_account_record(
         self, account_id: str, record: HolderRecord, by: str, now: datetime
     ) -> bool: ...

@@ -17,8 +17,10 @@ from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.order import OrderStatus, sequence_of
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
+from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement
 from app.domain.stored_payment_event import StoredPaymentEvent
+from app.services.unit_of_work import Outbox
 from tests.fakes.tables import Sequences, StoredOrder, Tables
 
 
@@ -69,6 +71,14 @@ class FakeOrders:
         if seq is None:
             return None, None
         return seq, await self.hold_mailboxes(order.id, order.mailbox_ids)
+
+    async def add_holding_and_locking(
+        self, order: Order, idempotency_key: str | None, request_hash: str
+    ) -> tuple[int | None, str | None, dict[str, Mailbox]]:
+        seq, taken = await self.add_holding_mailboxes(order, idempotency_key, request_hash)
+        if seq is None or taken is not None:
+            return seq, taken, {}
+        return seq, None, await FakeMailboxes(self._tables).lock_for_renewal(order.mailbox_ids)
 
     async def load(self, order_id: str, *, lock: bool = False) -> Order | None:  # noqa: ARG002
         self._read()
@@ -264,8 +274,9 @@ class FakePaymentEvents:
 
 
 class FakeMailboxes:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, outbox: Outbox | None = None) -> None:
         self._tables = tables
+        self._outbox = outbox  # renew_for_order queues there
 
     async def pending_orders(self, ids: Sequence[str]) -> dict[str, PendingOrder]:
         pending = self._tables.pending_renewals
@@ -346,6 +357,23 @@ class FakeMailboxes:
                 status=MailboxStatus.ACTIVE,
                 used_archive_mb=0 if change.deletes_archive else mailbox.used_archive_mb,
             )
+
+    async def renew_for_order(
+        self,
+        order_id: str,
+        changes: Sequence[MailboxChange],
+        told: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        assert self._outbox is not None, "built without the unit of work's outbox"
+        await self._outbox.add_many(told, now)
+        await self.apply_renewals(changes, now)
+        for change in changes:
+            if change.scheduled is None:
+                self._tables.scheduled_changes.pop(change.mailbox_id, None)
+        pending = self._tables.pending_renewals
+        for mailbox_id in [m for m, o in pending.items() if o == order_id]:
+            del pending[mailbox_id]
 
     async def set_auto_renewal(
         self,

@@ -11,7 +11,7 @@ from app.db.catalog_repository import PriceListInForce, PublishedPriceList
 from app.domain.access import Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
-from app.domain.holder_record import HolderOnFile, HolderRecord, holder_on_file
+from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord, holder_on_file
 from app.domain.mailbox import MailboxStatus
 from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
@@ -70,8 +70,9 @@ class FakeOutbox:
 
 
 class FakeIdempotencyClaims:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, outbox: FakeOutbox) -> None:
         self._records = tables.idempotency
+        self._outbox = outbox
 
     async def claim(
         self,
@@ -102,6 +103,20 @@ class FakeIdempotencyClaims:
         record = self._records.get((owner_role, owner_id, operation, key))
         if record is not None:
             record.status_code, record.body = status_code, body
+
+    async def record_answer_queueing(
+        self,
+        owner_role: str,
+        owner_id: str,
+        operation: str,
+        key: str,
+        status_code: int,
+        body: dict[str, Any],
+        messages: Sequence[OutgoingMessage],
+        now: datetime,
+    ) -> None:
+        await self._outbox.add_many(messages, now)
+        await self.record_answer(owner_role, owner_id, operation, key, status_code, body)
 
 
 class FakeAccounts:
@@ -151,6 +166,16 @@ class FakeHolders:
         if mailbox is None:
             return None
         return mailbox.account_id, self._tables.mailbox_records.get(mailbox_id)
+
+    async def owners(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOwner]:
+        found: dict[str, HolderOwner] = {}
+        for mailbox_id in mailbox_ids:
+            mailbox = self._tables.mailboxes.get(mailbox_id)
+            account = None if mailbox is None else self._tables.accounts.get(mailbox.account_id)
+            if mailbox is not None and account is not None:  # the SQL joins the account
+                own = self._tables.mailbox_records.get(mailbox_id)
+                found[mailbox_id] = HolderOwner(mailbox.account_id, own, account.holder)
+        return found
 
     async def replace_account_record(
         self, account_id: str, record: HolderRecord, by: str, now: datetime

@@ -64,11 +64,11 @@ class FakeUnitOfWork:
         sequences = self._database.sequences
         self.orders = FakeOrders(self._working, sequences, self._database)
         self.payment_events = FakePaymentEvents(self._working, sequences, self.orders)
-        self.mailboxes = FakeMailboxes(self._working)
         self.outbox = FakeOutbox(self._working, sequences)
+        self.mailboxes = FakeMailboxes(self._working, self.outbox)
         self.accounts = FakeAccounts(self._working)
         self.holders = FakeHolders(self._working)
-        self.idempotency = FakeIdempotencyClaims(self._working)
+        self.idempotency = FakeIdempotencyClaims(self._working, self.outbox)
         self.partners = FakePartners(self._working)
         self.quotes = FakeQuotes(self._working)
         self.catalog = FakeCatalog(self._working)

@@ -1,6 +1,7 @@
 """The payment path's asyncpg repositories (payment events, mailboxes, outbox, plan
-changes) read and write exactly what the SQLAlchemy ones do: the same steps run in a
-lean and in an ORM unit of work, each rolled back, and their results compared."""
+changes, holders, the order's holds, saved methods) read and write exactly what the
+SQLAlchemy ones do: the same steps run in a lean and in an ORM unit of work, each rolled
+back, and their results compared."""
 
 from __future__ import annotations
 
@@ -16,13 +17,18 @@ import pytest
 from app.container import Container
 from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.unit_of_work import UnitOfWork
+from app.domain.billing import Billing
+from app.domain.holder_record import HolderOwner, HolderRecord
 from app.domain.order import OrderStatus
 from app.domain.order_items import MailboxChange
 from app.domain.outgoing_message import OutgoingMessage
+from app.domain.plan_change import ScheduledChange
+from app.domain.saved_payment_method import SavedPaymentMethod
 from app.settings import UnitOfWorkKind
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, START
+from tests.unit.builders import PERSON
 
 
 def _event(event_id: str, order_ref: str | None, **more: Any) -> dict[str, Any]:
@@ -55,6 +61,14 @@ def _change(mailbox_id: str, *, deletes_archive: bool) -> MailboxChange:
     )
 
 
+_RECORD = HolderRecord(PERSON, Billing())
+_OWN_RECORD = HolderRecord(replace(PERSON, name="Anna Bianchi"), Billing())
+
+
+def _scheduled(mailbox_id: str, order_id: str) -> ScheduledChange:
+    return ScheduledChange(mailbox_id, order_id, date(2027, 1, 1), "STANDARD", 0, 0, False)
+
+
 def _without_row_id(found: Any) -> Any:
     """Row ids come from sequences, which a rollback doesn't give back."""
     return None if found is None else replace(found, id=0)
@@ -77,6 +91,16 @@ async def _steps(uow: UnitOfWork, order_id: str, number: str) -> dict[str, Any]:
     seen["unknown"] = (_without_row_id(unknown[0]), unknown[1])
     kept = await events.add(_event("evt-4", None, attempts=1, last_error="boom"))
     seen["kept"] = _without_row_id(kept)
+    assert kept is not None
+    seen["payloads"] = [await events.payload_of(e) for e in (stored.id, kept.id, -1)]
+
+    # A card kept for automatic renewals, once per account and provider reference.
+    card = SavedPaymentMethod("spm_1", "acc-1", "stripe", "card", "cus_1", "pm_1", order.id, START)
+    seen["saved methods"] = [
+        await uow.saved_methods.add(card),
+        await uow.saved_methods.add(replace(card, id="spm_2")),
+        await uow.saved_methods.of_account("acc-1"),
+    ]
 
     seen["locked"] = await uow.mailboxes.lock_for_renewal(["mbx-b", "mbx-a", "mbx-none"])
     await uow.mailboxes.apply_renewals(
@@ -85,6 +109,31 @@ async def _steps(uow: UnitOfWork, order_id: str, number: str) -> dict[str, Any]:
     seen["renewed"] = [await uow.mailboxes.get(m) for m in ("mbx-a", "mbx-b")]
     await uow.plan_changes.cancel(["mbx-a"])
     seen["scheduled"] = await uow.plan_changes.of(["mbx-a", "mbx-b"])
+
+    # A fulfilment's renewal: mbx-a's schedule dropped, mbx-b's kept (its change is
+    # scheduled itself), the order's hold on mbx-a released; then the holders on file.
+    await uow.plan_changes.schedule(
+        [_scheduled("mbx-a", order.id), _scheduled("mbx-b", order.id)], START
+    )
+    held = await uow.mailboxes.pending_orders(["mbx-a", "mbx-b"])
+    downgrade = replace(
+        _change("mbx-b", deletes_archive=False), scheduled=_scheduled("mbx-b", order.id)
+    )
+    told = [OutgoingMessage("mail_platform", "renewed-a", {"n": "à"})]
+    await uow.mailboxes.renew_for_order(
+        order.id, [_change("mbx-a", deletes_archive=False), downgrade], told, START
+    )
+    seen["renewed for the order"] = (
+        held,
+        await uow.mailboxes.pending_orders(["mbx-a", "mbx-b"]),
+        await uow.plan_changes.of(["mbx-a", "mbx-b"]),
+        [await uow.mailboxes.get(m) for m in ("mbx-a", "mbx-b")],
+    )
+    await uow.holders.replace_account_record("acc-1", _RECORD, "test", START)
+    await uow.holders.replace_mailbox_record("mbx-b", _OWN_RECORD, "test", START)
+    await uow.session.flush()  # those two are ORM changes, sent at the flush
+    seen["owners"] = await uow.holders.owners(["mbx-b", "mbx-a", "mbx-none"])
+    await uow.orders.release_mailboxes(order.id)
 
     await uow.outbox.add_many(
         [
@@ -146,7 +195,19 @@ async def test_asyncpg_and_sqlalchemy_payment_repositories_agree(
     assert lean["unknown"][1] is None
     assert lean["by id"][1] == lean["order"]
     assert [m.used_archive_mb for m in lean["renewed"]] == [0, 700]
+    assert ("mail_platform", "renewed-a", {"n": "à"}, 1) in lean["outbox"]
     queued = [key for _, key, _, _ in lean["outbox"] if key.startswith("lean-")]
     assert queued == ["lean-1", "lean-2", "lean-3"]
     assert lean["saved order"].status is OrderStatus.PAID
     assert lean["processed"] is None
+    held, released, scheduled, _ = lean["renewed for the order"]
+    assert set(held) == {"mbx-a"}
+    assert released == {}
+    assert set(scheduled) == {"mbx-b"}
+    assert set(lean["owners"]) == {"mbx-a", "mbx-b"}
+    assert lean["payloads"] == [_event("", number)["payload"], _event("", None)["payload"], None]
+    assert lean["saved methods"][:2] == [True, False]
+    owners = lean["owners"]
+    assert owners.keys() == {"mbx-a", "mbx-b"}
+    assert owners["mbx-a"] == HolderOwner("acc-1", None, _RECORD)
+    assert owners["mbx-b"] == HolderOwner("acc-1", _OWN_RECORD, _RECORD)

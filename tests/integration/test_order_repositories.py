@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
 from app.domain.order import OrderStatus
 from app.domain.order_aggregate import Order
+from app.domain.outgoing_message import OutgoingMessage
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import PERSON, new_key, order_body, quote_id_for
 from tests.conftest import CUSTOMER, STAFF, START
@@ -162,6 +164,26 @@ async def test_idempotency_claims_replay_the_recorded_answer(db: Container, kind
 
 
 @pytest.mark.parametrize("kind", KINDS)
+async def test_an_answer_is_recorded_with_its_messages_queued(db: Container, kind: str) -> None:
+    identity = ("customer", "acc-1", "create_order", f"key-q-{kind}")
+    email = OutgoingMessage("email", f"confirmation-{kind}", {"to": "a@b.it", "text": "è"})
+    async with unit_of_work(db, kind) as uow:
+        assert await uow.idempotency.claim(*identity, "fp", START) is None
+        answer = {"id": "ord_1"}
+        await uow.idempotency.record_answer_queueing(*identity, 201, answer, [email], START)
+        # Queued once: the same key again (another order's answer) adds nothing.
+        await uow.outbox.add_many([OutgoingMessage("email", email.dedupe_key, {"n": 2})], START)
+        await uow.commit()
+    async with unit_of_work(db, kind) as uow:
+        earlier = await uow.idempotency.claim(*identity, "fp", START)
+        due = await uow.outbox.claim_due(START, 100, timedelta(minutes=1))
+    assert earlier is not None
+    assert (earlier.status_code, earlier.body) == (201, {"id": "ord_1"})
+    queued = [(m.kind, m.payload, m.attempts) for m in due if m.dedupe_key == email.dedupe_key]
+    assert queued == [("email", email.payload, 1)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 async def test_partner_credit_is_debited_only_when_it_covers_the_order(
     db: Container, kind: str
 ) -> None:
@@ -184,3 +206,46 @@ async def test_partner_credit_is_debited_only_when_it_covers_the_order(
         top_up = {**movement, "kind": "top_up", "amount_cents": 1, "idempotency_key": "t-1"}
         assert await uow.orders.record_credit_movement(top_up) is True
         assert await uow.orders.record_credit_movement(top_up) is False  # the same key
+
+
+async def _placed_and_locked(db: Container, kind: str, placed: Order, quote_id: str) -> list[Any]:
+    """add_holding_and_locking refused (the quote used), told of a held mailbox, and
+    done (the mailbox locked and read), each in a transaction rolled back."""
+    mbx_2 = [dataclasses.replace(item, mailbox_id="mbx-2") for item in placed.items]
+    seen: list[Any] = []
+    async with unit_of_work(db, kind) as uow:
+        seen.append(await uow.orders.add_holding_and_locking(_another(placed), "k-1", "h"))
+    async with unit_of_work(db, kind) as uow:
+        _, taken, locked = await uow.orders.add_holding_and_locking(
+            _another(placed, quote_id=quote_id), "k-2", "h"
+        )
+        seen.append((taken, locked))
+    async with unit_of_work(db, kind) as uow:
+        done = _another(placed, quote_id=quote_id, items=tuple(mbx_2))
+        seq, taken, locked = await uow.orders.add_holding_and_locking(done, "k-3", "h")
+        assert seq is not None
+        seen.append((taken, locked, await uow.mailboxes.lock_for_renewal(["mbx-2"])))
+        seen.append(await uow.orders.pending_order_of("mbx-2"))
+    return seen
+
+
+async def test_an_order_holds_and_locks_its_mailboxes_in_one_call(
+    db: Container, client: httpx.AsyncClient
+) -> None:
+    order = await _placed_order(client)
+    other_quote = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-2"}])
+    async with unit_of_work(db, "sqlalchemy") as uow:
+        placed = await uow.orders.load(order["id"])
+    assert placed is not None
+
+    by_orm, by_asyncpg = [await _placed_and_locked(db, k, placed, other_quote) for k in KINDS]
+
+    assert by_asyncpg == by_orm
+    refused, taken, done, held = by_orm
+    assert refused == (None, None, {})
+    assert taken == ("mbx-1", {})
+    assert done[0] is None
+    assert done[1] == done[2]
+    assert set(done[1]) == {"mbx-2"}
+    assert held is not None
+    assert held.order_id == f"{order['id']}-x"
