@@ -45,6 +45,7 @@ RATE_LIMIT_SETTINGS = (
 )
 NEVER_REFUSE = "1000000/second"  # the limiter runs, never says no
 LIMITER_ROUNDS = 3  # the limiter's settings, loaded in turn: each keeps its median round
+LIMITER_POOL_SIZE = "10"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 LIMITER_SETTINGS = {
     LIMITER_OFF: {"RATE_LIMITS_ENABLED": "false"},
@@ -187,7 +188,9 @@ def measure_limiter(bench: Bench, product_quotes: Load) -> dict[str, Load | None
                 print(f"  {label}: no Redis at {redis_url} (BENCH_REDIS_URL), skipped")
                 continue
             extra = {"REDIS_URL": redis_url}
-        envs[label] = bench.server_env(**extra)
+        # Side by side, each server's two pools (SQLAlchemy's and /bench/asyncpg's) must
+        # fit PostgreSQL's default 100 connections together: 20 + 20 each would not.
+        envs[label] = bench.server_env(DATABASE_POOL_SIZE=LIMITER_POOL_SIZE, **extra)
     if not envs:
         return found
     rounds = LIMITER_ROUNDS if len(envs) > 1 else 1

@@ -143,6 +143,9 @@ def limiter_rows(limiter: dict[str, Load | None]) -> list[Row]:
             found.append(Row(measure, f"<= {LIMITER_CPU:.2f}", "not measured", False))
             continue
         detail = f"{load.server_cpu_us:,.0f} / {off.server_cpu_us:,.0f} µs"
+        if load.errors or off.errors:  # CPU per failed answer compares nothing
+            found.append(Row(measure, f"<= {LIMITER_CPU:.2f}", f"errors: {detail}", False))
+            continue
         ratio = load.server_cpu_us / off.server_cpu_us
         found.append(_ratio_row(measure, LIMITER_CPU, ratio, detail, True))
     return found
