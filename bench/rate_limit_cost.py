@@ -58,6 +58,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 def settings_env(setting: str, prefix: str) -> dict[str, str]:
     env = {f"RATE_LIMIT_{name}": NEVER_REFUSES for name in LIMITS}
     env["RATE_LIMITS_ENABLED"] = "false" if setting == "off" else "true"
+    # Three servers side by side, each with two pools (SQLAlchemy's and /bench/asyncpg's):
+    # 10 connections each keep them within PostgreSQL's default 100.
+    env["DATABASE_POOL_SIZE"] = "10"
     if setting == "redis":
         env |= {"REDIS_URL": REDIS_URL, "RATE_LIMIT_KEY_PREFIX": prefix}
     return env
