@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.dialect import insert_or_ignore
 from app.db.models import IdempotencyRecordRow
 from app.db.outbox_repository import OutboxRepository
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.outgoing_message import OutgoingMessage
 
 
@@ -25,56 +26,36 @@ class IdempotencyRepository:
         self._session = session
 
     async def claim(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        fingerprint: str,
-        now: datetime,
+        self, identity: IdempotencyIdentity, fingerprint: str, now: datetime
     ) -> IdempotencyRecordRow | None:
         """None when this transaction now owns the key; else the earlier record, locked."""
-        identity = {
-            "owner_role": owner_role,
-            "owner_id": owner_id,
-            "operation": operation,
-            "key": key,
-        }
+        columns = identity.columns()
         stmt = insert_or_ignore(self._session, IdempotencyRecordRow.__table__)  # type: ignore[arg-type]
         inserted = await self._session.execute(
             stmt.returning(IdempotencyRecordRow.key),
-            {**identity, "fingerprint": fingerprint, "created_at": now},
+            {**columns, "fingerprint": fingerprint, "created_at": now},
         )
         if inserted.scalar_one_or_none() is not None:
             return None
         return await self._session.scalar(
             select(IdempotencyRecordRow)
-            .filter_by(**identity)
+            .filter_by(**columns)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
 
     async def record_answer(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        status_code: int,
-        body: dict[str, Any],
+        self, identity: IdempotencyIdentity, status_code: int, body: dict[str, Any]
     ) -> None:
         await self._session.execute(
             update(IdempotencyRecordRow)
-            .filter_by(owner_role=owner_role, owner_id=owner_id, operation=operation, key=key)
+            .filter_by(**identity.columns())
             .values(status_code=status_code, body=body)
         )
 
     async def record_answer_queueing(
         self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
+        identity: IdempotencyIdentity,
         status_code: int,
         body: dict[str, Any],
         messages: Sequence[OutgoingMessage],
@@ -83,4 +64,4 @@ class IdempotencyRepository:
         """`record_answer`, and `messages` queued as Outbox.add_many queues them (the lean
         repository writes both in one statement)."""
         await OutboxRepository(self._session).add_many(messages, now)
-        await self.record_answer(owner_role, owner_id, operation, key, status_code, body)
+        await self.record_answer(identity, status_code, body)

@@ -8,7 +8,7 @@ from its table: every keyed POST on PostgreSQL claims and answers through here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -21,10 +21,11 @@ from app.db.asyncpg_statements import CompiledStatement
 from app.db.idempotency_repository import IdempotencyRepository
 from app.db.models import IdempotencyRecordRow
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.outgoing_message import OutgoingMessage
 
 _RECORDS: Table = IdempotencyRecordRow.__table__  # type: ignore[assignment]
-_IDENTITY = ("owner_role", "owner_id", "operation", "key")
+_IDENTITY = tuple(field.name for field in fields(IdempotencyIdentity))
 _IS_IDENTITY = [_RECORDS.c[name] == bindparam(f"identity_{name}") for name in _IDENTITY]
 
 _CLAIM = CompiledStatement(
@@ -72,59 +73,40 @@ class AsyncpgIdempotencyRepository(IdempotencyRepository):
         self._db = connection  # the lean unit of work's asyncpg connection
 
     async def claim(  # type: ignore[override]  # an EarlierClaim, not the ORM row
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        fingerprint: str,
-        now: datetime,
+        self, identity: IdempotencyIdentity, fingerprint: str, now: datetime
     ) -> EarlierClaim | None:
-        identity = (owner_role, owner_id, operation, key)
-        values = dict(zip(_IDENTITY, identity, strict=True))
-        claim = values | {"fingerprint": fingerprint, "created_at": now}
+        claim = identity.columns() | {"fingerprint": fingerprint, "created_at": now}
         if await self._db.fetchval(_CLAIM.sql, *_CLAIM.args(claim)) is not None:
             return None
-        earlier = {f"identity_{name}": value for name, value in values.items()}
+        earlier = _where(identity)
         record = await self._db.fetchrow(_EARLIER.sql, *_EARLIER.args(earlier))
         if record is None:  # gone since the insert found it: as IdempotencyRepository
             return None
         return EarlierClaim(**_EARLIER.row(record))
 
     async def record_answer(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        status_code: int,
-        body: dict[str, Any],
+        self, identity: IdempotencyIdentity, status_code: int, body: dict[str, Any]
     ) -> None:
-        identity = (owner_role, owner_id, operation, key)
-        values: dict[str, Any] = {
-            f"identity_{name}": value for name, value in zip(_IDENTITY, identity, strict=True)
-        }
-        values |= {"status_code": status_code, "body": body}
+        values = _where(identity) | {"status_code": status_code, "body": body}
         await self._db.execute(_RECORD_ANSWER.sql, *_RECORD_ANSWER.args(values))
 
     async def record_answer_queueing(
         self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
+        identity: IdempotencyIdentity,
         status_code: int,
         body: dict[str, Any],
         messages: Sequence[OutgoingMessage],
         now: datetime,
     ) -> None:
         if not messages:
-            await self.record_answer(owner_role, owner_id, operation, key, status_code, body)
+            await self.record_answer(identity, status_code, body)
             return
-        identity = (owner_role, owner_id, operation, key)
-        values: dict[str, Any] = {
-            f"identity_{name}": value for name, value in zip(_IDENTITY, identity, strict=True)
-        }
-        values |= {"status_code": status_code, "body": body} | message_values(messages, now)
+        values = _where(identity) | {"status_code": status_code, "body": body}
+        values |= message_values(messages, now)
         statement = _record_answer_queueing(len(messages))
         await self._db.execute(statement.sql, *statement.args(values))
+
+
+def _where(identity: IdempotencyIdentity) -> dict[str, Any]:
+    """The identity as the where-clause's parameters (`identity_<column>`)."""
+    return {f"identity_{name}": value for name, value in identity.columns().items()}

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.access import Principal
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.outgoing_message import OutgoingMessage
 from app.services.errors import IdempotencyKeyRequired, IdempotencyKeyReused
 from app.services.unit_of_work import UnitOfWorkProtocol
@@ -61,7 +62,7 @@ class IdempotentRequest:
         """
         if self.key is None:
             return None
-        earlier = await uow.idempotency.claim(*self._identity(), self.fingerprint, now)
+        earlier = await uow.idempotency.claim(self._identity(), self.fingerprint, now)
         if earlier is None:
             return None
         if earlier.fingerprint != self.fingerprint:
@@ -76,7 +77,7 @@ class IdempotentRequest:
     ) -> Answer:
         """Store the answer about to be sent (before the use case commits)."""
         if self.key is not None:
-            await uow.idempotency.record_answer(*self._identity(), status_code, body)
+            await uow.idempotency.record_answer(self._identity(), status_code, body)
         return Answer(status_code, body, replayed=False)
 
     async def first_answer_queueing(
@@ -92,10 +93,12 @@ class IdempotentRequest:
             await uow.outbox.add_many(messages, now)
         else:
             await uow.idempotency.record_answer_queueing(
-                *self._identity(), status_code, body, messages, now
+                self._identity(), status_code, body, messages, now
             )
         return Answer(status_code, body, replayed=False)
 
-    def _identity(self) -> tuple[str, str, str, str]:
+    def _identity(self) -> IdempotencyIdentity:
         assert self.key is not None
-        return self.owner.role.value, self.owner.subject, self.operation, self.key
+        return IdempotencyIdentity(
+            self.owner.role.value, self.owner.subject, self.operation, self.key
+        )

@@ -19,6 +19,7 @@ from app.domain.access import PendingOrder, Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.lifecycle import MilestoneWindow
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_aggregate import Order
@@ -162,29 +163,14 @@ class IdempotencyRecord(Protocol):
 
 class IdempotencyClaims(Protocol):
     async def claim(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        fingerprint: str,
-        now: datetime,
+        self, identity: IdempotencyIdentity, fingerprint: str, now: datetime
     ) -> IdempotencyRecord | None: ...
     async def record_answer(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        status_code: int,
-        body: dict[str, Any],
+        self, identity: IdempotencyIdentity, status_code: int, body: dict[str, Any]
     ) -> None: ...
     async def record_answer_queueing(
         self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
+        identity: IdempotencyIdentity,
         status_code: int,
         body: dict[str, Any],
         messages: Sequence[OutgoingMessage],

@@ -12,6 +12,7 @@ from app.domain.access import Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord, holder_on_file
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.mailbox import MailboxStatus
 from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
@@ -75,16 +76,9 @@ class FakeIdempotencyClaims:
         self._outbox = outbox
 
     async def claim(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        fingerprint: str,
-        now: datetime,
+        self, identity: IdempotencyIdentity, fingerprint: str, now: datetime
     ) -> IdempotencyRecord | None:
         """Insert-or-ignore on the identity: None when this unit of work now owns it."""
-        identity = (owner_role, owner_id, operation, key)
         earlier = self._records.get(identity)
         if earlier is None:
             self._records[identity] = IdempotencyRecord(fingerprint, now)
@@ -92,31 +86,22 @@ class FakeIdempotencyClaims:
         return replace(earlier)
 
     async def record_answer(
-        self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
-        status_code: int,
-        body: dict[str, Any],
+        self, identity: IdempotencyIdentity, status_code: int, body: dict[str, Any]
     ) -> None:
-        record = self._records.get((owner_role, owner_id, operation, key))
+        record = self._records.get(identity)
         if record is not None:
             record.status_code, record.body = status_code, body
 
     async def record_answer_queueing(
         self,
-        owner_role: str,
-        owner_id: str,
-        operation: str,
-        key: str,
+        identity: IdempotencyIdentity,
         status_code: int,
         body: dict[str, Any],
         messages: Sequence[OutgoingMessage],
         now: datetime,
     ) -> None:
         await self._outbox.add_many(messages, now)
-        await self.record_answer(owner_role, owner_id, operation, key, status_code, body)
+        await self.record_answer(identity, status_code, body)
 
 
 class FakeAccounts:

@@ -9,6 +9,7 @@ from typing import Any
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderRecord
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.mailbox import Mailbox
 from app.domain.order_aggregate import Order
 from app.domain.partner import CreditMovement, Partner
@@ -53,9 +54,6 @@ class StoredPriceList:
     price_list: PriceList
     published_by: str | None
     published_at: datetime | None
-
-
-IdempotencyIdentity = tuple[str, str, str, str]  # owner role, owner id, operation, key
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from app.container import Container
 from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
+from app.domain.idempotency_identity import IdempotencyIdentity
 from app.domain.order import OrderStatus
 from app.domain.order_aggregate import Order
 from app.domain.outgoing_message import OutgoingMessage
@@ -147,14 +148,14 @@ async def test_a_saved_order_reads_back_as_saved(
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_idempotency_claims_replay_the_recorded_answer(db: Container, kind: str) -> None:
-    identity = ("customer", "acc-1", "create_order", f"key-{kind}")
+    identity = IdempotencyIdentity("customer", "acc-1", "create_order", f"key-{kind}")
     now = START
     async with unit_of_work(db, kind) as uow:
-        assert await uow.idempotency.claim(*identity, "fp", now) is None
-        await uow.idempotency.record_answer(*identity, 201, {"id": "ord_1", "n": [1, 2]})
+        assert await uow.idempotency.claim(identity, "fp", now) is None
+        await uow.idempotency.record_answer(identity, 201, {"id": "ord_1", "n": [1, 2]})
         await uow.commit()
     async with unit_of_work(db, kind) as uow:
-        earlier = await uow.idempotency.claim(*identity, "other", now)
+        earlier = await uow.idempotency.claim(identity, "other", now)
     assert earlier is not None
     assert (earlier.fingerprint, earlier.status_code, earlier.body) == (
         "fp",
@@ -165,17 +166,17 @@ async def test_idempotency_claims_replay_the_recorded_answer(db: Container, kind
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_an_answer_is_recorded_with_its_messages_queued(db: Container, kind: str) -> None:
-    identity = ("customer", "acc-1", "create_order", f"key-q-{kind}")
+    identity = IdempotencyIdentity("customer", "acc-1", "create_order", f"key-q-{kind}")
     email = OutgoingMessage("email", f"confirmation-{kind}", {"to": "a@b.it", "text": "è"})
     async with unit_of_work(db, kind) as uow:
-        assert await uow.idempotency.claim(*identity, "fp", START) is None
+        assert await uow.idempotency.claim(identity, "fp", START) is None
         answer = {"id": "ord_1"}
-        await uow.idempotency.record_answer_queueing(*identity, 201, answer, [email], START)
+        await uow.idempotency.record_answer_queueing(identity, 201, answer, [email], START)
         # Queued once: the same key again (another order's answer) adds nothing.
         await uow.outbox.add_many([OutgoingMessage("email", email.dedupe_key, {"n": 2})], START)
         await uow.commit()
     async with unit_of_work(db, kind) as uow:
-        earlier = await uow.idempotency.claim(*identity, "fp", START)
+        earlier = await uow.idempotency.claim(identity, "fp", START)
         due = await uow.outbox.claim_due(START, 100, timedelta(minutes=1))
     assert earlier is not None
     assert (earlier.status_code, earlier.body) == (201, {"id": "ord_1"})

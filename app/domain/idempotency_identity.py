@@ -1,0 +1,19 @@
+"""Which request an Idempotency-Key belongs to: the same key from another caller, or for
+another operation, is another key."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyIdentity:
+    owner_role: str
+    owner_id: str
+    operation: str
+    key: str
+
+    def columns(self) -> dict[str, Any]:
+        """The identity as the idempotency record's columns, by name."""
+        return asdict(self)
