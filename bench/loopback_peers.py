@@ -140,7 +140,22 @@ class MailPlatform(ThreadingHTTPServer):
         return Counter(call.headers.get("idempotency-key", "") for call in self.answered(status))
 
 
-class _PlatformHandler(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """A loopback peer's handler: JSON answers, and no access log on stderr."""
+
+    def answer(self, status: int, body: Any) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _PlatformHandler(JsonHandler):
     server: MailPlatform
 
     def do_POST(self) -> None:
@@ -158,15 +173,7 @@ class _PlatformHandler(BaseHTTPRequestHandler):
                     status,
                 )
             )
-        answer = json.dumps({"ok": status == 201}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.answer(status, {"ok": status == 201})
 
 
 @contextlib.contextmanager

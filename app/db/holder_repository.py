@@ -14,6 +14,16 @@ from app.db.models import AccountRow, HolderVersionRow, MailboxRow
 from app.domain.account import HolderVersion
 from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord, holder_on_file
 
+# Both records of a mailbox: its own holder and billing, and its account's.
+_RECORDS = (
+    MailboxRow.holder,
+    MailboxRow.billing,
+    AccountRow.holder.label("account_holder"),
+    AccountRow.billing.label("account_billing"),
+)
+# The holder on file of mailboxes (both repositories add which ones).
+ON_FILE = select(MailboxRow.id, *_RECORDS).join(AccountRow, AccountRow.id == MailboxRow.account_id)
+
 
 class HolderRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -21,17 +31,7 @@ class HolderRepository:
 
     async def on_file(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOnFile | None]:
         """The holder on file of each mailbox among `mailbox_ids`, in one query."""
-        stmt = (
-            select(
-                MailboxRow.id,
-                MailboxRow.holder,
-                MailboxRow.billing,
-                AccountRow.holder.label("account_holder"),
-                AccountRow.billing.label("account_billing"),
-            )
-            .join(AccountRow, AccountRow.id == MailboxRow.account_id)
-            .where(MailboxRow.id.in_(mailbox_ids))
-        )
+        stmt = ON_FILE.where(MailboxRow.id.in_(mailbox_ids))
         return {
             row.id: on_file_from_documents(
                 row.holder, row.billing, row.account_holder, row.account_billing
@@ -141,14 +141,7 @@ class HolderRepository:
 # The mailboxes' owners and both records, the accounts locked in a fixed order (the
 # mailboxes are locked by the fulfilment that asks).
 OWNERS = (
-    select(
-        MailboxRow.id,
-        MailboxRow.account_id,
-        MailboxRow.holder,
-        MailboxRow.billing,
-        AccountRow.holder.label("account_holder"),
-        AccountRow.billing.label("account_billing"),
-    )
+    select(MailboxRow.id, MailboxRow.account_id, *_RECORDS)
     .join(AccountRow, AccountRow.id == MailboxRow.account_id)
     .order_by(AccountRow.id, MailboxRow.id)
     .with_for_update(of=AccountRow)

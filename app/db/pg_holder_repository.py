@@ -7,31 +7,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import String, any_, bindparam
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement
 from app.db.holder_repository import (
+    ON_FILE,
     OWNERS,
     HolderRepository,
     on_file_from_documents,
     owner_from_row,
 )
-from app.db.models import AccountRow, MailboxRow
+from app.db.models import MailboxRow
 from app.domain.holder_record import HolderOnFile, HolderOwner
 
 _ON_FILE = CompiledStatement(
-    select(
-        MailboxRow.id,
-        MailboxRow.holder,
-        MailboxRow.billing,
-        AccountRow.holder.label("account_holder"),
-        AccountRow.billing.label("account_billing"),
-    )
-    .join(AccountRow, AccountRow.id == MailboxRow.account_id)
-    .where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))
+    ON_FILE.where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))
 )
 _OWNERS = CompiledStatement(
     OWNERS.where(MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))))

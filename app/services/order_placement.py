@@ -93,29 +93,13 @@ async def place_from_quote(
     language: str,
     accounts: PaymentAccounts,
     idempotency_key: str | None = None,
-    fingerprint: str = "",
-    holders_on_file: Mapping[str, HolderOnFile | None] | None = None,
 ) -> Order:
-    """The one way an order is placed, in the caller's transaction: by a caller over
-    HTTP, by the tacit-renewal sweep for a partner (app/services/tacit_renewals.py), or
-    by the automatic renewal for a customer (app/services/automatic_renewals.py).
-
-    The holder on file fills what the request omits, the order is checked, stored and
-    holds its mailboxes, a partner's is paid from its credit at once (InsufficientCredit
-    otherwise) and fulfilled, and the confirmation email is queued. Nothing is committed.
-    `holders_on_file`: those of the quote's mailboxes, when the caller read them already.
-    """
+    """An order placed by a sweep, in the caller's transaction: the tacit-renewal sweep
+    for a partner (app/services/tacit_renewals.py) or the automatic renewal for a
+    customer (app/services/automatic_renewals.py), with its confirmation email queued.
+    Over HTTP, place_order queues the email with its idempotent answer instead."""
     order, confirmation = await place_unconfirmed(
-        uow,
-        principal,
-        request,
-        quote,
-        now,
-        language,
-        accounts,
-        idempotency_key,
-        fingerprint,
-        holders_on_file,
+        uow, principal, request, quote, now, language, accounts, idempotency_key
     )
     await uow.outbox.add_many([confirmation], now)
     return order
@@ -133,8 +117,13 @@ async def place_unconfirmed(
     fingerprint: str = "",
     holders_on_file: Mapping[str, HolderOnFile | None] | None = None,
 ) -> tuple[Order, OutgoingMessage]:
-    """`place_from_quote` but for the confirmation email, returned for the caller to
-    queue (with the idempotent answer, in one write)."""
+    """The one way an order is placed, in the caller's transaction, by HTTP or a sweep.
+
+    The holder on file fills what the request omits (`holders_on_file`: when the caller
+    read them already), the order is checked, stored and holds its mailboxes, and a
+    partner's is paid from its credit at once (InsufficientCredit otherwise) and
+    fulfilled. The confirmation email is returned for the caller to queue. Nothing is
+    committed."""
     request = await with_holder_on_file(
         uow, request, (i.mailbox_id for i in quote.items), holders_on_file
     )

@@ -5,15 +5,15 @@ or declines with Stripe's 402 card_error body."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
+from bench.loopback_peers import JsonHandler
 from tests.api.loopback_servers import serving
 
 DECLINED = {
@@ -47,7 +47,7 @@ class FakeStripe(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _StripeHandler(BaseHTTPRequestHandler):
+class _StripeHandler(JsonHandler):
     server: FakeStripe
 
     def do_POST(self) -> None:
@@ -60,15 +60,7 @@ class _StripeHandler(BaseHTTPRequestHandler):
             )
             decline = stripe.decline
         status, body = (402, DECLINED) if decline else (200, _intent(form))
-        answer = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.answer(status, body)
 
 
 def _intent(form: dict[str, str]) -> dict[str, Any]:
