@@ -123,6 +123,7 @@ async def measure(
         AUTH_JWT_SECRET=secrets.token_urlsafe(32),
         GENERIC_WEBHOOK_SECRET=webhook_secret,
         SANDBOX="false",
+        RATE_LIMITS_ENABLED="false",  # the business path only; make bench measures the limiter
     )
     settings = Settings()
     app = create_bench_app()
