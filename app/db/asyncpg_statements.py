@@ -15,10 +15,12 @@ from sqlalchemy import BindParameter, Select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.expression import Executable
 
+from app.db.json_documents import dumps, loads
 from app.db.visibility import VIEWER_SUBJECT
 from app.domain.access import Principal, Role
 
-DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
+# The engine's JSON codec (app/db/engine.py), so both paths write the same documents.
+DIALECT = asyncpg_dialect(json_serializer=dumps, json_deserializer=loads)  # type: ignore[no-untyped-call]
 Converter = Callable[[Any], Any]
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.db.json_documents import dumps, loads
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -41,7 +43,7 @@ def make_engine(
     timeouts: DatabaseTimeouts = DatabaseTimeouts(),  # frozen: one default shared safely
 ) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, json_serializer=dumps, json_deserializer=loads)
         _enforce_sqlite_foreign_keys(engine)
         return engine
     connect_args: dict[str, Any] = {}
@@ -55,6 +57,8 @@ def make_engine(
         max_overflow=max_overflow,
         pool_timeout=timeouts.pool_acquire,
         connect_args=connect_args,
+        json_serializer=dumps,
+        json_deserializer=loads,
     )
     _discard_connections_that_timed_out(engine)
     return engine

@@ -18,8 +18,9 @@ the transaction this unit of work began.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -37,6 +38,24 @@ from app.db.pg_quote_repository import AsyncpgQuoteRepository
 from app.db.pg_saved_method_repository import AsyncpgSavedMethodRepository
 from app.db.quote_store import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
+
+
+class _SessionOnFirstUse:
+    """The SQLAlchemy session of a lean unit of work, opened when a repository first
+    uses it. Placing an order or applying a payment never does (every repository they
+    touch speaks asyncpg), and opening, flushing and closing a session they don't use
+    cost about 100 µs of CPU per request."""
+
+    __slots__ = ("_open", "opened")
+
+    def __init__(self, open_session: Callable[[], AsyncSession]) -> None:
+        self._open = open_session
+        self.opened: AsyncSession | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.opened is None:
+            self.opened = self._open()
+        return getattr(self.opened, name)
 
 
 class LeanUnitOfWork(UnitOfWork):
@@ -66,9 +85,10 @@ class LeanUnitOfWork(UnitOfWork):
             raise
         self._connection = connection
         self._committed = False
-        self._open_repositories(
-            AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
+        self._lazy_session = _SessionOnFirstUse(
+            lambda: AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
         )
+        self._open_repositories(cast(AsyncSession, self._lazy_session))
         self._install_lean_repositories()
         return self
 
@@ -86,7 +106,9 @@ class LeanUnitOfWork(UnitOfWork):
         self.saved_methods = AsyncpgSavedMethodRepository(self.session, self.db)
 
     async def commit(self) -> None:
-        await self.session.flush()  # what an ORM repository added, into this transaction
+        session = self._lazy_session.opened
+        if session is not None:
+            await session.flush()  # what an ORM repository added, into this transaction
         await self._transaction.commit()
         self._committed = True
 
@@ -104,8 +126,10 @@ class LeanUnitOfWork(UnitOfWork):
     async def _give_back(self, exc: BaseException | None) -> None:
         """The connection back to the pool, rolled back, or discarded if it failed."""
         try:
-            self.session.expunge_all()
-            await self.session.close()
+            session = self._lazy_session.opened
+            if session is not None:
+                session.expunge_all()
+                await session.close()
             if not self._committed:
                 await self._transaction.rollback()
         except BaseException as error:

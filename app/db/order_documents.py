@@ -7,11 +7,16 @@ the first orders, so no migration is needed to read them.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from app.db.holder_documents import billing_from_document, holder_from_document
+from app.db.holder_documents import (
+    billing_from_document,
+    billing_to_document,
+    fields_of,
+    holder_from_document,
+    holder_to_document,
+)
 from app.db.models import OrderRow
 from app.domain.access import Principal, Role
 from app.domain.holder_record import HolderRecord
@@ -98,10 +103,10 @@ def _automatic_renewal(document: dict[str, Any], method: PaymentMethod) -> bool:
 
 def _document(order: Order) -> dict[str, Any]:
     return {
-        "holder": asdict(order.holder.holder),
-        "billing": asdict(order.holder.billing),
+        "holder": holder_to_document(order.holder.holder),
+        "billing": billing_to_document(order.holder.billing),
         "holder_from_file": order.holder_from_file,
-        "consents": {**asdict(order.consents), "accepted_at": order.created_at.isoformat()},
+        "consents": {**fields_of(order.consents), "accepted_at": order.created_at.isoformat()},
         "acknowledge_archive_deletion": order.acknowledge_archive_deletion,
         # Recorded like the consents: what was chosen, under which text, and when.
         "automatic_renewal": {

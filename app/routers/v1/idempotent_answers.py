@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.responses import JSONResponse
 
@@ -38,6 +38,4 @@ class _SortedJSONResponse(JSONResponse):
     # The stored copy is JSONB, which keeps no key order: sorting keys makes the first
     # answer and its replays byte for byte the same.
     def render(self, content: Any) -> bytes:
-        return json.dumps(
-            content, sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        return orjson.dumps(content, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
