@@ -1,6 +1,6 @@
 """`make bench`: every performance target measured side by side in one run; prints only.
 
-uv run python -m bench [--rounds 3] [--duration 3] [--connections 64] [--quick | --smoke]
+uv run python -m bench [--rounds 5] [--duration 2] [--connections 64] [--quick | --smoke]
 
 1. Domain: `quote_renewal` calls per second on one core (1 and 10 mailboxes).
 2. A throw-away PostgreSQL database (TEST_DATABASE_URL's server), migrated, seeded with
@@ -51,13 +51,13 @@ from bench.targets import (
 from bench.wrk import wrk_version
 
 LOW_CONNECTIONS = 8
-FULL_ROUNDS = 3
+FULL_ROUNDS = 5
 # Rounds, steady seconds per round and their warm-up, replay sizes per round (the timed
 # webhooks of all rounds make the target's 5,000 events), the limiter settings that get a
 # server of their own (quick and smoke reuse the product server's quotes for in-process),
 # domain repeats.
 PRESETS = {
-    "full": (FULL_ROUNDS, 3, 1, Sizes(64, -(-WEBHOOK_EVENTS // FULL_ROUNDS), 200, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
+    "full": (FULL_ROUNDS, 2, 1, Sizes(64, -(-WEBHOOK_EVENTS // FULL_ROUNDS), 100, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
     "quick": (3, 1, 1, Sizes(32, 100, 20, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
     "smoke": (2, 1, 0, Sizes(2, 4, 2, 2), (LIMITER_OFF,), 1),
 }  # fmt: skip
@@ -65,8 +65,8 @@ PRESETS = {
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rounds", type=int, help="rounds over every endpoint (3)")
-    parser.add_argument("--duration", type=int, help="seconds per steady wrk run (3)")
+    parser.add_argument("--rounds", type=int, help="rounds over every endpoint (5)")
+    parser.add_argument("--duration", type=int, help="seconds per steady wrk run (2)")
     parser.add_argument("--connections", type=int, default=64, help="the high load (64)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="a short run, small replays")
