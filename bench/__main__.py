@@ -1,17 +1,20 @@
 """`make bench`: every performance target measured side by side in one run; prints only.
 
-uv run python -m bench [--duration 10] [--connections 64] [--quick | --smoke]
+uv run python -m bench [--rounds 5] [--duration 2] [--connections 64] [--quick | --smoke]
 
 1. Domain: `quote_renewal` calls per second on one core (1 and 10 mailboxes).
 2. A throw-away PostgreSQL database (TEST_DATABASE_URL's server), migrated, seeded with
    the demo plus one bench mailbox per order (COPY).
-3. A bare FastAPI app (bench/bare_app.py) in its own uvicorn worker, then the product
-   (bench/bench_app.py) in another, same flags; wrk at --connections and at 8 on each
-   endpoint: steady load for reads and quotes, replay of pre-built requests for orders
-   and signed webhooks (bench/order_flow.py), with SQL proof of exactly once.
-4. The limiter's cost: server CPU per quote with it off, on (in-process), on (Redis).
-5. The raw table, then every target with PASS/FAIL, then the versions. Exit 0 either
-   way: benches print, tests assert.
+3. A bare FastAPI app (bench/bare_app.py) and the product (bench/bench_app.py) side by
+   side, each in its own uvicorn worker, same flags; then rounds, each loading every
+   endpoint in turn with wrk at --connections and at 8 for a few seconds: steady load
+   for reads and quotes, replay of pre-built requests for orders and signed webhooks
+   (bench/order_flow.py), with SQL proof of exactly once at the end.
+4. The limiter's cost: server CPU per quote with it off, on (in-process), on (Redis),
+   in rounds too.
+5. The raw table, then every target with PASS/FAIL, then the versions. Each figure is
+   the median of its rounds; each ratio the median of the ratios taken within a round,
+   with their spread. Exit 0 either way: benches print, tests assert.
 """
 
 from __future__ import annotations
@@ -33,9 +36,8 @@ from bench.domain import domain_rates
 from bench.harness import BenchDatabase, demo_database, print_versions
 from bench.order_data import BENCH_ACCOUNT, EXPIRES_IN_DAYS, seed_bench_mailboxes
 from bench.order_flow import Sizes
-from bench.phases import Bench, Plan, measure_bare, measure_limiter, measure_product
+from bench.phases import Bench, Plan, measure_endpoints, measure_limiter
 from bench.targets import (
-    BARE,
     LIMITER_MEMORY,
     LIMITER_OFF,
     LIMITER_REDIS,
@@ -49,29 +51,34 @@ from bench.targets import (
 from bench.wrk import wrk_version
 
 LOW_CONNECTIONS = 8
-# Steady seconds, their warm-up, replay sizes, the limiter settings that get a server of
-# their own (quick and smoke reuse the product server's quotes for in-process), domain repeats.
+FULL_ROUNDS = 5
+# Rounds, steady seconds per round and their warm-up, replay sizes per round (the timed
+# webhooks of all rounds make the target's 5,000 events), the limiter settings that get a
+# server of their own (quick and smoke reuse the product server's quotes for in-process),
+# domain repeats.
 PRESETS = {
-    "full": (10, 2, Sizes(64, WEBHOOK_EVENTS, 500, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
-    "quick": (2, 1, Sizes(32, 300, 60, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
-    "smoke": (1, 0, Sizes(2, 8, 4, 2), (LIMITER_OFF,), 1),
+    "full": (FULL_ROUNDS, 2, 1, Sizes(64, -(-WEBHOOK_EVENTS // FULL_ROUNDS), 100, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
+    "quick": (3, 1, 1, Sizes(32, 100, 20, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
+    "smoke": (2, 1, 0, Sizes(2, 4, 2, 2), (LIMITER_OFF,), 1),
 }  # fmt: skip
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--duration", type=int, help="seconds per steady wrk run (10)")
+    parser.add_argument("--rounds", type=int, help="rounds over every endpoint (5)")
+    parser.add_argument("--duration", type=int, help="seconds per steady wrk run (2)")
     parser.add_argument("--connections", type=int, default=64, help="the high load (64)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="a short run, small replays")
     size.add_argument("--smoke", action="store_true", help="the test suite's: seconds")
     args = parser.parse_args(argv)
     args.preset = "smoke" if args.smoke else "quick" if args.quick else "full"
-    seconds, warmup, sizes, servers, repeats = PRESETS[args.preset]
-    seconds = args.duration or seconds
-    if seconds < 1 or args.connections <= LOW_CONNECTIONS:
-        parser.error(f"--duration must be >= 1 and --connections > {LOW_CONNECTIONS}")
-    return args, Plan(seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers), repeats
+    rounds, seconds, warmup, sizes, servers, repeats = PRESETS[args.preset]
+    rounds, seconds = args.rounds or rounds, args.duration or seconds
+    if rounds < 1 or seconds < 1 or args.connections <= LOW_CONNECTIONS:
+        parser.error(f"--rounds and --duration must be >= 1, --connections > {LOW_CONNECTIONS}")
+    plan = Plan(rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers)
+    return args, plan, repeats
 
 
 def seed_orders_data(database: BenchDatabase, total: int) -> date:
@@ -95,24 +102,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"command: {shlex.join(command)}")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}, load average {load}")
-    print(f"load: wrk -t2, {plan.high} and {plan.low} connections, steady runs {plan.seconds} s "
-          f"after {plan.warmup} s warm-up; replays {plan.sizes}\n", flush=True)  # fmt: skip
+    print(f"load: wrk -t2, {plan.high} and {plan.low} connections, {plan.rounds} rounds; steady "
+          f"runs {plan.seconds} s after {plan.warmup} s warm-up; replays {plan.sizes}, the "
+          f"timed and low shares per round\n", flush=True)  # fmt: skip
 
     print("domain: quote_renewal, demo price list, fixed now ...", flush=True)
     domain = domain_rates(repeats)
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
-        renewed_expiry = seed_orders_data(database, plan.sizes.total)
-        loads = {BARE: measure_bare(bench)}
-        product, flow, log = measure_product(bench, renewed_expiry)
-        loads |= product
-        limiter = measure_limiter(bench, product[QUOTES][plan.high])
+        renewed_expiry = seed_orders_data(database, plan.sizes.total(plan.rounds))
+        loads, flow, log = measure_endpoints(bench, renewed_expiry)
+        limiter = measure_limiter(bench, loads[QUOTES][plan.high])
 
     print()
     own_servers = [
-        load for label, load in limiter.items() if load and label in plan.limiter_servers
+        loads for label, loads in limiter.items() if loads and label in plan.limiter_servers
     ]
-    print_loads(loads, [flow.duplicates, *own_servers])
+    print_loads(loads, [[flow.duplicates], *own_servers])
     print("\nexactly once (SQL after the webhooks, then after delivering some again)")
     for what, observed, ok in flow.checks:
         print(f"  {what:<40}{observed:>14}  {'ok' if ok else 'UNEXPECTED'}")

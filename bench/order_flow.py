@@ -1,11 +1,13 @@
-"""Orders and payment webhooks under wrk, by replay of pre-built requests.
+"""Orders and payment webhooks under wrk, by replay of pre-built requests, in rounds.
 
 Setup, untimed: a quote per bench mailbox through the API (a mailbox holds one unpaid
-order, so each order has its own). Then, each request sent exactly once by wrk:
-1. POST /v1/orders, one per quote, each with its own Idempotency-Key: a warm-up share,
-   the timed share at the high connection count, another at the low one.
-2. A signed `generic` payment.succeeded per order (Standard Webhooks, signed just before
-   the replay: the signature holds for 5 minutes), in the same three shares.
+order, so each order has its own), an order request for each, with its own
+Idempotency-Key. Then each request is sent exactly once by wrk:
+1. A warm-up share of orders, then a signed `generic` payment.succeeded for each.
+2. In each round (between the steady endpoints' rounds, so its CPU compares with theirs):
+   POST /v1/orders, a timed share at the high connection count and another at the low
+   one; then a payment webhook for each order of the round (Standard Webhooks, signed
+   just before the replay: the signature holds for 5 minutes), in the same two shares.
 3. SQL proves each event was stored and applied exactly once; some are delivered again,
    must answer `duplicate` and change nothing.
 """
@@ -36,28 +38,25 @@ SETUP_CONCURRENCY = 16
 
 @dataclass(frozen=True)
 class Sizes:
-    """Orders (and webhooks) per share: warm-up, timed at high and at low connections."""
+    """Orders (and webhooks): a warm-up share before the first round, a timed share at
+    the high connection count and one at the low in every round, and how many webhooks
+    are delivered again at the end."""
 
     warmup: int
-    timed: int
-    low: int
+    timed: int  # per round
+    low: int  # per round
     duplicates: int
 
-    @property
-    def total(self) -> int:
-        return self.warmup + self.timed + self.low
-
-    def split(self, items: Sequence[Request]) -> tuple[list[Request], ...]:
-        w, t = self.warmup, self.warmup + self.timed
-        return list(items[:w]), list(items[w:t]), list(items[t : self.total])
+    def total(self, rounds: int) -> int:
+        return self.warmup + rounds * (self.timed + self.low)
 
 
 @dataclass
 class OrderFlow:
-    orders: Load  # at the high connection count
-    orders_low: Load
-    webhooks: Load
-    webhooks_low: Load
+    """Each round's loads by connection count, the re-sent webhooks, the SQL checks."""
+
+    orders: dict[int, list[Load]]
+    webhooks: dict[int, list[Load]]
     duplicates: Load
     checks: list[Check] = field(default_factory=list)
 
@@ -128,57 +127,102 @@ async def _counts(url: str, renewed_expiry: date) -> dict[str, int]:
         await connection.close()
 
 
-def _answered(load: Load, status: int, expected: int, label: str) -> Check:
-    got = load.statuses.get(status, 0)
-    return (label, f"{got} of {expected}", got == expected == load.requests)
+def _answered(loads: Sequence[Load], status: int, expected: int, label: str) -> Check:
+    got = sum(load.statuses.get(status, 0) for load in loads)
+    sent = sum(load.requests for load in loads)
+    return (label, f"{got} of {expected}", got == expected == sent)
 
 
-def run_order_flow(
-    loader: Loader,
-    database_url: str,
-    auth: dict[str, str],
-    webhook_secret: str,
-    sizes: Sizes,
-    connections: tuple[int, int],
-    renewed_expiry: date,
-) -> OrderFlow:
-    """Orders then webhooks, each at (high, low) connections; the exactly-once checks."""
-    high, low = connections
-    print(f"  POST /v1/quotes x{sizes.total} (setup, untimed) ...", flush=True)
-    quote_ids = asyncio.run(make_quotes(loader.base, auth, sizes.total))
-    warm, timed, slow = sizes.split(order_requests(quote_ids, auth))
-    print(f"  POST /v1/orders x{len(warm)} + {len(timed)} + {len(slow)} (replay) ...", flush=True)
-    warm_orders = loader.replay(warm, "orders warm-up", high)
-    orders = loader.replay(timed, "POST /v1/orders", high)
-    orders_low = loader.replay(slow, "POST /v1/orders", low)
+class OrderReplay:
+    """Orders and their webhooks on one server: `warm_up` once, `round` as many times as
+    the plan says (each takes the next pre-built share), then `finish` for the proof."""
 
-    unpaid = asyncio.run(_unpaid(database_url))
-    hooks = webhook_requests(unpaid, webhook_secret, datetime.now(UTC))
-    warm, timed, slow = sizes.split(hooks)
-    print(f"  POST {WEBHOOK_PATH} x{len(warm)} + {len(timed)} + {len(slow)} ...", flush=True)
-    warm_hooks = loader.replay(warm, "webhooks warm-up", high, APPLIED)
-    webhooks = loader.replay(timed, "payment webhook", high, APPLIED)
-    webhooks_low = loader.replay(slow, "payment webhook", low, APPLIED)
+    def __init__(
+        self,
+        loader: Loader,
+        database_url: str,
+        auth: dict[str, str],
+        webhook_secret: str,
+        sizes: Sizes,
+        connections: tuple[int, int],
+        renewed_expiry: date,
+    ) -> None:
+        self.loader = loader
+        self.database_url = database_url
+        self.auth = auth
+        self.webhook_secret = webhook_secret
+        self.sizes = sizes
+        self.high, self.low = connections
+        self.renewed_expiry = renewed_expiry
+        self.rounds = 0
+        self.unsent: list[Request] = []
+        self.placing: list[Load] = []  # every share of orders, warm-up included
+        self.paying: list[Load] = []  # every share of webhooks, warm-up included
+        self.orders: dict[int, list[Load]] = {self.high: [], self.low: []}
+        self.webhooks: dict[int, list[Load]] = {self.high: [], self.low: []}
+        self.timed_webhooks: list[Request] = []
+        self.signed = 0  # webhooks built: one per order found awaiting payment
 
-    placed = sum(load.statuses.get(201, 0) for load in (warm_orders, orders, orders_low))
-    before = asyncio.run(_counts(database_url, renewed_expiry))
-    again = timed[:: max(1, len(timed) // sizes.duplicates)][: sizes.duplicates]
-    print(f"  POST {WEBHOOK_PATH} x{len(again)} (delivered again) ...", flush=True)
-    duplicates = loader.replay(again, "webhook duplicate", high, DUPLICATE)
-    after = asyncio.run(_counts(database_url, renewed_expiry))
+    def warm_up(self, rounds: int) -> None:
+        """Every order request, built now (a quote each, untimed); the warm-up share of
+        orders and their webhooks sent."""
+        self.rounds = rounds
+        total = self.sizes.total(rounds)
+        print(f"  POST /v1/quotes x{total} (setup, untimed) ...", flush=True)
+        quote_ids = asyncio.run(make_quotes(self.loader.base, self.auth, total))
+        self.unsent = order_requests(quote_ids, self.auth)
+        warm = self._take(self.sizes.warmup)
+        print(f"  POST /v1/orders and webhooks x{len(warm)} (warm-up) ...", flush=True)
+        self.placing.append(self.loader.replay(warm, "orders warm-up", self.high))
+        hooks = self._webhooks()
+        self.paying.append(self.loader.replay(hooks, "webhooks warm-up", self.high, APPLIED))
 
-    checks = [
-        _answered(orders, 201, sizes.timed, "orders answered 201 (timed)"),
-        ("orders placed, all shares", f"{placed} of {sizes.total}", placed == sizes.total),
-        ("unpaid orders found for webhooks", f"{len(hooks)}", len(hooks) == sizes.total),
-        (
-            "webhooks answered 'fulfil'",
-            f"{warm_hooks.matched + webhooks.matched + webhooks_low.matched}",
-            warm_hooks.matched + webhooks.matched + webhooks_low.matched == sizes.total,
-        ),
-        *exactly_once_checks(before, len(hooks)),
-        (f"re-sent {len(again)}: answered duplicate", f"{duplicates.matched}",
-         duplicates.matched == len(again) == duplicates.statuses.get(200, 0)),
-        unchanged_check(before, after),
-    ]  # fmt: skip
-    return OrderFlow(orders, orders_low, webhooks, webhooks_low, duplicates, checks)
+    def round(self) -> None:
+        """The next share of orders at high then low connections, then their webhooks."""
+        for connections, size in ((self.high, self.sizes.timed), (self.low, self.sizes.low)):
+            load = self.loader.replay(self._take(size), "POST /v1/orders", connections)
+            self.orders[connections].append(load)
+            self.placing.append(load)
+        hooks = self._webhooks()
+        shares = {self.high: hooks[: self.sizes.timed], self.low: hooks[self.sizes.timed :]}
+        self.timed_webhooks += shares[self.high]
+        for connections, share in shares.items():
+            load = self.loader.replay(share, "payment webhook", connections, APPLIED)
+            self.webhooks[connections].append(load)
+            self.paying.append(load)
+
+    def finish(self) -> OrderFlow:
+        """Some webhooks delivered again, and the SQL proof of exactly once."""
+        before = asyncio.run(_counts(self.database_url, self.renewed_expiry))
+        duplicates = self.sizes.duplicates
+        again = self.timed_webhooks[:: max(1, len(self.timed_webhooks) // duplicates)]
+        again = again[:duplicates]
+        print(f"  POST {WEBHOOK_PATH} x{len(again)} (delivered again) ...", flush=True)
+        resent = self.loader.replay(again, "webhook duplicate", self.high, DUPLICATE)
+        after = asyncio.run(_counts(self.database_url, self.renewed_expiry))
+        placed = sum(load.statuses.get(201, 0) for load in self.placing)
+        applied = sum(load.matched for load in self.paying)
+        built = self.sizes.total(self.rounds)
+        timed = [*self.orders[self.high], *self.orders[self.low]]
+        in_rounds = self.rounds * (self.sizes.timed + self.sizes.low)
+        checks = [
+            _answered(timed, 201, in_rounds, "orders answered 201 (timed)"),
+            ("orders placed, all shares", f"{placed} of {built}", placed == built),
+            ("unpaid orders found for webhooks", f"{self.signed}", self.signed == placed),
+            ("webhooks answered 'fulfil'", f"{applied}", applied == placed),
+            *exactly_once_checks(before, self.signed),
+            (f"re-sent {len(again)}: answered duplicate", f"{resent.matched}",
+             resent.matched == len(again) == resent.statuses.get(200, 0)),
+            unchanged_check(before, after),
+        ]  # fmt: skip
+        return OrderFlow(self.orders, self.webhooks, resent, checks)
+
+    def _take(self, count: int) -> list[Request]:
+        taken, self.unsent = self.unsent[:count], self.unsent[count:]
+        return taken
+
+    def _webhooks(self) -> list[Request]:
+        """A payment webhook for each order awaiting payment, signed now."""
+        unpaid = asyncio.run(_unpaid(self.database_url))
+        self.signed += len(unpaid)
+        return webhook_requests(unpaid, self.webhook_secret, datetime.now(UTC))

@@ -1,15 +1,20 @@
 """One order's cost, in-process: CPU µs and round trips per POST /v1/orders.
 
-uv run python -m bench.order_profile [--orders 300] [--profile orders.prof] [--webhooks]
+uv run python -m bench.order_profile [--orders 300] [--quotes] [--webhooks]
+    [--profile F.prof [--profile-of quote|order|webhook]]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
 throw-away database seeded like the bench's orders; orders are placed one at a time, so the
 figures are this process's CPU time (steady on a busy machine, unlike wall time) and
 the statements each order sent to PostgreSQL: those through SQLAlchemy (counted by its
 cursor events) and those in plain asyncpg (counted by asyncpg's query loggers, which
-also see BEGIN and COMMIT). `--profile` writes a cProfile of the timed orders.
-`--webhooks` then pays each order with a signed payment webhook and measures those the
-same way (`--profile` then profiles the webhooks instead).
+also see BEGIN and COMMIT). `--quotes` measures the same way the quotes made for the
+orders (POST /v1/quotes, one mailbox each, as `make bench` sends them). `--webhooks` then
+pays each order with a signed payment webhook and measures those too. `--profile` writes
+a cProfile of the timed quotes, orders or webhooks (`--profile-of`; by default the
+webhooks with `--webhooks`, else the orders). Last, the floors in the same process:
+GET /bench/asyncpg (one raw query) and GET /bench/trivial (no I/O), with each measured
+path's CPU over the one query's.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ import secrets
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +42,7 @@ from app.auth import issue_dev_token
 from app.domain.access import Role
 from app.domain.calendar import italian_date
 from app.settings import Settings
+from bench.bare_app import TRIVIAL_PATH
 from bench.bench_app import asyncpg_dsn, create_bench_app
 from bench.harness import demo_database
 from bench.order_data import (
@@ -114,9 +121,24 @@ async def running(app: Any) -> AsyncIterator[None]:
         yield
 
 
-async def measure(
-    url: str, orders: int, warmup: int, profile: str | None, webhooks: bool = False
-) -> None:
+@dataclass(frozen=True)
+class Run:
+    """What to measure: how many of each (after a warm-up), and what to profile."""
+
+    orders: int
+    warmup: int
+    quotes: bool
+    webhooks: bool
+    profile: str | None  # a cProfile file
+    profile_of: str  # "quote", "order" or "webhook"
+
+
+Step = Callable[[], Awaitable[None]]
+FLOORS = ("/bench/asyncpg", TRIVIAL_PATH)  # the one-query floor first: the ratios' divisor
+
+
+async def measure(url: str, run: Run) -> None:
+    orders, warmup = run.orders, run.warmup
     webhook_secret = generic_webhook_secret()
     os.environ.update(
         DATABASE_URL=url,
@@ -137,8 +159,9 @@ async def measure(
     def _log_asyncpg(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.driver_connection.add_query_logger(trips.on_asyncpg)
 
-    async def timed(label: str, steps: list[Any], profile: str | None) -> float:
+    async def timed(label: str, steps: list[Step]) -> float:
         """Run the warm-up steps, then the rest timed: the CPU seconds they took."""
+        profile = run.profile if run.profile_of == label else None
         for step in steps[:warmup]:
             await step()
         profiler = cProfile.Profile(time.process_time) if profile else None
@@ -163,14 +186,18 @@ async def measure(
 
     async with running(app):
         total = orders + warmup
-        quote_ids = []
-        for i in range(total):
-            body = json.dumps({"years": 1, "items": [{"mailbox_id": mailbox_id(i)}]}).encode()
-            status, answer = await call(app, "POST", "/v1/quotes", body, headers)
-            assert status == 201, answer
-            quote_ids.append(json.loads(answer)["id"])
+        quote_ids: list[str] = []
 
-        def place(i: int) -> Any:
+        def quote(i: int) -> Step:
+            async def step() -> None:
+                body = json.dumps({"years": 1, "items": [{"mailbox_id": mailbox_id(i)}]})
+                status, answer = await call(app, "POST", "/v1/quotes", body.encode(), headers)
+                assert status == 201, answer
+                quote_ids.append(json.loads(answer)["id"])
+
+            return step
+
+        def place(i: int) -> Step:
             async def step() -> None:
                 keyed = {**headers, "idempotency-key": f"prof-{uuid.uuid4().hex}"}
                 body = order_body(quote_ids[i])
@@ -179,7 +206,7 @@ async def measure(
 
             return step
 
-        def pay(request: Request) -> Any:
+        def pay(request: Request) -> Step:
             async def step() -> None:
                 status, answer = await call(
                     app, "POST", WEBHOOK_PATH, request.body, dict(request.headers)
@@ -188,47 +215,71 @@ async def measure(
 
             return step
 
+        cpu: dict[str, float] = {}
+        quoting = [quote(i) for i in range(total)]
+        if run.quotes:
+            print(f"quotes: {orders} timed after {warmup} warm-up, one at a time, in-process")
+            cpu["quote"] = await timed("quote", quoting)
+        else:
+            for step in quoting:
+                await step()
         print(f"orders: {orders} timed after {warmup} warm-up, one at a time, in-process")
-        cpu = {
-            "order": await timed(
-                "order", [place(i) for i in range(total)], None if webhooks else profile
-            )
-        }
-        if webhooks:
+        cpu["order"] = await timed("order", [place(i) for i in range(total)])
+        if run.webhooks:
             connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
             try:
                 unpaid = await awaiting_payment(connection)
             finally:
                 await connection.close()
             requests = webhook_requests(unpaid, webhook_secret, datetime.now(UTC))
-            cpu["webhook"] = await timed("webhook", [pay(r) for r in requests], profile)
-        # The floor in the same process and minute: GET /bench/asyncpg, one query.
-        for _ in range(warmup):
-            await call(app, "GET", "/bench/asyncpg", b"", headers)
-        floor_cpu = time.process_time()
-        for _ in range(orders):
-            await call(app, "GET", "/bench/asyncpg", b"", headers)
-        floor_cpu = time.process_time() - floor_cpu
-    print(f"CPU per GET /bench/asyncpg: {floor_cpu / orders * 1e6:,.0f} µs")
+            cpu["webhook"] = await timed("webhook", [pay(r) for r in requests])
+        # The floors in the same process and minute.
+        floors = {path: await floor_cpu(app, path, headers, orders, warmup) for path in FLOORS}
+    for path, spent in floors.items():
+        print(f"CPU per GET {path}: {spent / orders * 1e6:,.0f} µs")
+    one_query = floors[FLOORS[0]]
     for label, spent in cpu.items():
-        print(f"{label}s / one query: {spent / floor_cpu:.1f}x")
+        print(f"{label}s / one query: {spent / one_query:.1f}x")
+
+
+async def floor_cpu(app: Any, path: str, headers: dict[str, str], count: int, warmup: int) -> float:
+    """CPU seconds of `count` GETs of `path`, after `warmup` of them."""
+    for _ in range(warmup):
+        await call(app, "GET", path, b"", headers)
+    started = time.process_time()
+    for _ in range(count):
+        status, answer = await call(app, "GET", path, b"", headers)
+        assert status == 200, answer
+    return time.process_time() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument("--profile", default=None, help="write a cProfile of the timed orders")
+    parser.add_argument("--profile", default=None, help="write a cProfile (see --profile-of)")
+    parser.add_argument(
+        "--profile-of",
+        choices=("quote", "order", "webhook"),
+        help="what --profile profiles (the webhooks with --webhooks, else the orders)",
+    )
+    parser.add_argument("--quotes", action="store_true", help="measure the quotes made first")
     parser.add_argument(
         "--webhooks", action="store_true", help="then pay each order by a signed webhook"
     )
     args = parser.parse_args()
+    profile_of = args.profile_of or ("webhook" if args.webhooks else "order")
+    if (profile_of == "quote" and not args.quotes) or (
+        profile_of == "webhook" and not args.webhooks
+    ):
+        parser.error(f"--profile-of {profile_of} needs --{profile_of}s")
+    run = Run(args.orders, args.warmup, args.quotes, args.webhooks, args.profile, profile_of)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     with demo_database() as database:
         now = datetime.now(UTC)
         total = args.orders + args.warmup
         asyncio.run(seed_bench_mailboxes(database.url, total, italian_date(now), now))
-        uvloop.run(measure(database.url, args.orders, args.warmup, args.profile, args.webhooks))
+        uvloop.run(measure(database.url, run))
 
 
 if __name__ == "__main__":

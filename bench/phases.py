@@ -1,5 +1,5 @@
-"""The servers `make bench` starts, one after the other, and what it measures on each:
-the bare FastAPI app, the product app, then the product with each limiter setting."""
+"""The servers `make bench` starts and what it measures on each, in rounds: the bare
+FastAPI app beside the product app, then the product with each limiter setting."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from app.sandbox.seed import CUSTOMER_ID
 from bench.bare_app import TRIVIAL_PATH
 from bench.harness import BARE_APP, PRODUCT_APP, BenchDatabase, serving
 from bench.order_data import BENCH_ACCOUNT
-from bench.order_flow import OrderFlow, Sizes, run_order_flow
+from bench.order_flow import OrderFlow, OrderReplay, Sizes
 from bench.targets import (
     BARE,
     LIMITER_MEMORY,
@@ -44,7 +44,6 @@ RATE_LIMIT_SETTINGS = (
     "RATE_LIMIT_FAILED_AUTH",
 )
 NEVER_REFUSE = "1000000/second"  # the limiter runs, never says no
-LIMITER_ROUNDS = 3  # the limiter's settings, loaded in turn: each keeps its median round
 LIMITER_POOL_SIZE = "10"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 LIMITER_SETTINGS = {
@@ -61,9 +60,11 @@ def generic_webhook_secret() -> str:
 
 @dataclass(frozen=True)
 class Plan:
-    """How much to run: wrk seconds, connection counts, replay sizes, and which limiter
-    settings get a server of their own (the others reuse the product server's quotes)."""
+    """How much to run: rounds, wrk seconds per steady run (and its warm-up), connection
+    counts, replay sizes (per round), and which limiter settings get a server of their
+    own (the others reuse the product server's quotes)."""
 
+    rounds: int
     seconds: int
     warmup: int
     high: int
@@ -111,51 +112,61 @@ class Bench:
         """A server running `factory`, and wrk aimed at it (with the server's log)."""
         with serving(env, self.scratch, factory, ready) as served:
             plan = self.plan
-            yield Loader(self.wrk, served.base, served.pgid, self.scratch, plan.seconds,
+            scratch = self.scratch / served.log.stem  # servers side by side: a folder each
+            yield Loader(self.wrk, served.base, served.pgid, scratch, plan.seconds,
                          plan.warmup), served.log  # fmt: skip
 
     def quote(self) -> Request:
         return Request("POST", "/v1/quotes", QUOTE_BODY, tuple(self.auth(CUSTOMER_ID).items()))
 
-    def each_level(self, loader: Loader, request: Request, label: str) -> dict[int, Load]:
-        print(f"  {label} ...", flush=True)
-        return {c: loader.steady(request, label, c) for c in self.plan.levels}
+
+Rounds = dict[int, list[Load]]  # each round's load, by connection count
 
 
-def measure_bare(bench: Bench) -> dict[int, Load]:
-    """The bare FastAPI app's one route, in its own process."""
-    with bench.loader(dict(os.environ), BARE_APP, TRIVIAL_PATH) as (loader, _):
-        return bench.each_level(loader, Request("GET", TRIVIAL_PATH), BARE)
+def _round_line(label: str, loads: dict[int, Load]) -> str:
+    figures = "  ".join(
+        f"@{c} {load.rps:>7,.0f}/s {load.server_cpu_us:>6,.0f} µs p99 {load.p99_ms:>7.1f} ms"
+        for c, load in loads.items()
+    )
+    return f"    {label:<28}{figures}"
 
 
-def measure_product(
+def measure_endpoints(
     bench: Bench, renewed_expiry: date
-) -> tuple[dict[str, dict[int, Load]], OrderFlow, str]:
-    """Every product endpoint at both connection counts: loads by endpoint, the orders'
-    and webhooks' flow (with its exactly-once checks) and the server log's tail."""
-    steady = {
-        TRIVIAL: Request("GET", TRIVIAL_PATH),
-        PLANS: Request("GET", "/v1/plans"),
-        ONE_QUERY: Request("GET", "/bench/asyncpg"),
-        QUOTES: bench.quote(),
-    }
-    with bench.loader(bench.server_env()) as (loader, log):
-        loads = {
-            label: bench.each_level(loader, request, label) for label, request in steady.items()
+) -> tuple[dict[str, Rounds], OrderFlow, str]:
+    """Every endpoint at both connection counts, round after round: the bare app and the
+    product side by side, each round loading bare, trivial, plans, the one-query floor and
+    quotes for a few seconds each, then placing and paying its share of orders. Loads by
+    endpoint, the orders' flow (with its exactly-once checks), the product's log tail."""
+    plan = bench.plan
+    with ExitStack() as servers:
+        bare, _ = servers.enter_context(bench.loader(dict(os.environ), BARE_APP, TRIVIAL_PATH))
+        product, log = servers.enter_context(bench.loader(bench.server_env()))
+        steady = {
+            BARE: (bare, Request("GET", TRIVIAL_PATH)),
+            TRIVIAL: (product, Request("GET", TRIVIAL_PATH)),
+            PLANS: (product, Request("GET", "/v1/plans")),
+            ONE_QUERY: (product, Request("GET", "/bench/asyncpg")),
+            QUOTES: (product, bench.quote()),
         }
-        flow = run_order_flow(
-            loader,
-            bench.database.url,
-            bench.auth(BENCH_ACCOUNT),
-            bench.webhook_secret,
-            bench.plan.sizes,
-            bench.plan.levels,
-            renewed_expiry,
-        )
+        account = bench.auth(BENCH_ACCOUNT)
+        flow = OrderReplay(product, bench.database.url, account, bench.webhook_secret,
+                           plan.sizes, plan.levels, renewed_expiry)  # fmt: skip
+        flow.warm_up(plan.rounds)
+        loads: dict[str, Rounds] = {label: {c: [] for c in plan.levels} for label in steady}
+        for number in range(1, plan.rounds + 1):
+            print(f"  round {number} of {plan.rounds} ...", flush=True)
+            for label, (loader, request) in steady.items():
+                found = {c: loader.steady(request, label, c) for c in plan.levels}
+                for c, load in found.items():
+                    loads[label][c].append(load)
+                print(_round_line(label, found), flush=True)
+            flow.round()
+            for label, replayed in ((ORDERS, flow.orders), (WEBHOOKS, flow.webhooks)):
+                print(_round_line(label, {c: replayed[c][-1] for c in plan.levels}), flush=True)
+        finished = flow.finish()
         tail = log.read_text(errors="replace").strip()[-1500:]
-    loads[ORDERS] = dict(zip(bench.plan.levels, (flow.orders, flow.orders_low), strict=True))
-    loads[WEBHOOKS] = dict(zip(bench.plan.levels, (flow.webhooks, flow.webhooks_low), strict=True))
-    return loads, flow, tail
+    return loads | {ORDERS: finished.orders, WEBHOOKS: finished.webhooks}, finished, tail
 
 
 def redis_reachable(url: str) -> bool:
@@ -167,16 +178,18 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
-def measure_limiter(bench: Bench, product_quotes: Load) -> dict[str, Load | None]:
-    """Server CPU per quote at the high connection count with each limiter setting.
+def measure_limiter(bench: Bench, product_quotes: list[Load]) -> dict[str, list[Load] | None]:
+    """Server CPU per quote at the high connection count with each limiter setting, in
+    the plan's rounds.
 
     The settings' servers run side by side and are loaded in turn, round after round (the
-    order rotating), and each setting keeps its median round: on these shared cores one
-    server measured alone, minutes after another, differed by 8-17% with the same code.
-    A setting without a server of its own in the plan reuses the product server's quotes
-    (in-process) or is not measured."""
+    order rotating), so each round's ratio compares loads seconds apart: on these shared
+    cores one server measured alone, minutes after another, differed by 8-17% with the
+    same code. A setting without a server of its own in the plan reuses the product
+    server's quote rounds (in-process; paired by round number, minutes apart) or is not
+    measured."""
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-    found: dict[str, Load | None] = {
+    found: dict[str, list[Load] | None] = {
         label: product_quotes if label == LIMITER_MEMORY else None for label in LIMITER_SETTINGS
     }
     envs: dict[str, dict[str, str]] = {}
@@ -193,7 +206,7 @@ def measure_limiter(bench: Bench, product_quotes: Load) -> dict[str, Load | None
         envs[label] = bench.server_env(DATABASE_POOL_SIZE=LIMITER_POOL_SIZE, **extra)
     if not envs:
         return found
-    rounds = LIMITER_ROUNDS if len(envs) > 1 else 1
+    rounds = bench.plan.rounds
     print(f"  {QUOTES}, limiter settings side by side, {rounds} rounds in turn ...", flush=True)
     with ExitStack() as servers:
         loaders = {
@@ -207,6 +220,5 @@ def measure_limiter(bench: Bench, product_quotes: Load) -> dict[str, Load | None
                 load = loaders[label].steady(bench.quote(), f"quotes, {label}", bench.plan.high)
                 runs[label].append(load)
                 print(f"    round {number + 1} {label:<20}{load.server_cpu_us:>8,.0f} µs/quote")
-    for label, loads in runs.items():
-        found[label] = sorted(loads, key=lambda load: load.server_cpu_us)[len(loads) // 2]
+    found.update(runs)
     return found

@@ -61,6 +61,10 @@ def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() 
     for endpoint in ("GET /bench/trivial", "POST /v1/quotes", "POST /v1/orders", "payment webhook"):
         assert f"p99/p50 @64 {endpoint}" in measures
         assert f"p99 @8 {endpoint} vs asyncpg" in measures
+    # Measured in rounds: each ratio shows its two medians and the rounds' spread.
+    spread = r"[\d.]+ \([\d,]+ / [\d,]+ µs; [\d.]+–[\d.]+\)"
+    assert re.search(rf"^server CPU POST /v1/quotes vs asyncpg\s+<= 2.00\s+{spread}", out, re.M)
+    assert re.search(r"exactly once\s+>= 500 /s\s+[\d,]+ /s \(.+\) over \d+ in 2 rounds", out)
     assert "UNEXPECTED" not in out, out  # the SQL proof of exactly once held
     assert re.search(r"^\s+re-sent \d+: answered duplicate\s+\d+\s+ok$", out, re.M)
     assert re.search(r"^database pec_bench_\w+ dropped$", out, re.M)
