@@ -1,5 +1,5 @@
 """Where the rate-limit counters live: this process's memory, or Redis shared by every
-api process. Both run the `limits` library's sliding-window-counter strategy.
+api process. Both count as the `limits` library's sliding-window-counter strategy does.
 
 A sliding window counter keeps two integers per window and caller (O(1) memory, even at
 "1000000/second", where a moving window would keep a million timestamps per caller).
@@ -93,14 +93,12 @@ class Decision:
     @classmethod
     def of(cls, allowed: bool, windows: list[Window]) -> Decision:
         if allowed:
-            index = min(range(len(windows)), key=lambda i: windows[i].remaining)
+            remaining = [window.remaining for window in windows]
+            least = min(remaining)
+            index = remaining.index(least)  # the first of the tightest
             window = windows[index]
-            wait = (
-                window.seconds_until_free()
-                if window.remaining == 0
-                else window.seconds_until_window_ends()
-            )
-            return cls(True, index, window.remaining, _whole_seconds(wait))
+            wait = window.seconds_until_free() if least == 0 else window.seconds_until_window_ends()
+            return cls(True, index, least, _whole_seconds(wait))
         waits = [w.seconds_until_free() if w.remaining == 0 else 0.0 for w in windows]
         index = max(range(len(windows)), key=lambda i: waits[i])
         return cls(False, index, 0, _whole_seconds(waits[index]))
