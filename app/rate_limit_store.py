@@ -1,5 +1,5 @@
 """Where the rate-limit counters live: this process's memory, or Redis shared by every
-api process. Both run the `limits` library's sliding-window-counter strategy.
+api process. Both count as the `limits` library's sliding-window-counter strategy does.
 
 A sliding window counter keeps two integers per window and caller (O(1) memory, even at
 "1000000/second", where a moving window would keep a million timestamps per caller).
@@ -22,19 +22,19 @@ few minutes without limits.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError
 
 from app.rate_limit_policy import Policy
 
@@ -93,14 +93,12 @@ class Decision:
     @classmethod
     def of(cls, allowed: bool, windows: list[Window]) -> Decision:
         if allowed:
-            index = min(range(len(windows)), key=lambda i: windows[i].remaining)
+            remaining = [window.remaining for window in windows]
+            least = min(remaining)
+            index = remaining.index(least)  # the first of the tightest
             window = windows[index]
-            wait = (
-                window.seconds_until_free()
-                if window.remaining == 0
-                else window.seconds_until_window_ends()
-            )
-            return cls(True, index, window.remaining, _whole_seconds(wait))
+            wait = window.seconds_until_free() if least == 0 else window.seconds_until_window_ends()
+            return cls(True, index, least, _whole_seconds(wait))
         waits = [w.seconds_until_free() if w.remaining == 0 else 0.0 for w in windows]
         index = max(range(len(windows)), key=lambda i: waits[i])
         return cls(False, index, 0, _whole_seconds(waits[index]))
@@ -122,35 +120,90 @@ class Counters(Protocol):
 
 
 class InProcessCounters:
-    """`limits`' in-memory storage: right for one process (`make run`, a laptop)."""
+    """This process's counters: right for one process (`make run`, a laptop).
 
-    def __init__(self) -> None:
-        self._storage = MemoryStorage()
-        self._strategy = SlidingWindowCounterRateLimiter(self._storage)
+    `limits`' sliding window counter as its memory storage keeps it — windows aligned on
+    the clock (window n of an expiry e is [n·e, (n+1)·e)), the previous window weighing
+    by the part of it that still overlaps — in one record per window and caller that
+    shifts when a window ends. `limits`' own storage costs more than a quote's limiting
+    should: a task per hit that sweeps every key, an awaited call per counter.
+    A hit checks every window before counting in any, as the Redis script does.
+    """
+
+    # How often records of callers gone quiet are dropped (a hit does it, at most this often).
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._records: dict[str, _Record] = {}
+        self._swept_at = clock()
 
     async def hit(self, policy: Policy, identity: str) -> Decision | None:
-        allowed = True
-        for item in policy.items:
-            if not await self._strategy.hit(item, policy.group.value, identity):
-                allowed = False
-                break
-        windows = [await self._window(item, policy, identity) for item in policy.items]
-        return Decision.of(allowed, windows)
+        return self._decide(policy, identity, consume=True)
 
     async def peek(self, policy: Policy, identity: str) -> Decision | None:
-        windows = [await self._window(item, policy, identity) for item in policy.items]
-        return Decision.of(all(w.remaining > 0 for w in windows), windows)
-
-    async def _window(self, item: RateLimitItem, policy: Policy, identity: str) -> Window:
-        key = item.key_for(policy.group.value, identity)
-        expiry = item.get_expiry()
-        previous, previous_ttl, current, current_ttl = await self._storage.get_sliding_window(
-            key, expiry
-        )
-        return Window(item.amount, expiry, previous, previous_ttl, current, current_ttl)
+        return self._decide(policy, identity, consume=False)
 
     async def close(self) -> None:
-        await self._storage.reset()
+        self._records.clear()
+
+    def _decide(self, policy: Policy, identity: str, *, consume: bool) -> Decision:
+        now = self._clock()
+        if now - self._swept_at > self.SWEEP_SECONDS:
+            self._sweep(now)
+        records = [self._record(policy, item, identity, now) for item in policy.items]
+        windows = [record.window(now) for record in records]
+        allowed = all(window.remaining > 0 for window in windows)
+        if allowed and consume:
+            for record in records:
+                record.current_count += 1
+            windows = [record.window(now) for record in records]
+        return Decision.of(allowed, windows)
+
+    def _record(self, policy: Policy, item: RateLimitItem, identity: str, now: float) -> _Record:
+        key = item.key_for(policy.group.value, identity)
+        record = self._records.get(key)
+        if record is None:
+            record = self._records[key] = _Record(item.amount, item.get_expiry())
+        record.move_to(int(now / record.expiry))
+        return record
+
+    def _sweep(self, now: float) -> None:
+        self._swept_at = now
+        for key, record in list(self._records.items()):
+            if record.number < int(now / record.expiry) - 1:  # both its windows are over
+                del self._records[key]
+
+
+@dataclass(slots=True)
+class _Record:
+    """One caller's counts in a window (`number`) and in the one before it."""
+
+    limit: int
+    expiry: int
+    number: int = 0
+    previous_count: int = 0
+    current_count: int = 0
+
+    def move_to(self, number: int) -> None:
+        if number == self.number:
+            return
+        self.previous_count = self.current_count if number == self.number + 1 else 0
+        self.current_count = 0
+        self.number = number
+
+    def window(self, now: float) -> Window:
+        """What `limits`' memory storage reports for it: the previous window weighs until
+        the current one ends, and the current counter lives one window more."""
+        expiry = self.expiry
+        # `limits`' arithmetic, to the last bit: (n + 1)·e - now, written its way
+        left = (1 - ((now / expiry) % 1)) * expiry
+        previous_ttl = (
+            (1 - (((now - expiry) / expiry) % 1)) * expiry if self.previous_count else 0.0
+        )
+        return Window(
+            self.limit, expiry, self.previous_count, previous_ttl, self.current_count, left + expiry
+        )
 
 
 # KEYS: each window's previous and current counter; ARGV: 1 to count the request (0 to
@@ -202,63 +255,63 @@ return answer
 """
 
 
+SLIDING_WINDOWS_SHA = hashlib.sha1(SLIDING_WINDOWS_LUA.encode()).hexdigest().encode()
+
+
 class RedisCounters:
     """Counters every api process shares, in Redis (REDIS_URL).
 
-    A few clients of one connection each, taken in turn, rather than one client over a
-    connection pool: redis-py's pool costs about as much CPU per command again as the
-    command itself, and a limited request is one short script, so a few connections
-    carry a process's load.
+    The script is called on redis-py's connections directly, with its EVALSHA command
+    encoded once per caller: redis-py's client — a pool or a lock, packing the arguments,
+    its response callbacks — cost three times the round trip itself. A few connections,
+    each carrying one call at a time, are taken in turn from a queue; redis-py still
+    connects them (URL, AUTH, SELECT, TLS) and parses the replies (hiredis).
     """
 
     CONNECTIONS = 4
+    # Commands kept encoded; past this many callers (an address flood) they start over.
+    COMMANDS_KEPT = 10_000
 
     def __init__(self, url: str, key_prefix: str, on_error: Callable[[], None]) -> None:
-        self._clients = [
-            redis.asyncio.Redis.from_url(
-                url,
-                single_connection_client=True,
-                # No socket_timeout: redis-py wraps each read in asyncio.wait_for, a task
-                # per command; the call is bounded as a whole in `_run` instead.
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                retry=Retry(NoBackoff(), 1),  # once, at once: a connection Redis dropped
-            )
-            for _ in range(self.CONNECTIONS)
+        # No socket_timeout: redis-py wraps each read in a timeout of its own; the call is
+        # bounded as a whole in `_run` instead.
+        pool = redis.asyncio.ConnectionPool.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
+        self._connections = [
+            pool.connection_class(**pool.connection_kwargs) for _ in range(self.CONNECTIONS)
         ]
-        self._scripts = [client.register_script(SLIDING_WINDOWS_LUA) for client in self._clients]
-        self._turn = 0
+        self._idle = list(self._connections)
+        self._waiting: deque[asyncio.Future[AbstractConnection]] = deque()
+        self._commands: dict[tuple[str, str, bool], tuple[Policy, bytes]] = {}
         self._prefix = key_prefix
         self._on_error = on_error
         self._retry_at = 0.0
 
     async def hit(self, policy: Policy, identity: str) -> Decision | None:
-        seen = await self._run(policy, identity, 1)
+        seen = await self._run(policy, identity, consume=True)
         if seen is None:
             return None
         return Decision.of(bool(seen[0]), self._windows(policy, seen))
 
     async def peek(self, policy: Policy, identity: str) -> Decision | None:
-        seen = await self._run(policy, identity, 0)
+        seen = await self._run(policy, identity, consume=False)
         if seen is None:
             return None
         return Decision.of(bool(seen[0]), self._windows(policy, seen))
 
     async def close(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        for connection in self._connections:
+            await connection.disconnect()
 
-    async def _run(self, policy: Policy, identity: str, consume: int) -> list[int] | None:
+    async def _run(self, policy: Policy, identity: str, *, consume: bool) -> list[int] | None:
         if self._retry_at and time.monotonic() < self._retry_at:
             return None
-        args: list[int] = [consume]
-        for item in policy.items:
-            args += (item.amount, item.get_expiry())
-        self._turn = (self._turn + 1) % self.CONNECTIONS
-        script = self._scripts[self._turn]
+        command = self._command(policy, identity, consume)
         try:
             # Bounded as a whole: waiting for a busy connection counts too.
             async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
-                seen: list[int] = await script(self.keys(policy, identity), args)
+                seen = await self._call(command)
         except (redis.RedisError, OSError, TimeoutError) as failure:
             self._retry_at = time.monotonic() + STORE_RETRY_SECONDS
             self._on_error()
@@ -268,6 +321,59 @@ class RedisCounters:
             return None
         self._retry_at = 0.0
         return seen
+
+    async def _call(self, command: bytes) -> list[int]:
+        connection = await self._connection()
+        try:
+            try:
+                return await _evalsha(connection, command)
+            except redis.ConnectionError:
+                # Once more, at once: a connection Redis dropped (a restart, an idle
+                # timeout) is connected again by redis-py on the next command.
+                return await _evalsha(connection, command)
+        finally:
+            # Back even when the call failed: redis-py disconnected it then (a reply left
+            # unread included), and connects it again when it is next used.
+            self._release(connection)
+
+    async def _connection(self) -> AbstractConnection:
+        """An idle connection, or the first one released: first come, first served."""
+        if self._idle:
+            return self._idle.pop()
+        waiter: asyncio.Future[AbstractConnection] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed over, too late
+                self._release(waiter.result())
+            raise
+
+    def _release(self, connection: AbstractConnection) -> None:
+        # Handed to the longest waiting call: put back among the idle ones, the releasing
+        # request's next call could take it first, again and again (asyncio.Queue would).
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    def _command(self, policy: Policy, identity: str, consume: bool) -> bytes:
+        """The EVALSHA command of a caller's hit (or peek), encoded once."""
+        cache_key = (policy.group.value, identity, consume)
+        cached = self._commands.get(cache_key)
+        if cached is not None and cached[0] is policy:
+            return cached[1]
+        if len(self._commands) >= self.COMMANDS_KEPT:
+            self._commands.clear()
+        keys = self.keys(policy, identity)
+        args: list[str | int] = [int(consume)]
+        for item in policy.items:
+            args += (item.amount, item.get_expiry())
+        command = _resp(b"EVALSHA", SLIDING_WINDOWS_SHA, len(keys), *keys, *args)
+        self._commands[cache_key] = (policy, command)
+        return command
 
     def keys(self, policy: Policy, identity: str) -> list[str]:
         """Each window's previous and current key, as `limits`' Redis storage names them."""
@@ -283,10 +389,29 @@ class RedisCounters:
             Window(
                 item.amount,
                 item.get_expiry(),
-                int(seen[1 + 4 * i]),
-                int(seen[2 + 4 * i]) / 1000,
-                int(seen[3 + 4 * i]),
-                int(seen[4 + 4 * i]) / 1000,
+                seen[1 + 4 * i],
+                seen[2 + 4 * i] / 1000,
+                seen[3 + 4 * i],
+                seen[4 + 4 * i] / 1000,
             )
             for i, item in enumerate(policy.items)
         ]
+
+
+async def _evalsha(connection: AbstractConnection, command: bytes) -> list[int]:
+    await connection.send_packed_command(command, check_health=False)
+    try:
+        seen: list[int] = await connection.read_response()
+    except NoScriptError:
+        # A Redis restarted, or its scripts flushed: load the script, then call again.
+        await connection.send_command("SCRIPT", "LOAD", SLIDING_WINDOWS_LUA, check_health=False)
+        await connection.read_response()
+        await connection.send_packed_command(command, check_health=False)
+        seen = await connection.read_response()
+    return seen
+
+
+def _resp(*parts: bytes | str | int) -> bytes:
+    """A command in Redis's protocol (RESP): an array of bulk strings."""
+    encoded = [part if isinstance(part, bytes) else str(part).encode() for part in parts]
+    return b"".join([b"*%d\r\n" % len(encoded), *(b"$%d\r\n%s\r\n" % (len(e), e) for e in encoded)])
