@@ -13,7 +13,7 @@ from app.heap import freeze_startup_heap, unfreeze_heap
 from app.logging_setup import configure_logging
 from app.middleware import RequestContextMiddleware
 from app.rate_limits import install_rate_limits
-from app.route_prefilter import prefilter_included_routers
+from app.route_prefilter import prefilter_routes
 from app.routers import health
 from app.routers.cors import install_cors
 from app.routers.docs_ui import install_docs
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     document_contract(app)
     install_rate_limits(app, live.rate_limits, live.tokens)  # inside the request context
-    prefilter_included_routers(app)  # routing cost: see app/route_prefilter.py
+    prefilter_routes(app)  # routing cost: see app/route_prefilter.py
 
     app.add_middleware(
         RequestContextMiddleware, metrics=live.metrics, max_body_bytes=settings.max_body_bytes

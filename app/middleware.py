@@ -16,7 +16,6 @@ from time import perf_counter
 from typing import Any
 
 from fastapi import HTTPException
-from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.head_requests import HEAD, without_body
@@ -40,11 +39,8 @@ class BodyTooLarge(HTTPException):
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
         self.app = app
-        self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        # prometheus_client's labels() takes a lock and builds a key on every call.
-        self._counted: dict[tuple[str, str, int], Counter] = {}
-        self._timed: dict[str, Histogram] = {}
+        self._record_request = metrics.requests.record
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,19 +48,18 @@ class RequestContextMiddleware:
             return
         started = perf_counter()
         headers = dict(scope["headers"])
-        request_id = _clean_request_id(headers.get(REQUEST_ID)) or new_request_id()
+        sent_id = headers.get(REQUEST_ID)
+        request_id = (sent_id is not None and _clean_request_id(sent_id)) or new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (REQUEST_ID, request_id.encode("latin-1"))
         method = scope["method"]
         head = method == HEAD
-        status = 500
-        response_started = False
+        status = 0  # until the response starts
 
         async def send_with_id(msg: Message) -> None:
-            nonlocal status, response_started
+            nonlocal status
             if msg["type"] == "http.response.start":
                 status = msg["status"]
-                response_started = True
                 msg["headers"] = [*msg.get("headers", ()), id_header]
             elif head:
                 stripped = without_body(msg)
@@ -75,7 +70,6 @@ class RequestContextMiddleware:
 
         declared = headers.get(CONTENT_LENGTH)
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            status = 413
             await _send_problem(scope, send_with_id, 413, "request_too_large")
         else:
             # A declared length is enforced by the server's framing, and HTTP/1.1 sends a
@@ -89,20 +83,33 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             except BodyTooLarge:
-                if response_started:
+                if status:
                     raise
-                status = 413
                 await _send_problem(scope, send_with_id, 413, "request_too_large")
             except Exception:
                 # A bug: still answer problem+json with the request id, log it, count it.
                 log.exception("unhandled error", extra={"request_id": request_id})
-                if response_started:
+                if status:
                     raise
-                status = 500
                 await _send_problem(scope, send_with_id, 500, "internal_error")
             finally:
                 scope["method"] = method
-        self._record(scope, status, perf_counter() - started, request_id)
+        elapsed = perf_counter() - started
+        template = _route_template(scope)
+        # An app that returned without answering: the server answers 500 for it.
+        self._record_request(template, method, status or 500, elapsed)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status or 500,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -118,31 +125,6 @@ class RequestContextMiddleware:
 
         return limited_receive
 
-    def _record(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
-        template = _route_template(scope)
-        method = scope["method"]
-        counted = self._counted.get((template, method, status))
-        if counted is None:
-            counted = self.metrics.requests.labels(template, method, str(status))
-            self._counted[(template, method, status)] = counted
-        counted.inc()
-        timed = self._timed.get(template)
-        if timed is None:
-            timed = self._timed[template] = self.metrics.latency.labels(template)
-        timed.observe(elapsed)
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": method,
-                    "path": scope["path"],
-                    "route": template,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                },
-            )
-
 
 def _route_template(scope: Scope) -> str:
     """The matched route's full template (/v1/mailboxes/{mailbox_id}), never a raw path.
@@ -150,14 +132,13 @@ def _route_template(scope: Scope) -> str:
     FastAPI 0.16x matches included routers lazily: the prefixed template is on its
     effective route context; `scope["route"]` only knows the router's own path.
     """
-    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    fastapi_scope = scope.get("fastapi")
+    context = fastapi_scope.get("effective_route_context") if fastapi_scope else None
     template = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
     return template if isinstance(template, str) else "unmatched"
 
 
-def _clean_request_id(raw: bytes | None) -> str | None:
-    if raw is None:
-        return None
+def _clean_request_id(raw: bytes) -> str | None:
     value = raw.decode("latin-1").strip()
     if 0 < len(value) <= 128 and value.isprintable():
         return value
