@@ -38,14 +38,15 @@ class Container:
     metrics: Metrics = field(default_factory=Metrics)
     plans_body: tuple[str, bytes] | None = None  # (ETag, serialized price list)
 
-    @property
+    # Built once per container, not once per order (settings don't change under it).
+    @cached_property
     def payment_accounts(self) -> PaymentAccounts:
         s = self.settings
         return PaymentAccounts(
             s.bank_iban, s.bank_beneficiary, s.postal_account, s.card_payment_url
         )
 
-    @property
+    @cached_property
     def webhook_secrets(self) -> dict[str, str]:
         s = self.settings
         return {"stripe": s.stripe_webhook_secret, "generic": s.generic_webhook_secret}
@@ -55,7 +56,11 @@ class Container:
         return RateLimits(self.settings, self.metrics)
 
     def unit_of_work(self) -> UnitOfWork:
-        return unit_of_work_factory(self.settings, self.engine, self.sessionmaker)()
+        return self._unit_of_work_factory()
+
+    @cached_property
+    def _unit_of_work_factory(self) -> Callable[[], UnitOfWork]:
+        return unit_of_work_factory(self.settings, self.engine, self.sessionmaker)
 
     def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
         return open_quote_store(self.engine, self.sessionmaker, self.settings.quote_store)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from stdnum.it import codicefiscale, iva
 
@@ -104,9 +105,12 @@ def _tax_code_errors(holder: Holder) -> list[FieldError]:
     return [FieldError("holder.tax_code", code)] if code else []
 
 
+@lru_cache(maxsize=4096)
 def tax_code_problem(kind: HolderKind, tax_code: str) -> str | None:
     """The error code for a holder's tax code, None when valid: a person's codice fiscale;
-    an entity's or a PA's partita IVA (11 digits) — check digits included."""
+    an entity's or a PA's partita IVA (11 digits) — check digits included. Remembered:
+    an order checks its holder's twice (the request, then the domain), and the same
+    holders come back order after order."""
     if kind is HolderKind.PERSON:
         return None if codicefiscale.is_valid(tax_code) else "invalid_codice_fiscale"
     return None if iva.is_valid(tax_code) else "invalid_partita_iva"

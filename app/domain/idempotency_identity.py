@@ -3,7 +3,7 @@ another operation, is another key."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -16,4 +16,9 @@ class IdempotencyIdentity:
 
     def columns(self) -> dict[str, Any]:
         """The identity as the idempotency record's columns, by name."""
-        return asdict(self)
+        return {
+            "owner_role": self.owner_role,
+            "owner_id": self.owner_id,
+            "operation": self.operation,
+            "key": self.key,
+        }
