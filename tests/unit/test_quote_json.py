@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given
@@ -70,7 +69,7 @@ def test_a_quote_stored_before_effective_on_existed_encodes_it_as_null(
 ) -> None:
     request, boxes = scenario
     quote = quote_renewal(request, boxes, CATALOG, NOW)
-    old = replace(quote, items=tuple(replace(i, effective_on=None) for i in quote.items))
+    old = quote._replace(items=tuple(i._replace(effective_on=None) for i in quote.items))
     record = QuoteRecord("quo_1", OWNER, old, "0" * 64)
 
     encoded = quote_json(record, "it", NOW)
