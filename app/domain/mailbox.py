@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 GRACE_DAYS = 90
+_GRACE = timedelta(days=GRACE_DAYS)  # built once: every quoted mailbox asks
 
 
 class MailboxStatus(StrEnum):
@@ -40,7 +41,7 @@ def effective_status(mailbox: Mailbox, today: date) -> MailboxStatus:
     """
     if mailbox.status is MailboxStatus.DELETED:
         return MailboxStatus.DELETED
-    if today > mailbox.expires_on + timedelta(days=GRACE_DAYS):
+    if today > mailbox.expires_on + _GRACE:
         return MailboxStatus.DELETED
     if mailbox.status is MailboxStatus.SUSPENDED:
         return MailboxStatus.SUSPENDED

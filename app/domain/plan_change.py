@@ -77,6 +77,12 @@ def is_downgrade(
 ) -> bool:
     """Does renewing `mailbox` (on `current`) to `target` with this extra space take
     anything away from what it has now?"""
+    if (
+        target is current
+        and extra_mailbox_gb == mailbox.extra_mailbox_gb
+        and extra_archive_gb == mailbox.extra_archive_gb
+    ):
+        return False  # renewed as it is: the same allowance, nothing to compare
     now = Allowance.of(current, mailbox.extra_mailbox_gb, mailbox.extra_archive_gb)
     then = Allowance.of(target, extra_mailbox_gb, extra_archive_gb)
     return then.lacks_something_of(now)
@@ -90,9 +96,17 @@ def takes_effect(downgrade: bool, expires_on: date, today: date) -> TakesEffect:
 def effective_on(downgrade: bool, expires_on: date, today: date) -> date:
     """The day the change takes effect, if paid `today`: the first day after the current
     expiry for a waiting downgrade (the expiry day itself is still paid for), else today."""
-    if takes_effect(downgrade, expires_on, today) is TakesEffect.AT_EXPIRY:
-        return expires_on + timedelta(days=1)
-    return today
+    return schedule(downgrade, expires_on, today)[1]
+
+
+def schedule(downgrade: bool, expires_on: date, today: date) -> tuple[TakesEffect, date]:
+    """`takes_effect` and `effective_on` at once (a quote needs both for every mailbox)."""
+    if downgrade and today <= expires_on:
+        return TakesEffect.AT_EXPIRY, expires_on + _ONE_DAY
+    return TakesEffect.AT_PAYMENT, today
+
+
+_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.domain.catalog import ConventionCode, Plan, PriceList
 from app.domain.money import percent_of_cents
 from app.domain.renewal_rules import SpaceChoice
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteLine:
+class QuoteLine(NamedTuple):
     """One priced line. `kind` is stable: plan, extra_mailbox_space,
-    extra_archive_space, signature_kit, shipping, convention_discount."""
+    extra_archive_space, signature_kit, shipping, convention_discount.
+
+    A NamedTuple, immutable and built in C: a quote builds one or more per mailbox
+    (see QuotedItem)."""
 
     kind: str
     code: str

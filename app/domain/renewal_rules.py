@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from app.domain.catalog import MB_PER_GB, Plan, Promotion
 from app.domain.issues import (
@@ -25,9 +25,9 @@ from app.domain.issues import (
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 
 
-@dataclass(frozen=True, slots=True)
-class SpaceChoice:
-    """The extra space a renewal buys for the new period, in whole GB."""
+class SpaceChoice(NamedTuple):
+    """The extra space a renewal buys for the new period, in whole GB (a NamedTuple:
+    one per quoted mailbox, built in C, see app.domain.quote.QuotedItem)."""
 
     extra_mailbox_gb: int
     extra_archive_gb: int
@@ -123,6 +123,8 @@ def _space_issues(mailbox: Mailbox, target: Plan, space: SpaceChoice) -> list[Is
 
 
 def _downgrade_warnings(mailbox: Mailbox, current: Plan, target: Plan) -> list[Issue]:
+    if target is current:
+        return []  # the same plan takes nothing away
     warnings: list[Issue] = []
     if current.has_archive and not target.has_archive:
         warnings.append(ArchiveWillBeDeleted(mailbox.used_archive_mb))

@@ -30,6 +30,9 @@ IssueCode = Annotated[
 _ISSUE_MESSAGE_KEYS = {"frequency_not_allowed": "frequency_not_allowed_promo"}
 
 
+_HEAD = ("code", "blocking", "message")  # every issue's fields; the rest are its numbers
+
+
 def _absent(value: object) -> bool:
     return value is None  # each issue carries only its own numbers
 
@@ -115,3 +118,24 @@ class IssueOut(BaseModel):
                 "message": message(key, language, params),
             }
         )
+
+
+# The numbers' fields, in IssueOut's order (its code, blocking and message come first).
+_PARAM_FIELDS = tuple(name for name in IssueOut.model_fields if name not in _HEAD)
+
+
+def issue_values(issue: Issue, language: str) -> dict[str, object]:
+    """`IssueOut.of(issue, language)` as plain values in the model's field order, its
+    absent numbers left out: what it serializes to, without building the model."""
+    params = issue.params()
+    key = _ISSUE_MESSAGE_KEYS.get(issue.code, issue.code)
+    values: dict[str, object] = {
+        "code": issue.code,
+        "blocking": issue.blocking,
+        "message": message(key, language, params),
+    }
+    for name in _PARAM_FIELDS:
+        value = params.get(name)
+        if value is not None:
+            values[name] = value
+    return values

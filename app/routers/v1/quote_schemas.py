@@ -7,11 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from pydantic_core import to_json
 
+from app.domain.money import Money
 from app.domain.quote import MAX_ITEMS, Quote, QuotedItem, RenewalItem, RenewalRequest
 from app.domain.quote_record import QuoteRecord
 from app.routers.v1.fields import Code, ExtraGigabytes, Identifier, Years
-from app.routers.v1.issue_schema import IssueOut
+from app.routers.v1.issue_schema import IssueOut, issue_values
 from app.routers.v1.money_schema import MoneyOut, eur_example
 
 
@@ -317,6 +319,79 @@ class QuoteOut(BaseModel):
             vat=MoneyOut.of(quote.vat_cents, currency),
             total=MoneyOut.of(quote.total_cents, currency),
         )
+
+
+def quote_json(record: QuoteRecord, language: str, now: datetime) -> bytes:
+    """`QuoteOut.of(record, language, now)` as FastAPI would send it, byte for byte,
+    without building and validating the models: plain values in the models' field order,
+    serialized by pydantic's own encoder (the same dates, escapes and separators).
+
+    POST /v1/quotes answers with it: the models cost a quote about as much CPU as its
+    two statements (issue 10). tests/unit/test_quote_json.py holds it to the models.
+    """
+    quote = record.quote
+    currency = quote.currency
+    return to_json(
+        {
+            "id": record.id,
+            "status": _status(quote, now),
+            "price_list_id": quote.price_list_id,
+            "years": quote.years,
+            "signature_kit": quote.signature_kit,
+            "convention_code": quote.convention_code,
+            "created_at": quote.created_at,
+            "valid_until": quote.valid_until,
+            "requires_archive_acknowledgement": quote.requires_archive_acknowledgement,
+            "items": [_item_values(item, language) for item in quote.items],
+            "lines": [
+                {
+                    "kind": line.kind,
+                    "code": line.code,
+                    "mailbox_id": line.mailbox_id,
+                    "quantity": line.quantity,
+                    "unit_price": _money_values(line.unit_price_cents, currency),
+                    "amount": _money_values(line.amount_cents, currency),
+                }
+                for line in quote.lines
+            ],
+            "vat_rate": str(quote.vat_rate),
+            "net": _money_values(quote.net_cents, currency),
+            "vat": _money_values(quote.vat_cents, currency),
+            "total": _money_values(quote.total_cents, currency),
+        }
+    )
+
+
+def _item_values(item: QuotedItem, language: str) -> dict[str, object]:
+    """`QuoteItemOut.of`'s fields, in its order."""
+    issues: list[dict[str, object]] = []
+    warnings: list[dict[str, object]] = []
+    for issue in item.issues:
+        (issues if issue.blocking else warnings).append(issue_values(issue, language))
+    return {
+        "mailbox_id": item.mailbox_id,
+        "address": item.address,
+        "mailbox_status": item.status.value,
+        "current_plan": item.current_plan,
+        "plan": item.target_plan,
+        "extra_mailbox_gb": item.extra_mailbox_gb,
+        "extra_archive_gb": item.extra_archive_gb,
+        "mailbox_quota_mb": item.mailbox_quota_mb,
+        "archive_quota_mb": item.archive_quota_mb,
+        "current_expiry": item.current_expiry,
+        "new_expiry": item.new_expiry,
+        "promotion_applied": item.promotion_applied,
+        "blocked": bool(issues),
+        "issues": issues,
+        "warnings": warnings,
+        "takes_effect": item.takes_effect.value,
+        "effective_on": item.effective_on,
+    }
+
+
+def _money_values(cents: int, currency: str) -> dict[str, str]:
+    """`MoneyOut.of`'s fields."""
+    return {"amount": str(Money(cents, currency).amount), "currency": currency}
 
 
 def _status(quote: Quote, now: datetime) -> Literal["ok", "blocked", "expired"]:
