@@ -38,8 +38,12 @@ class ConnectionGate:
 
     async def __aenter__(self) -> None:
         """Wait for a permit, in arrival order; TimeoutError past the pool timeout."""
+        semaphore = self._semaphore()
+        if not semaphore.locked():  # a permit free and nobody queued: taken at once
+            await semaphore.acquire()
+            return
         async with asyncio.timeout(self._timeout):
-            await self._semaphore().acquire()
+            await semaphore.acquire()
 
     async def __aexit__(
         self,

@@ -22,7 +22,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, cast
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.util import greenlet_spawn
 
 from app.db.connection_gate import gate_of
 from app.db.engine import abandon
@@ -68,29 +70,39 @@ class LeanUnitOfWork(UnitOfWork):
         self._gate = gate_of(self._engine)
         await self._gate.__aenter__()  # a fair turn at the pool (app/db/connection_gate.py)
         try:
-            connection = await self._engine.connect()
+            # The pooled connection itself: a SQLAlchemy Connection is built around it
+            # only if a repository needs the session (_open_session). Building and
+            # closing one on every request cost about 80 µs of CPU.
+            pooled = await self._engine.raw_connection()
         except BaseException:
             await self._gate.__aexit__(None, None, None)
             raise
+        self._pooled = pooled
+        self._sqlalchemy: AsyncConnection | None = None
         try:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
+            driver: Any = pooled.driver_connection
             self.db = driver  # asyncpg.Connection
             self._transaction = driver.transaction()
             await self._transaction.start()
         except BaseException as error:
-            await self._discard(connection, error)
+            await self._discard(error)
             await self._gate.__aexit__(None, None, None)
             raise
-        self._connection = connection
         self._committed = False
-        self._lazy_session = _SessionOnFirstUse(
-            lambda: AsyncSession(bind=connection, expire_on_commit=False, autoflush=False)
-        )
+        self._lazy_session = _SessionOnFirstUse(self._open_session)
         self._open_repositories(cast(AsyncSession, self._lazy_session))
         self._install_lean_repositories()
         return self
+
+    def _open_session(self) -> AsyncSession:
+        """A session on a SQLAlchemy Connection around the same pooled connection, in
+        AUTOCOMMIT, so that its statements run in the transaction begun on asyncpg.
+        Setting the isolation level does no I/O here (asyncpg's adapter only notes it),
+        and the pool puts the default back when the connection is returned."""
+        connection = Connection(self._engine.sync_engine, connection=self._pooled)
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._sqlalchemy = AsyncConnection(self._engine, connection)
+        return AsyncSession(bind=self._sqlalchemy, expire_on_commit=False, autoflush=False)
 
     def _install_lean_repositories(self) -> None:
         """The hot path's repositories, in asyncpg on `self.db` (one line each)."""
@@ -133,21 +145,26 @@ class LeanUnitOfWork(UnitOfWork):
             if not self._committed:
                 await self._transaction.rollback()
         except BaseException as error:
-            await self._discard(self._connection, error)
+            await self._discard(error)
             if exc is None:
                 raise
             return  # the use case's own error says more than the failed rollback
         if isinstance(exc, CONNECTION_LOST):
             # The connection failed under a statement, or was left mid-operation by a
             # cancelled request: it must not go back to the pool for the next caller.
-            await self._discard(self._connection, exc)
+            await self._discard(exc)
             return
-        await self._connection.close()
+        if self._sqlalchemy is not None:
+            await self._sqlalchemy.close()  # which returns the pooled connection
+        else:
+            await greenlet_spawn(self._pooled.close)
 
-    @staticmethod
-    async def _discard(connection: AsyncConnection, error: BaseException) -> None:
+    async def _discard(self, error: BaseException) -> None:
+        """Out of the pool: the pool never saw this connection fail."""
         if isinstance(error, TimeoutError):
-            raw = await connection.get_raw_connection()
-            abandon(raw.driver_connection)  # a silent server: don't wait for its goodbye
-        await connection.invalidate()
-        await connection.close()
+            abandon(self._pooled.driver_connection)  # a silent server: don't wait for it
+        if self._sqlalchemy is not None:
+            await self._sqlalchemy.invalidate()
+            await self._sqlalchemy.close()
+        else:
+            await greenlet_spawn(self._pooled.invalidate, error)  # which also returns it
