@@ -147,7 +147,11 @@ class MailboxRepository:
         return {row.id: mailbox_from_row(row) for row in (await self._session.scalars(stmt))}
 
     async def lock_for_fulfilment(
-        self, order_id: str, ids: Sequence[str], *, owners: bool
+        self,
+        order_id: str,  # noqa: ARG002 (the lean repository reads the order's refunds)
+        ids: Sequence[str],
+        *,
+        owners: bool,
     ) -> FulfilmentLocks:
         """What a payment's fulfilment of the (locked) order `order_id` locks and reads
         first: its mailboxes (lock_for_renewal), then, if asked, their holders on file
