@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import stripe
@@ -77,7 +78,9 @@ def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[s
         amount = _storable_cents(int(obj[amount_field])) if amount_field else 0
         currency = str(obj.get("currency", "")).upper()
         occurred = datetime.fromtimestamp(int(payload.get("created", 0)), UTC)
-        return _event(event_id, kind, metadata.get("order_id"), amount, currency, occurred, payload)
+        order_ref = metadata.get("order_id")
+        nul = _may_hold_nul(body)
+        return _event(event_id, kind, order_ref, amount, currency, occurred, payload, nul)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         return _unreadable(event_id, body)
 
@@ -92,9 +95,15 @@ def _refuse_future_timestamp(signature: str) -> None:
             return
 
 
+@lru_cache(maxsize=4)
+def _generic_verifier(secret: str) -> Webhook:
+    """One per secret: building it decodes the secret, the same for every event."""
+    return Webhook(secret)
+
+
 def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[str, Any]:
     try:
-        Webhook(secret).verify(body, dict(headers), json_parse=False)
+        _generic_verifier(secret).verify(body, dict(headers), json_parse=False)
     except (WebhookVerificationError, ValueError, UnicodeDecodeError) as exc:
         raise WebhookRejected(str(exc)) from exc
     event_id = headers["webhook-id"]
@@ -114,6 +123,7 @@ def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
             money.currency,
             occurred,
             payload,
+            _may_hold_nul(body),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError, OverflowError):
         return _unreadable(event_id, body)
@@ -141,6 +151,7 @@ def _event(
     currency: str,
     occurred_at: datetime,
     payload: dict[str, Any],
+    payload_may_hold_nul: bool = True,
 ) -> dict[str, Any]:
     return {
         "event_id": _bounded_id(_without_nul(event_id)),
@@ -149,8 +160,14 @@ def _event(
         "amount_cents": amount_cents,
         "currency": _storable_currency(_without_nul(currency)),
         "occurred_at": occurred_at,
-        "payload": _without_nul(payload),
+        "payload": _without_nul(payload) if payload_may_hold_nul else payload,
     }
+
+
+def _may_hold_nul(body: bytes) -> bool:
+    """Whether the JSON parsed from `body` may hold a U+0000: only as the escape \\u0000
+    (JSON strings can't hold the raw character), so most bodies needn't be walked."""
+    return b"\\u0000" in body
 
 
 def _without_nul(value: Any) -> Any:

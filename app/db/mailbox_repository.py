@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
+from app.db.holder_repository import HolderRepository
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row, mailbox_to_values
 from app.db.models import MailboxMilestoneRow, MailboxRow, OrderRow, PendingRenewalRow
 from app.db.outbox_repository import OutboxRepository
 from app.db.visibility import mailboxes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
 from app.domain.errors import MailboxAddressTaken
+from app.domain.fulfilment_steps import FulfilmentLocks
 from app.domain.mailbox import GRACE_DAYS, Mailbox, MailboxStatus
 from app.domain.order_items import MailboxChange
 from app.domain.outgoing_message import OutgoingMessage
@@ -143,6 +145,21 @@ class MailboxRepository:
             .execution_options(populate_existing=True)
         )
         return {row.id: mailbox_from_row(row) for row in (await self._session.scalars(stmt))}
+
+    async def lock_for_fulfilment(
+        self,
+        order_id: str,  # noqa: ARG002 (the lean repository reads the order's refunds)
+        ids: Sequence[str],
+        *,
+        owners: bool,
+    ) -> FulfilmentLocks:
+        """What a payment's fulfilment of the (locked) order `order_id` locks and reads
+        first: its mailboxes (lock_for_renewal), then, if asked, their holders on file
+        with their accounts locked (Holders.owners). The lean repository does it in one
+        statement and also says whether a refund waits; here one must look."""
+        mailboxes = await self.lock_for_renewal(ids)
+        found = await HolderRepository(self._session).owners(ids) if owners else None
+        return FulfilmentLocks(mailboxes, found, refunds_may_wait=True)
 
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:
         """Write what a fulfilment made of each (locked) mailbox: it is ACTIVE again."""

@@ -10,8 +10,10 @@ from sqlalchemy import ScalarResult, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.dialect import insert_or_ignore
+from app.db.mailbox_repository import MailboxRepository
 from app.db.models import PaymentEventRow
 from app.db.order_repository import OrderRepository
+from app.domain.fulfilment_steps import Renewal
 from app.domain.order_aggregate import Order
 from app.domain.stored_payment_event import StoredPaymentEvent
 
@@ -39,9 +41,19 @@ class PaymentEventRepository:
             return stored, None
         return stored, await OrderRepository(self._session).by_number(order_ref, lock=True)
 
-    async def save(self, event: StoredPaymentEvent, with_order: Order | None = None) -> None:
+    async def save(
+        self,
+        event: StoredPaymentEvent,
+        with_order: Order | None = None,
+        renewal: Renewal | None = None,
+    ) -> None:
         """Write what applying (or failing to apply) the event changed, and with it what
-        it changed in `with_order` (as OrderRepository.save)."""
+        it changed in `with_order` (as OrderRepository.save) and the `renewal` its
+        fulfilment carries out (as Mailboxes.renew_for_order)."""
+        if renewal is not None:
+            await MailboxRepository(self._session).renew_for_order(
+                renewal.order_id, renewal.changes, renewal.told, renewal.now
+            )
         if with_order is not None:
             await OrderRepository(self._session).save(with_order)
         await self._session.execute(

@@ -28,18 +28,29 @@ from sqlalchemy import (
     case,
     column,
     delete,
+    exists,
     func,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement
+from app.db.holder_repository import owner_from_row
 from app.db.mailbox_repository import MailboxRepository, unscheduled
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
-from app.db.models import MailboxRow, PendingRenewalRow, ScheduledPlanChangeRow
+from app.db.models import (
+    AccountRow,
+    MailboxRow,
+    PaymentEventRow,
+    PendingRenewalRow,
+    ScheduledPlanChangeRow,
+)
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
+from app.domain.fulfilment_steps import FulfilmentLocks
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_items import MailboxChange
 from app.domain.outgoing_message import OutgoingMessage
@@ -50,6 +61,58 @@ _LOCK_FOR_RENEWAL = CompiledStatement(
     .order_by(MailboxRow.id)  # a fixed order: two orders locking the same can't deadlock
     .with_for_update()
 )
+
+
+_REFUNDS_WAITING = "refunds_waiting"
+_ACCOUNT_FOUND = "locked_account_id"  # NULL: no account row (OWNERS joins, so no owner)
+
+
+@lru_cache(maxsize=2)
+def _lock_for_fulfilment(owners: bool) -> CompiledStatement:
+    """Lock_for_renewal's mailboxes, then (`owners`) their accounts as OWNERS locks them,
+    and whether a refund of the order waits, in one statement: one row per mailbox (its
+    columns, and its holders on file), or one row of NULLs but the refunds' flag."""
+    ids = bindparam("ids", type_=postgresql.ARRAY(String))
+    records = (MailboxRow.holder, MailboxRow.billing) if owners else ()
+    locked = (
+        select(*MAILBOX_COLUMNS, *records)
+        .where(MailboxRow.id == any_(ids))
+        .order_by(MailboxRow.id)
+        .with_for_update()
+        .cte("locked_mailboxes")
+    )
+    waiting = exists().where(
+        PaymentEventRow.order_id == bindparam("order_id"), PaymentEventRow.outcome == "wait"
+    )
+    anchor = select(waiting.label(_REFUNDS_WAITING)).subquery("refunds")
+    found: Any = locked
+    columns: list[Any] = list(locked.c)
+    if owners:
+        # The accounts after ALL the mailboxes, in id order, as when they are read apart:
+        # the array is computed (every mailbox locked) before the first account is.
+        accounts = (
+            select(
+                AccountRow.id,
+                AccountRow.holder.label("account_holder"),
+                AccountRow.billing.label("account_billing"),
+            )
+            .where(AccountRow.id == any_(func.array(select(locked.c.account_id).scalar_subquery())))
+            .order_by(AccountRow.id)
+            .with_for_update()
+            .cte("locked_accounts")
+        )
+        found = locked.outerjoin(accounts, accounts.c.id == locked.c.account_id)
+        columns += [
+            accounts.c.id.label(_ACCOUNT_FOUND),
+            accounts.c.account_holder,
+            accounts.c.account_billing,
+        ]
+    return CompiledStatement(
+        select(anchor.c[_REFUNDS_WAITING], *columns)
+        .select_from(anchor.outerjoin(found, true()))
+        .order_by(locked.c.id)
+    )
+
 
 # One array per column of the renewal, element i of each about the same mailbox.
 _RENEWED = {
@@ -98,16 +161,48 @@ _UNSCHEDULE = delete(ScheduledPlanChangeRow).where(
     ScheduledPlanChangeRow.mailbox_id
     == any_(bindparam("unscheduled_ids", type_=postgresql.ARRAY(String)))
 )
-_RELEASE = delete(PendingRenewalRow).where(PendingRenewalRow.order_id == bindparam("order_id"))
+_RELEASE = delete(PendingRenewalRow).where(
+    PendingRenewalRow.order_id == bindparam("released_order_id")
+)
+
+
+def with_renewal_ctes(statement: Any, messages: int) -> Any:
+    """`statement` with what renewing an order's mailboxes also does, as CTEs: their
+    schedules dropped, the order's holds released, `messages` queued (renewal_values)."""
+    statement = statement.add_cte(_UNSCHEDULE.cte("unscheduled"))
+    statement = statement.add_cte(_RELEASE.cte("released"))
+    if messages:
+        statement = statement.add_cte(insert_messages(messages, QUEUED_COLUMNS).cte("queued"))
+    return statement
+
+
+def with_renewal(statement: Any, messages: int) -> Any:
+    """`statement` with an order's whole renewal (renew_for_order) as CTEs before it."""
+    return with_renewal_ctes(statement.add_cte(_renewal().cte("renewed_mailboxes")), messages)
+
+
+def renewal_values(
+    order_id: str,
+    changes: Sequence[MailboxChange],
+    told: Sequence[OutgoingMessage],
+    now: datetime,
+) -> dict[str, Any]:
+    """The values of with_renewal(…, len(told)) and of renew_for_order's statement."""
+    values = _renewed_values(changes, now) | message_values(told, now)
+    return values | {"unscheduled_ids": unscheduled(changes), "released_order_id": order_id}
+
+
+def _renewed_values(changes: Sequence[MailboxChange], now: datetime) -> dict[str, Any]:
+    """The values of _renewal(): one array per column, element i about change i."""
+    values: dict[str, Any] = {
+        name: [getattr(change, name) for change in changes] for name in _RENEWED
+    }
+    return values | {"renewed_status": MailboxStatus.ACTIVE.value, "renewed_at": now}
 
 
 @lru_cache(maxsize=16)  # one per number of messages: a handful of mailboxes per order
 def _renew_for_order(messages: int) -> CompiledStatement:
-    statement = _renewal().add_cte(_UNSCHEDULE.cte("unscheduled"))
-    statement = statement.add_cte(_RELEASE.cte("released"))
-    if messages:
-        statement = statement.add_cte(insert_messages(messages, QUEUED_COLUMNS).cte("queued"))
-    return CompiledStatement(statement)
+    return CompiledStatement(with_renewal_ctes(_renewal(), messages))
 
 
 class AsyncpgMailboxRepository(MailboxRepository):
@@ -121,11 +216,25 @@ class AsyncpgMailboxRepository(MailboxRepository):
         mailboxes = (mailbox_from_row(SimpleNamespace(**statement.row(r))) for r in records)
         return {mailbox.id: mailbox for mailbox in mailboxes}
 
+    async def lock_for_fulfilment(
+        self, order_id: str, ids: Sequence[str], *, owners: bool
+    ) -> FulfilmentLocks:
+        statement = _lock_for_fulfilment(owners)
+        values = {"ids": sorted(ids), "order_id": order_id}
+        records = await self._db.fetch(statement.sql, *statement.args(values))
+        rows = [statement.row(record) for record in records if record["id"] is not None]
+        mailboxes = {row["id"]: mailbox_from_row(SimpleNamespace(**row)) for row in rows}
+        found = None
+        if owners:
+            joined = (row for row in rows if row[_ACCOUNT_FOUND] is not None)
+            found = {row["id"]: owner_from_row(AttributeRow(row)) for row in joined}
+        return FulfilmentLocks(mailboxes, found, refunds_may_wait=records[0][_REFUNDS_WAITING])
+
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:
         if not changes:
             return
         statement = _APPLY_RENEWALS
-        await self._db.execute(statement.sql, *statement.args(self._renewal_values(changes, now)))
+        await self._db.execute(statement.sql, *statement.args(_renewed_values(changes, now)))
 
     async def renew_for_order(
         self,
@@ -137,14 +246,6 @@ class AsyncpgMailboxRepository(MailboxRepository):
         if not changes:  # nothing renewed (an order always renews some): statement by statement
             await super().renew_for_order(order_id, changes, told, now)
             return
-        values = self._renewal_values(changes, now) | message_values(told, now)
-        values |= {"unscheduled_ids": unscheduled(changes), "order_id": order_id}
+        values = renewal_values(order_id, changes, told, now)
         statement = _renew_for_order(len(told))
         await self._db.execute(statement.sql, *statement.args(values))
-
-    @staticmethod
-    def _renewal_values(changes: Sequence[MailboxChange], now: datetime) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            name: [getattr(change, name) for change in changes] for name in _RENEWED
-        }
-        return values | {"renewed_status": MailboxStatus.ACTIVE.value, "renewed_at": now}

@@ -30,6 +30,8 @@ from app.db.payment_event_repository import (
     stored_as_added,
     stored_from_row,
 )
+from app.db.pg_mailbox_repository import AsyncpgMailboxRepository, renewal_values, with_renewal
+from app.domain.fulfilment_steps import Renewal
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
 from app.domain.stored_payment_event import StoredPaymentEvent
@@ -92,8 +94,12 @@ _SAVE = CompiledStatement(_set_event())
 
 
 @cache
-def _save_with_order(order_columns: tuple[str, ...]) -> CompiledStatement:
-    """The event's UPDATE with the order's (OrderRepository.save's columns) in a CTE."""
+def _save_with_order(
+    order_columns: tuple[str, ...], renewed_messages: int | None
+) -> CompiledStatement:
+    """The event's UPDATE with the order's (OrderRepository.save's columns) in a CTE, and
+    the renewal its fulfilment carried out (renewed_messages: how many it queues; None:
+    no renewal) in more (AsyncpgMailboxRepository.renew_for_order's statement)."""
     saved_order = (
         update(OrderRow)
         .where(OrderRow.id == bindparam("order_row_id"))
@@ -102,7 +108,10 @@ def _save_with_order(order_columns: tuple[str, ...]) -> CompiledStatement:
         )
         .cte("saved_order")
     )
-    return CompiledStatement(_set_event().add_cte(saved_order))
+    statement = _set_event().add_cte(saved_order)
+    if renewed_messages is not None:
+        statement = with_renewal(statement, renewed_messages)
+    return CompiledStatement(statement)
 
 
 _PAYLOAD_OF = CompiledStatement(
@@ -153,15 +162,30 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
         row: Any = SimpleNamespace(**statement.row(record))  # the columns of an OrderRow
         return stored, order_from_row(row)
 
-    async def save(self, event: StoredPaymentEvent, with_order: Order | None = None) -> None:
+    async def save(
+        self,
+        event: StoredPaymentEvent,
+        with_order: Order | None = None,
+        renewal: Renewal | None = None,
+    ) -> None:
+        if renewal is not None and (with_order is None or not renewal.changes):
+            # Not the fulfilment's one write (an order always renews some mailboxes):
+            # the renewal first, on its own, as the ORM repository does.
+            mailboxes = AsyncpgMailboxRepository(self._session, self._db)
+            await mailboxes.renew_for_order(
+                renewal.order_id, renewal.changes, renewal.told, renewal.now
+            )
+            renewal = None
         values = {_EVENT_ROW_ID: event.id, **mutable_values(event)}
         if with_order is None:
             await self._db.execute(_SAVE.sql, *_SAVE.args(values))
             return
         state = state_values(with_order)
-        statement = _save_with_order(tuple(state))
+        statement = _save_with_order(tuple(state), len(renewal.told) if renewal else None)
         values["order_row_id"] = with_order.id
         values |= {f"order_{name}": value for name, value in state.items()}
+        if renewal is not None:
+            values |= renewal_values(renewal.order_id, renewal.changes, renewal.told, renewal.now)
         await self._db.execute(statement.sql, *statement.args(values))
 
     async def waiting_for_payment(self, order_id: str) -> list[StoredPaymentEvent]:

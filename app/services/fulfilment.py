@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
 from app.domain.order_aggregate import Order
 from app.domain.order_items import MailboxChange
 from app.domain.outgoing_message import OutgoingMessage
@@ -32,6 +33,38 @@ async def fulfil(
     """Carry out a fulfilment the order has just decided (its lock and its mailboxes'
     held): the mailboxes change (what they had scheduled replaced), the holds are
     released, the platform is told."""
+    renewal = renewal_of(order, changes, now)
+    await uow.mailboxes.renew_for_order(order.id, renewal.changes, renewal.told, now)
+    await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
+    await record_order_holder(uow, order, now)
+
+
+async def lock_for_fulfilment(uow: UnitOfWorkProtocol, order: Order) -> FulfilmentLocks:
+    """A payment's first step towards fulfilling the (locked) order: its mailboxes
+    locked and, when the order gave a holder to record, their holders on file read with
+    their accounts locked (what record_order_holder compares it with)."""
+    return await uow.mailboxes.lock_for_fulfilment(
+        order.id, order.mailbox_ids, owners=not order.holder_from_file
+    )
+
+
+async def fulfil_but_renewal(
+    uow: UnitOfWorkProtocol,
+    order: Order,
+    changes: Sequence[MailboxChange],
+    now: datetime,
+    locks: FulfilmentLocks,
+) -> Renewal:
+    """`fulfil` for a payment, after lock_for_fulfilment: everything but the renewal,
+    which the caller writes with the payment event (PaymentEvents.save) in one write.
+    Nothing here touches what the renewal writes, so the order of the two is free."""
+    await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
+    await record_order_holder(uow, order, now, locks.owners)
+    return renewal_of(order, changes, now)
+
+
+def renewal_of(order: Order, changes: Sequence[MailboxChange], now: datetime) -> Renewal:
+    """The mailboxes' changes, and what the platform and partners are told of them."""
     # The platform is told of every change, and the partner that manages a mailbox of
     # its renewal (whoever ordered it): queued in the same write as the renewal.
     told = [_platform_message(order, change) for change in changes]
@@ -40,9 +73,7 @@ async def fulfil(
         for change in changes
         if change.partner_id is not None
     ]
-    await uow.mailboxes.renew_for_order(order.id, changes, told, now)
-    await uow.plan_changes.schedule([c.scheduled for c in changes if c.scheduled], now)
-    await record_order_holder(uow, order, now)
+    return Renewal(order.id, tuple(changes), tuple(told), now)
 
 
 def _renewal_completed(

@@ -7,7 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from app.domain.holder_record import HolderOnFile, common_holder_on_file, order_holder
+from app.domain.holder_record import (
+    HolderOnFile,
+    HolderOwner,
+    common_holder_on_file,
+    order_holder,
+)
 from app.domain.order import OrderRequest
 from app.domain.order_aggregate import Order
 from app.services.unit_of_work import UnitOfWorkProtocol
@@ -34,9 +39,15 @@ async def with_holder_on_file(
     )
 
 
-async def record_order_holder(uow: UnitOfWorkProtocol, order: Order, now: datetime) -> None:
+async def record_order_holder(
+    uow: UnitOfWorkProtocol,
+    order: Order,
+    now: datetime,
+    owners: Mapping[str, HolderOwner] | None = None,
+) -> None:
     """At fulfilment, the holder the order gave becomes the record: its mailbox's own
-    where the mailbox has one, else its account's (each account once)."""
+    where the mailbox has one, else its account's (each account once). `owners`: its
+    mailboxes' Holders.owners, when read already (with their locks)."""
     if order.holder_from_file:
         return  # nothing new was typed; a record edited since must not be undone
     record = order.holder
@@ -44,7 +55,8 @@ async def record_order_holder(uow: UnitOfWorkProtocol, order: Order, now: dateti
     accounts_done: set[str] = set()
     # One read for all; a write only where the record changes (usually none: a renewal
     # confirms the holder on file).
-    owners = await uow.holders.owners(order.mailbox_ids)
+    if owners is None:
+        owners = await uow.holders.owners(order.mailbox_ids)
     for mailbox_id in order.mailbox_ids:
         owner = owners.get(mailbox_id)
         if owner is None:  # the mirror vanished

@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from app.db.transient import describe, is_transient
-from app.domain.mailbox import Mailbox
+from app.domain.fulfilment_steps import Renewal
 from app.domain.order_aggregate import Order
 from app.domain.payment_registration import Action, decide
 from app.domain.payment_retry import next_attempt
 from app.domain.stored_payment_event import StoredPaymentEvent, is_tracked
 from app.services.errors import PaymentEventNotStored
-from app.services.fulfilment import fulfil
+from app.services.fulfilment import fulfil_but_renewal, lock_for_fulfilment
 from app.services.orders import closed
 from app.services.saved_payment_methods import keep_saved_method
 from app.services.unit_of_work import UnitOfWorkProtocol, UowFactory
@@ -113,40 +113,43 @@ async def apply_event(
     uow: UnitOfWorkProtocol, event: StoredPaymentEvent, order: Order | None, now: datetime
 ) -> str:
     """Apply the event to its order (locked by the caller; None: it names none we know)
-    and record it processed, with what it changed in the order, in one write: the
-    outcome."""
-    outcome, changed = await _settle(uow, event, order, now)
+    and record it processed, with what it changed in the order and the renewal it
+    carried out, in one write: the outcome."""
+    outcome, changed, renewal = await _settle(uow, event, order, now)
     event.processed(now)
-    await uow.payment_events.save(event, with_order=changed)
+    await uow.payment_events.save(event, with_order=changed, renewal=renewal)
     return outcome
 
 
 async def _settle(
     uow: UnitOfWorkProtocol, event: StoredPaymentEvent, order: Order | None, now: datetime
-) -> tuple[str, Order | None]:
-    """Decide what the event does to its order and do it: the outcome, and the order
-    to save with the event (None: no order, or one already saved)."""
+) -> tuple[str, Order | None, Renewal | None]:
+    """Decide what the event does to its order and do it: the outcome, the order to save
+    with the event (None: no order, or one already saved) and the renewal to write with
+    it (None: nothing fulfilled)."""
     if not event.tracked:
         # Verified but not about money we track (or unreadable): kept, shown to staff.
         action = "reconcile" if event.kind == "unreadable" else "ignored"
-        return event.settle(action, event.kind), None
+        return event.settle(action, event.kind), None, None
     event.order_id = order.id if order else None
     if order is None:
-        return event.settle(Action.RECONCILE.value, _unknown_order_reason(event)), None
-    mailboxes: dict[str, Mailbox] = {}
+        return event.settle(Action.RECONCILE.value, _unknown_order_reason(event)), None, None
+    locks = None
     if order.decide(event.event()).action is Action.FULFIL:
-        mailboxes = await uow.mailboxes.lock_for_renewal(order.mailbox_ids)
-    settlement = order.settle(event.event(), now, mailboxes)
+        locks = await lock_for_fulfilment(uow, order)
+    settlement = order.settle(event.event(), now, locks.mailboxes if locks else {})
+    renewal = None
     if settlement.fulfilled:
-        await fulfil(uow, order, settlement.changes, now)
-        await keep_saved_method(uow, order, event, mailboxes, now)
-    if settlement.paid_now:
+        assert locks is not None  # only a FULFIL decision fulfils
+        renewal = await fulfil_but_renewal(uow, order, settlement.changes, now, locks)
+        await keep_saved_method(uow, order, event, locks.mailboxes, now)
+    if settlement.paid_now and (locks is None or locks.refunds_may_wait):
         await _settle_waiting_refunds(uow, order, now)
     outcome = event.settle(settlement.decision.action.value, settlement.decision.reason)
     if settlement.expired:  # the grace ended before the money came: nothing left to renew
         await closed(uow, order)
-        return outcome, None
-    return outcome, order
+        return outcome, None, None
+    return outcome, order, renewal
 
 
 def _unknown_order_reason(event: StoredPaymentEvent) -> str | None:

@@ -34,7 +34,7 @@ async def test_a_payment_whose_processing_crashes_is_kept_and_applied_by_the_wor
         raise RuntimeError("the process died half-way through the renewal")
 
     with monkeypatch.context() as patch:
-        patch.setattr(payments, "fulfil", crash)
+        patch.setattr(payments, "fulfil_but_renewal", crash)
         answer = await send_generic(
             client, "payment.succeeded", order["number"], "12.08", datetime.now(UTC)
         )

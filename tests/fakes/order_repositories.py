@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from app.domain.access import PendingOrder, Principal, Role
+from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
 from app.domain.mailbox import Mailbox, MailboxStatus, effective_status
 from app.domain.order import OrderStatus, sequence_of
 from app.domain.order_aggregate import Order
@@ -21,6 +22,7 @@ from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement
 from app.domain.stored_payment_event import StoredPaymentEvent
 from app.services.unit_of_work import Outbox
+from tests.fakes.other_repositories import FakeHolders
 from tests.fakes.tables import Sequences, StoredOrder, Tables
 
 
@@ -191,11 +193,18 @@ _EVENT_FIELDS = tuple(f.name for f in fields(StoredPaymentEvent) if f.name != "i
 
 
 class FakePaymentEvents:
-    def __init__(self, tables: Tables, sequences: Sequences, orders: FakeOrders) -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        sequences: Sequences,
+        orders: FakeOrders,
+        mailboxes: FakeMailboxes | None = None,
+    ) -> None:
         self._events = tables.payment_events
         self._sequences = sequences
         self._payloads = tables.payment_event_payloads
         self._orders = orders
+        self._mailboxes = mailboxes  # a save with a renewal renews there
 
     async def add(self, values: dict[str, Any]) -> StoredPaymentEvent | None:
         """Insert-or-ignore on UNIQUE (provider, event_id)."""
@@ -218,7 +227,17 @@ class FakePaymentEvents:
             return stored, None
         return stored, await self._orders.by_number(order_ref, lock=True)
 
-    async def save(self, event: StoredPaymentEvent, with_order: Order | None = None) -> None:
+    async def save(
+        self,
+        event: StoredPaymentEvent,
+        with_order: Order | None = None,
+        renewal: Renewal | None = None,
+    ) -> None:
+        if renewal is not None:
+            assert self._mailboxes is not None, "built without the unit of work's mailboxes"
+            await self._mailboxes.renew_for_order(
+                renewal.order_id, renewal.changes, renewal.told, renewal.now
+            )
         if with_order is not None:
             await self._orders.save(with_order)
         if event.id in self._events:
@@ -340,6 +359,19 @@ class FakeMailboxes:
 
     async def lock_for_renewal(self, ids: Sequence[str]) -> dict[str, Mailbox]:
         return {i: self._tables.mailboxes[i] for i in sorted(ids) if i in self._tables.mailboxes}
+
+    async def lock_for_fulfilment(
+        self, order_id: str, ids: Sequence[str], *, owners: bool
+    ) -> FulfilmentLocks:
+        waiting = any(
+            e.order_id == order_id and e.outcome == "wait"
+            for e in self._tables.payment_events.values()
+        )
+        return FulfilmentLocks(
+            await self.lock_for_renewal(ids),
+            await FakeHolders(self._tables).owners(ids) if owners else None,
+            refunds_may_wait=waiting,
+        )
 
     async def apply_renewals(self, changes: Sequence[MailboxChange], now: datetime) -> None:  # noqa: ARG002
         for change in changes:

@@ -63,9 +63,11 @@ class FakeUnitOfWork:
         self._working = deepcopy(self._database.tables)
         sequences = self._database.sequences
         self.orders = FakeOrders(self._working, sequences, self._database)
-        self.payment_events = FakePaymentEvents(self._working, sequences, self.orders)
         self.outbox = FakeOutbox(self._working, sequences)
         self.mailboxes = FakeMailboxes(self._working, self.outbox)
+        self.payment_events = FakePaymentEvents(
+            self._working, sequences, self.orders, self.mailboxes
+        )
         self.accounts = FakeAccounts(self._working)
         self.holders = FakeHolders(self._working)
         self.idempotency = FakeIdempotencyClaims(self._working, self.outbox)
