@@ -61,6 +61,7 @@ PRESETS = {
     "quick": (3, 1, 1, Sizes(32, 100, 20, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
     "smoke": (2, 1, 0, Sizes(2, 4, 2, 2), (LIMITER_OFF,), 1),
 }  # fmt: skip
+STALL_SECONDS = {"full": 10, "quick": 4, "smoke": 1}  # the p99/p50 run of each endpoint
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
@@ -77,7 +78,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, in
     rounds, seconds = args.rounds or rounds, args.duration or seconds
     if rounds < 1 or seconds < 1 or args.connections <= LOW_CONNECTIONS:
         parser.error(f"--rounds and --duration must be >= 1, --connections > {LOW_CONNECTIONS}")
-    plan = Plan(rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers)
+    stall_seconds = STALL_SECONDS[args.preset]
+    plan = Plan(
+        rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers, stall_seconds
+    )
     return args, plan, repeats
 
 
@@ -103,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}, load average {load}")
     print(f"load: wrk -t2, {plan.high} and {plan.low} connections, {plan.rounds} rounds; steady "
-          f"runs {plan.seconds} s after {plan.warmup} s warm-up; replays {plan.sizes}, the "
+          f"runs {plan.seconds} s after {plan.warmup} s warm-up (p99/p50: one {plan.stall_seconds} s "
+          f"run each at {plan.high}); replays {plan.sizes}, the "
           f"timed and low shares per round\n", flush=True)  # fmt: skip
 
     print("domain: quote_renewal, demo price list, fixed now ...", flush=True)
@@ -111,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
         renewed_expiry = seed_orders_data(database, plan.sizes.total(plan.rounds))
-        loads, flow, log = measure_endpoints(bench, renewed_expiry)
+        loads, stalls, flow, log = measure_endpoints(bench, renewed_expiry)
         limiter = measure_limiter(bench, loads[QUOTES][plan.high])
 
     print()
@@ -125,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if log:
         print(f"\nproduct server log (tail):\n{log}")
     print(f"\ntargets (docs/benchmarks.md), {args.preset} run")
-    results = Results(plan.high, plan.low, loads, flow, domain, limiter)
+    results = Results(plan.high, plan.low, loads, flow, domain, limiter, stalls)
     print_targets(rows(results), args.preset)
     print()
     print_versions(database.server_version)

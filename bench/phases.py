@@ -71,6 +71,10 @@ class Plan:
     low: int
     sizes: Sizes
     limiter_servers: tuple[str, ...]
+    # The stall detector (p99/p50 at the high load) needs one long run per endpoint: every
+    # wrk run starts with a transient (its connections opened at once) that put the bare
+    # app itself at p99/p50 11-18 in 2 s runs and at 1.4 in 10 s ones.
+    stall_seconds: int = 10
 
     @property
     def levels(self) -> tuple[int, int]:
@@ -133,11 +137,13 @@ def _round_line(label: str, loads: dict[int, Load]) -> str:
 
 def measure_endpoints(
     bench: Bench, renewed_expiry: date
-) -> tuple[dict[str, Rounds], OrderFlow, str]:
+) -> tuple[dict[str, Rounds], dict[str, Load], OrderFlow, str]:
     """Every endpoint at both connection counts, round after round: the bare app and the
     product side by side, each round loading bare, trivial, plans, the one-query floor and
     quotes for a few seconds each, then placing and paying its share of orders. Loads by
-    endpoint, the orders' flow (with its exactly-once checks), the product's log tail."""
+    endpoint; one long run per steady endpoint at the high load, for its p99/p50 (the
+    stall detector); the orders' flow (with its exactly-once checks); the product's log
+    tail."""
     plan = bench.plan
     with ExitStack() as servers:
         bare, _ = servers.enter_context(bench.loader(dict(os.environ), BARE_APP, TRIVIAL_PATH))
@@ -164,9 +170,14 @@ def measure_endpoints(
             flow.round()
             for label, replayed in ((ORDERS, flow.orders), (WEBHOOKS, flow.webhooks)):
                 print(_round_line(label, {c: replayed[c][-1] for c in plan.levels}), flush=True)
+        stalls = {}
+        for label, (loader, request) in steady.items():
+            stalls[label] = loader.steady(request, label, plan.high, plan.stall_seconds)
+            print(_round_line(f"{label}, {plan.stall_seconds} s", {plan.high: stalls[label]}))
         finished = flow.finish()
         tail = log.read_text(errors="replace").strip()[-1500:]
-    return loads | {ORDERS: finished.orders, WEBHOOKS: finished.webhooks}, finished, tail
+    loads |= {ORDERS: finished.orders, WEBHOOKS: finished.webhooks}
+    return loads, stalls, finished, tail
 
 
 def redis_reachable(url: str) -> bool:

@@ -275,15 +275,18 @@ class Loader:
         self.runs += 1
         return self.directory / f"run-{self.runs}"
 
-    def steady(self, request: Request, label: str, connections: int) -> Load:
-        """`request` for the run's duration after its warm-up (see `for_duration`)."""
+    def steady(
+        self, request: Request, label: str, connections: int, seconds: int | None = None
+    ) -> Load:
+        """`request` for the run's duration (or `seconds`) after its warm-up (see
+        `for_duration`)."""
         return for_duration(
             self.wrk,
             self.base,
             request,
             label=label,
             connections=connections,
-            seconds=self.seconds,
+            seconds=seconds or self.seconds,
             warmup=self.warmup,
             pgid=self.pgid,
             directory=self._scratch(),
