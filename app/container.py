@@ -68,6 +68,7 @@ class Container:
     async def close(self) -> None:
         if "rate_limits" in self.__dict__:  # built by the app that used it
             await self.rate_limits.close()
+        await self.catalog.close()  # a reload in the background, if one is running
         # A frozen database would take a statement timeout per pooled connection to not
         # acknowledge each goodbye: past one, the process leaves the sockets to the OS.
         try:
