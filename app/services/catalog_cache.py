@@ -20,10 +20,10 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from app.clock import Clock
-from app.domain.calendar import italian_date
+from app.domain.calendar import ITALY, italian_date
 from app.domain.catalog import PriceList
 from app.services.errors import CatalogUnavailable
 from app.services.unit_of_work import UnitOfWorkProtocol
@@ -36,7 +36,11 @@ class CatalogSnapshot:
     price_list: PriceList
     etag: str
     loaded_at: datetime
-    next_valid_from: datetime | None = None  # a later-dated list takes over then
+    next_valid_from: datetime | None  # a later-dated list takes over then
+    # Until when it is the list in force as far as this process knows: its window's end,
+    # a later list's start or the next Italian midnight (promotions and conventions turn
+    # on and off then), whichever comes first. Worked out once, at load, not per request.
+    in_force_until: datetime
 
 
 class CatalogCache:
@@ -99,13 +103,9 @@ class CatalogCache:
 
     @staticmethod
     def _in_force(snapshot: CatalogSnapshot, now: datetime) -> bool:
-        """Still the list in force, as far as this process knows."""
-        return (
-            snapshot.price_list.is_valid_at(now)
-            and (snapshot.next_valid_from is None or now < snapshot.next_valid_from)
-            # Promotions and conventions turn on and off at Italian midnight.
-            and italian_date(now) == italian_date(snapshot.loaded_at)
-        )
+        """Still the list in force, as far as this process knows (a clock set back, as
+        a test may do, counts as not)."""
+        return snapshot.loaded_at <= now < snapshot.in_force_until
 
     async def _load(self, now: datetime) -> CatalogSnapshot:
         async with self._uow_factory() as uow:
@@ -113,7 +113,16 @@ class CatalogCache:
         if found is None:
             raise CatalogUnavailable("no price list is in force")
         price_list = found.price_list
-        return CatalogSnapshot(price_list, _etag(price_list, now), now, found.next_valid_from)
+        ends = [_next_italian_midnight(now)]
+        ends += [end for end in (price_list.valid_until, found.next_valid_from) if end is not None]
+        return CatalogSnapshot(
+            price_list, _etag(price_list, now), now, found.next_valid_from, min(ends)
+        )
+
+
+def _next_italian_midnight(now: datetime) -> datetime:
+    tomorrow = italian_date(now) + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), ITALY).astimezone(UTC)
 
 
 def _etag(price_list: PriceList, now: datetime) -> str:

@@ -148,3 +148,15 @@ async def test_a_list_published_by_this_process_is_waited_for(
     cache.invalidate()
 
     assert (await cache.current()).price_list.id == "new"
+
+
+async def test_when_the_list_s_own_window_closes_callers_wait_for_the_next(
+    cache: CatalogCache, source: Source, clock: Clock
+) -> None:
+    ending = dataclasses.replace(OLD, valid_until=START + timedelta(seconds=5))
+    source.in_force_now = PriceListInForce(ending, None)
+    await cache.current()
+    clock.now += timedelta(seconds=5)
+    source.in_force_now = PriceListInForce(NEW, None)
+
+    assert (await cache.current()).price_list.id == "new"
