@@ -61,7 +61,8 @@ PRESETS = {
     "quick": (3, 1, 1, Sizes(32, 100, 20, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
     "smoke": (2, 1, 0, Sizes(2, 4, 2, 2), (LIMITER_OFF,), 1),
 }  # fmt: skip
-STALL_SECONDS = {"full": 10, "quick": 4, "smoke": 1}  # the p99/p50 run of each endpoint
+# Seconds and runs per endpoint of the p99/p50 runs (the stall detector).
+STALL_RUNS = {"full": (5, 3), "quick": (4, 1), "smoke": (1, 1)}
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
@@ -78,10 +79,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, in
     rounds, seconds = args.rounds or rounds, args.duration or seconds
     if rounds < 1 or seconds < 1 or args.connections <= LOW_CONNECTIONS:
         parser.error(f"--rounds and --duration must be >= 1, --connections > {LOW_CONNECTIONS}")
-    stall_seconds = STALL_SECONDS[args.preset]
+    stall_seconds, stall_runs = STALL_RUNS[args.preset]
     plan = Plan(
-        rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers, stall_seconds
-    )
+        rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers,
+        stall_seconds, stall_runs,
+    )  # fmt: skip
     return args, plan, repeats
 
 
@@ -107,8 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}, load average {load}")
     print(f"load: wrk -t2, {plan.high} and {plan.low} connections, {plan.rounds} rounds; steady "
-          f"runs {plan.seconds} s after {plan.warmup} s warm-up (p99/p50: one {plan.stall_seconds} s "
-          f"run each at {plan.high}); replays {plan.sizes}, the "
+          f"runs {plan.seconds} s after {plan.warmup} s warm-up (p99/p50: "
+          f"{plan.stall_runs} runs of {plan.stall_seconds} s each at {plan.high}); "
+          f"replays {plan.sizes}, the "
           f"timed and low shares per round\n", flush=True)  # fmt: skip
 
     print("domain: quote_renewal, demo price list, fixed now ...", flush=True)
