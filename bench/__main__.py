@@ -62,7 +62,7 @@ PRESETS = {
     "smoke": (2, 1, 0, Sizes(2, 4, 2, 2), (LIMITER_OFF,), 1),
 }  # fmt: skip
 # Seconds and runs per endpoint of the p99/p50 runs (the stall detector).
-STALL_RUNS = {"full": (5, 3), "quick": (4, 1), "smoke": (1, 1)}
+STALL_RUNS = {"full": (10, 3), "quick": (10, 1), "smoke": (1, 1)}
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
