@@ -49,7 +49,7 @@ class HolderRepository:
 
     async def owners(self, mailbox_ids: Sequence[str]) -> dict[str, HolderOwner]:
         """Where each mailbox's holder is on file (a vanished mailbox is left out), in one
-        query; their accounts' rows locked, as replace_account_record would."""
+        query (the accounts read, not locked)."""
         stmt = OWNERS.where(MailboxRow.id.in_(mailbox_ids))
         return {row.id: owner_from_row(row) for row in (await self._session.execute(stmt)).all()}
 
@@ -138,13 +138,13 @@ class HolderRepository:
         )
 
 
-# The mailboxes' owners and both records, the accounts locked in a fixed order (the
-# mailboxes are locked by the fulfilment that asks).
+# The mailboxes' owners and both records (the mailboxes are locked by the fulfilment that
+# asks). The accounts are read, not locked: record_order_holder writes few of them, and
+# replace_account_record locks and compares again.
 OWNERS = (
     select(MailboxRow.id, MailboxRow.account_id, *_RECORDS)
     .join(AccountRow, AccountRow.id == MailboxRow.account_id)
     .order_by(AccountRow.id, MailboxRow.id)
-    .with_for_update(of=AccountRow)
 )
 
 

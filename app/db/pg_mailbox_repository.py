@@ -64,14 +64,14 @@ _LOCK_FOR_RENEWAL = CompiledStatement(
 
 
 _REFUNDS_WAITING = "refunds_waiting"
-_ACCOUNT_FOUND = "locked_account_id"  # NULL: no account row (OWNERS joins, so no owner)
+_ACCOUNT_FOUND = "owner_account_id"  # NULL: no account row (OWNERS joins, so no owner)
 
 
 @lru_cache(maxsize=2)
 def _lock_for_fulfilment(owners: bool) -> CompiledStatement:
-    """Lock_for_renewal's mailboxes, then (`owners`) their accounts as OWNERS locks them,
-    and whether a refund of the order waits, in one statement: one row per mailbox (its
-    columns, and its holders on file), or one row of NULLs but the refunds' flag."""
+    """Lock_for_renewal's mailboxes, (`owners`) their holders on file as OWNERS reads them
+    (the accounts not locked), and whether a refund of the order waits, in one statement:
+    one row per mailbox (its columns and holders), or one row of NULLs but the flag."""
     ids = bindparam("ids", type_=postgresql.ARRAY(String))
     records = (MailboxRow.holder, MailboxRow.billing) if owners else ()
     locked = (
@@ -88,19 +88,11 @@ def _lock_for_fulfilment(owners: bool) -> CompiledStatement:
     found: Any = locked
     columns: list[Any] = list(locked.c)
     if owners:
-        # The accounts after ALL the mailboxes, in id order, as when they are read apart:
-        # the array is computed (every mailbox locked) before the first account is.
-        accounts = (
-            select(
-                AccountRow.id,
-                AccountRow.holder.label("account_holder"),
-                AccountRow.billing.label("account_billing"),
-            )
-            .where(AccountRow.id == any_(func.array(select(locked.c.account_id).scalar_subquery())))
-            .order_by(AccountRow.id)
-            .with_for_update()
-            .cte("locked_accounts")
-        )
+        accounts = select(
+            AccountRow.id,
+            AccountRow.holder.label("account_holder"),
+            AccountRow.billing.label("account_billing"),
+        ).cte("owner_accounts")
         found = locked.outerjoin(accounts, accounts.c.id == locked.c.account_id)
         columns += [
             accounts.c.id.label(_ACCOUNT_FOUND),

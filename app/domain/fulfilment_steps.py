@@ -14,12 +14,11 @@ from app.domain.outgoing_message import OutgoingMessage
 
 @dataclass(frozen=True, slots=True)
 class FulfilmentLocks:
-    """Taken after the order's lock, mailboxes first (in id order), then their accounts."""
+    """Taken after the order's lock: its mailboxes (in id order), and their holders read."""
 
     mailboxes: dict[str, Mailbox]  # the order's mailboxes still mirrored, locked
-    owners: (
-        dict[str, HolderOwner] | None
-    )  # their holders on file (accounts locked); None: not asked
+    # Their holders on file (the accounts read, not locked); None: not asked.
+    owners: dict[str, HolderOwner] | None
     # False only when no refund of the order was waiting for its payment: read with the
     # order locked, so none can start waiting before the commit (True: go and look).
     refunds_may_wait: bool

@@ -41,8 +41,8 @@ async def fulfil(
 
 async def lock_for_fulfilment(uow: UnitOfWorkProtocol, order: Order) -> FulfilmentLocks:
     """A payment's first step towards fulfilling the (locked) order: its mailboxes
-    locked and, when the order gave a holder to record, their holders on file read with
-    their accounts locked (what record_order_holder compares it with)."""
+    locked and, when the order gave a holder to record, their holders on file read (what
+    record_order_holder compares it with)."""
     return await uow.mailboxes.lock_for_fulfilment(
         order.id, order.mailbox_ids, owners=not order.holder_from_file
     )

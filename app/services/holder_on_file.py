@@ -47,24 +47,28 @@ async def record_order_holder(
 ) -> None:
     """At fulfilment, the holder the order gave becomes the record: its mailbox's own
     where the mailbox has one, else its account's (each account once). `owners`: its
-    mailboxes' Holders.owners, when read already (with their locks)."""
+    mailboxes' Holders.owners, when read already."""
     if order.holder_from_file:
         return  # nothing new was typed; a record edited since must not be undone
     record = order.holder
     replaced_by = f"order:{order.id}"
-    accounts_done: set[str] = set()
-    # One read for all; a write only where the record changes (usually none: a renewal
-    # confirms the holder on file).
+    # One read for all, the accounts NOT locked; a write only where the record changes
+    # (usually none: a renewal confirms the holder on file). A write locks its row and
+    # compares again, so a record changed since the read is still kept as a version; a
+    # payment that changes nothing takes no account lock, and one account's payments
+    # don't queue behind each other.
     if owners is None:
         owners = await uow.holders.owners(order.mailbox_ids)
+    stale_accounts: set[str] = set()
     for mailbox_id in order.mailbox_ids:
         owner = owners.get(mailbox_id)
         if owner is None:  # the mirror vanished
             continue
         if owner.own is not None:
-            if owner.own != record:
+            if owner.own != record:  # the mailbox row is locked already
                 await uow.holders.replace_mailbox_record(mailbox_id, record, replaced_by, now)
-        elif owner.account_id not in accounts_done:
-            accounts_done.add(owner.account_id)
-            if owner.account != record:
-                await uow.holders.replace_account_record(owner.account_id, record, replaced_by, now)
+        elif owner.account != record:
+            stale_accounts.add(owner.account_id)
+    # In id order, as every writer locks accounts: two payments can't deadlock on them.
+    for account_id in sorted(stale_accounts):
+        await uow.holders.replace_account_record(account_id, record, replaced_by, now)

@@ -255,6 +255,26 @@ async def test_fifty_copies_of_one_payment_event_renew_once(
     assert await reconciliation(client) == []
 
 
+async def test_payments_of_one_accounts_orders_do_not_wait_for_each_other(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    # The first payment records the order's holder on the account: later ones confirm it.
+    first, second, third = [await place_order(client, [m]) for m in ("mbx-1", "mbx-2", "mbx-3")]
+    path, body, headers = signed_payment("generic", first, "evt_first")
+    assert (await client.post(path, content=body, headers=headers)).status_code == 200
+
+    # A payment of `second` in flight: its order's mailboxes locked, their holders read.
+    async with db.unit_of_work() as in_flight:
+        await in_flight.mailboxes.lock_for_fulfilment(second["id"], ["mbx-2"], owners=True)
+        # Paying `third` meanwhile: same account, same holder; it must not queue behind.
+        path, body, headers = signed_payment("generic", third, "evt_third")
+        paid = await asyncio.wait_for(client.post(path, content=body, headers=headers), 10)
+        assert paid.status_code == 200, paid.text
+        assert (await get_order(client, third["id"]))["status"] == "FULFILLED"
+    assert await expiry_of(db, "mbx-3") == date(2028, 1, 10)
+    assert await expiry_of(db, "mbx-2") == EXPIRES  # the payment in flight was rolled back
+
+
 @pytest.mark.parametrize("provider", ["generic", "stripe"])
 async def test_ten_different_payments_of_one_order_fulfil_once_and_reconcile_the_rest(
     client: httpx.AsyncClient, db: Container, provider: str
