@@ -50,6 +50,22 @@ async def get_caller(
         principal = await container.tokens.verify(credentials.credentials)
     except InvalidToken as bad:
         raise _refused(bad) from None
+    return _caller(request, container, principal)
+
+
+def known_caller(request: Request) -> Caller | None:
+    """What get_caller gives, when the bearer token was verified before (no work done);
+    None otherwise (app/routers/lean_route.py then lets get_caller decide)."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    container: Container = request.app.state.container
+    principal = container.tokens.known(token)
+    return None if principal is None else _caller(request, container, principal)
+
+
+def _caller(request: Request, container: Container, principal: Principal) -> Caller:
     language = pick_language(request.headers.get("accept-language"))
     return Caller(principal, container, container.clock(), language)
 

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 
 from app.domain.order_aggregate import Order
 from app.routers.deps import CallerDep, IdempotencyKeyDep
+from app.routers.lean_route import LeanRoute
 from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.cursors import decode_order_cursor, encode_order_cursor
 from app.routers.v1.fields import IdInPath, is_identifier
@@ -25,7 +26,7 @@ from app.routers.v1.order_schemas import (
 from app.services import order_placement, orders
 from app.services.errors import ResourceNotFound
 
-router = APIRouter(tags=["orders"])
+router = APIRouter(tags=["orders"], route_class=LeanRoute)
 
 ORDER_NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: problem("`order_not_found`: no such order, or not yours.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.routers.deps import CallerDep, IdempotencyKeyDep
+from app.routers.lean_route import LeanRoute
 from app.routers.responses import LOCATION, REPLAYED, problem
 from app.routers.v1.fields import IdInPath, is_identifier
 from app.routers.v1.idempotent_answers import idempotent_request
@@ -12,7 +13,7 @@ from app.routers.v1.quote_schemas import QuoteIn, QuoteOut, quote_json
 from app.services import quoting
 from app.services.errors import ResourceNotFound
 
-router = APIRouter(tags=["quotes"])
+router = APIRouter(tags=["quotes"], route_class=LeanRoute)
 
 
 @router.post(

@@ -1,0 +1,140 @@
+"""Routes that serve the everyday request without FastAPI's per-request dependency solving.
+
+FastAPI 0.165 solves a route's whole dependency tree again for every request, walking
+each node's parameters by kind and recomputing what it knows of each (is it a generator,
+does it use scopes, its cache key): for POST /v1/quotes (a JSON body, the caller, an
+Idempotency-Key header) that was ~40% of the HTTP layer's CPU (issue 10). A LeanRoute
+reads the same parameters directly when the request is the everyday one: a JSON body that
+validates, a bearer token verified before, a well-formed header. Anything else (no token
+or a new one, a malformed body or header, another content type) goes through FastAPI's own
+handler, so every error answer, and every first sight of a token, is exactly FastAPI's.
+
+A route is served this way only when all of its parameters are of the kinds read here and
+its endpoint returns a Response (so nothing of FastAPI's response handling is skipped);
+any other route keeps FastAPI's handler unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from app.routers.deps import get_caller, known_caller
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+# What a dependency gives when it can be had without work; None: ask FastAPI.
+FAST_DEPENDENCIES: dict[Callable[..., Any], Callable[[Request], Any]] = {get_caller: known_caller}
+
+
+class LeanRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        standard = super().get_route_handler()
+        plan = _plan(self)
+        if plan is None:
+            return standard
+        endpoint: Callable[..., Awaitable[Response]] = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            values = await plan.values(request)
+            if values is None:
+                return await standard(request)
+            return await endpoint(**values)
+
+        return handler
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to read a route's parameters from the everyday request."""
+
+    request_name: str | None
+    body: Any  # the body's ModelField, or None
+    body_name: str
+    headers: tuple[tuple[str, str, Any], ...]  # (parameter, header name, ModelField)
+    dependencies: tuple[tuple[str, Callable[[Request], Any]], ...]
+
+    async def values(self, request: Request) -> dict[str, Any] | None:
+        """The endpoint's arguments, or None where FastAPI must decide."""
+        values: dict[str, Any] = {}
+        for name, fast in self.dependencies:
+            value = fast(request)
+            if value is None:
+                return None
+            values[name] = value
+        for name, header, field in self.headers:
+            raw = request.headers.get(header)
+            if raw is None:
+                if field.field_info.is_required():
+                    return None
+                values[name] = field.field_info.get_default(call_default_factory=True)
+                continue
+            value, errors = field.validate(raw, values, loc=("header", header))
+            if errors:
+                return None
+            values[name] = value
+        if self.body is not None:
+            content_type = request.headers.get("content-type") or ""
+            if content_type.partition(";")[0].strip().lower() != "application/json":
+                return None
+            raw_body = await request.body()  # kept on the request, should FastAPI read it
+            try:
+                document = json.loads(raw_body) if raw_body else None
+            except (ValueError, RecursionError):  # FastAPI's handler has the answer
+                return None
+            if document is None:
+                return None
+            value, errors = self.body.validate(document, values, loc=("body",))
+            if errors:
+                return None
+            values[self.body_name] = value
+        if self.request_name is not None:
+            values[self.request_name] = request
+        return values
+
+
+def _plan(route: APIRoute) -> _Plan | None:
+    """The route's plan, or None when a parameter is of a kind not read here."""
+    dependant = route.dependant
+    if not _returns_response(route.endpoint) or _has_other_parameters(dependant):
+        return None
+    if len(dependant.body_params) > 1 or route._embed_body_fields:
+        return None
+    dependencies = []
+    for sub in dependant.dependencies:
+        fast = FAST_DEPENDENCIES.get(sub.call) if sub.call is not None else None
+        if fast is None or sub.name is None or sub.use_cache is False:
+            return None
+        dependencies.append((sub.name, fast))
+    headers = tuple((f.name, f.alias.lower(), f) for f in dependant.header_params)
+    body = dependant.body_params[0] if dependant.body_params else None
+    return _Plan(
+        request_name=dependant.request_param_name,
+        body=body,
+        body_name=body.name if body is not None else "",
+        headers=headers,
+        dependencies=tuple(dependencies),
+    )
+
+
+def _has_other_parameters(dependant: Dependant) -> bool:
+    return bool(
+        dependant.path_params
+        or dependant.query_params
+        or dependant.cookie_params
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+    )
+
+
+def _returns_response(endpoint: Callable[..., Any]) -> bool:
+    returned = get_type_hints(endpoint).get("return")
+    return isinstance(returned, type) and issubclass(returned, Response)

@@ -1,0 +1,141 @@
+"""A LeanRoute answers every request exactly as FastAPI's own handler does: twin routes of
+one endpoint (one lean, one plain) get the same requests, good and bad, and must give the
+same status, headers that matter, and body."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app.auth import issue_dev_token
+from app.container import Container
+from app.domain.access import Role
+from app.routers.deps import CallerDep, IdempotencyKeyDep
+from app.routers.lean_route import LeanRoute, _plan
+from app.routers.problems import install_problem_handlers
+from app.routers.v1 import orders, quotes
+from tests.conftest import CUSTOMER, TEST_SECRET
+
+
+class Payload(BaseModel):
+    years: int = Field(ge=1, le=5)
+    note: str
+
+
+async def echo(
+    body: Payload, caller: CallerDep, idempotency_key: IdempotencyKeyDep = None
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "years": body.years,
+            "note": body.note,
+            "who": caller.principal.subject,
+            "role": caller.principal.role.value,
+            "language": caller.language,
+            "key": idempotency_key,
+        }
+    )
+
+
+def twin_app(container: Container) -> FastAPI:
+    app = FastAPI()
+    app.state.container = container
+    install_problem_handlers(app)
+    lean = APIRouter(route_class=LeanRoute)
+    lean.post("/lean")(echo)
+    plain = APIRouter()
+    plain.post("/plain")(echo)
+    app.include_router(lean)
+    app.include_router(plain)
+    return app
+
+
+def fresh_token(**more: Any) -> str:
+    """A token never seen before: the lean route must hand it to FastAPI's get_caller."""
+    return issue_dev_token(TEST_SECRET, Role.PARTNER, "ptn-1", now=datetime.now(UTC), **more)
+
+
+GOOD = json.dumps({"years": 2, "note": "caffè"}).encode()
+JSON = {"Content-Type": "application/json"}
+CASES: dict[str, tuple[dict[str, str], bytes]] = {
+    "known token": ({**CUSTOMER, **JSON}, GOOD),
+    "known token, English": ({**CUSTOMER, **JSON, "Accept-Language": "en-GB,en;q=0.8"}, GOOD),
+    "known token, key": ({**CUSTOMER, **JSON, "Idempotency-Key": "k-1"}, GOOD),
+    "key with a leading space": ({**CUSTOMER, **JSON, "Idempotency-Key": " k"}, GOOD),
+    "key too long": ({**CUSTOMER, **JSON, "Idempotency-Key": "k" * 256}, GOOD),
+    "charset": ({**CUSTOMER, "Content-Type": "application/json; charset=utf-8"}, GOOD),
+    "problem+json body": ({**CUSTOMER, "Content-Type": "application/merge-patch+json"}, GOOD),
+    "text/plain": ({**CUSTOMER, "Content-Type": "text/plain"}, GOOD),
+    "no content type": (CUSTOMER, GOOD),
+    "empty body": ({**CUSTOMER, **JSON}, b""),
+    "null body": ({**CUSTOMER, **JSON}, b"null"),
+    "bad JSON": ({**CUSTOMER, **JSON}, b'{"years": 2,'),
+    "deep nesting": ({**CUSTOMER, **JSON}, b"[" * 100_000 + b"]" * 100_000),
+    "invalid field": ({**CUSTOMER, **JSON}, b'{"years": 9, "note": "x"}'),
+    "missing field": ({**CUSTOMER, **JSON}, b'{"years": 1}'),
+    "no token": (JSON, GOOD),
+    "basic scheme": ({"Authorization": "Basic dXNlcjpwYXNz", **JSON}, GOOD),
+    "bearer without token": ({"Authorization": "Bearer ", **JSON}, GOOD),
+    "garbage token": ({"Authorization": "Bearer not.a.jwt", **JSON}, GOOD),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_a_lean_route_answers_as_fastapi_does(db: Container, case: str) -> None:
+    headers, body = CASES[case]
+    transport = httpx.ASGITransport(app=twin_app(db))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        lean = await http.post("/lean", content=body, headers=headers)
+        plain = await http.post("/plain", content=body, headers=headers)
+    assert lean.status_code == plain.status_code, (lean.text, plain.text)
+    for header in ("content-type", "www-authenticate", "content-language"):
+        assert lean.headers.get(header) == plain.headers.get(header)
+    assert _without_instance(lean) == _without_instance(plain)
+
+
+@pytest.mark.parametrize("ttl", [None, timedelta(seconds=-5)], ids=["new", "expired"])
+async def test_a_token_the_lean_route_has_not_seen_is_verified_as_usual(
+    db: Container, ttl: timedelta | None
+) -> None:
+    transport = httpx.ASGITransport(app=twin_app(db))
+    token = fresh_token() if ttl is None else fresh_token(ttl=ttl)
+    headers = {"Authorization": f"Bearer {token}", **JSON}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        first = await http.post("/lean", content=GOOD, headers=headers)
+        again = await http.post("/lean", content=GOOD, headers=headers)
+        plain = await http.post("/plain", content=GOOD, headers=headers)
+    assert first.status_code == again.status_code == plain.status_code
+    assert first.json() == again.json()
+    if ttl is None:
+        assert first.json()["role"] == "partner"
+    else:
+        assert first.json()["code"] == "token_expired"
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        next(r for r in quotes.router.routes if getattr(r, "name", "") == "create_quote"),
+        next(r for r in orders.router.routes if getattr(r, "name", "") == "create_order"),
+    ],
+    ids=["create_quote", "create_order"],
+)
+def test_quotes_and_orders_are_served_lean(route: Any) -> None:
+    # A parameter of a kind LeanRoute does not read would quietly send every request
+    # back through FastAPI's solving (issue 10's CPU budget): keep these two lean.
+    assert isinstance(route, LeanRoute)
+    assert _plan(route) is not None
+
+
+def _without_instance(response: httpx.Response) -> Any:
+    document = response.json()
+    if isinstance(document, dict):
+        document.pop("instance", None)
+    return document
