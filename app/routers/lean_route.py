@@ -5,9 +5,10 @@ each node's parameters by kind and recomputing what it knows of each (is it a ge
 does it use scopes, its cache key): for POST /v1/quotes (a JSON body, the caller, an
 Idempotency-Key header) that was ~40% of the HTTP layer's CPU (issue 10). A LeanRoute
 reads the same parameters directly when the request is the everyday one: a JSON body that
-validates, a bearer token verified before, a well-formed header. Anything else (no token
-or a new one, a malformed body or header, another content type) goes through FastAPI's own
-handler, so every error answer, and every first sight of a token, is exactly FastAPI's.
+validates, a bearer token verified before, well-formed headers and path parameters.
+Anything else (no token or a new one, a malformed body or header, another content type)
+goes through FastAPI's own handler, so every error answer, and every first sight of a
+token, is exactly FastAPI's.
 
 A route is served this way only when all of its parameters are of the kinds read here and
 its endpoint returns a Response (so nothing of FastAPI's response handling is skipped);
@@ -56,6 +57,7 @@ class _Plan:
     request_name: str | None
     body: Any  # the body's ModelField, or None
     body_name: str
+    paths: tuple[tuple[str, str, Any], ...]  # (parameter, path parameter, ModelField)
     headers: tuple[tuple[str, str, Any], ...]  # (parameter, header name, ModelField)
     dependencies: tuple[tuple[str, Callable[[Request], Any]], ...]
 
@@ -65,6 +67,11 @@ class _Plan:
         for name, fast in self.dependencies:
             value = fast(request)
             if value is None:
+                return None
+            values[name] = value
+        for name, key, field in self.paths:
+            value, errors = field.validate(request.path_params[key], values, loc=("path", key))
+            if errors:
                 return None
             values[name] = value
         for name, header, field in self.headers:
@@ -111,12 +118,14 @@ def _plan(route: APIRoute) -> _Plan | None:
         if fast is None or sub.name is None or sub.use_cache is False:
             return None
         dependencies.append((sub.name, fast))
+    paths = tuple((f.name, f.alias, f) for f in dependant.path_params)
     headers = tuple((f.name, f.alias.lower(), f) for f in dependant.header_params)
     body = dependant.body_params[0] if dependant.body_params else None
     return _Plan(
         request_name=dependant.request_param_name,
         body=body,
         body_name=body.name if body is not None else "",
+        paths=paths,
         headers=headers,
         dependencies=tuple(dependencies),
     )
@@ -124,8 +133,7 @@ def _plan(route: APIRoute) -> _Plan | None:
 
 def _has_other_parameters(dependant: Dependant) -> bool:
     return bool(
-        dependant.path_params
-        or dependant.query_params
+        dependant.query_params
         or dependant.cookie_params
         or dependant.websocket_param_name
         or dependant.http_connection_param_name
