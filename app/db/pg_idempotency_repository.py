@@ -28,12 +28,14 @@ _RECORDS: Table = IdempotencyRecordRow.__table__  # type: ignore[assignment]
 _IDENTITY = tuple(field.name for field in fields(IdempotencyIdentity))
 _IS_IDENTITY = [_RECORDS.c[name] == bindparam(f"identity_{name}") for name in _IDENTITY]
 
-_CLAIM = CompiledStatement(
+CLAIMED = (*_IDENTITY, "fingerprint", "created_at")  # the claim's parameters
+CLAIM = (
     postgresql.insert(_RECORDS)
-    .values({name: bindparam(name) for name in (*_IDENTITY, "fingerprint", "created_at")})
+    .values({name: bindparam(name) for name in CLAIMED})
     .on_conflict_do_nothing()
     .returning(IdempotencyRecordRow.key)
 )
+_CLAIM = CompiledStatement(CLAIM)
 _EARLIER = CompiledStatement(
     select(
         IdempotencyRecordRow.fingerprint,
@@ -75,9 +77,13 @@ class AsyncpgIdempotencyRepository(IdempotencyRepository):
     async def claim(  # type: ignore[override]  # an EarlierClaim, not the ORM row
         self, identity: IdempotencyIdentity, fingerprint: str, now: datetime
     ) -> EarlierClaim | None:
-        claim = identity.columns() | {"fingerprint": fingerprint, "created_at": now}
+        claim = claim_values(identity, fingerprint, now)
         if await self._db.fetchval(_CLAIM.sql, *_CLAIM.args(claim)) is not None:
             return None
+        return await self.earlier(identity)
+
+    async def earlier(self, identity: IdempotencyIdentity) -> EarlierClaim | None:
+        """The record that holds the key, locked (the claim found it)."""
         earlier = _where(identity)
         record = await self._db.fetchrow(_EARLIER.sql, *_EARLIER.args(earlier))
         if record is None:  # gone since the insert found it: as IdempotencyRepository
@@ -105,6 +111,11 @@ class AsyncpgIdempotencyRepository(IdempotencyRepository):
         values |= message_values(messages, now)
         statement = _record_answer_queueing(len(messages))
         await self._db.execute(statement.sql, *statement.args(values))
+
+
+def claim_values(identity: IdempotencyIdentity, fingerprint: str, now: datetime) -> dict[str, Any]:
+    """CLAIM's parameters."""
+    return identity.columns() | {"fingerprint": fingerprint, "created_at": now}
 
 
 def _where(identity: IdempotencyIdentity) -> dict[str, Any]:

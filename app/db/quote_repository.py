@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.account_repository import AccountRepository
 from app.db.dialect import insert_or_ignore
 from app.db.holder_repository import HolderRepository
-from app.db.models import QuoteRow
+from app.db.idempotency_repository import IdempotencyRepository
+from app.db.models import IdempotencyRecordRow, QuoteRow
 from app.db.quote_documents import quote_from_document, quote_to_document
 from app.db.visibility import quotes_visible_to
 from app.domain.access import Principal, Role
+from app.domain.idempotency_identity import IdempotencyClaim
 from app.domain.quote_record import QuoteRecord, QuoteToOrder
 
 __all__ = ["QuoteRecord", "QuoteRepository"]  # QuoteRecord lives in the domain now
@@ -53,6 +55,26 @@ class QuoteRepository:
             mailbox_ids = sorted(item.mailbox_id for item in record.quote.items)
             holders = await HolderRepository(self._session).on_file(mailbox_ids)
         return QuoteToOrder(record, language, holders)
+
+    async def to_order_claiming(
+        self,
+        claim: IdempotencyClaim,
+        principal: Principal,
+        quote_id: str,
+        *,
+        language_of: str | None,
+        with_holders: bool,
+    ) -> tuple[IdempotencyRecordRow | None, QuoteToOrder | None]:
+        """An order's first step: `claim` made (IdempotencyRepository.claim: the earlier
+        record when the key was used before, and then no quote), then to_order."""
+        claims = IdempotencyRepository(self._session)
+        earlier = await claims.claim(claim.identity, claim.fingerprint, claim.now)
+        if earlier is not None:
+            return earlier, None
+        found = await self.to_order(
+            principal, quote_id, language_of=language_of, with_holders=with_holders
+        )
+        return None, found
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
         stmt = select(*QUOTE_RECORD_COLUMNS).where(

@@ -4,6 +4,7 @@ another operation, is another key."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -22,3 +23,13 @@ class IdempotencyIdentity:
             "operation": self.operation,
             "key": self.key,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """A request's claim on its key, made before anything else it writes: what it asks
+    (its fingerprint), and when."""
+
+    identity: IdempotencyIdentity
+    fingerprint: str
+    now: datetime

@@ -20,10 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.access import Principal
-from app.domain.idempotency_identity import IdempotencyIdentity
+from app.domain.idempotency_identity import IdempotencyClaim, IdempotencyIdentity
 from app.domain.outgoing_message import OutgoingMessage
 from app.services.errors import IdempotencyKeyRequired, IdempotencyKeyReused
-from app.services.unit_of_work import UnitOfWorkProtocol
+from app.services.unit_of_work import IdempotencyRecord, UnitOfWorkProtocol
 
 
 def fingerprint(request: Mapping[str, Any]) -> str:
@@ -62,9 +62,17 @@ class IdempotentRequest:
         """
         if self.key is None:
             return None
-        earlier = await uow.idempotency.claim(self._identity(), self.fingerprint, now)
-        if earlier is None:
-            return None
+        claim = self.claim(now)
+        earlier = await uow.idempotency.claim(claim.identity, claim.fingerprint, claim.now)
+        return None if earlier is None else self.replay(earlier)
+
+    def claim(self, now: datetime) -> IdempotencyClaim:
+        """The claim on the key (there must be one), for a repository that makes it
+        alongside its own read (Quotes.to_order_claiming)."""
+        return IdempotencyClaim(self._identity(), self.fingerprint, now)
+
+    def replay(self, earlier: IdempotencyRecord) -> Answer:
+        """The first answer to the key, if this is the request it answered."""
         if earlier.fingerprint != self.fingerprint:
             raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
         # Claim and answer are written in one transaction: a visible claim has its answer.

@@ -20,7 +20,7 @@ from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
 from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord
-from app.domain.idempotency_identity import IdempotencyIdentity
+from app.domain.idempotency_identity import IdempotencyClaim, IdempotencyIdentity
 from app.domain.lifecycle import MilestoneWindow
 from app.domain.mailbox import Mailbox, MailboxStatus
 from app.domain.order_aggregate import Order
@@ -226,6 +226,15 @@ class Quotes(Protocol):
     async def to_order(
         self, principal: Principal, quote_id: str, *, language_of: str | None, with_holders: bool
     ) -> QuoteToOrder | None: ...
+    async def to_order_claiming(
+        self,
+        claim: IdempotencyClaim,
+        principal: Principal,
+        quote_id: str,
+        *,
+        language_of: str | None,
+        with_holders: bool,
+    ) -> tuple[IdempotencyRecord | None, QuoteToOrder | None]: ...
 
 
 class Catalog(Protocol):

@@ -12,7 +12,7 @@ from app.domain.access import Principal
 from app.domain.account import Account, HolderVersion
 from app.domain.catalog import PriceList
 from app.domain.holder_record import HolderOnFile, HolderOwner, HolderRecord, holder_on_file
-from app.domain.idempotency_identity import IdempotencyIdentity
+from app.domain.idempotency_identity import IdempotencyClaim, IdempotencyIdentity
 from app.domain.mailbox import MailboxStatus
 from app.domain.outgoing_message import OutgoingMessage
 from app.domain.partner import CreditMovement, Partner, PartnerProfile
@@ -70,6 +70,20 @@ class FakeOutbox:
         return sum(1 for m in self._messages.values() if m.delivered_at is None)
 
 
+def _claim(
+    records: dict[IdempotencyIdentity, IdempotencyRecord],
+    identity: IdempotencyIdentity,
+    fingerprint: str,
+    now: datetime,
+) -> IdempotencyRecord | None:
+    """Insert-or-ignore on the identity: None when this unit of work now owns it."""
+    earlier = records.get(identity)
+    if earlier is None:
+        records[identity] = IdempotencyRecord(fingerprint, now)
+        return None
+    return replace(earlier)
+
+
 class FakeIdempotencyClaims:
     def __init__(self, tables: Tables, outbox: FakeOutbox) -> None:
         self._records = tables.idempotency
@@ -78,12 +92,7 @@ class FakeIdempotencyClaims:
     async def claim(
         self, identity: IdempotencyIdentity, fingerprint: str, now: datetime
     ) -> IdempotencyRecord | None:
-        """Insert-or-ignore on the identity: None when this unit of work now owns it."""
-        earlier = self._records.get(identity)
-        if earlier is None:
-            self._records[identity] = IdempotencyRecord(fingerprint, now)
-            return None
-        return replace(earlier)
+        return _claim(self._records, identity, fingerprint, now)
 
     async def record_answer(
         self, identity: IdempotencyIdentity, status_code: int, body: dict[str, Any]
@@ -255,6 +264,23 @@ class FakeQuotes:
             mailbox_ids = sorted(item.mailbox_id for item in record.quote.items)
             holders = await FakeHolders(self._tables).on_file(mailbox_ids)
         return QuoteToOrder(record, language, holders)
+
+    async def to_order_claiming(
+        self,
+        claim: IdempotencyClaim,
+        principal: Principal,
+        quote_id: str,
+        *,
+        language_of: str | None,
+        with_holders: bool,
+    ) -> tuple[IdempotencyRecord | None, QuoteToOrder | None]:
+        earlier = _claim(self._tables.idempotency, claim.identity, claim.fingerprint, claim.now)
+        if earlier is not None:
+            return earlier, None
+        found = await self.to_order(
+            principal, quote_id, language_of=language_of, with_holders=with_holders
+        )
+        return None, found
 
     async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
         # Only the sweeps add quotes through a unit of work, and without a key (quotes

@@ -16,7 +16,7 @@ from app.container import Container
 from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
-from app.domain.idempotency_identity import IdempotencyIdentity
+from app.domain.idempotency_identity import IdempotencyClaim, IdempotencyIdentity
 from app.domain.order import OrderStatus
 from app.domain.order_aggregate import Order
 from app.domain.outgoing_message import OutgoingMessage
@@ -96,6 +96,52 @@ async def test_reads_agree(db: Container, client: httpx.AsyncClient) -> None:
     assert by_orm[6].order_id == order["id"]
     assert by_orm[10].language == "en"
     assert by_orm[10].holders_on_file["mbx-2"].record.holder.name == PERSON["name"]
+
+
+async def _claims(db: Container, kind: str, quote_id: str, used_key: str) -> list[Any]:
+    """to_order_claiming's answers: a fresh key, the same key again, a key an order used,
+    an unknown quote; the earlier records as (fingerprint, status, body)."""
+    customer = Principal(Role.CUSTOMER, "acc-1")
+
+    def identity(key: str) -> IdempotencyIdentity:
+        return IdempotencyIdentity("customer", "acc-1", "create_order", key)
+
+    seen = []
+    async with unit_of_work(db, kind) as uow:
+        for key, quote in (("k-new", quote_id), ("k-new", quote_id), (used_key, quote_id),
+                           ("k-other", "quo_unknown")):  # fmt: skip
+            claim = IdempotencyClaim(identity(key), f"fp-{key}", START)
+            earlier, found = await uow.quotes.to_order_claiming(
+                claim, customer, quote, language_of="acc-1", with_holders=True
+            )
+            record = None if earlier is None else (earlier.fingerprint, earlier.status_code)
+            seen.append((record, earlier is not None and earlier.body is not None, found))
+    return seen
+
+
+async def test_claiming_reads_agree(db: Container, client: httpx.AsyncClient) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the lean unit of work needs PostgreSQL")
+    await put_mailbox(client, "mbx-1", "STANDARD")
+    await put_mailbox(client, "mbx-2", "PRO")
+    quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-1"}])
+    headers = {**CUSTOMER, "Idempotency-Key": "k-used"}
+    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=headers)
+    assert placed.status_code == 201, placed.text
+    other_quote = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-2"}])
+
+    by_orm, by_asyncpg = [await _claims(db, kind, other_quote, "k-used") for kind in KINDS]
+
+    assert by_asyncpg == by_orm
+    fresh, again, used, unknown = by_orm
+    assert fresh[0] is None  # claimed...
+    assert fresh[2] is not None  # ...and the quote read
+    assert again[0] == ("fp-k-new", None)  # held by the claim just made...
+    assert again[2] is None  # ...so no quote
+    assert used[0] is not None
+    assert used[0][1] == 201  # the order's answer...
+    assert used[1]  # ...kept whole
+    assert unknown == (None, False, None)
 
 
 def _another(order: Order, **changes: Any) -> Order:
