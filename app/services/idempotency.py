@@ -48,7 +48,9 @@ class IdempotentRequest:
     owner: Principal
     operation: str
     key: str | None
-    fingerprint: str
+    # The request's canonical hash (`fingerprint`), which only a key is compared against:
+    # None without one (a quote without a key is stored without it).
+    fingerprint: str | None
 
     def require_key(self) -> None:
         """Anything that moves money refuses to run without a key."""
@@ -69,6 +71,7 @@ class IdempotentRequest:
     def claim(self, now: datetime) -> IdempotencyClaim:
         """The claim on the key (there must be one), for a repository that makes it
         alongside its own read (Quotes.to_order_claiming)."""
+        assert self.fingerprint is not None  # computed whenever there is a key
         return IdempotencyClaim(self._identity(), self.fingerprint, now)
 
     def replay(self, earlier: IdempotencyRecord) -> Answer:

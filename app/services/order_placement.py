@@ -76,7 +76,7 @@ async def place_order(
             found.language or language,
             accounts,
             keyed.key,
-            keyed.fingerprint,
+            keyed.fingerprint or "",  # there is one: the key is required
             holders_on_file=found.holders_on_file,
         )
         # The answer stored and the confirmation queued in one write.

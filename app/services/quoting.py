@@ -73,7 +73,7 @@ async def get_quote(
     return record
 
 
-def _replay(earlier: QuoteRecord, request_hash: str) -> QuoteOutcome:
+def _replay(earlier: QuoteRecord, request_hash: str | None) -> QuoteOutcome:
     if earlier.request_hash != request_hash:
         raise IdempotencyKeyReused("the Idempotency-Key was used with another request")
     return QuoteOutcome(earlier, replayed=True)

@@ -20,7 +20,11 @@ def idempotent_request(
     body: BaseModel,
     path_params: Mapping[str, str] | None = None,
 ) -> IdempotentRequest:
-    """The request as validated, defaults left out: what "the same body" is judged on."""
+    """The request as validated, defaults left out: what "the same body" is judged on.
+    Hashed only under a key: without one there is nothing to compare it with (and a
+    quote, most often sent without, saves the work)."""
+    if key is None:
+        return IdempotentRequest(owner, operation, None, None)
     canonical = {**body.model_dump(mode="json", exclude_defaults=True), **(path_params or {})}
     return IdempotentRequest(owner, operation, key, fingerprint(canonical))
 
