@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute
 from app.routers.deps import get_caller, known_caller
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+_ONE_HEADER = (str, str | None)  # header parameters read here: one value, its first copy
 # What a dependency gives when it can be had without work; None: ask FastAPI.
 FAST_DEPENDENCIES: dict[Callable[..., Any], Callable[[Request], Any]] = {get_caller: known_caller}
 
@@ -112,6 +113,8 @@ def _plan(route: APIRoute) -> _Plan | None:
         return None
     if len(dependant.body_params) > 1 or route._embed_body_fields:
         return None
+    if any(f.field_info.annotation not in _ONE_HEADER for f in dependant.header_params):
+        return None  # a list of values (FastAPI reads every copy of the header)
     dependencies = []
     for sub in dependant.dependencies:
         fast = FAST_DEPENDENCIES.get(sub.call) if sub.call is not None else None
@@ -119,6 +122,7 @@ def _plan(route: APIRoute) -> _Plan | None:
             return None
         dependencies.append((sub.name, fast))
     paths = tuple((f.name, f.alias, f) for f in dependant.path_params)
+    # A header's alias is its name on the wire (FastAPI turned `x_key` into `x-key`).
     headers = tuple((f.name, f.alias.lower(), f) for f in dependant.header_params)
     body = dependant.body_params[0] if dependant.body_params else None
     return _Plan(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Path
+from fastapi import APIRouter, FastAPI, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -34,10 +34,12 @@ async def echo(
     caller: CallerDep,
     kind: Annotated[str, Path(pattern="^[a-z]+$")],
     idempotency_key: IdempotencyKeyDep = None,
+    x_note: Annotated[str | None, Header(max_length=5)] = None,  # sent as X-Note
 ) -> JSONResponse:
     return JSONResponse(
         {
             "kind": kind,
+            "note_header": x_note,
             "years": body.years,
             "note": body.note,
             "who": caller.principal.subject,
@@ -89,6 +91,8 @@ CASES: dict[str, tuple[dict[str, str], bytes, str]] = {
     "bearer without token": ({"Authorization": "Bearer ", **JSON}, GOOD, "a"),
     "garbage token": ({"Authorization": "Bearer not.a.jwt", **JSON}, GOOD, "a"),
     "bad path parameter": ({**CUSTOMER, **JSON}, GOOD, "A1"),
+    "header named by its parameter": ({**CUSTOMER, **JSON, "X-Note": "hi"}, GOOD, "a"),
+    "that header too long": ({**CUSTOMER, **JSON, "X-Note": "hello!"}, GOOD, "a"),
 }
 
 
