@@ -69,6 +69,6 @@ async def record_order_holder(
                 await uow.holders.replace_mailbox_record(mailbox_id, record, replaced_by, now)
         elif owner.account != record:
             stale_accounts.add(owner.account_id)
-    # In id order, as every writer locks accounts: two payments can't deadlock on them.
+    # In id order: two payments that write the same accounts cannot deadlock on them.
     for account_id in sorted(stale_accounts):
         await uow.holders.replace_account_record(account_id, record, replaced_by, now)
