@@ -9,9 +9,10 @@ need a real gettext catalogue installed instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -22,6 +23,8 @@ from app.domain.payment_instructions import PaymentInstructions
 
 EMAIL = "email"
 LANGUAGES = ("it", "en")
+# An email queued as facts (confirmation_email): its template's name and what it reads.
+TEMPLATE, CONTEXT = "template", "context"
 
 
 @cache
@@ -59,20 +62,26 @@ def confirmation_email(
     instructions: PaymentInstructions,
     public_administration: bool = False,
     placed_on: date | None = None,
-) -> dict[str, str]:
-    """The message as the outbox stores it: recipient, subject, plain text, language.
-    An order paid from a partner's credit is already renewed: it says so, not what to pay.
-    A downgrade says the day it takes effect (the mailbox stays as it is until then)."""
+) -> dict[str, Any]:
+    """The confirmation as the outbox queues it: recipient, language, and the facts the
+    templates word (`worded` turns it into subject and text when it is delivered).
+
+    Wording it in the request cost an order ~15% of its CPU (Jinja's code, run once per
+    request, is cache-cold: ~150 µs against ~70 µs in a loop); the facts are frozen here,
+    so the email says what was ordered whenever it goes out. An order paid from a
+    partner's credit is already renewed: it says so, not what to pay. A downgrade says
+    the day it takes effect (the mailbox stays as it is until then)."""
     language = language if language in LANGUAGES else "it"
     context = {
         "number": number,
         "holder_name": holder_name,
         "years": years,
-        "items": items,
-        "net": net,
-        "vat": vat,
-        "total": total,
-        "payable": payable,
+        # As the templates read them: JSON in the outbox, printed as the objects print.
+        "items": [_item_facts(item) for item in items],
+        "net": str(net),
+        "vat": str(vat),
+        "total": str(total),
+        "payable": str(payable),
         "split_payment": split_payment,
         "public_administration": public_administration,
         "method": instructions.method.value,
@@ -83,20 +92,37 @@ def confirmation_email(
         "postal_account": instructions.postal_account,
         "payment_url": instructions.payment_url,
         "waiting": {
-            item.mailbox_id: item.quoted_effective_on
+            item.mailbox_id: str(item.quoted_effective_on)
             for item in items
             if placed_on is not None and item.waits_for_expiry(placed_on)
         },
     }
-    templates = _templates()
-    subject = templates.get_template(f"confirmation_subject.{language}.txt.j2").render(context)
-    text = templates.get_template(f"confirmation_body.{language}.txt.j2").render(context)
+    return {"to": to, "language": language, TEMPLATE: "confirmation", CONTEXT: context}
+
+
+def _item_facts(item: OrderItem) -> dict[str, Any]:
     return {
-        "to": to,
-        "subject": subject.strip(),
-        "text": text,
-        "language": language,
+        "mailbox_id": item.mailbox_id,
+        "address": item.address,
+        "target_plan": item.target_plan,
+        "extra_mailbox_gb": item.extra_mailbox_gb,
+        "extra_archive_gb": item.extra_archive_gb,
+        "deletes_archive": item.deletes_archive,
+        "quoted_new_expiry": str(item.quoted_new_expiry),
     }
+
+
+def worded(message: Mapping[str, Any]) -> dict[str, Any]:
+    """An email as it is sent: subject and text worded from its template and facts
+    when it was queued with them (`confirmation_email`), else as it was queued."""
+    template = message.get(TEMPLATE)
+    if template is None:
+        return dict(message)
+    language, context = message["language"], message[CONTEXT]
+    templates = _templates()
+    subject = templates.get_template(f"{template}_subject.{language}.txt.j2").render(context)
+    text = templates.get_template(f"{template}_body.{language}.txt.j2").render(context)
+    return {"to": message["to"], "subject": subject.strip(), "text": text, "language": language}
 
 
 def render_message(name: str, language: str, to: str, context: dict[str, object]) -> dict[str, str]:

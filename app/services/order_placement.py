@@ -194,7 +194,7 @@ def _mailboxes_as_quoted(
     return True
 
 
-def _confirmation(order: Order, accounts: PaymentAccounts) -> dict[str, str]:
+def _confirmation(order: Order, accounts: PaymentAccounts) -> dict[str, Any]:
     currency = order.currency
     number = order.number
     holder = order.holder.holder

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain import partner_webhook
-from app.services.confirmation_email import EMAIL
+from app.services.confirmation_email import EMAIL, worded
 from app.services.fulfilment import MAIL_PLATFORM
 from app.services.partner_events import PARTNER_WEBHOOK
 from app.services.unit_of_work import UnitOfWorkProtocol
@@ -82,7 +82,9 @@ async def deliver_due(
     delivered = failed = 0
     for message in claimed:
         try:
-            await deliverers.for_kind(message.kind)(message.dedupe_key, message.payload)
+            # An email queued as facts is worded now, off the request that queued it.
+            payload = worded(message.payload) if message.kind == EMAIL else message.payload
+            await deliverers.for_kind(message.kind)(message.dedupe_key, payload)
         except Exception as exc:  # any failure of the outside world: retry later
             failed += 1
             log.warning(

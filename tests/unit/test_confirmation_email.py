@@ -3,14 +3,16 @@ payment method, in Italian and English."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from app.domain.money import Money
 from app.domain.order import PaymentMethod
+from app.domain.order_items import OrderItem
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
-from app.services.confirmation_email import confirmation_email
+from app.services.confirmation_email import confirmation_email, worded
 
 ACCOUNTS = PaymentAccounts(
     iban="IT60X0542811101000000123456",
@@ -48,7 +50,7 @@ def email(
         "holder_name": "Mario Rossi",
         "to": "mario.rossi@example.it",
         "years": years,
-        "items": items if items is not None else [_item()],
+        "items": [OrderItem(**item) for item in (items if items is not None else [_item()])],
         "net": Money(990),
         "vat": Money(218),
         "total": Money(1208),
@@ -56,7 +58,9 @@ def email(
         "split_payment": False,
         "instructions": payment_instructions(method, "ord_1", NUMBER, 1208, "EUR", ACCOUNTS),
     }
-    return confirmation_email(**(arguments | overrides))
+    # As the outbox keeps it (JSON) and the worker words it when it is delivered.
+    queued = json.loads(json.dumps(confirmation_email(**(arguments | overrides))))
+    return worded(queued)
 
 
 def test_one_year_is_singular_in_italian() -> None:

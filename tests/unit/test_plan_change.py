@@ -25,7 +25,7 @@ from app.domain.plan_change import (
 )
 from app.domain.quote import RenewalItem, RenewalRequest, quote_renewal
 from app.sandbox.demo_catalog import demo_price_list
-from app.services.confirmation_email import confirmation_email
+from app.services.confirmation_email import confirmation_email, worded
 from tests.unit.builders import NOW, mailbox
 from tests.unit.test_confirmation_email import ACCOUNTS
 
@@ -146,20 +146,22 @@ def test_the_confirmation_says_when_a_downgrade_takes_effect() -> None:
         PaymentMethod.BANK_TRANSFER, "ord-1", "PEC-1", 1208, "EUR", ACCOUNTS
     )
     texts = {
-        language: confirmation_email(
-            language=language,
-            number="PEC-1",
-            holder_name="Mario Rossi",
-            to="m@example.it",
-            years=1,
-            items=[OrderItem.of(quoted)],
-            net=Money(990),
-            vat=Money(218),
-            total=Money(1208),
-            payable=Money(1208),
-            split_payment=False,
-            instructions=instructions,
-            placed_on=TODAY,
+        language: worded(
+            confirmation_email(
+                language=language,
+                number="PEC-1",
+                holder_name="Mario Rossi",
+                to="m@example.it",
+                years=1,
+                items=[OrderItem.of(quoted)],
+                net=Money(990),
+                vat=Money(218),
+                total=Money(1208),
+                payable=Money(1208),
+                split_payment=False,
+                instructions=instructions,
+                placed_on=TODAY,
+            )
         )["text"]
         for language in ("it", "en")
     }

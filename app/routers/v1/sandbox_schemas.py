@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 
 from app.domain.calendar import italian_date
 from app.routers.v1.fields import TIMESTAMP_IN_RANGE
+from app.services.confirmation_email import EMAIL, worded
 from app.services.sandbox_log import Activity, LoggedMessage
 
 CLOCK_EXAMPLE: JsonDict = {
@@ -141,14 +142,18 @@ class SandboxMessageOut(BaseModel):
     event_type: str | None = Field(
         description="`partner_webhook`: the event's type (`mailbox.expiring`, …)."
     )
-    payload: dict[str, Any] = Field(description="The whole message as queued.")
+    payload: dict[str, Any] = Field(
+        description="The whole message as queued (an order confirmation: the facts its "
+        "template words, which `subject` and `text` show worded)."
+    )
 
     @classmethod
     def of(cls, message: LoggedMessage) -> SandboxMessageOut:
-        payload = message.payload
+        # An email queued as facts shows the subject and text it is sent with.
+        sent = worded(message.payload) if message.kind == EMAIL else message.payload
 
         def text_of(name: str) -> str | None:
-            value = payload.get(name)
+            value = sent.get(name)
             return value if isinstance(value, str) else None
 
         return cls(
@@ -164,7 +169,7 @@ class SandboxMessageOut(BaseModel):
             milestone=text_of("milestone"),
             action=(text_of("action") or "renewal") if message.kind == "mail_platform" else None,
             event_type=text_of("type") if message.kind == "partner_webhook" else None,
-            payload=payload,
+            payload=message.payload,
         )
 
 

@@ -3939,7 +3939,7 @@ export interface components {
             milestone: string | null;
             /**
              * Payload
-             * @description The whole message as queued.
+             * @description The whole message as queued (an order confirmation: the facts its template words, which `subject` and `text` show worded).
              */
             payload: {
                 [key: string]: unknown;
