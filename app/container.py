@@ -16,6 +16,7 @@ from app.auth import TokenVerifier
 from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.lean_unit_of_work import LeanUnitOfWork
+from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
@@ -65,6 +66,17 @@ class Container:
     def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
         return open_quote_store(self.engine, self.sessionmaker, self.settings.quote_store)
 
+    @cached_property
+    def order_in_one_write(
+        self,
+    ) -> Callable[[], AbstractAsyncContextManager[OrderInOneWrite]] | None:
+        """A customer's order in two round trips, beside the lean unit of work (None:
+        elsewhere, or UNIT_OF_WORK=sqlalchemy: every order goes through the ORM)."""
+        if not is_lean(self.settings, self.engine):
+            return None
+        engine = self.engine
+        return lambda: open_order_in_one_write(engine)
+
     async def close(self) -> None:
         if "rate_limits" in self.__dict__:  # built by the app that used it
             await self.rate_limits.close()
@@ -107,11 +119,15 @@ def unit_of_work_factory(
 ) -> Callable[[], UnitOfWork]:
     """The lean unit of work on PostgreSQL over asyncpg (unless UNIT_OF_WORK=sqlalchemy),
     the SQLAlchemy one elsewhere."""
-    lean = (
+    if is_lean(settings, engine):
+        return lambda: LeanUnitOfWork(engine)
+    return lambda: UnitOfWork(sessionmaker)
+
+
+def is_lean(settings: Settings, engine: AsyncEngine) -> bool:
+    """PostgreSQL over asyncpg, unless UNIT_OF_WORK=sqlalchemy."""
+    return (
         settings.unit_of_work is UnitOfWorkKind.AUTO
         and engine.dialect.name == "postgresql"
         and engine.dialect.driver == "asyncpg"
     )
-    if lean:
-        return lambda: LeanUnitOfWork(engine)
-    return lambda: UnitOfWork(sessionmaker)

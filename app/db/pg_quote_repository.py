@@ -33,15 +33,17 @@ from app.domain.access import Principal
 from app.domain.idempotency_identity import IdempotencyClaim
 from app.domain.quote_record import QuoteRecord, QuoteToOrder
 
-_ITEM = func.jsonb_array_elements(QuoteRow.document["items"], type_=JSONB).column_valued("item")
-_LANGUAGE = (
+QUOTE_ITEM = func.jsonb_array_elements(QuoteRow.document["items"], type_=JSONB).column_valued(
+    "item"
+)
+LANGUAGE = (
     select(AccountRow.language)
     .where(AccountRow.id == bindparam("language_of", type_=String))
     .scalar_subquery()
     .label("language")
 )
 # Each of the quote's mailboxes with its own documents and its account's, as JSON.
-_HOLDERS_ON_FILE = (
+HOLDERS_ON_FILE = (
     select(
         func.jsonb_agg(
             func.jsonb_build_array(
@@ -54,7 +56,7 @@ _HOLDERS_ON_FILE = (
         )
     )
     .join(AccountRow, AccountRow.id == MailboxRow.account_id)
-    .where(MailboxRow.id.in_(select(_ITEM["mailbox_id"].astext)))
+    .where(MailboxRow.id.in_(select(QUOTE_ITEM["mailbox_id"].astext)))
     .scalar_subquery()
     .label("holders_on_file")
 )
@@ -62,7 +64,7 @@ _HOLDERS_ON_FILE = (
 
 def _to_order(with_holders: bool) -> Any:
     def build(viewer: Principal) -> Select[Any]:
-        extra = (_LANGUAGE, _HOLDERS_ON_FILE) if with_holders else (_LANGUAGE,)
+        extra = (LANGUAGE, HOLDERS_ON_FILE) if with_holders else (LANGUAGE,)
         return select(*QUOTE_RECORD_COLUMNS, *extra).where(
             QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer)
         )
@@ -83,7 +85,7 @@ def _to_order_claiming(with_holders: bool) -> Any:
     def build(viewer: Principal) -> Select[Any]:
         claimed = CLAIM.cte("claimed")
         claim = select(func.count().label(_CLAIMED)).select_from(claimed).subquery("claim")
-        extra = (_LANGUAGE, _HOLDERS_ON_FILE) if with_holders else (_LANGUAGE,)
+        extra = (LANGUAGE, HOLDERS_ON_FILE) if with_holders else (LANGUAGE,)
         visible = and_(QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer))
         return select(claim.c[_CLAIMED], *QUOTE_RECORD_COLUMNS, *extra).select_from(
             claim.outerjoin(QuoteRow, visible)
@@ -113,7 +115,7 @@ class AsyncpgQuoteRepository(QuoteRepository):
             VIEWER_SUBJECT: principal.subject,
         }
         record = await self._db.fetchrow(statement.sql, *statement.args(values))
-        return None if record is None else _found(statement.row(record), with_holders)
+        return None if record is None else found_quote(statement.row(record), with_holders)
 
     async def to_order_claiming(  # type: ignore[override]  # an EarlierClaim, not the ORM row
         self,
@@ -139,10 +141,10 @@ class AsyncpgQuoteRepository(QuoteRepository):
                 return earlier, None
             # Gone since the insert found it (as IdempotencyRepository): not claimed
             # either, and the quote as read is what an order goes on with.
-        return None, None if row["id"] is None else _found(row, with_holders)
+        return None, None if row["id"] is None else found_quote(row, with_holders)
 
 
-def _found(row: dict[str, Any], with_holders: bool) -> QuoteToOrder:
+def found_quote(row: dict[str, Any], with_holders: bool) -> QuoteToOrder:
     """A row of _TO_ORDER (or _TO_ORDER_CLAIMING) with a quote."""
     holders = None
     if with_holders:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -93,29 +93,36 @@ async def open_quote_store(
     kind: QuoteStoreKind = QuoteStoreKind.AUTO,
 ) -> AsyncIterator[QuoteStore]:
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
-        # A fair turn at the pool first (app/db/connection_gate.py).
-        async with gate_of(engine):
-            # The pooled connection itself, not a SQLAlchemy Connection around it: the
-            # store never executes through SQLAlchemy, and building and closing that
-            # Connection cost a quote more CPU than both its statements (issue 10).
-            pooled = await engine.raw_connection()
-            # No transaction is begun on it: each statement commits alone.
-            lost: BaseException | None = None
-            try:
-                yield AsyncpgQuoteStore(pooled.driver_connection)
-            except CONNECTION_LOST as error:
-                lost = error
-                raise
-            finally:
-                await _give_back(pooled, lost)
+        async with autocommit_connection(engine) as connection:
+            yield AsyncpgQuoteStore(connection)
     else:
         async with UnitOfWork(sessionmaker) as uow:
             yield SessionQuoteStore(uow)
 
 
+@asynccontextmanager
+async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled asyncpg connection on which no transaction is begun: each statement
+    commits alone (a quote's insert, an order's one write)."""
+    # A fair turn at the pool first (app/db/connection_gate.py).
+    async with gate_of(engine):
+        # The pooled connection itself, not a SQLAlchemy Connection around it: nothing
+        # here executes through SQLAlchemy, and building and closing that Connection
+        # cost a quote more CPU than both its statements (issue 10).
+        pooled = await engine.raw_connection()
+        lost: BaseException | None = None
+        try:
+            yield pooled.driver_connection
+        except CONNECTION_LOST as error:
+            lost = error
+            raise
+        finally:
+            await _give_back(pooled, lost)
+
+
 async def _give_back(pooled: PoolProxiedConnection, lost: BaseException | None) -> None:
     """Back to the pool; or, lost, out of it: the pool never saw this connection fail,
-    and must not hand a dead connection to the next quote.
+    and must not hand a dead connection to the next request.
 
     Both may do I/O on asyncpg (closing a connection), so they run in SQLAlchemy's
     greenlet, as its AsyncConnection would run them."""

@@ -27,13 +27,19 @@ async def with_holder_on_file(
     """`request` with its holder and billing complete: what it gave, else what is on file
     for its mailboxes (one holder for all of them, or HolderRequired); `read_already`:
     their holders on file, read with the quote."""
-    on_file = None
-    if request.holder is None:
-        found = read_already
-        if found is None:
-            found = await uow.holders.on_file(sorted(mailbox_ids))
-        on_file = common_holder_on_file(found)
-    record, from_file = order_holder(request.holder, request.billing, on_file)
+    found = read_already
+    if request.holder is None and found is None:
+        found = await uow.holders.on_file(sorted(mailbox_ids))
+    return with_holder_read(request, found or {})
+
+
+def with_holder_read(
+    request: OrderRequest, on_file: Mapping[str, HolderOnFile | None]
+) -> OrderRequest:
+    """with_holder_on_file, given the holders on file of the request's mailboxes (read
+    with the quote; unused when the request gives a holder)."""
+    common = common_holder_on_file(on_file) if request.holder is None else None
+    record, from_file = order_holder(request.holder, request.billing, common)
     return replace(
         request, holder=record.holder, billing=record.billing, holder_from_file=from_file
     )

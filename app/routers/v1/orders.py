@@ -78,6 +78,7 @@ async def create_order(
         container.payment_accounts,
         idempotent_request(caller.principal, "create_order", idempotency_key, body),
         render,
+        container.order_in_one_write,
     )
     return answer_response(answer, {"Location": f"/v1/orders/{answer.body['id']}"})
 

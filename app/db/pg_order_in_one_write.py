@@ -1,0 +1,283 @@
+"""A customer's order in two round trips: one read, then one write that is all or nothing.
+
+The transactional path (LeanUnitOfWork) places an order in five: BEGIN, the key claimed
+with the quote read, the order written holding and locking its mailboxes, the answer and
+email queued, COMMIT. Here, on a pooled connection without a transaction:
+
+1. `read`: the key's earlier answer, the quote (language, holders on file) and its
+   mailboxes with their row versions (`xmin`), and the order's number reserved.
+2. `write`: ONE statement, hence atomic: the key claimed with its answer, the order, its
+   holds, its mailboxes locked and found unchanged since the read, and the email queued.
+
+The write takes its locks in the transactional path's order (key, order, holds,
+mailboxes), so the two never wait on each other crosswise. When anything moved between
+the two round trips (a key or quote used meanwhile, a mailbox held or changed, a
+deadlock), the write fails as a whole and `write` answers False: the caller places the
+order on the transactional path instead, which decides what the request gets.
+
+The statements are built from the same tables, columns and mappers as the transactional
+path's (pg_quote_repository, pg_order_repository, pg_idempotency_repository,
+pg_outbox_repository), compiled once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.expression import Select
+
+from app.db.asyncpg_rows import AttributeRow
+from app.db.asyncpg_statements import CompiledStatement, per_role
+from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
+from app.db.models import IdempotencyRecordRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
+from app.db.order_documents import order_to_values
+from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
+from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
+from app.db.pg_quote_repository import HOLDERS_ON_FILE, LANGUAGE, QUOTE_ITEM, found_quote
+from app.db.quote_repository import QUOTE_RECORD_COLUMNS
+from app.db.quote_store import autocommit_connection
+from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
+from app.domain.access import Principal
+from app.domain.idempotency_identity import IdempotencyClaim
+from app.domain.mailbox import Mailbox
+from app.domain.order_aggregate import Order
+from app.domain.outgoing_message import OutgoingMessage
+from app.domain.quote_record import QuoteToOrder
+
+_RECORDS = cast(Table, IdempotencyRecordRow.__table__)
+_ORDERS = cast(Table, OrderRow.__table__)
+_MAILBOX = "mailbox_"  # prefix of the mailbox columns beside the quote's
+_EARLIER = "earlier_"  # prefix of the earlier answer's columns
+_VERSION = "mailbox_version"
+_RESERVED = "reserved_seq"
+# A row's version: PostgreSQL gives every new version of a row a new xmin (a lock
+# alone doesn't), so an unchanged xmin is an unchanged row.
+_XMIN = literal_column("mailboxes.xmin::text", String)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    """What `read` found: the earlier answer to the key, or the quote to order (None:
+    no such quote), its mailboxes as they stand, their versions and the order's number."""
+
+    earlier: EarlierClaim | None
+    found: QuoteToOrder | None
+    mailboxes: dict[str, Mailbox]
+    versions: dict[str, str]
+    seq: int
+
+
+def _read(with_holders: bool) -> Any:
+    def build(viewer: Principal) -> Select[Any]:
+        identity = [
+            _RECORDS.c[name] == bindparam(f"identity_{name}")
+            for name in ("owner_role", "owner_id", "operation", "key")
+        ]
+        earlier = (
+            select(
+                *(
+                    _RECORDS.c[name].label(f"{_EARLIER}{name}")
+                    for name in ("fingerprint", "status_code", "body")
+                )
+            )
+            .where(*identity)
+            .subquery("earlier")
+        )
+        # In FROM, not in the select list: evaluated once, not once per mailbox row.
+        sequence = func.pg_get_serial_sequence(_ORDERS.name, _ORDERS.c.seq.name)
+        reserved = select(func.nextval(sequence).label(_RESERVED)).subquery("reserved")
+        visible = and_(QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer))
+        of_quote = MailboxRow.id.in_(select(QUOTE_ITEM["mailbox_id"].astext))
+        extra = (LANGUAGE, HOLDERS_ON_FILE) if with_holders else (LANGUAGE,)
+        return select(
+            reserved.c[_RESERVED],
+            *earlier.c,
+            *QUOTE_RECORD_COLUMNS,
+            *extra,
+            *(column.label(f"{_MAILBOX}{column.key}") for column in MAILBOX_COLUMNS),
+            _XMIN.label(_VERSION),
+        ).select_from(
+            reserved.outerjoin(earlier, true())
+            .outerjoin(QuoteRow, visible)
+            .outerjoin(MailboxRow, of_quote)
+        )
+
+    return per_role(build)
+
+
+_READ = {with_holders: _read(with_holders) for with_holders in (False, True)}
+
+
+def _fails_unless(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """1, or an error that aborts the statement (and every write of its CTEs): plain
+    SQL has no RAISE, but it has division by zero (DivisionByZeroError, 22012)."""
+    return literal(1) // case((condition, 1), else_=0)
+
+
+@cache
+def _write(mailboxes: int, messages: int) -> CompiledStatement:
+    """The write of `mailboxes` mailboxes and `messages` messages; each CTE reads the one
+    before, which makes PostgreSQL take their locks in that order."""
+    answered = (*CLAIMED, "status_code", "body")
+    claimed = (
+        postgresql.insert(_RECORDS)
+        .values({name: bindparam(name, type_=_RECORDS.c[name].type) for name in answered})
+        .returning(_RECORDS.c.key)
+        .cte("claimed")
+    )
+    order_columns = [column.name for column in _ORDERS.c]
+    row = select(
+        *(bindparam(f"order_{name}", type_=_ORDERS.c[name].type) for name in order_columns)
+    ).select_from(claimed)
+    placed = (
+        postgresql.insert(_ORDERS)
+        .from_select(order_columns, row)
+        .returning(OrderRow.id)
+        .cte("placed")
+    )
+    wanted = (
+        func.unnest(bindparam("mailbox_ids", type_=postgresql.ARRAY(String)))
+        .table_valued("mailbox_id")
+        .render_derived(name="wanted")
+    )
+    held = (
+        postgresql.insert(PendingRenewalRow.__table__)  # type: ignore[arg-type]
+        .from_select(
+            ["mailbox_id", "order_id"],
+            select(wanted.c.mailbox_id, placed.c.id).select_from(placed).join(wanted, true()),
+        )
+        .returning(PendingRenewalRow.mailbox_id)
+        .cte("held")
+    )
+    as_read = func.unnest(
+        bindparam("read_ids", type_=postgresql.ARRAY(String)),
+        bindparam("read_versions", type_=postgresql.ARRAY(String)),
+    ).table_valued("mailbox_id", "version").render_derived(name="as_read")
+    unchanged = (
+        select(MailboxRow.id)
+        .join(as_read, and_(as_read.c.mailbox_id == MailboxRow.id, as_read.c.version == _XMIN))
+        .where(MailboxRow.id.in_(select(held.c.mailbox_id)))
+        .order_by(MailboxRow.id)
+        .with_for_update(of=MailboxRow)
+        .cte("unchanged")
+    )
+    queued = insert_messages(messages, QUEUED_COLUMNS).cte("queued")
+    all_unchanged = select(func.count()).select_from(unchanged).scalar_subquery() == mailboxes
+    return CompiledStatement(select(_fails_unless(all_unchanged).label("written")).add_cte(queued))
+
+
+class OrderInOneWrite:
+    """`read`, then `write`, on one pooled asyncpg connection outside any transaction."""
+
+    def __init__(self, connection: Any) -> None:
+        self._db = connection
+
+    async def read(
+        self,
+        claim: IdempotencyClaim,
+        principal: Principal,
+        quote_id: str,
+        *,
+        language_of: str | None,
+        with_holders: bool,
+    ) -> OrderFacts:
+        statement = _READ[with_holders][principal.role]
+        values = {
+            **{f"identity_{name}": value for name, value in claim.identity.columns().items()},
+            "quote_id": quote_id,
+            "language_of": language_of,
+            VIEWER_SUBJECT: principal.subject,
+        }
+        rows = [
+            statement.row(r) for r in await self._db.fetch(statement.sql, *statement.args(values))
+        ]
+        first = rows[0]
+        seq = int(first[_RESERVED])
+        if first[f"{_EARLIER}fingerprint"] is not None:
+            earlier = EarlierClaim(
+                first[f"{_EARLIER}fingerprint"],
+                first[f"{_EARLIER}status_code"],
+                first[f"{_EARLIER}body"],
+            )
+            return OrderFacts(earlier, None, {}, {}, seq)
+        if first["id"] is None:
+            return OrderFacts(None, None, {}, {}, seq)
+        mailboxes, versions = {}, {}
+        for row in rows:
+            if row[f"{_MAILBOX}id"] is not None:
+                fields = {name: row[f"{_MAILBOX}{name}"] for name in MAILBOX_FIELDS}
+                mailbox = mailbox_from_row(AttributeRow(fields))
+                mailboxes[mailbox.id] = mailbox
+                versions[mailbox.id] = row[_VERSION]
+        return OrderFacts(None, found_quote(first, with_holders), mailboxes, versions, seq)
+
+    async def write(
+        self,
+        order: Order,
+        claim: IdempotencyClaim,
+        answer: tuple[int, dict[str, Any]],
+        messages: Sequence[OutgoingMessage],
+        versions: Mapping[str, str],
+    ) -> bool:
+        """Everything, or nothing and False: something moved since `read`."""
+        wanted = sorted(order.mailbox_ids)
+        status_code, body = answer
+        order_values = order_to_values(order) | {
+            "seq": order.seq,
+            "idempotency_key": claim.identity.key,
+            "request_hash": claim.fingerprint,
+        }
+        values = (
+            claim_values(claim.identity, claim.fingerprint, claim.now)
+            | {"status_code": status_code, "body": body}
+            | {f"order_{name}": value for name, value in order_values.items()}
+            | {
+                "mailbox_ids": wanted,
+                "read_ids": list(versions),
+                "read_versions": list(versions.values()),
+            }
+            | message_values(messages, claim.now)
+        )
+        statement = _write(len(wanted), len(messages))
+        try:
+            await self._db.fetchval(statement.sql, *statement.args(values))
+        except GAVE_WAY:
+            return False
+        return True
+
+
+# What the write fails with when something moved since the read: a unique key taken
+# (the Idempotency-Key, the quote, a mailbox's hold), a mailbox gone or changed, or a
+# deadlock PostgreSQL broke. Nothing was written; any other error is an error.
+GAVE_WAY = (
+    asyncpg.UniqueViolationError,
+    asyncpg.ForeignKeyViolationError,
+    asyncpg.DivisionByZeroError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
+@asynccontextmanager
+async def open_order_in_one_write(engine: AsyncEngine) -> AsyncIterator[OrderInOneWrite]:
+    async with autocommit_connection(engine) as connection:
+        yield OrderInOneWrite(connection)
