@@ -92,6 +92,15 @@ async def seed_bench_mailboxes(url: str, count: int, today: date, now: datetime)
     return time.perf_counter() - started
 
 
+async def analyze(url: str) -> None:
+    """ANALYZE the bench database (fresh planner statistics)."""
+    connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
+    try:
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+
 def order_body(quote_id: str) -> bytes:
     return json.dumps(
         {

@@ -47,6 +47,7 @@ from bench.bench_app import asyncpg_dsn, create_bench_app
 from bench.harness import demo_database
 from bench.order_data import (
     BENCH_ACCOUNT,
+    analyze,
     awaiting_payment,
     mailbox_id,
     order_body,
@@ -223,6 +224,7 @@ async def measure(url: str, run: Run) -> None:
         else:
             for step in quoting:
                 await step()
+        await analyze(url)  # statistics with the quotes in (see bench/order_flow.py)
         print(f"orders: {orders} timed after {warmup} warm-up, one at a time, in-process")
         cpu["order"] = await timed("order", [place(i) for i in range(total)])
         if run.webhooks:

@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     func,
@@ -107,19 +108,25 @@ def _read(with_holders: bool) -> Any:
         sequence = func.pg_get_serial_sequence(_ORDERS.name, _ORDERS.c.seq.name)
         reserved = select(func.nextval(sequence).label(_RESERVED)).subquery("reserved")
         visible = and_(QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer))
-        of_quote = MailboxRow.id.in_(select(QUOTE_ITEM["mailbox_id"].astext))
+        # The quote's mailbox ids as an array first (LATERAL: once the quote is read),
+        # so that the primary key finds them whatever the planner guesses of the
+        # quote's items: as a join on them, it scanned every mailbox per order.
+        ids = func.array(select(QUOTE_ITEM["mailbox_id"].astext).scalar_subquery())
+        of_quote = (
+            select(
+                *(column.label(f"{_MAILBOX}{column.key}") for column in MAILBOX_COLUMNS),
+                _XMIN.label(_VERSION),
+            )
+            .where(MailboxRow.id == any_(ids))
+            .lateral("of_quote")
+        )
         extra = (LANGUAGE, HOLDERS_ON_FILE) if with_holders else (LANGUAGE,)
         return select(
-            reserved.c[_RESERVED],
-            *earlier.c,
-            *QUOTE_RECORD_COLUMNS,
-            *extra,
-            *(column.label(f"{_MAILBOX}{column.key}") for column in MAILBOX_COLUMNS),
-            _XMIN.label(_VERSION),
+            reserved.c[_RESERVED], *earlier.c, *QUOTE_RECORD_COLUMNS, *extra, *of_quote.c
         ).select_from(
             reserved.outerjoin(earlier, true())
             .outerjoin(QuoteRow, visible)
-            .outerjoin(MailboxRow, of_quote)
+            .outerjoin(of_quote, true())
         )
 
     return per_role(build)
@@ -169,10 +176,14 @@ def _write(mailboxes: int, messages: int) -> CompiledStatement:
         .returning(PendingRenewalRow.mailbox_id)
         .cte("held")
     )
-    as_read = func.unnest(
-        bindparam("read_ids", type_=postgresql.ARRAY(String)),
-        bindparam("read_versions", type_=postgresql.ARRAY(String)),
-    ).table_valued("mailbox_id", "version").render_derived(name="as_read")
+    as_read = (
+        func.unnest(
+            bindparam("read_ids", type_=postgresql.ARRAY(String)),
+            bindparam("read_versions", type_=postgresql.ARRAY(String)),
+        )
+        .table_valued("mailbox_id", "version")
+        .render_derived(name="as_read")
+    )
     unchanged = (
         select(MailboxRow.id)
         .join(as_read, and_(as_read.c.mailbox_id == MailboxRow.id, as_read.c.version == _XMIN))
