@@ -31,7 +31,7 @@ from app.db.engine import abandon
 from app.db.pg_account_repository import AsyncpgAccountRepository
 from app.db.pg_holder_repository import AsyncpgHolderRepository
 from app.db.pg_idempotency_repository import AsyncpgIdempotencyRepository
-from app.db.pg_mailbox_repository import AsyncpgMailboxRepository
+from app.db.pg_mailbox_repository import AsyncpgMailboxRepository, LocksTaken
 from app.db.pg_order_repository import AsyncpgOrderRepository
 from app.db.pg_outbox_repository import AsyncpgOutboxRepository
 from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
@@ -111,8 +111,9 @@ class LeanUnitOfWork(UnitOfWork):
         self.quotes = AsyncpgQuoteRepository(self.session, self.db)
         self.accounts = AsyncpgAccountRepository(self.session, self.db)
         self.holders = AsyncpgHolderRepository(self.session, self.db)
-        self.payment_events = AsyncpgPaymentEventRepository(self.session, self.db)
-        self.mailboxes = AsyncpgMailboxRepository(self.session, self.db)
+        taken = LocksTaken()  # a payment's mailbox locks, taken with its order's
+        self.payment_events = AsyncpgPaymentEventRepository(self.session, self.db, taken)
+        self.mailboxes = AsyncpgMailboxRepository(self.session, self.db, taken)
         self.outbox = AsyncpgOutboxRepository(self.session, self.db)
         self.plan_changes = AsyncpgPlanChangeRepository(self.session, self.db)
         self.saved_methods = AsyncpgSavedMethodRepository(self.session, self.db)

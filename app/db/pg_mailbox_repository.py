@@ -197,10 +197,33 @@ def _renew_for_order(messages: int) -> CompiledStatement:
     return CompiledStatement(with_renewal_ctes(_renewal(), messages))
 
 
+class LocksTaken:
+    """Mailbox locks a statement took ahead, in this unit of work's transaction (a
+    payment's event stored, its order and mailboxes locked at once), for
+    lock_for_fulfilment to answer with instead of locking again: held until the commit,
+    and read once locked, so they answer as a new lock would."""
+
+    def __init__(self) -> None:
+        self._by_order: dict[str, tuple[frozenset[str], FulfilmentLocks]] = {}
+
+    def leave(self, order_id: str, ids: Sequence[str], locks: FulfilmentLocks) -> None:
+        self._by_order[order_id] = (frozenset(ids), locks)
+
+    def take(self, order_id: str, ids: Sequence[str], *, owners: bool) -> FulfilmentLocks | None:
+        taken = self._by_order.pop(order_id, None)
+        if taken is None or taken[0] != frozenset(ids):
+            return None
+        locks = taken[1]
+        return locks if owners else FulfilmentLocks(locks.mailboxes, None, locks.refunds_may_wait)
+
+
 class AsyncpgMailboxRepository(MailboxRepository):
-    def __init__(self, session: AsyncSession, connection: Any) -> None:
+    def __init__(
+        self, session: AsyncSession, connection: Any, taken: LocksTaken | None = None
+    ) -> None:
         super().__init__(session)
         self._db = connection  # the lean unit of work's asyncpg connection
+        self._taken = LocksTaken() if taken is None else taken
 
     async def lock_for_renewal(self, ids: Sequence[str]) -> dict[str, Mailbox]:
         statement = _LOCK_FOR_RENEWAL
@@ -211,6 +234,9 @@ class AsyncpgMailboxRepository(MailboxRepository):
     async def lock_for_fulfilment(
         self, order_id: str, ids: Sequence[str], *, owners: bool
     ) -> FulfilmentLocks:
+        taken = self._taken.take(order_id, ids, owners=owners)
+        if taken is not None:
+            return taken
         statement = _lock_for_fulfilment(owners)
         values = {"ids": sorted(ids), "order_id": order_id}
         records = await self._db.fetch(statement.sql, *statement.args(values))

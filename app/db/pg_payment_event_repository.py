@@ -14,14 +14,30 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import bindparam
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement
-from app.db.models import OrderRow, PaymentEventRow
+from app.db.holder_repository import owner_from_row
+from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
+from app.db.models import AccountRow, MailboxRow, OrderRow, PaymentEventRow
 from app.db.order_documents import order_from_row, state_values
 from app.db.payment_event_repository import (
     MUTABLE,
@@ -30,8 +46,13 @@ from app.db.payment_event_repository import (
     stored_as_added,
     stored_from_row,
 )
-from app.db.pg_mailbox_repository import AsyncpgMailboxRepository, renewal_values, with_renewal
-from app.domain.fulfilment_steps import Renewal
+from app.db.pg_mailbox_repository import (
+    AsyncpgMailboxRepository,
+    LocksTaken,
+    renewal_values,
+    with_renewal,
+)
+from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
 from app.domain.stored_payment_event import StoredPaymentEvent
@@ -45,6 +66,9 @@ _DEFAULTS = {
     c.key: c.default.arg for c in _EVENTS.c if isinstance(c.default, ScalarElementColumnDefault)
 }
 _ORDER_SEQ, _ORDER_ID = "locked_order_seq", "locked_order_id"  # not the event's order_ref
+_ORDER_XMIN = literal_column("orders.xmin::text", String)  # a new one for every update
+_LOCKED_VERSION, _REFUNDS_MAY_WAIT = "locked_version", "refunds_may_wait"
+_MAILBOX, _ACCOUNT_FOUND = "mailbox_", "mailbox_owner_account_id"  # beside the order's columns
 
 
 @cache
@@ -65,20 +89,59 @@ def _add(columns: tuple[str, ...]) -> CompiledStatement:
 
 @cache
 def _add_locking_order(columns: tuple[str, ...], by_seq: bool) -> CompiledStatement:
-    """The event inserted and, only when it was new, the order it names locked: no row
-    for a duplicate; the event's id and NULL order columns for an unknown order."""
+    """The event inserted and, only when it was new, the order it names locked, then
+    that order's mailboxes locked with their holders on file (as lock_for_fulfilment
+    takes and reads them, for the payment that goes on to fulfil it): no row for a
+    duplicate; the event's id and NULL order columns for an unknown order; else one row
+    per mailbox, the order's columns repeated.
+
+    Whether a refund of the order waits is read here too, from the statement's snapshot,
+    taken before any wait for the order's lock. A refund that started waiting during
+    that wait saved the order (every applied event does), so the locked order is then a
+    newer version than the snapshot's: `refunds_may_wait` says so, and the payment looks
+    again (payments._settle_waiting_refunds)."""
     stored = _insert(columns).cte("stored")
     # As OrderRepository.by_number: an order number names it by its sequence, else its id.
     named: ColumnElement[bool] = (
         _ORDERS.c.seq == bindparam(_ORDER_SEQ) if by_seq else _ORDERS.c.id == bindparam(_ORDER_ID)
     )
     locked = (
-        select(_ORDERS).where(named, exists(select(stored.c.id))).with_for_update().cte("locked")
+        select(_ORDERS, _ORDER_XMIN.label(_LOCKED_VERSION))
+        .where(named, exists(select(stored.c.id)))
+        .with_for_update()
+        .cte("locked")
+    )
+    seen = select(_ORDER_XMIN).where(named).scalar_subquery()  # the snapshot's version
+    waiting = exists().where(
+        PaymentEventRow.order_id == locked.c.id, PaymentEventRow.outcome == "wait"
+    )
+    may_wait = or_(waiting, locked.c[_LOCKED_VERSION].is_distinct_from(seen))
+    item = func.jsonb_array_elements(locked.c.document["items"], type_=JSONB).column_valued("item")
+    of_order = func.array(select(item["mailbox_id"].astext).select_from(locked).scalar_subquery())
+    mailboxes = (
+        select(
+            *(c.label(f"{_MAILBOX}{c.key}") for c in MAILBOX_COLUMNS),
+            MailboxRow.holder.label(f"{_MAILBOX}holder"),
+            MailboxRow.billing.label(f"{_MAILBOX}billing"),
+            AccountRow.holder.label(f"{_MAILBOX}account_holder"),
+            AccountRow.billing.label(f"{_MAILBOX}account_billing"),
+            AccountRow.id.label(_ACCOUNT_FOUND),
+        )
+        .outerjoin(AccountRow, AccountRow.id == MailboxRow.account_id)
+        .where(MailboxRow.id == any_(of_order))
+        .order_by(MailboxRow.id)  # as lock_for_renewal: two payments never lock crosswise
+        .with_for_update(of=MailboxRow)
+        .cte("locked_mailboxes")
     )
     return CompiledStatement(
-        select(stored.c.id.label(_EVENT_ROW_ID), *locked.c).select_from(
-            stored.outerjoin(locked, true())
+        select(
+            stored.c.id.label(_EVENT_ROW_ID),
+            *(c for c in locked.c if c.key != _LOCKED_VERSION),
+            may_wait.label(_REFUNDS_MAY_WAIT),
+            *mailboxes.c,
         )
+        .select_from(stored.outerjoin(locked, true()).outerjoin(mailboxes, true()))
+        .order_by(mailboxes.c[f"{_MAILBOX}id"])
     )
 
 
@@ -126,9 +189,13 @@ _WAITING = CompiledStatement(
 
 
 class AsyncpgPaymentEventRepository(PaymentEventRepository):
-    def __init__(self, session: AsyncSession, connection: Any) -> None:
+    def __init__(
+        self, session: AsyncSession, connection: Any, taken: LocksTaken | None = None
+    ) -> None:
         super().__init__(session)
         self._db = connection  # the lean unit of work's asyncpg connection
+        # Where the mailbox locks add_locking_order takes are left for lock_for_fulfilment.
+        self._taken = LocksTaken() if taken is None else taken
         # What the events stored here were sent with (never updated afterwards): a
         # fulfilment that reads it back (a card kept for renewals) needn't ask again.
         self._payloads: dict[int, Any] = {}
@@ -151,16 +218,18 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
         values = {**_DEFAULTS, **values}
         seq = sequence_of(order_ref)
         statement = _add_locking_order(tuple(values), seq is not None)
-        record = await self._db.fetchrow(
+        records = await self._db.fetch(
             statement.sql, *statement.args({**values, _ORDER_SEQ: seq, _ORDER_ID: order_ref})
         )
-        if record is None:
+        if not records:
             return None, None  # a duplicate
-        stored = self._added(int(record[_EVENT_ROW_ID]), values)
-        if record["id"] is None:
+        first = statement.row(records[0])
+        stored = self._added(int(first[_EVENT_ROW_ID]), values)
+        if first["id"] is None:
             return stored, None
-        row: Any = SimpleNamespace(**statement.row(record))  # the columns of an OrderRow
-        return stored, order_from_row(row)
+        order = order_from_row(SimpleNamespace(**first))  # the columns of an OrderRow
+        self._taken.leave(order.id, order.mailbox_ids, _locks(statement, records))
+        return stored, order
 
     async def save(
         self,
@@ -200,3 +269,21 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
             record = await self._db.fetchrow(_PAYLOAD_OF.sql, *args)
             payload = None if record is None else _PAYLOAD_OF.row(record)["payload"]
         return None if payload is None else deepcopy(dict(payload))
+
+
+def _locks(statement: CompiledStatement, records: list[Any]) -> FulfilmentLocks:
+    """The mailbox rows of _add_locking_order as lock_for_fulfilment answers (owners
+    read, whether asked or not)."""
+    mailboxes, owners = {}, {}
+    for record in records:
+        row = statement.row(record)
+        if row[f"{_MAILBOX}id"] is None:
+            continue
+        fields = {
+            name[len(_MAILBOX) :]: value for name, value in row.items() if name.startswith(_MAILBOX)
+        }
+        mailbox = mailbox_from_row(AttributeRow({name: fields[name] for name in MAILBOX_FIELDS}))
+        mailboxes[mailbox.id] = mailbox
+        if row[_ACCOUNT_FOUND] is not None:
+            owners[mailbox.id] = owner_from_row(AttributeRow(fields))
+    return FulfilmentLocks(mailboxes, owners, refunds_may_wait=bool(records[0][_REFUNDS_MAY_WAIT]))

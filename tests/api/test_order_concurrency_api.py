@@ -23,6 +23,7 @@ from app.adapters.webhook_signing import (
     stripe_signed,
 )
 from app.container import Container
+from app.services import payments
 from app.settings import DEV_GENERIC_SECRET, DEV_STRIPE_SECRET
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
@@ -415,6 +416,55 @@ async def test_refunds_and_payments_racing_end_refunded_every_time(
         assert await expiry_of(db, f"mbx-{i}") == date(2028, 1, 10)
     assert await count(db, "outbox", "kind = 'mail_platform'") == 6
     assert await reconciliation(client) == []
+
+
+async def test_a_refund_that_starts_waiting_while_the_payment_waits_for_the_order_is_settled(
+    client: httpx.AsyncClient, db: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The payment's first statement reads whether refunds wait before it waits for the
+    # order's lock: a refund that starts waiting meanwhile must still be settled by it.
+    order = await place_order(client, ["mbx-1"])
+    now = datetime.now(UTC)
+    refund_holds_the_order = asyncio.Event()
+    go_on = asyncio.Event()
+    apply_event = payments.apply_event
+
+    async def refund_paused(uow: Any, event: Any, locked: Any, at: datetime) -> str:
+        if event.kind == "payment.refunded":  # the order locked, the decision not yet made
+            refund_holds_the_order.set()
+            await go_on.wait()
+        return await apply_event(uow, event, locked, at)
+
+    monkeypatch.setattr(payments, "apply_event", refund_paused)
+    refund = asyncio.create_task(
+        send_generic(client, "payment.refunded", order["number"], "12.08", now)
+    )
+    await asyncio.wait_for(refund_holds_the_order.wait(), 10)
+    payment = asyncio.create_task(
+        send_generic(client, "payment.succeeded", order["number"], "12.08", now)
+    )
+    await _until_one_waits_for_a_lock(db)  # the payment's statement has begun
+    go_on.set()  # the refund decides (no payment yet: it waits) and commits
+
+    assert (await asyncio.wait_for(refund, 10)).json()["outcome"] == "wait"
+    assert (await asyncio.wait_for(payment, 10)).json()["outcome"] == "fulfil"
+    final = await get_order(client, order["id"])
+    assert final["status"] == "REFUNDED", final
+    assert await event_outcomes(db, order["id"]) == [
+        ("payment.refunded", "record_refund"),
+        ("payment.succeeded", "fulfil"),
+    ]
+
+
+async def _until_one_waits_for_a_lock(db: Container) -> None:
+    for _ in range(200):
+        waiting = await scalar(
+            db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("nothing waited for a lock")
 
 
 async def test_a_failure_after_a_success_leaves_the_order_fulfilled(
