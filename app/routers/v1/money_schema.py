@@ -27,7 +27,12 @@ class MoneyOut(BaseModel):
 
     @classmethod
     def of(cls, cents: int, currency: str) -> MoneyOut:
-        return cls(amount=str(Money(cents, currency).amount), currency=currency)
+        return cls(**money_values(cents, currency))
+
+
+def money_values(cents: int, currency: str) -> dict[str, str]:
+    """MoneyOut's fields as plain values (the hot paths encode them without the model)."""
+    return {"amount": str(Money(cents, currency).amount), "currency": currency}
 
 
 # An amount in a request: the same decimal string, two decimals, at most 9,999,999.99

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from pydantic_core import to_jsonable_python
 
 from app.domain.calendar import italian_date
 from app.domain.order import (
@@ -21,7 +22,7 @@ from app.domain.order_items import OrderItem
 from app.domain.payment_instructions import PaymentAccounts, payment_instructions
 from app.routers.v1.fields import Identifier
 from app.routers.v1.holder_schemas import HOLDER_IN_EXAMPLE, BillingIn, HolderIn
-from app.routers.v1.money_schema import MoneyOut, eur_example
+from app.routers.v1.money_schema import MoneyOut, eur_example, money_values
 
 
 class _Strict(BaseModel):
@@ -278,60 +279,74 @@ class OrderOut(BaseModel):
 
     @classmethod
     def of(cls, order: Order, accounts: PaymentAccounts) -> OrderOut:
-        currency = order.currency
-        instructions = payment_instructions(
-            order.payment_method, order.id, order.number, order.payable_cents, currency, accounts
-        )
-        holder = order.holder.holder
-        placed_on = italian_date(order.created_at)
-        return cls(
-            id=order.id,
-            number=order.number,
-            status=order.status,
-            quote_id=order.quote_id,
-            payment_method=order.payment_method,
-            years=order.years,
-            holder_name=holder.name,
-            holder_email=holder.email,
-            split_payment=order.split_payment,
-            items=[
-                OrderItemOut(
-                    mailbox_id=i.mailbox_id,
-                    address=i.address,
-                    current_plan=i.current_plan,
-                    plan=i.target_plan,
-                    extra_mailbox_gb=i.extra_mailbox_gb,
-                    extra_archive_gb=i.extra_archive_gb,
-                    deletes_archive=i.deletes_archive,
-                    quoted_new_expiry=i.quoted_new_expiry.isoformat(),
-                    takes_effect=_takes_effect(i, placed_on),
-                    effective_on=i.quoted_effective_on,
-                )
-                for i in order.items
-            ],
-            net=MoneyOut.of(order.amounts.net_cents, currency),
-            vat=MoneyOut.of(order.amounts.vat_cents, currency),
-            total=MoneyOut.of(order.amounts.total_cents, currency),
-            payable=MoneyOut.of(order.payable_cents, currency),
-            refunded=MoneyOut.of(order.refunded_cents, currency),
-            payment_instructions=PaymentInstructionsOut(
-                method=order.payment_method,
-                registered=instructions.registered,
-                amount=MoneyOut.of(instructions.payable_cents, currency),
-                description=instructions.description,
-                iban=instructions.iban,
-                beneficiary=instructions.beneficiary,
-                postal_account=instructions.postal_account,
-                payment_url=instructions.payment_url,
-            ),
-            created_at=order.created_at,
-            paid_at=order.paid_at,
-            fulfilled_at=order.fulfilled_at,
-            commitment_at=order.commitment_at,
-            closed_at=order.closed_at,
-            automatic_renewal=order.automatic_renewal,
-            placed_automatically=order.placed_automatically,
-        )
+        return cls.model_validate(order_values(order, accounts))
+
+
+def order_values(order: Order, accounts: PaymentAccounts) -> dict[str, Any]:
+    """OrderOut's fields as plain values: OrderOut.of validates them into the model;
+    POST /v1/orders encodes them as they are (order_json)."""
+    currency = order.currency
+    instructions = payment_instructions(
+        order.payment_method, order.id, order.number, order.payable_cents, currency, accounts
+    )
+    holder = order.holder.holder
+    placed_on = italian_date(order.created_at)
+    return {
+        "id": order.id,
+        "number": order.number,
+        "status": order.status,
+        "quote_id": order.quote_id,
+        "payment_method": order.payment_method,
+        "years": order.years,
+        "holder_name": holder.name,
+        "holder_email": holder.email,
+        "split_payment": order.split_payment,
+        "items": [
+            {
+                "mailbox_id": i.mailbox_id,
+                "address": i.address,
+                "current_plan": i.current_plan,
+                "plan": i.target_plan,
+                "extra_mailbox_gb": i.extra_mailbox_gb,
+                "extra_archive_gb": i.extra_archive_gb,
+                "deletes_archive": i.deletes_archive,
+                "quoted_new_expiry": i.quoted_new_expiry.isoformat(),
+                "takes_effect": _takes_effect(i, placed_on),
+                "effective_on": i.quoted_effective_on,
+            }
+            for i in order.items
+        ],
+        "net": money_values(order.amounts.net_cents, currency),
+        "vat": money_values(order.amounts.vat_cents, currency),
+        "total": money_values(order.amounts.total_cents, currency),
+        "payable": money_values(order.payable_cents, currency),
+        "refunded": money_values(order.refunded_cents, currency),
+        "payment_instructions": {
+            "method": order.payment_method,
+            "registered": instructions.registered,
+            "amount": money_values(instructions.payable_cents, currency),
+            "description": instructions.description,
+            "iban": instructions.iban,
+            "beneficiary": instructions.beneficiary,
+            "postal_account": instructions.postal_account,
+            "payment_url": instructions.payment_url,
+        },
+        "created_at": order.created_at,
+        "paid_at": order.paid_at,
+        "fulfilled_at": order.fulfilled_at,
+        "commitment_at": order.commitment_at,
+        "closed_at": order.closed_at,
+        "automatic_renewal": order.automatic_renewal,
+        "placed_automatically": order.placed_automatically,
+    }
+
+
+def order_json(order: Order, accounts: PaymentAccounts) -> dict[str, Any]:
+    """`OrderOut.of(order, accounts).model_dump(mode="json")` without building and
+    validating the models (~75 µs of an order's CPU): the same values, made JSON by
+    pydantic's own encoder. tests/unit/test_order_json.py holds it to the models."""
+    answer: dict[str, Any] = to_jsonable_python(order_values(order, accounts))
+    return answer
 
 
 class OrderPageOut(BaseModel):

@@ -22,6 +22,7 @@ from app.routers.v1.order_schemas import (
     OrderIn,
     OrderOut,
     OrderPageOut,
+    order_json,
 )
 from app.services import order_placement, orders
 from app.services.errors import ResourceNotFound
@@ -67,7 +68,7 @@ async def create_order(
     container = caller.container
 
     def render(order: Order) -> tuple[int, dict[str, Any]]:
-        return 201, OrderOut.of(order, container.payment_accounts).model_dump(mode="json")
+        return 201, order_json(order, container.payment_accounts)
 
     answer = await order_placement.place_order(
         container.unit_of_work(),

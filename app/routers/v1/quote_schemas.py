@@ -9,12 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 from pydantic_core import to_json
 
-from app.domain.money import Money
 from app.domain.quote import MAX_ITEMS, Quote, QuotedItem, RenewalItem, RenewalRequest
 from app.domain.quote_record import QuoteRecord
 from app.routers.v1.fields import Code, ExtraGigabytes, Identifier, Years
 from app.routers.v1.issue_schema import IssueOut, issue_values
-from app.routers.v1.money_schema import MoneyOut, eur_example
+from app.routers.v1.money_schema import MoneyOut, eur_example, money_values
 
 
 class QuoteItemIn(BaseModel):
@@ -349,15 +348,15 @@ def quote_json(record: QuoteRecord, language: str, now: datetime) -> bytes:
                     "code": line.code,
                     "mailbox_id": line.mailbox_id,
                     "quantity": line.quantity,
-                    "unit_price": _money_values(line.unit_price_cents, currency),
-                    "amount": _money_values(line.amount_cents, currency),
+                    "unit_price": money_values(line.unit_price_cents, currency),
+                    "amount": money_values(line.amount_cents, currency),
                 }
                 for line in quote.lines
             ],
             "vat_rate": str(quote.vat_rate),
-            "net": _money_values(quote.net_cents, currency),
-            "vat": _money_values(quote.vat_cents, currency),
-            "total": _money_values(quote.total_cents, currency),
+            "net": money_values(quote.net_cents, currency),
+            "vat": money_values(quote.vat_cents, currency),
+            "total": money_values(quote.total_cents, currency),
         }
     )
 
@@ -387,11 +386,6 @@ def _item_values(item: QuotedItem, language: str) -> dict[str, object]:
         "takes_effect": item.takes_effect.value,
         "effective_on": item.effective_on,
     }
-
-
-def _money_values(cents: int, currency: str) -> dict[str, str]:
-    """`MoneyOut.of`'s fields."""
-    return {"amount": str(Money(cents, currency).amount), "currency": currency}
 
 
 def _status(quote: Quote, now: datetime) -> Literal["ok", "blocked", "expired"]:
