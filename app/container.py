@@ -17,6 +17,7 @@ from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
+from app.db.pg_payment_in_one_write import PaymentInOneWrite, open_payment_in_one_write
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
@@ -76,6 +77,16 @@ class Container:
             return None
         engine = self.engine
         return lambda: open_order_in_one_write(engine)
+
+    @cached_property
+    def payment_in_one_write(
+        self,
+    ) -> Callable[[], AbstractAsyncContextManager[PaymentInOneWrite]] | None:
+        """A payment that fulfils its order in two round trips (as order_in_one_write)."""
+        if not is_lean(self.settings, self.engine):
+            return None
+        engine = self.engine
+        return lambda: open_payment_in_one_write(engine)
 
     async def close(self) -> None:
         if "rate_limits" in self.__dict__:  # built by the app that used it

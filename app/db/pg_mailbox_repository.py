@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     Integer,
     String,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal_column,
     select,
     true,
     update,
@@ -119,17 +121,23 @@ _RENEWED = {
 }
 
 
-def _renewal() -> Any:
+def _renewal(guard: ColumnElement[bool] | None = None) -> Any:
+    """The renewal's UPDATE; with a `guard`, only where it holds and each mailbox is
+    still the version read (`versions`, one per change), RETURNING the ids renewed."""
+    arrays = {**_RENEWED, "versions": String} if guard is not None else _RENEWED
     renewed = (
         func.unnest(
-            *(bindparam(name, type_=postgresql.ARRAY(kind())) for name, kind in _RENEWED.items())
+            *(bindparam(name, type_=postgresql.ARRAY(kind())) for name, kind in arrays.items())
         )
-        .table_valued(*(column(name, kind()) for name, kind in _RENEWED.items()))
+        .table_valued(*(column(name, kind()) for name, kind in arrays.items()))
         .render_derived(name="renewed")
     )
-    return (
+    where = [MailboxRow.id == renewed.c.mailbox_id]
+    if guard is not None:
+        where += [literal_column("mailboxes.xmin::text", String) == renewed.c.versions, guard]
+    statement = (
         update(MailboxRow)
-        .where(MailboxRow.id == renewed.c.mailbox_id)
+        .where(*where)
         .values(
             plan_code=renewed.c.plan_code,
             extra_mailbox_gb=renewed.c.extra_mailbox_gb,
@@ -143,6 +151,13 @@ def _renewal() -> Any:
             updated_at=bindparam("renewed_at", type_=MailboxRow.__table__.c.updated_at.type),
         )
     )
+    return statement if guard is None else statement.returning(MailboxRow.id)
+
+
+def guarded_renewal(guard: ColumnElement[bool]) -> Any:
+    """renew_for_order's UPDATE for a write without a transaction (app/db/
+    pg_payment_in_one_write.py): where `guard` holds and each mailbox is as read."""
+    return _renewal(guard)
 
 
 _APPLY_RENEWALS = CompiledStatement(_renewal())

@@ -65,16 +65,31 @@ async def record_order_holder(
     # don't queue behind each other.
     if owners is None:
         owners = await uow.holders.owners(order.mailbox_ids)
+    stale_mailboxes, stale_accounts = holder_records_to_replace(order, owners)
+    for mailbox_id in stale_mailboxes:  # the mailbox rows are locked already
+        await uow.holders.replace_mailbox_record(mailbox_id, record, replaced_by, now)
+    # In id order: two payments that write the same accounts cannot deadlock on them.
+    for account_id in sorted(stale_accounts):
+        await uow.holders.replace_account_record(account_id, record, replaced_by, now)
+
+
+def holder_records_to_replace(
+    order: Order, owners: Mapping[str, HolderOwner]
+) -> tuple[list[str], set[str]]:
+    """The mailboxes (their own record) and accounts whose record on file is not the
+    holder `order` gave (record_order_holder replaces them): usually none."""
+    if order.holder_from_file:
+        return [], set()
+    record = order.holder
+    stale_mailboxes: list[str] = []
     stale_accounts: set[str] = set()
     for mailbox_id in order.mailbox_ids:
         owner = owners.get(mailbox_id)
         if owner is None:  # the mirror vanished
             continue
         if owner.own is not None:
-            if owner.own != record:  # the mailbox row is locked already
-                await uow.holders.replace_mailbox_record(mailbox_id, record, replaced_by, now)
+            if owner.own != record:
+                stale_mailboxes.append(mailbox_id)
         elif owner.account != record:
             stale_accounts.add(owner.account_id)
-    # In id order: two payments that write the same accounts cannot deadlock on them.
-    for account_id in sorted(stale_accounts):
-        await uow.holders.replace_account_record(account_id, record, replaced_by, now)
+    return stale_mailboxes, stale_accounts

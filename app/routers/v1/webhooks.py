@@ -60,7 +60,11 @@ async def receive_payment_webhook(
     except WebhookRejected:
         raise ProblemError(400, "invalid_signature") from None
     receipt = await payments.receive_event(
-        container.unit_of_work, provider, event, container.clock()
+        container.unit_of_work,
+        provider,
+        event,
+        container.clock(),
+        container.payment_in_one_write,
     )
     container.metrics.webhook_events.labels(
         provider, "duplicate" if receipt.duplicate else (receipt.outcome or "pending")

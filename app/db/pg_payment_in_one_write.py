@@ -1,0 +1,248 @@
+"""A payment that fulfils its order in two round trips: one read, then one write that is
+all or nothing.
+
+The transactional path (payments.receive_event on the lean unit of work) takes four:
+BEGIN, the event stored with its order and mailboxes locked, the order, renewal and event
+written, COMMIT. Here, on a pooled connection without a transaction:
+
+1. `read`: whether the event is stored already, the order it names with its row version
+   (`xmin`), the order's mailboxes with theirs and their holders on file, and whether a
+   refund of the order waits.
+2. `write`: ONE statement, hence atomic: the event inserted as applied, the order saved,
+   its mailboxes renewed, their schedules dropped, its holds released, the platform and
+   partners told; the order and every mailbox only where still the version read.
+
+Every applied event saves its order, so a refund that came in between (waiting or not)
+changed the order's version. When anything moved between the two round trips (the event
+stored meanwhile, the order or a mailbox changed), the write fails as a whole and answers
+None: the caller applies the event on the transactional path instead. The locks are
+taken in that path's order (event, order, mailboxes).
+
+The statements are built from the same tables, columns and helpers as the transactional
+path's (pg_payment_event_repository, pg_mailbox_repository), compiled once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db.asyncpg_rows import AttributeRow
+from app.db.asyncpg_statements import CompiledStatement
+from app.db.holder_repository import owner_from_row
+from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
+from app.db.models import AccountRow, MailboxRow, OrderRow, PaymentEventRow
+from app.db.order_documents import order_from_row, state_values
+from app.db.payment_event_repository import mutable_values
+from app.db.pg_mailbox_repository import guarded_renewal, renewal_values, with_renewal_ctes
+from app.db.quote_store import autocommit_connection
+from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
+from app.domain.order import sequence_of
+from app.domain.order_aggregate import Order
+from app.domain.stored_payment_event import StoredPaymentEvent
+
+_EVENTS = cast(Table, PaymentEventRow.__table__)
+_ORDERS = cast(Table, OrderRow.__table__)
+_ORDER_XMIN = literal_column("orders.xmin::text", String)
+_MAILBOX_XMIN = literal_column("mailboxes.xmin::text", String)
+_MAILBOX = "mailbox_"  # prefix of the mailbox columns beside the order's
+_DUPLICATE, _ORDER_VERSION, _WAITING = "duplicate", "order_version", "refunds_waiting"
+_VERSION, _OWNER_FOUND = "mailbox_version", "mailbox_owner_account_id"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """What `read` found: the event stored already (duplicate), else the order it names
+    (None: none), its version, its mailboxes and holders as lock_for_fulfilment would
+    give them (not locked: `refunds_may_wait` is whether one waits now), their versions."""
+
+    duplicate: bool
+    order: Order | None
+    order_version: str | None
+    locks: FulfilmentLocks
+    versions: dict[str, str]
+
+
+@cache
+def _read(by_seq: bool) -> CompiledStatement:
+    named: ColumnElement[bool] = (
+        _ORDERS.c.seq == bindparam("order_seq") if by_seq else _ORDERS.c.id == bindparam("order_id")
+    )
+    stored = exists().where(
+        PaymentEventRow.provider == bindparam("provider"),
+        PaymentEventRow.event_id == bindparam("event_id"),
+    )
+    one = select(stored.label(_DUPLICATE)).subquery("one")
+    order = select(_ORDERS, _ORDER_XMIN.label(_ORDER_VERSION)).where(named).subquery("named")
+    waiting = exists().where(
+        PaymentEventRow.order_id == order.c.id, PaymentEventRow.outcome == "wait"
+    )
+    item = func.jsonb_array_elements(order.c.document["items"], type_=JSONB).column_valued("item")
+    of_order = func.array(select(item["mailbox_id"].astext).scalar_subquery())
+    mailboxes = (
+        select(
+            *(c.label(f"{_MAILBOX}{c.key}") for c in MAILBOX_COLUMNS),
+            _MAILBOX_XMIN.label(_VERSION),
+            MailboxRow.holder.label(f"{_MAILBOX}holder"),
+            MailboxRow.billing.label(f"{_MAILBOX}billing"),
+            AccountRow.holder.label(f"{_MAILBOX}account_holder"),
+            AccountRow.billing.label(f"{_MAILBOX}account_billing"),
+            AccountRow.id.label(_OWNER_FOUND),
+        )
+        .outerjoin(AccountRow, AccountRow.id == MailboxRow.account_id)
+        .where(MailboxRow.id == any_(of_order))
+        .lateral("of_order")
+    )
+    return CompiledStatement(
+        select(one.c[_DUPLICATE], *order.c, waiting.label(_WAITING), *mailboxes.c)
+        .select_from(one.outerjoin(order, true()).outerjoin(mailboxes, true()))
+        .order_by(mailboxes.c[f"{_MAILBOX}id"])
+    )
+
+
+def _fails_unless(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """1, or an error that aborts the statement and every write of its CTEs (plain SQL
+    has no RAISE, but it has division by zero: DivisionByZeroError)."""
+    return literal(1) // case((condition, 1), else_=0)
+
+
+@cache
+def _write(
+    columns: tuple[str, ...], order_columns: tuple[str, ...], mailboxes: int, messages: int
+) -> CompiledStatement:
+    """Each CTE reads the one before, so PostgreSQL takes their locks in that order."""
+    stored = (
+        postgresql.insert(_EVENTS)
+        .values({name: bindparam(name, type_=_EVENTS.c[name].type) for name in columns})
+        .returning(_EVENTS.c.id)
+        .cte("stored")
+    )
+    saved_order = (
+        update(OrderRow)
+        .where(
+            OrderRow.id == bindparam("order_row_id"),
+            bindparam("order_version", type_=String) == _ORDER_XMIN,
+            exists(select(stored.c.id)),
+        )
+        .values(
+            {name: bindparam(f"order_{name}", type_=_ORDERS.c[name].type) for name in order_columns}
+        )
+        .returning(OrderRow.id)
+        .cte("saved_order")
+    )
+    renewed = guarded_renewal(exists(select(saved_order.c.id))).cte("renewed_mailboxes")
+    all_current = and_counts(saved_order, 1, renewed, mailboxes)
+    statement = select(
+        select(stored.c.id).scalar_subquery().label("event_row_id"),
+        _fails_unless(all_current).label("written"),
+    )
+    return CompiledStatement(with_renewal_ctes(statement, messages))
+
+
+def and_counts(saved_order: Any, orders: int, renewed: Any, mailboxes: int) -> ColumnElement[bool]:
+    """The order and every mailbox written (each was still the version read)."""
+    saved = select(func.count()).select_from(saved_order).scalar_subquery()
+    renewed_count = select(func.count()).select_from(renewed).scalar_subquery()
+    return (saved == orders) & (renewed_count == mailboxes)
+
+
+class PaymentInOneWrite:
+    """`read`, then `write`, on one pooled asyncpg connection outside any transaction."""
+
+    def __init__(self, connection: Any) -> None:
+        self._db = connection
+
+    async def read(self, values: Mapping[str, Any], order_ref: str) -> PaymentFacts:
+        seq = sequence_of(order_ref)
+        statement = _read(seq is not None)
+        args = statement.args(
+            {
+                "provider": values["provider"],
+                "event_id": values["event_id"],
+                "order_seq": seq,
+                "order_id": order_ref,
+            }
+        )
+        rows = [statement.row(r) for r in await self._db.fetch(statement.sql, *args)]
+        first = rows[0]
+        nothing = FulfilmentLocks({}, {}, refunds_may_wait=True)
+        if first[_DUPLICATE] or first["id"] is None:
+            return PaymentFacts(bool(first[_DUPLICATE]), None, None, nothing, {})
+        order = order_from_row(AttributeRow(first))
+        mailboxes, owners, versions = {}, {}, {}
+        for row in rows:
+            if row[f"{_MAILBOX}id"] is None:
+                continue
+            fields = {k[len(_MAILBOX) :]: v for k, v in row.items() if k.startswith(_MAILBOX)}
+            mailbox = mailbox_from_row(AttributeRow({n: fields[n] for n in MAILBOX_FIELDS}))
+            mailboxes[mailbox.id] = mailbox
+            versions[mailbox.id] = row[_VERSION]
+            if row[_OWNER_FOUND] is not None:
+                owners[mailbox.id] = owner_from_row(AttributeRow(fields))
+        locks = FulfilmentLocks(mailboxes, owners, refunds_may_wait=bool(first[_WAITING]))
+        return PaymentFacts(False, order, first[_ORDER_VERSION], locks, versions)
+
+    async def write(
+        self,
+        values: Mapping[str, Any],
+        event: StoredPaymentEvent,
+        order: Order,
+        order_version: str,
+        renewal: Renewal,
+        versions: Mapping[str, str],
+    ) -> int | None:
+        """The event's row id, or None: something moved since `read`, nothing written."""
+        columns = {**values, **mutable_values(event)}
+        state = state_values(order)
+        statement = _write(tuple(columns), tuple(state), len(renewal.changes), len(renewal.told))
+        args = (
+            columns
+            | {"order_row_id": order.id, "order_version": order_version}
+            | {f"order_{name}": value for name, value in state.items()}
+            | renewal_values(renewal.order_id, renewal.changes, renewal.told, renewal.now)
+            | {"versions": [versions.get(change.mailbox_id) for change in renewal.changes]}
+        )
+        try:
+            record = await self._db.fetchrow(statement.sql, *statement.args(args))
+        except GAVE_WAY:
+            return None
+        return int(record["event_row_id"])
+
+
+# What the write fails with when something moved since the read: the event stored
+# meanwhile (a unique key), the order or a mailbox changed, or a deadlock PostgreSQL
+# broke. Nothing was written; any other error is an error.
+GAVE_WAY = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DivisionByZeroError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
+@asynccontextmanager
+async def open_payment_in_one_write(engine: AsyncEngine) -> AsyncIterator[PaymentInOneWrite]:
+    async with autocommit_connection(engine) as connection:
+        yield PaymentInOneWrite(connection)

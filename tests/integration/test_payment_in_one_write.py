@@ -1,0 +1,218 @@
+"""A payment that fulfils its order in one read and one write
+(app/db/pg_payment_in_one_write.py): when something moves between the two, the write
+leaves nothing behind and the transaction applies the event, as it would have alone.
+
+Each test delivers a payment over HTTP while a step runs, committed, between the read
+and the write: the same event delivered again, a refund of the order, a mailbox changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.container import Container, build_container
+from app.db.pg_payment_in_one_write import (
+    PaymentFacts,
+    PaymentInOneWrite,
+    open_payment_in_one_write,
+)
+from app.main import create_app
+from tests.api.helpers import put_mailbox
+from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
+from tests.conftest import CUSTOMER, MovableClock
+
+Step = Callable[[], Awaitable[None]]
+EXPIRES = date(2027, 1, 10)
+RENEWALS_OF_MBX_1 = (
+    "select count(*) from outbox where kind = 'mail_platform' and payload->>'mailbox_id' = 'mbx-1'"
+)
+
+
+async def _nothing() -> None:
+    pass
+
+
+class Between:
+    """Payments in one write, with `step` run after the read (a payment the step sends
+    itself goes straight through); `written` says how the last write went."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self.step: Step = _nothing
+        self.written: bool | None = None
+        self._stepping = False
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        async with open_payment_in_one_write(self._container.engine) as one_write:
+            yield one_write if self._stepping else _Interleaved(one_write, self)
+
+    async def run_step(self) -> None:
+        self._stepping = True
+        try:
+            await self.step()
+        finally:
+            self._stepping = False
+
+
+class _Interleaved:
+    def __init__(self, one_write: PaymentInOneWrite, between: Between) -> None:
+        self._one_write = one_write
+        self._between = between
+
+    async def read(self, *args: Any, **kwargs: Any) -> PaymentFacts:
+        facts = await self._one_write.read(*args, **kwargs)
+        await self._between.run_step()
+        return facts
+
+    async def write(self, *args: Any, **kwargs: Any) -> int | None:
+        row_id = await self._one_write.write(*args, **kwargs)
+        self._between.written = row_id is not None
+        return row_id
+
+
+@pytest.fixture
+async def paying(
+    db: Container, clock: MovableClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
+    if db.engine.dialect.name != "postgresql" or db.payment_in_one_write is None:
+        pytest.skip("payments are applied in one write on PostgreSQL's lean path only")
+    container = build_container(db.settings, clock=clock, engine=db.engine)
+    between = Between(container)
+    container.__dict__["payment_in_one_write"] = between  # the cached factory, replaced
+    transport = httpx.ASGITransport(app=create_app(container=container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http, between, container
+
+
+async def _placed(client: httpx.AsyncClient, between: Between) -> dict[str, Any]:
+    """An unpaid order for mbx-1, whose holder is the one on file: an earlier order of
+    the account (for mbx-0), paid, recorded it (a payment that records a holder is
+    applied in a transaction)."""
+    earlier = await _order_for(client, "mbx-0")
+    recorded = await _pay(client, earlier, "evt-earlier")
+    assert recorded.json()["outcome"] == "fulfil"
+    between.written = None
+    return await _order_for(client, "mbx-1")
+
+
+async def _order_for(client: httpx.AsyncClient, mailbox_id: str) -> dict[str, Any]:
+    await put_mailbox(client, mailbox_id, "STANDARD", expires_on=EXPIRES)
+    quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": mailbox_id}])
+    placed = await client.post("/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER))
+    assert placed.status_code == 201, placed.text
+    order: dict[str, Any] = placed.json()
+    return order
+
+
+async def _scalar(db: Container, query: str) -> Any:
+    async with db.engine.connect() as connection:
+        return (await connection.execute(text(query))).scalar_one()
+
+
+async def _pay(client: httpx.AsyncClient, order: dict[str, Any], event_id: str) -> httpx.Response:
+    return await send_generic(
+        client, "payment.succeeded", order["number"], "12.08", datetime.now(UTC), event_id=event_id
+    )
+
+
+async def test_a_payment_applied_in_one_write_fulfils_its_order_once(
+    paying: tuple[httpx.AsyncClient, Between, Container],
+) -> None:
+    client, between, db = paying
+    order = await _placed(client, between)
+    paid = await _pay(client, order, "evt-1")
+    assert paid.status_code == 200, paid.text
+    assert paid.json() == {"received": True, "duplicate": False, "outcome": "fulfil"}
+    assert between.written is True
+    shown = (await client.get(f"/v1/orders/{order['id']}", headers=CUSTOMER)).json()
+    assert shown["status"] == "FULFILLED"
+    assert await _scalar(db, "select expires_on from mailboxes where id = 'mbx-1'") == date(
+        2028, 1, 10
+    )
+    assert await _scalar(db, "select count(*) from pending_renewals") == 0
+    renewals = RENEWALS_OF_MBX_1
+    assert await _scalar(db, renewals) == 1
+    event = f"select outcome from payment_events where order_id = '{order['id']}'"
+    assert await _scalar(db, event) == "fulfil"
+    again = await _pay(client, order, "evt-1")
+    assert again.json() == {"received": True, "duplicate": True, "outcome": None}
+
+
+async def test_the_same_event_delivered_meanwhile_answers_duplicate(
+    paying: tuple[httpx.AsyncClient, Between, Container],
+) -> None:
+    client, between, db = paying
+    order = await _placed(client, between)
+    first: list[httpx.Response] = []
+
+    async def delivered_again() -> None:
+        first.append(await _pay(client, order, "evt-1"))
+
+    between.step = delivered_again
+    late = await _pay(client, order, "evt-1")
+    assert first[0].json()["outcome"] == "fulfil"
+    assert between.written is False
+    assert late.json() == {"received": True, "duplicate": True, "outcome": None}
+    assert await _scalar(db, "select count(*) from payment_events where event_id = 'evt-1'") == 1
+    assert await _scalar(db, "select expires_on from mailboxes where id = 'mbx-1'") == date(
+        2028, 1, 10
+    )
+
+
+async def test_a_refund_that_came_meanwhile_is_settled_by_the_payment(
+    paying: tuple[httpx.AsyncClient, Between, Container],
+) -> None:
+    client, between, db = paying
+    order = await _placed(client, between)
+    refund: list[httpx.Response] = []
+
+    async def refunded_first() -> None:  # it waits for the payment, and saves the order
+        refund.append(
+            await send_generic(
+                client, "payment.refunded", order["number"], "12.08", datetime.now(UTC)
+            )
+        )
+
+    between.step = refunded_first
+    paid = await _pay(client, order, "evt-1")
+    assert refund[0].json()["outcome"] == "wait"
+    assert between.written is False
+    assert paid.json()["outcome"] == "fulfil"
+    shown = (await client.get(f"/v1/orders/{order['id']}", headers=CUSTOMER)).json()
+    assert shown["status"] == "REFUNDED"
+    outcomes = (
+        "select string_agg(outcome, ',' order by kind) from payment_events "
+        f"where order_id = '{order['id']}'"
+    )
+    assert await _scalar(db, outcomes) == "record_refund,fulfil"
+
+
+async def test_a_mailbox_changed_meanwhile_is_renewed_from_where_it_stands(
+    paying: tuple[httpx.AsyncClient, Between, Container],
+) -> None:
+    client, between, db = paying
+    order = await _placed(client, between)
+
+    async def extended() -> None:  # staff moved its expiry by a month
+        async with db.engine.begin() as connection:
+            await connection.execute(
+                text("update mailboxes set expires_on = '2027-02-10' where id = 'mbx-1'")
+            )
+
+    between.step = extended
+    paid = await _pay(client, order, "evt-1")
+    assert between.written is False
+    assert paid.json()["outcome"] == "fulfil"
+    assert await _scalar(db, "select expires_on from mailboxes where id = 'mbx-1'") == date(
+        2028, 2, 10
+    )
+    renewals = RENEWALS_OF_MBX_1
+    assert await _scalar(db, renewals) == 1
