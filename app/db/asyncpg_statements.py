@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import BindParameter, Select
+from sqlalchemy import BindParameter, ColumnElement, Select, case, literal
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.expression import Executable
 
@@ -78,6 +78,12 @@ class CompiledStatement:
         for key, convert in self._from_db.items():
             values[key] = convert(values[key])
         return values
+
+
+def fails_unless(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """1, or an error that aborts the statement and every write of its CTEs: plain SQL
+    has no RAISE, but it has division by zero (asyncpg.DivisionByZeroError)."""
+    return literal(1) // case((condition, 1), else_=0)
 
 
 def per_role(build: Callable[[Principal], Executable]) -> dict[Role, CompiledStatement]:

@@ -30,15 +30,12 @@ from typing import Any, cast
 
 import asyncpg
 from sqlalchemy import (
-    ColumnElement,
     String,
     Table,
     and_,
     any_,
     bindparam,
-    case,
     func,
-    literal,
     literal_column,
     select,
     true,
@@ -48,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_rows import AttributeRow
-from app.db.asyncpg_statements import CompiledStatement, per_role
+from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
 from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
 from app.db.models import IdempotencyRecordRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
 from app.db.order_documents import order_to_values
@@ -135,12 +132,6 @@ def _read(with_holders: bool) -> Any:
 _READ = {with_holders: _read(with_holders) for with_holders in (False, True)}
 
 
-def _fails_unless(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    """1, or an error that aborts the statement (and every write of its CTEs): plain
-    SQL has no RAISE, but it has division by zero (DivisionByZeroError, 22012)."""
-    return literal(1) // case((condition, 1), else_=0)
-
-
 @cache
 def _write(mailboxes: int, messages: int) -> CompiledStatement:
     """The write of `mailboxes` mailboxes and `messages` messages; each CTE reads the one
@@ -194,7 +185,7 @@ def _write(mailboxes: int, messages: int) -> CompiledStatement:
     )
     queued = insert_messages(messages, QUEUED_COLUMNS).cte("queued")
     all_unchanged = select(func.count()).select_from(unchanged).scalar_subquery() == mailboxes
-    return CompiledStatement(select(_fails_unless(all_unchanged).label("written")).add_cte(queued))
+    return CompiledStatement(select(fails_unless(all_unchanged).label("written")).add_cte(queued))
 
 
 class OrderInOneWrite:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     any_,
     exists,
-    func,
     literal_column,
     or_,
     select,
@@ -28,16 +27,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import bindparam
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from app.db.asyncpg_rows import AttributeRow
+from app.db import order_mailboxes
 from app.db.asyncpg_statements import CompiledStatement
-from app.db.holder_repository import owner_from_row
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
-from app.db.models import AccountRow, MailboxRow, OrderRow, PaymentEventRow
+from app.db.models import MailboxRow, OrderRow, PaymentEventRow
 from app.db.order_documents import order_from_row, state_values
 from app.db.payment_event_repository import (
     MUTABLE,
@@ -68,7 +64,6 @@ _DEFAULTS = {
 _ORDER_SEQ, _ORDER_ID = "locked_order_seq", "locked_order_id"  # not the event's order_ref
 _ORDER_XMIN = literal_column("orders.xmin::text", String)  # a new one for every update
 _LOCKED_VERSION, _REFUNDS_MAY_WAIT = "locked_version", "refunds_may_wait"
-_MAILBOX, _ACCOUNT_FOUND = "mailbox_", "mailbox_owner_account_id"  # beside the order's columns
 
 
 @cache
@@ -116,19 +111,9 @@ def _add_locking_order(columns: tuple[str, ...], by_seq: bool) -> CompiledStatem
         PaymentEventRow.order_id == locked.c.id, PaymentEventRow.outcome == "wait"
     )
     may_wait = or_(waiting, locked.c[_LOCKED_VERSION].is_distinct_from(seen))
-    item = func.jsonb_array_elements(locked.c.document["items"], type_=JSONB).column_valued("item")
-    of_order = func.array(select(item["mailbox_id"].astext).select_from(locked).scalar_subquery())
     mailboxes = (
-        select(
-            *(c.label(f"{_MAILBOX}{c.key}") for c in MAILBOX_COLUMNS),
-            MailboxRow.holder.label(f"{_MAILBOX}holder"),
-            MailboxRow.billing.label(f"{_MAILBOX}billing"),
-            AccountRow.holder.label(f"{_MAILBOX}account_holder"),
-            AccountRow.billing.label(f"{_MAILBOX}account_billing"),
-            AccountRow.id.label(_ACCOUNT_FOUND),
-        )
-        .outerjoin(AccountRow, AccountRow.id == MailboxRow.account_id)
-        .where(MailboxRow.id == any_(of_order))
+        order_mailboxes.with_owners()
+        .where(MailboxRow.id == any_(order_mailboxes.ids_in(locked)))
         .order_by(MailboxRow.id)  # as lock_for_renewal: two payments never lock crosswise
         .with_for_update(of=MailboxRow)
         .cte("locked_mailboxes")
@@ -141,7 +126,7 @@ def _add_locking_order(columns: tuple[str, ...], by_seq: bool) -> CompiledStatem
             *mailboxes.c,
         )
         .select_from(stored.outerjoin(locked, true()).outerjoin(mailboxes, true()))
-        .order_by(mailboxes.c[f"{_MAILBOX}id"])
+        .order_by(mailboxes.c[f"{order_mailboxes.PREFIX}id"])
     )
 
 
@@ -274,16 +259,5 @@ class AsyncpgPaymentEventRepository(PaymentEventRepository):
 def _locks(statement: CompiledStatement, records: list[Any]) -> FulfilmentLocks:
     """The mailbox rows of _add_locking_order as lock_for_fulfilment answers (owners
     read, whether asked or not)."""
-    mailboxes, owners = {}, {}
-    for record in records:
-        row = statement.row(record)
-        if row[f"{_MAILBOX}id"] is None:
-            continue
-        fields = {
-            name[len(_MAILBOX) :]: value for name, value in row.items() if name.startswith(_MAILBOX)
-        }
-        mailbox = mailbox_from_row(AttributeRow({name: fields[name] for name in MAILBOX_FIELDS}))
-        mailboxes[mailbox.id] = mailbox
-        if row[_ACCOUNT_FOUND] is not None:
-            owners[mailbox.id] = owner_from_row(AttributeRow(fields))
+    mailboxes, owners, _ = order_mailboxes.read_back(statement.row(r) for r in records)
     return FulfilmentLocks(mailboxes, owners, refunds_may_wait=bool(records[0][_REFUNDS_MAY_WAIT]))

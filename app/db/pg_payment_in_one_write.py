@@ -37,24 +37,20 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
-    case,
     exists,
     func,
-    literal,
     literal_column,
     select,
     true,
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import order_mailboxes
 from app.db.asyncpg_rows import AttributeRow
-from app.db.asyncpg_statements import CompiledStatement
-from app.db.holder_repository import owner_from_row
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
-from app.db.models import AccountRow, MailboxRow, OrderRow, PaymentEventRow
+from app.db.asyncpg_statements import CompiledStatement, fails_unless
+from app.db.models import MailboxRow, OrderRow, PaymentEventRow
 from app.db.order_documents import order_from_row, state_values
 from app.db.payment_event_repository import mutable_values
 from app.db.pg_mailbox_repository import guarded_renewal, renewal_values, with_renewal_ctes
@@ -67,10 +63,7 @@ from app.domain.stored_payment_event import StoredPaymentEvent
 _EVENTS = cast(Table, PaymentEventRow.__table__)
 _ORDERS = cast(Table, OrderRow.__table__)
 _ORDER_XMIN = literal_column("orders.xmin::text", String)
-_MAILBOX_XMIN = literal_column("mailboxes.xmin::text", String)
-_MAILBOX = "mailbox_"  # prefix of the mailbox columns beside the order's
 _DUPLICATE, _ORDER_VERSION, _WAITING = "duplicate", "order_version", "refunds_waiting"
-_VERSION, _OWNER_FOUND = "mailbox_version", "mailbox_owner_account_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,37 +89,20 @@ def _read(by_seq: bool) -> CompiledStatement:
         PaymentEventRow.event_id == bindparam("event_id"),
     )
     one = select(stored.label(_DUPLICATE)).subquery("one")
-    order = select(_ORDERS, _ORDER_XMIN.label(_ORDER_VERSION)).where(named).subquery("named")
+    order = select(_ORDERS, _ORDER_XMIN.label(_ORDER_VERSION)).where(named).cte("named")
     waiting = exists().where(
         PaymentEventRow.order_id == order.c.id, PaymentEventRow.outcome == "wait"
     )
-    item = func.jsonb_array_elements(order.c.document["items"], type_=JSONB).column_valued("item")
-    of_order = func.array(select(item["mailbox_id"].astext).scalar_subquery())
     mailboxes = (
-        select(
-            *(c.label(f"{_MAILBOX}{c.key}") for c in MAILBOX_COLUMNS),
-            _MAILBOX_XMIN.label(_VERSION),
-            MailboxRow.holder.label(f"{_MAILBOX}holder"),
-            MailboxRow.billing.label(f"{_MAILBOX}billing"),
-            AccountRow.holder.label(f"{_MAILBOX}account_holder"),
-            AccountRow.billing.label(f"{_MAILBOX}account_billing"),
-            AccountRow.id.label(_OWNER_FOUND),
-        )
-        .outerjoin(AccountRow, AccountRow.id == MailboxRow.account_id)
-        .where(MailboxRow.id == any_(of_order))
+        order_mailboxes.with_owners()
+        .where(MailboxRow.id == any_(order_mailboxes.ids_in(order)))
         .lateral("of_order")
     )
     return CompiledStatement(
         select(one.c[_DUPLICATE], *order.c, waiting.label(_WAITING), *mailboxes.c)
         .select_from(one.outerjoin(order, true()).outerjoin(mailboxes, true()))
-        .order_by(mailboxes.c[f"{_MAILBOX}id"])
+        .order_by(mailboxes.c[f"{order_mailboxes.PREFIX}id"])
     )
-
-
-def _fails_unless(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    """1, or an error that aborts the statement and every write of its CTEs (plain SQL
-    has no RAISE, but it has division by zero: DivisionByZeroError)."""
-    return literal(1) // case((condition, 1), else_=0)
 
 
 @cache
@@ -157,7 +133,7 @@ def _write(
     all_current = and_counts(saved_order, 1, renewed, mailboxes)
     statement = select(
         select(stored.c.id).scalar_subquery().label("event_row_id"),
-        _fails_unless(all_current).label("written"),
+        fails_unless(all_current).label("written"),
     )
     return CompiledStatement(with_renewal_ctes(statement, messages))
 
@@ -192,16 +168,7 @@ class PaymentInOneWrite:
         if first[_DUPLICATE] or first["id"] is None:
             return PaymentFacts(bool(first[_DUPLICATE]), None, None, nothing, {})
         order = order_from_row(AttributeRow(first))
-        mailboxes, owners, versions = {}, {}, {}
-        for row in rows:
-            if row[f"{_MAILBOX}id"] is None:
-                continue
-            fields = {k[len(_MAILBOX) :]: v for k, v in row.items() if k.startswith(_MAILBOX)}
-            mailbox = mailbox_from_row(AttributeRow({n: fields[n] for n in MAILBOX_FIELDS}))
-            mailboxes[mailbox.id] = mailbox
-            versions[mailbox.id] = row[_VERSION]
-            if row[_OWNER_FOUND] is not None:
-                owners[mailbox.id] = owner_from_row(AttributeRow(fields))
+        mailboxes, owners, versions = order_mailboxes.read_back(rows)
         locks = FulfilmentLocks(mailboxes, owners, refunds_may_wait=bool(first[_WAITING]))
         return PaymentFacts(False, order, first[_ORDER_VERSION], locks, versions)
 

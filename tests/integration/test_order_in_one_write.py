@@ -9,65 +9,19 @@ quote ordered, its Idempotency-Key used.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.container import Container, build_container
-from app.db.pg_order_in_one_write import OrderFacts, OrderInOneWrite, open_order_in_one_write
+from app.db.pg_order_in_one_write import open_order_in_one_write
 from app.main import create_app
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import order_body, quote_id_for
 from tests.conftest import CUSTOMER, MovableClock
-
-Step = Callable[[], Awaitable[None]]
-
-
-async def _nothing() -> None:
-    pass
-
-
-class Between:
-    """Orders in one write, with `step` run after the read (an order the step places
-    itself goes straight through); `written` says how the last write went (None: none
-    was tried)."""
-
-    def __init__(self, container: Container) -> None:
-        self._container = container
-        self.step: Step = _nothing
-        self.written: bool | None = None
-        self._stepping = False
-
-    @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[Any]:
-        async with open_order_in_one_write(self._container.engine) as one_write:
-            yield one_write if self._stepping else _Interleaved(one_write, self)
-
-    async def run_step(self) -> None:
-        self._stepping = True
-        try:
-            await self.step()
-        finally:
-            self._stepping = False
-
-
-class _Interleaved:
-    def __init__(self, one_write: OrderInOneWrite, between: Between) -> None:
-        self._one_write = one_write
-        self._between = between
-
-    async def read(self, *args: Any, **kwargs: Any) -> OrderFacts:
-        facts = await self._one_write.read(*args, **kwargs)
-        await self._between.run_step()
-        return facts
-
-    async def write(self, *args: Any, **kwargs: Any) -> bool:
-        self._between.written = await self._one_write.write(*args, **kwargs)
-        return self._between.written
+from tests.integration.interleaving import Between
 
 
 @pytest.fixture
@@ -77,7 +31,8 @@ async def placing(
     if db.engine.dialect.name != "postgresql" or db.order_in_one_write is None:
         pytest.skip("orders are placed in one write on PostgreSQL's lean path only")
     container = build_container(db.settings, clock=clock, engine=db.engine)
-    between = Between(container)
+    engine = container.engine
+    between = Between(lambda: open_order_in_one_write(engine))
     container.__dict__["order_in_one_write"] = between  # the cached factory, replaced
     transport = httpx.ASGITransport(app=create_app(container=container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -8,8 +8,7 @@ and the write: the same event delivered again, a refund of the order, a mailbox 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,63 +18,18 @@ from sqlalchemy import text
 
 from app.container import Container, build_container
 from app.db.pg_payment_in_one_write import (
-    PaymentFacts,
-    PaymentInOneWrite,
     open_payment_in_one_write,
 )
 from app.main import create_app
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, MovableClock
+from tests.integration.interleaving import Between
 
-Step = Callable[[], Awaitable[None]]
 EXPIRES = date(2027, 1, 10)
 RENEWALS_OF_MBX_1 = (
     "select count(*) from outbox where kind = 'mail_platform' and payload->>'mailbox_id' = 'mbx-1'"
 )
-
-
-async def _nothing() -> None:
-    pass
-
-
-class Between:
-    """Payments in one write, with `step` run after the read (a payment the step sends
-    itself goes straight through); `written` says how the last write went."""
-
-    def __init__(self, container: Container) -> None:
-        self._container = container
-        self.step: Step = _nothing
-        self.written: bool | None = None
-        self._stepping = False
-
-    @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[Any]:
-        async with open_payment_in_one_write(self._container.engine) as one_write:
-            yield one_write if self._stepping else _Interleaved(one_write, self)
-
-    async def run_step(self) -> None:
-        self._stepping = True
-        try:
-            await self.step()
-        finally:
-            self._stepping = False
-
-
-class _Interleaved:
-    def __init__(self, one_write: PaymentInOneWrite, between: Between) -> None:
-        self._one_write = one_write
-        self._between = between
-
-    async def read(self, *args: Any, **kwargs: Any) -> PaymentFacts:
-        facts = await self._one_write.read(*args, **kwargs)
-        await self._between.run_step()
-        return facts
-
-    async def write(self, *args: Any, **kwargs: Any) -> int | None:
-        row_id = await self._one_write.write(*args, **kwargs)
-        self._between.written = row_id is not None
-        return row_id
 
 
 @pytest.fixture
@@ -85,7 +39,8 @@ async def paying(
     if db.engine.dialect.name != "postgresql" or db.payment_in_one_write is None:
         pytest.skip("payments are applied in one write on PostgreSQL's lean path only")
     container = build_container(db.settings, clock=clock, engine=db.engine)
-    between = Between(container)
+    engine = container.engine
+    between = Between(lambda: open_payment_in_one_write(engine))
     container.__dict__["payment_in_one_write"] = between  # the cached factory, replaced
     transport = httpx.ASGITransport(app=create_app(container=container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

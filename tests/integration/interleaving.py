@@ -1,0 +1,55 @@
+"""A one-read-one-write path with a step run, committed, between its read and its write
+(app/db/pg_order_in_one_write.py, app/db/pg_payment_in_one_write.py): what moves there is
+what the write must notice."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+Step = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    pass
+
+
+class Between:
+    """Opens the path as `open_one_write` does, with `step` run after each read (a
+    request the step makes itself goes straight through); `written` says how the last
+    write went (None: none was tried; its answer, None or False, means it gave way)."""
+
+    def __init__(self, open_one_write: Callable[[], AbstractAsyncContextManager[Any]]) -> None:
+        self._open = open_one_write
+        self.step: Step = _nothing
+        self.written: bool | None = None
+        self._stepping = False
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Any]:
+        async with self._open() as one_write:
+            yield one_write if self._stepping else _Interleaved(one_write, self)
+
+    async def run_step(self) -> None:
+        self._stepping = True
+        try:
+            await self.step()
+        finally:
+            self._stepping = False
+
+
+class _Interleaved:
+    def __init__(self, one_write: Any, between: Between) -> None:
+        self._one_write = one_write
+        self._between = between
+
+    async def read(self, *args: Any, **kwargs: Any) -> Any:
+        facts = await self._one_write.read(*args, **kwargs)
+        await self._between.run_step()
+        return facts
+
+    async def write(self, *args: Any, **kwargs: Any) -> Any:
+        answer = await self._one_write.write(*args, **kwargs)
+        self._between.written = answer is not None and answer is not False
+        return answer
