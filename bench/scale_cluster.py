@@ -114,6 +114,12 @@ def api_command(port: int) -> list[str]:
         "app.main:create_app",
         "--factory",
         "--no-access-log",
+        # Longer than any pause of the client's: uvicorn's default (5 s) closed idle
+        # pooled connections, and one closed just as the client reused it came back as a
+        # ReadError without an answer (a load balancer in front keeps its own idle
+        # timeout below the server's for the same reason).
+        "--timeout-keep-alive",
+        "75",
         "--host",
         "127.0.0.1",
         "--port",

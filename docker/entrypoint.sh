@@ -13,8 +13,12 @@ case "${1:-api}" in
     exec python -m app.worker
     ;;
   api)
+    # Keep-alive longer than the idle timeout of whatever proxies to it (an ingress keeps
+    # its upstream connections 60 s): closed first by uvicorn (5 s by default), a reused
+    # connection fails under a request and the proxy answers 502.
     exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port "${PORT:-8000}" \
-      --no-access-log --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+      --no-access-log --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+      --timeout-keep-alive "${KEEP_ALIVE_SECONDS:-75}"
     ;;
   *)
     exec "$@"
