@@ -8,6 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.container import Container, build_container
+from app.main import create_app
+from tests.conftest import MovableClock
+
 Step = Callable[[], Awaitable[None]]
 
 
@@ -53,3 +61,23 @@ class _Interleaved:
         answer = await self._one_write.write(*args, **kwargs)
         self._between.written = answer is not None and answer is not False
         return answer
+
+
+@asynccontextmanager
+async def app_interleaving(
+    db: Container,
+    clock: MovableClock,
+    path: str,
+    open_one_write: Callable[[AsyncEngine], AbstractAsyncContextManager[Any]],
+) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
+    """An app whose container's `path` (order_in_one_write, payment_in_one_write) is a
+    Between over `open_one_write`; skipped where that path doesn't exist."""
+    if getattr(db, path) is None:
+        pytest.skip(f"{path} exists on PostgreSQL's lean path only")
+    container = build_container(db.settings, clock=clock, engine=db.engine)
+    engine = container.engine
+    between = Between(lambda: open_one_write(engine))
+    container.__dict__[path] = between  # the cached factory, replaced
+    transport = httpx.ASGITransport(app=create_app(container=container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http, between, container

@@ -15,28 +15,20 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.container import Container, build_container
+from app.container import Container
 from app.db.pg_order_in_one_write import open_order_in_one_write
-from app.main import create_app
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import order_body, quote_id_for
 from tests.conftest import CUSTOMER, MovableClock
-from tests.integration.interleaving import Between
+from tests.integration.interleaving import Between, app_interleaving
 
 
 @pytest.fixture
 async def placing(
     db: Container, clock: MovableClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
-    if db.engine.dialect.name != "postgresql" or db.order_in_one_write is None:
-        pytest.skip("orders are placed in one write on PostgreSQL's lean path only")
-    container = build_container(db.settings, clock=clock, engine=db.engine)
-    engine = container.engine
-    between = Between(lambda: open_order_in_one_write(engine))
-    container.__dict__["order_in_one_write"] = between  # the cached factory, replaced
-    transport = httpx.ASGITransport(app=create_app(container=container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http, between, container
+    async with app_interleaving(db, clock, "order_in_one_write", open_order_in_one_write) as app:
+        yield app
 
 
 async def _sql(container: Container, statement: str) -> None:

@@ -16,15 +16,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app.container import Container, build_container
+from app.container import Container
 from app.db.pg_payment_in_one_write import (
     open_payment_in_one_write,
 )
-from app.main import create_app
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER, MovableClock
-from tests.integration.interleaving import Between
+from tests.integration.interleaving import Between, app_interleaving
 
 EXPIRES = date(2027, 1, 10)
 RENEWALS_OF_MBX_1 = (
@@ -36,15 +35,10 @@ RENEWALS_OF_MBX_1 = (
 async def paying(
     db: Container, clock: MovableClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
-    if db.engine.dialect.name != "postgresql" or db.payment_in_one_write is None:
-        pytest.skip("payments are applied in one write on PostgreSQL's lean path only")
-    container = build_container(db.settings, clock=clock, engine=db.engine)
-    engine = container.engine
-    between = Between(lambda: open_payment_in_one_write(engine))
-    container.__dict__["payment_in_one_write"] = between  # the cached factory, replaced
-    transport = httpx.ASGITransport(app=create_app(container=container))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http, between, container
+    async with app_interleaving(
+        db, clock, "payment_in_one_write", open_payment_in_one_write
+    ) as app:
+        yield app
 
 
 async def _placed(client: httpx.AsyncClient, between: Between) -> dict[str, Any]:
