@@ -128,7 +128,12 @@ def price_list_to_rows(
 
 def mailbox_from_row(row: MailboxRow | Row[Any] | Any) -> Mailbox:
     """From an ORM row, a Core row or anything with the same attributes."""
-    values = _fields_of(row, MAILBOX_FIELDS)
+    return mailbox_from_values(_fields_of(row, MAILBOX_FIELDS))
+
+
+def mailbox_from_values(values: dict[str, Any]) -> Mailbox:
+    """From the MAILBOX_FIELDS of a row read by name (a plain asyncpg record's); the
+    dict is consumed."""
     values["status"] = MailboxStatus(values["status"])
     return Mailbox(**values)
 

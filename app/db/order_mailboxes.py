@@ -13,7 +13,7 @@ from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.holder_repository import owner_from_row
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
+from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_values
 from app.db.models import AccountRow, MailboxRow
 from app.domain.holder_record import HolderOwner
 from app.domain.mailbox import Mailbox
@@ -21,6 +21,12 @@ from app.domain.mailbox import Mailbox
 PREFIX = "mailbox_"  # of each mailbox column, beside the order's
 OWNER_FOUND = "mailbox_owner_account_id"  # NULL: no account row, so no owner
 VERSION = "mailbox_version"  # the row's xmin: a new one for every update
+# Each column read back, as (its label, the field it fills): prefixes stripped once.
+_MAILBOX_KEYS = tuple((f"{PREFIX}{name}", name) for name in MAILBOX_FIELDS)
+_OWNER_KEYS = tuple(
+    (f"{PREFIX}{name}", name)
+    for name in ("account_id", "holder", "billing", "account_holder", "account_billing")
+)
 
 
 def ids_in(order: Any) -> ColumnElement[Any]:
@@ -55,12 +61,11 @@ def read_back(
     for row in rows:
         if row[f"{PREFIX}id"] is None:
             continue
-        fields = {
-            name[len(PREFIX) :]: value for name, value in row.items() if name.startswith(PREFIX)
-        }
-        mailbox = mailbox_from_row(AttributeRow({name: fields[name] for name in MAILBOX_FIELDS}))
+        mailbox = mailbox_from_values({name: row[key] for key, name in _MAILBOX_KEYS})
         mailboxes[mailbox.id] = mailbox
         versions[mailbox.id] = row[VERSION]
         if row[OWNER_FOUND] is not None:
-            owners[mailbox.id] = owner_from_row(AttributeRow(fields))
+            owners[mailbox.id] = owner_from_row(
+                AttributeRow({name: row[key] for key, name in _OWNER_KEYS})
+            )
     return mailboxes, owners, versions

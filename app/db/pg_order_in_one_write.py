@@ -44,9 +44,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
-from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_row
+from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_values
 from app.db.models import IdempotencyRecordRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
 from app.db.order_documents import order_to_values
 from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
@@ -65,6 +64,7 @@ from app.domain.quote_record import QuoteToOrder
 _RECORDS = cast(Table, IdempotencyRecordRow.__table__)
 _ORDERS = cast(Table, OrderRow.__table__)
 _MAILBOX = "mailbox_"  # prefix of the mailbox columns beside the quote's
+_MAILBOX_KEYS = tuple((f"{_MAILBOX}{name}", name) for name in MAILBOX_FIELDS)
 _EARLIER = "earlier_"  # prefix of the earlier answer's columns
 _VERSION = "mailbox_version"
 _RESERVED = "reserved_seq"
@@ -227,8 +227,7 @@ class OrderInOneWrite:
         mailboxes, versions = {}, {}
         for row in rows:
             if row[f"{_MAILBOX}id"] is not None:
-                fields = {name: row[f"{_MAILBOX}{name}"] for name in MAILBOX_FIELDS}
-                mailbox = mailbox_from_row(AttributeRow(fields))
+                mailbox = mailbox_from_values({name: row[key] for key, name in _MAILBOX_KEYS})
                 mailboxes[mailbox.id] = mailbox
                 versions[mailbox.id] = row[_VERSION]
         return OrderFacts(None, found_quote(first, with_holders), mailboxes, versions, seq)
