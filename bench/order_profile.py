@@ -1,7 +1,7 @@
 """One order's cost, in-process: CPU µs and round trips per POST /v1/orders.
 
 uv run python -m bench.order_profile [--orders 300] [--quotes] [--webhooks]
-    [--profile F.prof [--profile-of quote|order|webhook]]
+    [--profile F.prof [--profile-of quote|order|webhook]] [--instructions]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
 throw-away database seeded like the bench's orders; orders are placed one at a time, so the
@@ -15,6 +15,11 @@ a cProfile of the timed quotes, orders or webhooks (`--profile-of`; by default t
 webhooks with `--webhooks`, else the orders). Last, the floors in the same process:
 GET /bench/asyncpg (one raw query) and GET /bench/trivial (no I/O), with each measured
 path's CPU over the one query's.
+
+`--instructions` runs the same under valgrind's callgrind and also prints the instructions
+each request took: a count that a busy host can't move (CPU time on a shared machine moved
+3x between runs of the same code), to compare two versions of the code by. It is ~30x
+slower: use --orders 100 or so.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ import asyncio
 import cProfile
 import json
 import os
+import re
 import secrets
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -67,7 +75,9 @@ class RoundTrips:
 
     def sent(self, sql: str) -> None:
         if self.counting:
-            self.statements[" ".join(sql.split()[:4])[:60]] += 1
+            # Of the first words only: splitting a whole one-write statement cost more
+            # instructions than some of the code measured.
+            self.statements[" ".join(sql[:200].split()[:4])[:60]] += 1
 
     def on_asyncpg(self, record: Any) -> None:
         self.sent(record.query)
@@ -135,6 +145,7 @@ class Run:
 
 
 Step = Callable[[], Awaitable[None]]
+UNDER_CALLGRIND = "ORDER_PROFILE_UNDER_CALLGRIND"
 BATCH = 25  # requests per batch, for the quietest batch's figure
 FLOORS = ("/bench/asyncpg", TRIVIAL_PATH)  # the one-query floor first: the ratios' divisor
 
@@ -169,6 +180,7 @@ async def measure(url: str, run: Run) -> None:
         profiler = cProfile.Profile(time.process_time) if profile else None
         trips.statements.clear()
         trips.counting = True
+        started_instructions = instructions()
         started_cpu, started_wall = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
@@ -185,6 +197,7 @@ async def measure(url: str, run: Run) -> None:
         if profiler:
             profiler.disable()
         cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
+        spent_instructions = since(started_instructions)
         trips.counting = False
         if profiler and profile:
             profiler.dump_stats(profile)
@@ -193,6 +206,8 @@ async def measure(url: str, run: Run) -> None:
             f"CPU per {label}: {cpu / orders * 1e6:,.0f} µs"
             f" (wall {wall / orders * 1e6:,.0f} µs{quietest})"
         )
+        if spent_instructions is not None:
+            print(f"instructions per {label}: {spent_instructions / orders:,.0f}")
         print(f"round trips per {label}: {sum(trips.statements.values()) / orders:.1f}")
         for sql, n in trips.statements.most_common():
             print(f"  {n / orders:5.1f}  {sql}")
@@ -250,22 +265,56 @@ async def measure(url: str, run: Run) -> None:
             cpu["webhook"] = await timed("webhook", [pay(r) for r in requests])
         # The floors in the same process and minute.
         floors = {path: await floor_cpu(app, path, headers, orders, warmup) for path in FLOORS}
-    for path, spent in floors.items():
+    for path, (spent, counted) in floors.items():
         print(f"CPU per GET {path}: {spent / orders * 1e6:,.0f} µs")
-    one_query = floors[FLOORS[0]]
+        if counted is not None:
+            print(f"instructions per GET {path}: {counted / orders:,.0f}")
+    one_query = floors[FLOORS[0]][0]
     for label, spent in cpu.items():
         print(f"{label}s / one query: {spent / one_query:.1f}x")
 
 
-async def floor_cpu(app: Any, path: str, headers: dict[str, str], count: int, warmup: int) -> float:
-    """CPU seconds of `count` GETs of `path`, after `warmup` of them."""
+async def floor_cpu(
+    app: Any, path: str, headers: dict[str, str], count: int, warmup: int
+) -> tuple[float, int | None]:
+    """CPU seconds (and instructions, under callgrind) of `count` GETs of `path`, after
+    `warmup` of them."""
     for _ in range(warmup):
         await call(app, "GET", path, b"", headers)
+    started_instructions = instructions()
     started = time.process_time()
     for _ in range(count):
         status, answer = await call(app, "GET", path, b"", headers)
         assert status == 200, answer
-    return time.process_time() - started
+    spent = time.process_time() - started
+    return spent, since(started_instructions)
+
+
+def instructions() -> int | None:
+    """The instructions this process has run so far, under callgrind (else None)."""
+    if not os.environ.get(UNDER_CALLGRIND):
+        return None
+    shown = subprocess.run(
+        ["callgrind_control", "-e", "Ir", str(os.getpid())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    return sum(int(n.replace(",", "")) for n in re.findall(r"Th \d+\s+([\d,]+)", shown))
+
+
+def since(started: int | None) -> int | None:
+    now = instructions()
+    return None if started is None or now is None else now - started
+
+
+def under_callgrind() -> None:
+    """This command again, under callgrind (its counts, not its output file, are wanted)."""
+    os.environ[UNDER_CALLGRIND] = "1"
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "-q"]
+    argv = [a for a in sys.argv[1:] if a != "--instructions"]
+    os.execvp("valgrind", [*command, sys.executable, "-m", "bench.order_profile", *argv])
 
 
 def main() -> None:
@@ -282,7 +331,14 @@ def main() -> None:
     parser.add_argument(
         "--webhooks", action="store_true", help="then pay each order by a signed webhook"
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count each request's instructions too (under valgrind: ~30x slower)",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        under_callgrind()
     profile_of = args.profile_of or ("webhook" if args.webhooks else "order")
     if (profile_of == "quote" and not args.quotes) or (
         profile_of == "webhook" and not args.webhooks
