@@ -17,13 +17,14 @@ from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.expression import Select
 
+from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import DIALECT, CompiledStatement, per_role
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS
+from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_values
 from app.db.models import MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS, QuoteRecord, quote_record, quote_values
 from app.db.visibility import VIEWER_SUBJECT, mailboxes_visible_to, quotes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
-from app.domain.mailbox import Mailbox, MailboxStatus
+from app.domain.mailbox import Mailbox
 
 
 def _mailboxes(viewer: Principal) -> Select[Any]:
@@ -118,22 +119,8 @@ class AsyncpgQuoteStore:
         self, statement: CompiledStatement, values: Mapping[str, Any]
     ) -> QuoteRecord | None:
         record = await self._db.fetchrow(statement.sql, *statement.args(values))
-        return None if record is None else quote_record(_Row(statement.row(record)))
+        return None if record is None else quote_record(AttributeRow(statement.row(record)))
 
 
 def _mailbox_of(record: Any) -> Mailbox:
-    values = dict(zip(MAILBOX_FIELDS, record, strict=False))  # the first columns only
-    values["status"] = MailboxStatus(values["status"])
-    return Mailbox(**values)
-
-
-class _Row:
-    """Attribute access over a row's values, as the shared mappers expect."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self._values = values
-
-    def __getattr__(self, name: str) -> Any:
-        return self._values[name]
+    return mailbox_from_values(dict(zip(MAILBOX_FIELDS, record, strict=False)))  # first columns
