@@ -16,6 +16,7 @@ from app.auth import TokenVerifier
 from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.lean_unit_of_work import LeanUnitOfWork
+from app.db.mailbox_memory import MailboxMemory
 from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
 from app.db.pg_payment_in_one_write import PaymentInOneWrite, open_payment_in_one_write
 from app.db.quote_store import QuoteStore, open_quote_store
@@ -65,7 +66,13 @@ class Container:
         return unit_of_work_factory(self.settings, self.engine, self.sessionmaker)
 
     def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
-        return open_quote_store(self.engine, self.sessionmaker, self.settings.quote_store)
+        return open_quote_store(
+            self.engine, self.sessionmaker, self.settings.quote_store, self.mailbox_memory
+        )
+
+    @cached_property
+    def mailbox_memory(self) -> MailboxMemory:
+        return MailboxMemory(self.settings.quote_mailbox_memory)
 
     @cached_property
     def order_in_one_write(

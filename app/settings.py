@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     catalog_cache_seconds: float = Field(default=30.0, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     quote_store: QuoteStoreKind = QuoteStoreKind.AUTO
+    # Mailboxes remembered per process to price a repeated quote without reading them
+    # (app/db/mailbox_memory.py; checked by the quote's insert). 0: read every time.
+    quote_mailbox_memory: int = Field(default=4096, ge=0, le=1_000_000)
     unit_of_work: UnitOfWorkKind = UnitOfWorkKind.AUTO
 
     # Payment providers: one webhook secret each.

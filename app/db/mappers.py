@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, String, literal_column
 
 from app.db.models import (
     ConventionCodeRow,
@@ -28,6 +28,10 @@ MAILBOX_FIELDS = tuple(f.name for f in fields(Mailbox))
 # What a read of mailboxes selects: a Mailbox field without its column fails here, at
 # import, on every database, not at run time on one of them.
 MAILBOX_COLUMNS = tuple(MailboxRow.__table__.c[name] for name in MAILBOX_FIELDS)
+# A mailbox row's version: PostgreSQL gives every new version of a row a new xmin (a lock
+# alone doesn't), so an unchanged xmin is an unchanged row. An order's one write and a
+# quote priced from remembered mailboxes check it.
+MAILBOX_ROW_VERSION = literal_column(f"{MailboxRow.__tablename__}.xmin::text", String)
 
 
 def rate_from_bp(bp: int) -> Decimal:

@@ -7,13 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, literal_column, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.holder_repository import owner_from_row
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_values
+from app.db.mappers import (
+    MAILBOX_COLUMNS,
+    MAILBOX_FIELDS,
+    MAILBOX_ROW_VERSION,
+    mailbox_from_values,
+)
 from app.db.models import AccountRow, MailboxRow
 from app.domain.holder_record import HolderOwner
 from app.domain.mailbox import Mailbox
@@ -41,7 +46,7 @@ def with_owners() -> Select[Any]:
     documents and their account's, the accounts not locked), each labelled PREFIX…"""
     return select(
         *(column.label(f"{PREFIX}{column.key}") for column in MAILBOX_COLUMNS),
-        literal_column("mailboxes.xmin::text", String).label(VERSION),
+        MAILBOX_ROW_VERSION.label(VERSION),
         MailboxRow.holder.label(f"{PREFIX}holder"),
         MailboxRow.billing.label(f"{PREFIX}billing"),
         AccountRow.holder.label(f"{PREFIX}account_holder"),

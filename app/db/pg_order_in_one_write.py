@@ -36,7 +36,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    literal_column,
     select,
     true,
 )
@@ -45,7 +44,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_values
+from app.db.mappers import (
+    MAILBOX_COLUMNS,
+    MAILBOX_FIELDS,
+    MAILBOX_ROW_VERSION,
+    mailbox_from_values,
+)
 from app.db.models import IdempotencyRecordRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
 from app.db.order_documents import order_to_values
 from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
@@ -68,9 +72,6 @@ _MAILBOX_KEYS = tuple((f"{_MAILBOX}{name}", name) for name in MAILBOX_FIELDS)
 _EARLIER = "earlier_"  # prefix of the earlier answer's columns
 _VERSION = "mailbox_version"
 _RESERVED = "reserved_seq"
-# A row's version: PostgreSQL gives every new version of a row a new xmin (a lock
-# alone doesn't), so an unchanged xmin is an unchanged row.
-_XMIN = literal_column("mailboxes.xmin::text", String)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ def _read(with_holders: bool) -> Any:
         of_quote = (
             select(
                 *(column.label(f"{_MAILBOX}{column.key}") for column in MAILBOX_COLUMNS),
-                _XMIN.label(_VERSION),
+                MAILBOX_ROW_VERSION.label(_VERSION),
             )
             .where(MailboxRow.id == any_(ids))
             .lateral("of_quote")
@@ -177,7 +178,10 @@ def _write(mailboxes: int, messages: int) -> CompiledStatement:
     )
     unchanged = (
         select(MailboxRow.id)
-        .join(as_read, and_(as_read.c.mailbox_id == MailboxRow.id, as_read.c.version == _XMIN))
+        .join(
+            as_read,
+            and_(as_read.c.mailbox_id == MailboxRow.id, as_read.c.version == MAILBOX_ROW_VERSION),
+        )
         .where(MailboxRow.id.in_(select(held.c.mailbox_id)))
         .order_by(MailboxRow.id)
         .with_for_update(of=MailboxRow)

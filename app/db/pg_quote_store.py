@@ -5,6 +5,9 @@ Its statements are SQLAlchemy Core built from the same tables, column lists
 (app/db/visibility.py) as the repositories, compiled once: a new Mailbox field or a
 changed rule reaches both stores (tests/integration/test_quote_stores.py runs them
 side by side, and the quote API tests run on each).
+
+Given a MailboxMemory, it prices a repeated quote from the mailboxes as last read, and
+its one statement inserts the quote only if they are unchanged (app/db/mailbox_memory.py).
 """
 
 from __future__ import annotations
@@ -13,18 +16,44 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import ColumnElement, String, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.expression import Select
+from sqlalchemy.sql.expression import Insert, Select
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import DIALECT, CompiledStatement, per_role
-from app.db.mappers import MAILBOX_COLUMNS, MAILBOX_FIELDS, mailbox_from_values
+from app.db.mailbox_memory import MailboxesSeen, MailboxMemory, RememberedMailbox, seen_of
+from app.db.mappers import (
+    MAILBOX_COLUMNS,
+    MAILBOX_FIELDS,
+    MAILBOX_ROW_VERSION,
+    mailbox_from_values,
+)
 from app.db.models import MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
-from app.db.quote_repository import QUOTE_RECORD_COLUMNS, QuoteRecord, quote_record, quote_values
+from app.db.quote_repository import (
+    QUOTE_RECORD_COLUMNS,
+    QuoteRecord,
+    quote_record,
+    quote_values,
+)
 from app.db.visibility import VIEWER_SUBJECT, mailboxes_visible_to, quotes_visible_to
 from app.domain.access import PendingOrder, Principal, Role
-from app.domain.mailbox import Mailbox
+
+
+# A mailbox's version as far as a quote is concerned: its row's version (xmin) and its
+# unpaid order (rule 3), which lives in pending_renewals. The same string is read with the
+# mailbox (MailboxMemory) and recomputed by the insert that checks it.
+def mailbox_version() -> ColumnElement[str]:
+    return func.concat_ws(
+        " ",
+        MailboxRow.id,
+        MAILBOX_ROW_VERSION,
+        func.coalesce(PendingRenewalRow.order_id, "-"),
+    )
+
+
+def _ids() -> ColumnElement[bool]:
+    return MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
 
 
 def _mailboxes(viewer: Principal) -> Select[Any]:
@@ -35,13 +64,36 @@ def _mailboxes(viewer: Principal) -> Select[Any]:
             PendingRenewalRow.order_id.label("pending_order_id"),
             OrderRow.owner_role.label("pending_owner_role"),
             OrderRow.owner_id.label("pending_owner_id"),
+            mailbox_version().label("version"),
         )
         .outerjoin(PendingRenewalRow, PendingRenewalRow.mailbox_id == MailboxRow.id)
         .outerjoin(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
+        .where(_ids(), mailboxes_visible_to(viewer))
+    )
+
+
+def _insert_if_unchanged(viewer: Principal, columns: tuple[str, ...]) -> Insert:
+    """The quote's row, inserted only if each of its mailboxes is still at the version
+    it was priced from and visible to `viewer` (a quote priced from MailboxMemory)."""
+    unchanged = (
+        select(func.count())
+        .select_from(MailboxRow)
+        .outerjoin(PendingRenewalRow, PendingRenewalRow.mailbox_id == MailboxRow.id)
         .where(
-            MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String))),
+            _ids(),
             mailboxes_visible_to(viewer),
+            mailbox_version() == any_(bindparam("versions", type_=postgresql.ARRAY(String))),
         )
+        .scalar_subquery()
+    )
+    table = QuoteRow.__table__.columns
+    row = select(*(bindparam(key, type_=table[key].type) for key in columns)).where(
+        unchanged == bindparam("expected")
+    )
+    return (
+        postgresql.insert(QuoteRow.__table__)  # type: ignore[arg-type]
+        .from_select(list(columns), row)
+        .on_conflict_do_nothing()
     )
 
 
@@ -80,30 +132,45 @@ def _insert_quote(columns: tuple[str, ...]) -> CompiledStatement:
     return CompiledStatement(statement, column_keys=list(columns))
 
 
-class AsyncpgQuoteStore:
-    def __init__(self, connection: Any) -> None:
-        self._db = connection  # an asyncpg Connection, with SQLAlchemy's JSON codecs
+@cache
+def _insert_quote_if_unchanged(columns: tuple[str, ...]) -> dict[Role, CompiledStatement]:
+    return per_role(lambda viewer: _insert_if_unchanged(viewer, columns))
 
-    async def visible_mailboxes(
-        self, principal: Principal, ids: Sequence[str]
-    ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
+
+class AsyncpgQuoteStore:
+    def __init__(self, connection: Any, memory: MailboxMemory | None = None) -> None:
+        self._db = connection  # an asyncpg Connection, with SQLAlchemy's JSON codecs
+        self._memory = memory  # None: every quote reads its mailboxes
+
+    async def mailboxes_to_quote(
+        self, principal: Principal, ids: Sequence[str], *, afresh: bool = False
+    ) -> MailboxesSeen:
+        memory = self._memory
+        if not afresh and memory is not None:
+            recalled = memory.recall(ids)
+            if recalled is not None:
+                return seen_of(recalled, recalled=True)
         statement = VISIBLE_MAILBOXES[principal.role]
         args = statement.args({"ids": list(ids), VIEWER_SUBJECT: principal.subject})
-        mailboxes: dict[str, Mailbox] = {}
-        pending: dict[str, PendingOrder] = {}
-        for record in await self._db.fetch(statement.sql, *args):
-            mailbox = _mailbox_of(record)
-            mailboxes[mailbox.id] = mailbox
-            if record["pending_order_id"]:
-                pending[mailbox.id] = PendingOrder(
-                    record["pending_order_id"],
-                    Principal(Role(record["pending_owner_role"]), record["pending_owner_id"]),
-                )
-        return mailboxes, pending
+        read = [_remembered(record) for record in await self._db.fetch(statement.sql, *args)]
+        if memory is not None:
+            memory.remember(read)
+        return seen_of(read, recalled=False)
 
-    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
+    async def add(
+        self, record: QuoteRecord, idempotency_key: str | None, seen: MailboxesSeen
+    ) -> bool:
         values = quote_values(record, idempotency_key)
-        statement = _insert_quote(tuple(values))
+        if seen.remembered is None:
+            statement = _insert_quote(tuple(values))
+        else:
+            statement = _insert_quote_if_unchanged(tuple(values))[record.owner.role]
+            values |= {
+                "ids": list(seen.mailboxes),
+                "versions": list(seen.remembered),
+                "expected": len(seen.remembered),
+                VIEWER_SUBJECT: record.owner.subject,
+            }
         status = await self._db.execute(statement.sql, *statement.args(values))
         return bool(status == "INSERT 0 1")
 
@@ -122,5 +189,11 @@ class AsyncpgQuoteStore:
         return None if record is None else quote_record(AttributeRow(statement.row(record)))
 
 
-def _mailbox_of(record: Any) -> Mailbox:
-    return mailbox_from_values(dict(zip(MAILBOX_FIELDS, record, strict=False)))  # first columns
+def _remembered(record: Any) -> RememberedMailbox:
+    # The first columns are a Mailbox's fields (VISIBLE_MAILBOXES).
+    mailbox = mailbox_from_values(dict(zip(MAILBOX_FIELDS, record, strict=False)))
+    pending = None
+    if record["pending_order_id"]:
+        owner = Principal(Role(record["pending_owner_role"]), record["pending_owner_id"])
+        pending = PendingOrder(record["pending_order_id"], owner)
+    return RememberedMailbox(mailbox, pending, record["version"])

@@ -24,11 +24,11 @@ from sqlalchemy.util import greenlet_spawn
 
 from app.db.connection_gate import gate_of
 from app.db.engine import abandon
+from app.db.mailbox_memory import MailboxesSeen, MailboxMemory
 from app.db.pg_quote_store import AsyncpgQuoteStore
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
-from app.domain.access import PendingOrder, Principal
-from app.domain.mailbox import Mailbox
+from app.domain.access import Principal
 from app.settings import QuoteStoreKind
 
 # The server went away under us (failover, restart, a pooler's timeout, an admin's kill).
@@ -45,14 +45,20 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
 
 
 class QuoteStore(Protocol):
-    async def visible_mailboxes(
-        self, principal: Principal, ids: Sequence[str]
-    ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
-        """The mailboxes `principal` may see, and the unpaid order of those that have one."""
+    async def mailboxes_to_quote(
+        self, principal: Principal, ids: Sequence[str], *, afresh: bool = False
+    ) -> MailboxesSeen:
+        """The mailboxes `principal` may see, read now; or, unless `afresh`, as this
+        process last read them (then `remembered`: not yet checked against the database,
+        nor for visibility; `add` does both)."""
         ...
 
-    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
-        """Store `record` durably; False when the owner already used the key."""
+    async def add(
+        self, record: QuoteRecord, idempotency_key: str | None, seen: MailboxesSeen
+    ) -> bool:
+        """Store `record`, priced from `seen`, durably. False when the owner already used
+        the key, or (`seen.remembered`) when a mailbox changed or isn't visible: then
+        read them afresh."""
         ...
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None: ...
@@ -68,13 +74,22 @@ class SessionQuoteStore:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def visible_mailboxes(
-        self, principal: Principal, ids: Sequence[str]
-    ) -> tuple[dict[str, Mailbox], dict[str, PendingOrder]]:
+    async def mailboxes_to_quote(  # every read is afresh: this store remembers nothing
+        self,
+        principal: Principal,
+        ids: Sequence[str],
+        *,
+        afresh: bool = False,  # noqa: ARG002
+    ) -> MailboxesSeen:
         mailboxes = await self._uow.mailboxes.visible_by_ids(principal, ids)
-        return mailboxes, await self._uow.mailboxes.pending_orders(list(mailboxes))
+        return MailboxesSeen(mailboxes, await self._uow.mailboxes.pending_orders(list(mailboxes)))
 
-    async def add(self, record: QuoteRecord, idempotency_key: str | None) -> bool:
+    async def add(
+        self,
+        record: QuoteRecord,
+        idempotency_key: str | None,
+        seen: MailboxesSeen,  # noqa: ARG002 (read in this request: nothing to check)
+    ) -> bool:
         added = await self._uow.quotes.add(record, idempotency_key)
         await self._uow.commit()
         return added
@@ -91,10 +106,12 @@ async def open_quote_store(
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     kind: QuoteStoreKind = QuoteStoreKind.AUTO,
+    memory: MailboxMemory | None = None,
 ) -> AsyncIterator[QuoteStore]:
+    """The store for this database; on PostgreSQL, pricing from `memory` when it can."""
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
         async with autocommit_connection(engine) as connection:
-            yield AsyncpgQuoteStore(connection)
+            yield AsyncpgQuoteStore(connection, memory)
     else:
         async with UnitOfWork(sessionmaker) as uow:
             yield SessionQuoteStore(uow)

@@ -8,8 +8,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.db.mailbox_memory import MailboxesSeen
 from app.db.quote_store import QuoteStore
 from app.domain.access import Principal, pending_order_seen_by
+from app.domain.errors import DomainError
 from app.domain.quote import RenewalRequest, quote_renewal
 from app.domain.quote_record import QuoteRecord
 from app.services.catalog_cache import CatalogCache
@@ -36,25 +38,42 @@ async def create_quote(
 ) -> QuoteOutcome:
     """Quote `request` for the mailboxes `principal` may see, and store it frozen.
 
-    Quotes keep their key and fingerprint on the quote row (the hot path stays two round
-    trips) rather than in idempotency_records: a quote is frozen, so rendering it again
-    is its first answer, and the fingerprint is the same canonical one as elsewhere.
+    Quotes keep their key and fingerprint on the quote row (the hot path stays one or two
+    round trips) rather than in idempotency_records: a quote is frozen, so rendering it
+    again is its first answer, and the fingerprint is the same canonical one as elsewhere.
     """
     idempotency_key, request_hash = keyed.key, keyed.fingerprint
-    snapshot = await catalog.current()
+    price_list = (await catalog.current()).price_list
+
+    def priced(seen: MailboxesSeen) -> QuoteRecord:
+        pending = {
+            mid: pending_order_seen_by(principal, order) for mid, order in seen.pending.items()
+        }
+        quote = quote_renewal(
+            request, seen.mailboxes, price_list, now, pending_orders=pending, validity=validity
+        )
+        return QuoteRecord(_new_id(), principal, quote, request_hash)
+
     async with open_store() as store:
         if idempotency_key is not None:
             earlier = await store.by_idempotency_key(principal, idempotency_key)
             if earlier is not None:
                 return _replay(earlier, request_hash)
         ids = [item.mailbox_id for item in request.items]
-        mailboxes, pending = await store.visible_mailboxes(principal, ids)
-        seen = {mid: pending_order_seen_by(principal, order) for mid, order in pending.items()}
-        quote = quote_renewal(
-            request, mailboxes, snapshot.price_list, now, pending_orders=seen, validity=validity
-        )
-        record = QuoteRecord(_new_id(), principal, quote, request_hash)
-        if await store.add(record, idempotency_key):
+        seen = await store.mailboxes_to_quote(principal, ids)
+        if seen.remembered is not None:
+            # Priced from what this process remembers of the mailboxes: stored only if
+            # they are unchanged. A refusal, or any other doubt, is settled by reading
+            # them afresh (app/db/mailbox_memory.py).
+            try:
+                record = priced(seen)
+            except DomainError:
+                record = None
+            if record is not None and await store.add(record, idempotency_key, seen):
+                return QuoteOutcome(record, replayed=False)
+            seen = await store.mailboxes_to_quote(principal, ids, afresh=True)
+        record = priced(seen)
+        if await store.add(record, idempotency_key, seen):
             return QuoteOutcome(record, replayed=False)
         # A concurrent request with the same key won the insert: answer as it did.
         assert idempotency_key is not None

@@ -67,13 +67,13 @@ async def test_store_reads_mailboxes_by_visibility(db: Container, kind: str) -> 
     ids = ["mbx-a", "mbx-b", "mbx-unknown"]
 
     async with open_store(db, kind) as store:
-        customer, _ = await store.visible_mailboxes(Principal(Role.CUSTOMER, "acc-1"), ids)
-        partner, _ = await store.visible_mailboxes(Principal(Role.PARTNER, "ptn-1"), ids)
-        staff, _ = await store.visible_mailboxes(Principal(Role.STAFF, "s"), ids)
+        customer = await store.mailboxes_to_quote(Principal(Role.CUSTOMER, "acc-1"), ids)
+        partner = await store.mailboxes_to_quote(Principal(Role.PARTNER, "ptn-1"), ids)
+        staff = await store.mailboxes_to_quote(Principal(Role.STAFF, "s"), ids)
 
-    assert customer == {"mbx-a": mailbox("mbx-a", "acc-1", "ptn-1")}
-    assert list(partner) == ["mbx-a"]
-    assert sorted(staff) == ["mbx-a", "mbx-b"]
+    assert customer.mailboxes == {"mbx-a": mailbox("mbx-a", "acc-1", "ptn-1")}
+    assert list(partner.mailboxes) == ["mbx-a"]
+    assert sorted(staff.mailboxes) == ["mbx-a", "mbx-b"]
 
 
 @pytest.mark.parametrize("kind", ["session", "asyncpg"])
@@ -81,17 +81,20 @@ async def test_store_keeps_a_quote_exactly_and_once_per_key(db: Container, kind:
     await _seed(db)
     owner = Principal(Role.CUSTOMER, "acc-1")
     async with open_store(db, kind) as store:
-        found, pending = await store.visible_mailboxes(owner, ["mbx-a"])
-        assert pending == {}
+        seen = await store.mailboxes_to_quote(owner, ["mbx-a"])
+        assert seen.pending == {}
         quote = quote_renewal(
-            RenewalRequest(2, (RenewalItem("mbx-a"),), "USB_TOKEN"), found, demo_price_list(), START
+            RenewalRequest(2, (RenewalItem("mbx-a"),), "USB_TOKEN"),
+            seen.mailboxes,
+            demo_price_list(),
+            START,
         )
         first = QuoteRecord(f"quo_{kind}_1", owner, quote, "hash-1")
         second = QuoteRecord(f"quo_{kind}_2", owner, quote, "hash-1")
 
-        assert await store.add(first, "key-1") is True
-        assert await store.add(second, "key-1") is False  # same owner, same key
-        assert await store.add(QuoteRecord(f"quo_{kind}_3", owner, quote), None) is True
+        assert await store.add(first, "key-1", seen) is True
+        assert await store.add(second, "key-1", seen) is False  # same owner, same key
+        assert await store.add(QuoteRecord(f"quo_{kind}_3", owner, quote), None, seen) is True
 
         assert await store.get_visible(owner, first.id) == first
         assert await store.get_visible(owner, second.id) is None
@@ -104,12 +107,15 @@ async def test_store_shows_a_quote_to_its_owner_and_staff_only(db: Container, ki
     await _seed(db)
     owner = Principal(Role.CUSTOMER, "acc-1")
     async with open_store(db, kind) as store:
-        found, _ = await store.visible_mailboxes(owner, ["mbx-a"])
+        seen = await store.mailboxes_to_quote(owner, ["mbx-a"])
         quote = quote_renewal(
-            RenewalRequest(1, (RenewalItem("mbx-a"),), None), found, demo_price_list(), START
+            RenewalRequest(1, (RenewalItem("mbx-a"),), None),
+            seen.mailboxes,
+            demo_price_list(),
+            START,
         )
         record = QuoteRecord(f"quo_{kind}_seen", owner, quote)
-        assert await store.add(record, None) is True
+        assert await store.add(record, None, seen) is True
 
         assert await store.get_visible(owner, record.id) == record
         assert await store.get_visible(Principal(Role.STAFF, "staff-9"), record.id) == record
