@@ -1,7 +1,7 @@
 """One order's cost, in-process: CPU µs and round trips per POST /v1/orders.
 
 uv run python -m bench.order_profile [--orders 300] [--quotes] [--webhooks]
-    [--profile F.prof [--profile-of quote|order|webhook]] [--instructions]
+    [--profile F.prof [--profile-of quote|requote|order|webhook]] [--instructions]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
 throw-away database seeded like the bench's orders; orders are placed one at a time, so the
@@ -257,8 +257,8 @@ async def measure(url: str, run: Run) -> None:
             cpu["quote"] = await timed("quote", quoting)
             # The same mailboxes quoted again: priced from what the process remembers of
             # them, one statement each (app/db/mailbox_memory.py); what `make bench` sends.
-            print(f"quotes again: the same {orders} mailboxes")
-            cpu["quote again"] = await timed("quote again", [quote(i, []) for i in range(total)])
+            print(f"requotes: the same {orders} mailboxes quoted again")
+            cpu["requote"] = await timed("requote", [quote(i, []) for i in range(total)])
         else:
             for step in quoting:
                 await step()
@@ -334,7 +334,7 @@ def main() -> None:
     parser.add_argument("--profile", default=None, help="write a cProfile (see --profile-of)")
     parser.add_argument(
         "--profile-of",
-        choices=("quote", "order", "webhook"),
+        choices=("quote", "requote", "order", "webhook"),
         help="what --profile profiles (the webhooks with --webhooks, else the orders)",
     )
     parser.add_argument("--quotes", action="store_true", help="measure the quotes made first")
@@ -350,10 +350,11 @@ def main() -> None:
     if args.instructions:
         under_callgrind()
     profile_of = args.profile_of or ("webhook" if args.webhooks else "order")
-    if (profile_of == "quote" and not args.quotes) or (
+    if (profile_of in ("quote", "requote") and not args.quotes) or (
         profile_of == "webhook" and not args.webhooks
     ):
-        parser.error(f"--profile-of {profile_of} needs --{profile_of}s")
+        needs = "webhooks" if profile_of == "webhook" else "quotes"
+        parser.error(f"--profile-of {profile_of} needs --{needs}")
     run = Run(args.orders, args.warmup, args.quotes, args.webhooks, args.profile, profile_of)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     with demo_database() as database:

@@ -150,3 +150,19 @@ async def test_a_mailbox_moved_to_another_account_is_no_longer_quoted_for_the_fi
 
     assert_problem(former, 404, "mailbox_not_found")
     assert new_owner.status_code == 201, new_owner.text
+
+
+async def test_quotes_asked_once_a_plan_change_is_acknowledged_all_price_the_new_plan(
+    client: httpx.AsyncClient,
+) -> None:
+    await put_mailbox(client, "mbx-m", "STANDARD")
+    await _quoted(client)  # remembered as STANDARD
+
+    # Quotes in flight while the plan changes: each may price either plan, and some
+    # remember the old one after the change (their read came first).
+    during = asyncio.gather(*(quote(client, CUSTOMER, ITEMS) for _ in range(8)))
+    answered, _ = await asyncio.gather(during, put_mailbox(client, "mbx-m", "PRO"))
+    after = await asyncio.gather(*(quote(client, CUSTOMER, ITEMS) for _ in range(8)))
+
+    assert all(answer.status_code == 201 for answer in [*answered, *after])
+    assert {answer.json()["items"][0]["current_plan"] for answer in after} == {"PRO"}
