@@ -48,6 +48,13 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.quote_mailboxes = Counter(
+            "quote_mailboxes_total",
+            "New quotes by where their mailboxes came from: memory (this process's, found "
+            "unchanged), read (not remembered), read_again (remembered but changed).",
+            ["source"],
+            registry=self.registry,
+        )
         self.rate_limited = Counter(
             "rate_limited_total",
             "Requests answered 429, by limit (quotes, orders, sandbox, webhooks, failed_auth).",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from app.db.mailbox_memory import MailboxesSeen
 from app.db.quote_store import QuoteStore
@@ -21,10 +22,19 @@ from app.services.idempotency import IdempotentRequest
 QuoteStoreFactory = Callable[[], AbstractAsyncContextManager[QuoteStore]]
 
 
+class MailboxesFrom(StrEnum):
+    """Where a new quote's mailboxes came from (app/db/mailbox_memory.py)."""
+
+    MEMORY = "memory"  # as this process last read them, found unchanged by the insert
+    READ = "read"  # not remembered: read
+    READ_AGAIN = "read_again"  # remembered, but changed since (or a doubt): read afresh
+
+
 @dataclass(frozen=True, slots=True)
 class QuoteOutcome:
     record: QuoteRecord
     replayed: bool  # True: an earlier answer to the same Idempotency-Key
+    mailboxes_from: MailboxesFrom | None = None  # None: a replay
 
 
 async def create_quote(
@@ -61,6 +71,7 @@ async def create_quote(
                 return _replay(earlier, request_hash)
         ids = [item.mailbox_id for item in request.items]
         seen = await store.mailboxes_to_quote(principal, ids)
+        source = MailboxesFrom.READ
         if seen.remembered is not None:
             # Priced from what this process remembers of the mailboxes: stored only if
             # they are unchanged. A refusal, or any other doubt, is settled by reading
@@ -70,11 +81,12 @@ async def create_quote(
             except DomainError:
                 record = None
             if record is not None and await store.add(record, idempotency_key, seen):
-                return QuoteOutcome(record, replayed=False)
+                return QuoteOutcome(record, replayed=False, mailboxes_from=MailboxesFrom.MEMORY)
             seen = await store.mailboxes_to_quote(principal, ids, afresh=True)
+            source = MailboxesFrom.READ_AGAIN
         record = priced(seen)
         if await store.add(record, idempotency_key, seen):
-            return QuoteOutcome(record, replayed=False)
+            return QuoteOutcome(record, replayed=False, mailboxes_from=source)
         # A concurrent request with the same key won the insert: answer as it did.
         assert idempotency_key is not None
         winner = await store.by_idempotency_key(principal, idempotency_key)

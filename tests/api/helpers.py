@@ -1,4 +1,4 @@
-"""Small helpers the API tests share: mirror a mailbox, ask for a quote."""
+"""Small helpers the API tests share: mirror a mailbox, ask for a quote, read a metric."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import STAFF, START
 
@@ -84,3 +85,14 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 
 def field_errors(problem: dict[str, Any]) -> list[tuple[str, str]]:
     return [(e["field"], e["code"]) for e in problem["errors"]]
+
+
+async def metric_sample(client: httpx.AsyncClient, name: str, **labels: str) -> float:
+    """The value of one sample in /metrics (0 when it has not been recorded yet)."""
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    for family in text_string_to_metric_families(response.text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    return 0.0

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.container import Container, build_container
 from app.main import create_app
+from tests.api.helpers import metric_sample as sample
 from tests.api.helpers import put_mailbox, quote
 from tests.conftest import CUSTOMER, MovableClock
 
@@ -21,17 +22,6 @@ FRONTEND = "https://app.example.it"
 def app_client(app: object) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-async def sample(client: httpx.AsyncClient, name: str, **labels: str) -> float:
-    """The value of one sample in /metrics (0 when it has not been recorded yet)."""
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    for family in text_string_to_metric_families(response.text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                return s.value
-    return 0.0
 
 
 # Health

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.container import Container
-from tests.api.helpers import TODAY, assert_problem, codes, put_mailbox, quote
+from tests.api.helpers import TODAY, assert_problem, codes, metric_sample, put_mailbox, quote
 from tests.api.order_helpers import new_key, order_body, send_generic
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
 
@@ -60,9 +60,13 @@ async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
         event.remove(engine.sync_engine, "checkin", checkin)
 
 
+def remembers(db: Container) -> bool:
+    return db.engine.dialect.name == "postgresql" and db.settings.quote_mailbox_memory > 0
+
+
 async def test_a_repeated_quote_is_one_statement(client: httpx.AsyncClient, db: Container) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the mailboxes are remembered on PostgreSQL only")
+    if not remembers(db):
+        pytest.skip("the mailboxes are remembered on PostgreSQL only (QUOTE_MAILBOX_MEMORY > 0)")
     await put_mailbox(client, "mbx-m")
     first = await _quoted(client)
 
@@ -166,3 +170,29 @@ async def test_quotes_asked_once_a_plan_change_is_acknowledged_all_price_the_new
 
     assert all(answer.status_code == 201 for answer in [*answered, *after])
     assert {answer.json()["items"][0]["current_plan"] for answer in after} == {"PRO"}
+
+
+async def test_the_metrics_tell_how_often_quotes_were_priced_from_memory(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    items = [{"mailbox_id": "mbx-counted"}]  # never quoted before in this process
+    before = {source: await sample(client, source) for source in SOURCES}
+    await put_mailbox(client, "mbx-counted", "STANDARD")
+    assert (await quote(client, CUSTOMER, items)).status_code == 201  # read
+    assert (await quote(client, CUSTOMER, items)).status_code == 201  # from memory
+    await put_mailbox(client, "mbx-counted", "PRO")
+    assert (await quote(client, CUSTOMER, items)).status_code == 201  # read again
+
+    counted = {source: await sample(client, source) - before[source] for source in SOURCES}
+
+    if remembers(db):
+        assert counted == {"memory": 1, "read": 1, "read_again": 1}
+    else:
+        assert counted == {"memory": 0, "read": 3, "read_again": 0}
+
+
+SOURCES = ("memory", "read", "read_again")
+
+
+async def sample(client: httpx.AsyncClient, source: str) -> float:
+    return await metric_sample(client, "quote_mailboxes_total", source=source)

@@ -49,8 +49,10 @@ async def create_quote(
         container.settings.quote_validity,
         idempotent_request(caller.principal, "create_quote", idempotency_key, body),
     )
-    if not outcome.replayed:
-        container.metrics.quotes.labels(outcome.record.quote.status).inc()
+    if outcome.mailboxes_from is not None:  # a new quote, not a replay
+        metrics = container.metrics
+        metrics.quotes.labels(outcome.record.quote.status).inc()
+        metrics.quote_mailboxes.labels(outcome.mailboxes_from).inc()
     # A replay is the first answer: its status as it was then, not as it reads now.
     as_of = outcome.record.quote.created_at if outcome.replayed else caller.now
     # QuoteOut's bytes, encoded straight from the quote (the hot path: see quote_json);
