@@ -55,6 +55,9 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        # The labelled children of both quote counters, found once per pair: labels() takes a
+        # lock and checks its values, on the hottest path of the API.
+        self._new_quote_children: dict[tuple[str, str], tuple[Counter, Counter]] = {}
         self.rate_limited = Counter(
             "rate_limited_total",
             "Requests answered 429, by limit (quotes, orders, sandbox, webhooks, failed_auth).",
@@ -66,6 +69,15 @@ class Metrics:
             "Rate-limit counters that could not be reached: requests served unlimited.",
             registry=self.registry,
         )
+
+    def count_new_quote(self, status: str, mailboxes_from: str) -> None:
+        """One new quote (not a replay): by status, and by where its mailboxes came from."""
+        children = self._new_quote_children.get((status, mailboxes_from))
+        if children is None:
+            children = (self.quotes.labels(status), self.quote_mailboxes.labels(mailboxes_from))
+            self._new_quote_children[(status, mailboxes_from)] = children
+        children[0].inc()
+        children[1].inc()
 
 
 class _Count:

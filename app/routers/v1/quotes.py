@@ -50,9 +50,7 @@ async def create_quote(
         idempotent_request(caller.principal, "create_quote", idempotency_key, body),
     )
     if outcome.mailboxes_from is not None:  # a new quote, not a replay
-        metrics = container.metrics
-        metrics.quotes.labels(outcome.record.quote.status).inc()
-        metrics.quote_mailboxes.labels(outcome.mailboxes_from).inc()
+        container.metrics.count_new_quote(outcome.record.quote.status, outcome.mailboxes_from)
     # A replay is the first answer: its status as it was then, not as it reads now.
     as_of = outcome.record.quote.created_at if outcome.replayed else caller.now
     # QuoteOut's bytes, encoded straight from the quote (the hot path: see quote_json);
