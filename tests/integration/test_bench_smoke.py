@@ -35,7 +35,7 @@ def postgres_reachable() -> bool:
     return True
 
 
-def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() -> None:
+def require_wrk_and_postgres() -> None:
     if shutil.which("wrk") is None:
         if os.environ.get("REQUIRE_WRK") == "1":  # CI installs it (.ci/run): fail, not skip
             pytest.fail("wrk is not installed (scripts/ensure_wrk.sh)")
@@ -44,6 +44,10 @@ def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() 
         if postgres_required():
             pytest.fail("the bench needs PostgreSQL (TEST_DATABASE_URL)")
         pytest.skip("the bench needs PostgreSQL (TEST_DATABASE_URL)")
+
+
+def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() -> None:
+    require_wrk_and_postgres()
 
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke"],
@@ -68,3 +72,21 @@ def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() 
     assert "UNEXPECTED" not in out, out  # the SQL proof of exactly once held
     assert re.search(r"^\s+re-sent \d+: answered duplicate\s+\d+\s+ok$", out, re.M)
     assert re.search(r"^database pec_bench_\w+ dropped$", out, re.M)
+
+
+def test_two_trees_are_compared_round_by_round() -> None:
+    require_wrk_and_postgres()
+
+    # This tree twice: the harness, not the numbers.
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.compare_trees", ".", ".", "--rounds", "1", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = r"floor +\d+ µs, quote +\d+ µs, ratio [\d.]+"
+    assert len(re.findall(rf"^round 1  .+: {figures}$", done.stdout, re.M)) == 2, done.stdout
+    assert len(re.findall(rf"^  .+: {figures}$", done.stdout, re.M)) == 2, done.stdout
