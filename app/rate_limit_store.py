@@ -28,8 +28,9 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis.asyncio
 from limits import RateLimitItem
@@ -261,14 +262,13 @@ SLIDING_WINDOWS_SHA = hashlib.sha1(SLIDING_WINDOWS_LUA.encode()).hexdigest().enc
 class RedisCounters:
     """Counters every api process shares, in Redis (REDIS_URL).
 
-    The script is called on redis-py's connections directly, with its EVALSHA command
+    The script is called on one redis-py connection directly, with its EVALSHA command
     encoded once per caller: redis-py's client — a pool or a lock, packing the arguments,
-    its response callbacks — cost three times the round trip itself. A few connections,
-    each carrying one call at a time, are taken in turn from a queue; redis-py still
-    connects them (URL, AUTH, SELECT, TLS) and parses the replies (hiredis).
+    its response callbacks — cost three times the round trip itself. That connection
+    carries every request in flight at once (_Pipeline); redis-py still connects it (URL,
+    AUTH, SELECT, TLS) and parses the replies (hiredis).
     """
 
-    CONNECTIONS = 4
     # Commands kept encoded; past this many callers (an address flood) they start over.
     COMMANDS_KEPT = 10_000
 
@@ -278,11 +278,7 @@ class RedisCounters:
         pool = redis.asyncio.ConnectionPool.from_url(
             url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
         )
-        self._connections = [
-            pool.connection_class(**pool.connection_kwargs) for _ in range(self.CONNECTIONS)
-        ]
-        self._idle = list(self._connections)
-        self._waiting: deque[asyncio.Future[AbstractConnection]] = deque()
+        self._pipeline = _Pipeline(pool.connection_class(**pool.connection_kwargs))
         self._commands: dict[tuple[str, str, bool], tuple[Policy, bytes]] = {}
         self._prefix = key_prefix
         self._on_error = on_error
@@ -301,15 +297,13 @@ class RedisCounters:
         return Decision.of(bool(seen[0]), self._windows(policy, seen))
 
     async def close(self) -> None:
-        for connection in self._connections:
-            await connection.disconnect()
+        await self._pipeline.close()
 
     async def _run(self, policy: Policy, identity: str, *, consume: bool) -> list[int] | None:
         if self._retry_at and time.monotonic() < self._retry_at:
             return None
         command = self._command(policy, identity, consume)
         try:
-            # Bounded as a whole: waiting for a busy connection counts too.
             async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
                 seen = await self._call(command)
         except (redis.RedisError, OSError, TimeoutError) as failure:
@@ -318,46 +312,28 @@ class RedisCounters:
             log.warning(
                 "rate limits off for %.0f s: Redis failed (%r)", STORE_RETRY_SECONDS, failure
             )
+            # A silent Redis leaves replies owed on the connection: start afresh.
+            await self._pipeline.close()
             return None
         self._retry_at = 0.0
         return seen
 
     async def _call(self, command: bytes) -> list[int]:
-        connection = await self._connection()
         try:
-            try:
-                return await _evalsha(connection, command)
-            except redis.ConnectionError:
-                # Once more, at once: a connection Redis dropped (a restart, an idle
-                # timeout) is connected again by redis-py on the next command.
-                return await _evalsha(connection, command)
-        finally:
-            # Back even when the call failed: redis-py disconnected it then (a reply left
-            # unread included), and connects it again when it is next used.
-            self._release(connection)
+            return await self._evalsha(command)
+        except redis.ConnectionError:
+            # Once more, at once: a connection Redis dropped (a restart, an idle timeout)
+            # is connected again by redis-py on the next command.
+            return await self._evalsha(command)
 
-    async def _connection(self) -> AbstractConnection:
-        """An idle connection, or the first one released: first come, first served."""
-        if self._idle:
-            return self._idle.pop()
-        waiter: asyncio.Future[AbstractConnection] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
+    async def _evalsha(self, command: bytes) -> list[int]:
         try:
-            return await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():  # handed over, too late
-                self._release(waiter.result())
-            raise
-
-    def _release(self, connection: AbstractConnection) -> None:
-        # Handed to the longest waiting call: put back among the idle ones, the releasing
-        # request's next call could take it first, again and again (asyncio.Queue would).
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(connection)
-                return
-        self._idle.append(connection)
+            seen: list[int] = await self._pipeline.call(command)
+        except NoScriptError:
+            # A Redis restarted, or its scripts flushed: load the script, then call again.
+            await self._pipeline.call(_resp(b"SCRIPT", b"LOAD", SLIDING_WINDOWS_LUA))
+            seen = await self._pipeline.call(command)
+        return seen
 
     def _command(self, policy: Policy, identity: str, consume: bool) -> bytes:
         """The EVALSHA command of a caller's hit (or peek), encoded once."""
@@ -398,17 +374,79 @@ class RedisCounters:
         ]
 
 
-async def _evalsha(connection: AbstractConnection, command: bytes) -> list[int]:
-    await connection.send_packed_command(command, check_health=False)
-    try:
-        seen: list[int] = await connection.read_response()
-    except NoScriptError:
-        # A Redis restarted, or its scripts flushed: load the script, then call again.
-        await connection.send_command("SCRIPT", "LOAD", SLIDING_WINDOWS_LUA, check_health=False)
-        await connection.read_response()
-        await connection.send_packed_command(command, check_health=False)
-        seen = await connection.read_response()
-    return seen
+class _Pipeline:
+    """One Redis connection carrying the calls of every request in flight.
+
+    Under load many requests reach the limiter in the same turn of the event loop; one
+    connection per call meant a write and a read (two system calls, and a wake-up) for
+    each. Here the commands asked for meanwhile go out in one write, and the replies,
+    which Redis sends in the order of the commands on a connection, are handed back in
+    that order (hiredis parses several from one read). One task does the connection's
+    I/O, so redis-py's connection is never used by two at once.
+    """
+
+    def __init__(self, connection: AbstractConnection) -> None:
+        self._connection = connection
+        self._unsent: list[tuple[bytes, asyncio.Future[Any]]] = []
+        self._unread: deque[asyncio.Future[Any]] = deque()  # sent, in order
+        self._io: asyncio.Task[None] | None = None
+
+    async def call(self, command: bytes) -> Any:
+        """The reply to `command` (redis-py's error when Redis answered one)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._unsent.append((command, future))
+        if self._io is None or self._io.done():
+            self._io = asyncio.create_task(self._serve())
+        # A caller that stops waiting (its timeout, a cancelled request) leaves its reply
+        # to be read and dropped: the replies after it stay in step.
+        return await future
+
+    async def close(self) -> None:
+        """Stop, failing whatever is still waiting; the next call connects again."""
+        io, self._io = self._io, None
+        if io is not None and not io.done():
+            io.cancel()
+            with suppress(asyncio.CancelledError):
+                await io
+        self._fail(redis.ConnectionError("the rate-limit store was closed"))
+        await self._connection.disconnect(nowait=True)
+
+    async def _serve(self) -> None:
+        connection = self._connection
+        try:
+            while self._unsent or self._unread:
+                if self._unsent:
+                    batch, self._unsent = self._unsent, []
+                    self._unread.extend(future for _, future in batch)
+                    await connection.send_packed_command(
+                        [command for command, _ in batch], check_health=False
+                    )
+                try:
+                    reply: Any = await connection.read_response()
+                except redis.ResponseError as error:  # this command's own (NOSCRIPT)
+                    reply = error
+                future = self._unread.popleft()
+                if future.done():
+                    continue
+                if isinstance(reply, redis.ResponseError):
+                    future.set_exception(reply)
+                else:
+                    future.set_result(reply)
+        except Exception as failure:
+            # The connection's state is unknown (redis-py disconnected it on the error):
+            # every call sent or waiting gets the failure; the next one connects again.
+            self._fail(failure)
+        except asyncio.CancelledError:
+            self._fail(redis.ConnectionError("the rate-limit store was closed"))
+            raise
+
+    def _fail(self, failure: Exception) -> None:
+        waiting = [*self._unread, *(future for _, future in self._unsent)]
+        self._unread.clear()
+        self._unsent = []
+        for future in waiting:
+            if not future.done():
+                future.set_exception(failure)
 
 
 def _resp(*parts: bytes | str | int) -> bytes:

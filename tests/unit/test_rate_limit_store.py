@@ -1,6 +1,7 @@
 """The counters behind the rate limits: this process's count as `limits`' memory storage
 does, a refused request spends no window's budget, and Redis's stay counted (not served
-unlimited) when more callers than connections hit at once or Redis lost the script."""
+unlimited) when many callers share its connection or Redis lost the script; each caller
+gets its own answer; a silent Redis costs a request no more than the store's timeout."""
 
 from __future__ import annotations
 
@@ -65,15 +66,15 @@ async def test_a_refused_request_spends_no_windows_budget() -> None:
     assert left.remaining == 98
 
 
-async def test_more_callers_than_redis_connections_are_all_counted(redis_prefix: str) -> None:
+async def test_callers_sharing_the_redis_connection_are_all_counted(redis_prefix: str) -> None:
     failures: list[None] = []
     counters = RedisCounters(REDIS_TEST_URL, redis_prefix, lambda: failures.append(None))
     policy = Policy.of(LimitedGroup.QUOTES, "100000/minute")
-    callers = RedisCounters.CONNECTIONS * 2 + 1
+    callers = 9
 
     async def caller() -> list[bool]:
-        # Hit after hit with no pause: a connection freed goes to who waited for it,
-        # not back to the same caller's next hit.
+        # Hit after hit with no pause: the calls of every caller interleave on the one
+        # connection, each reply handed to its own caller.
         return [bool(await counters.hit(policy, "customer:acc-1")) for _ in range(100)]
 
     try:
@@ -86,6 +87,59 @@ async def test_more_callers_than_redis_connections_are_all_counted(redis_prefix:
     assert all(all(a) for a in answers)
     assert left is not None
     assert left.remaining == 100000 - callers * 100
+
+
+async def test_callers_sharing_the_connection_each_get_their_own_answer(
+    redis_prefix: str,
+) -> None:
+    # Each caller has spent a different part of its budget: an answer handed to the
+    # wrong caller would show another caller's count.
+    counters = RedisCounters(REDIS_TEST_URL, redis_prefix, lambda: None)
+    policy = Policy.of(LimitedGroup.QUOTES, "1000/minute")
+    identities = [f"customer:acc-{n}" for n in range(12)]
+
+    async def gives_up(identity: str) -> None:
+        with pytest.raises(TimeoutError):  # stops waiting at once: its reply is dropped
+            async with asyncio.timeout(0):
+                await counters.hit(policy, identity)
+
+    try:
+        for spent, identity in enumerate(identities):
+            for _ in range(spent):
+                await counters.hit(policy, identity)
+        quitters = [gives_up(f"customer:quitter-{n}") for n in range(5)]
+        answers = await asyncio.gather(
+            *quitters[:2], *(counters.hit(policy, i) for i in identities), *quitters[2:]
+        )
+    finally:
+        await counters.close()
+
+    remaining = [answer.remaining for answer in answers if answer is not None]
+    assert remaining == [1000 - spent - 1 for spent in range(len(identities))]
+
+
+async def test_a_silent_redis_costs_a_request_the_timeout_then_serves_unlimited() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1 << 16)
+        await asyncio.sleep(3600)
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    failures: list[None] = []
+    counters = RedisCounters(f"redis://127.0.0.1:{port}/0", "silent", lambda: failures.append(None))
+    policy = Policy.of(LimitedGroup.QUOTES, "5/minute")
+    try:
+        started = time.monotonic()
+        first = await counters.hit(policy, "customer:acc-1")
+        waited = time.monotonic() - started
+        again = await counters.hit(policy, "customer:acc-1")  # not tried for a while
+    finally:
+        await counters.close()
+        server.close()
+
+    assert (first, again) == (None, None)
+    assert failures == [None]
+    assert waited < 2  # bounded by the store's timeout (0.25 s), not by Redis
 
 
 async def test_redis_that_lost_the_script_still_counts(
