@@ -17,6 +17,7 @@ from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.mailbox_memory import MailboxMemory
+from app.db.order_memory import OrderMemory
 from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
 from app.db.pg_payment_in_one_write import PaymentInOneWrite, open_payment_in_one_write
 from app.db.quote_store import QuoteStore, open_quote_store
@@ -67,7 +68,11 @@ class Container:
 
     def quote_store(self) -> AbstractAsyncContextManager[QuoteStore]:
         return open_quote_store(
-            self.engine, self.sessionmaker, self.settings.quote_store, self.mailbox_memory
+            self.engine,
+            self.sessionmaker,
+            self.settings.quote_store,
+            self.mailbox_memory,
+            self.order_memory,
         )
 
     @cached_property
@@ -75,15 +80,20 @@ class Container:
         return MailboxMemory(self.settings.quote_mailbox_memory)
 
     @cached_property
+    def order_memory(self) -> OrderMemory:
+        return OrderMemory(self.settings.order_quote_memory)
+
+    @cached_property
     def order_in_one_write(
         self,
     ) -> Callable[[], AbstractAsyncContextManager[OrderInOneWrite]] | None:
-        """A customer's order in two round trips, beside the lean unit of work (None:
+        """A customer's order in two round trips, or one from memory, beside the lean
+        unit of work (None:
         elsewhere, or UNIT_OF_WORK=sqlalchemy: every order goes through the ORM)."""
         if not is_lean(self.settings, self.engine):
             return None
-        engine = self.engine
-        return lambda: open_order_in_one_write(engine)
+        engine, mailboxes, memory = self.engine, self.mailbox_memory, self.order_memory
+        return lambda: open_order_in_one_write(engine, mailboxes, memory)
 
     @cached_property
     def payment_in_one_write(

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Mailboxes remembered per process to price a repeated quote without reading them
     # (app/db/mailbox_memory.py; checked by the quote's insert). 0: read every time.
     quote_mailbox_memory: int = Field(default=4096, ge=0, le=1_000_000)
+    # Customers' quotes remembered per process, to place their order in one round trip
+    # (app/db/order_memory.py; checked by the order's write). 0: every order reads.
+    order_quote_memory: int = Field(default=1024, ge=0, le=1_000_000)
     unit_of_work: UnitOfWorkKind = UnitOfWorkKind.AUTO
 
     # Payment providers: one webhook secret each.

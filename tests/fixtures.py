@@ -119,6 +119,8 @@ async def _run_script(connection: AsyncConnection, script: str) -> None:
 def _forget_cached_catalog(container: Container) -> None:
     container.catalog.invalidate()
     container.plans_body = None
+    # Its order numbers were reserved from a sequence the emptying restarted.
+    container.order_memory.forget()
 
 
 # (table, column) of every id the database numbers, as app/db/emptying.py restarts them.

@@ -15,10 +15,10 @@ only costs that one quote the round trip saved.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from app.db.recently_used import RecentlyUsed
 from app.domain.access import PendingOrder
 from app.domain.mailbox import Mailbox
 
@@ -30,6 +30,9 @@ class RememberedMailbox:
     # The mailbox row's version and its unpaid order, as the guarded insert computes them
     # (pg_quote_store.mailbox_version): equal strings, unchanged mailbox.
     version: str
+    # The row's version alone (mappers.MAILBOX_ROW_VERSION), as an order's write checks
+    # it (app/db/pg_order_in_one_write.py): the hold is that write's own to check.
+    row_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,30 +59,21 @@ class MailboxMemory:
     """The last `capacity` mailboxes read, least recently used forgotten first."""
 
     def __init__(self, capacity: int = 4096) -> None:
-        if capacity < 0:
-            raise ValueError("capacity must be >= 0")
-        self._capacity = capacity
-        self._entries: OrderedDict[str, RememberedMailbox] = OrderedDict()
+        self._entries: RecentlyUsed[str, RememberedMailbox] = RecentlyUsed(capacity)
 
     def recall(self, ids: Sequence[str]) -> list[RememberedMailbox] | None:
         """Every one of `ids` as last read (each id once), or None if one is missing."""
-        entries = self._entries
         found: list[RememberedMailbox] = []
         for mailbox_id in dict.fromkeys(ids):
-            entry = entries.get(mailbox_id)
+            entry = self._entries.get(mailbox_id)
             if entry is None:
                 return None
-            entries.move_to_end(mailbox_id)
             found.append(entry)
         return found
 
     def remember(self, read: Iterable[RememberedMailbox]) -> None:
-        entries = self._entries
         for entry in read:
-            entries[entry.mailbox.id] = entry
-            entries.move_to_end(entry.mailbox.id)
-        while len(entries) > self._capacity:
-            entries.popitem(last=False)
+            self._entries.put(entry.mailbox.id, entry)
 
     def __len__(self) -> int:
         return len(self._entries)

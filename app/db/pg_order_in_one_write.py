@@ -9,6 +9,11 @@ email queued, COMMIT. Here, on a pooled connection without a transaction:
 2. `write`: ONE statement, hence atomic: the key claimed with its answer, the order, its
    holds, its mailboxes locked and found unchanged since the read, and the email queued.
 
+Given the process's memories (app/db/order_memory.py, app/db/mailbox_memory.py), `recall`
+gives the same facts as `read` for a quote this process stored, without a round trip:
+the order is then ONE statement, whose write also checks the account's language. And
+each write reserves an order number for a later `recall` while the memory wants one.
+
 The write takes its locks in the transactional path's order (key, order, holds,
 mailboxes), so the two never wait on each other crosswise. When anything moved between
 the two round trips (a key or quote used meanwhile, a mailbox held or changed, a
@@ -22,7 +27,7 @@ pg_outbox_repository), compiled once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -44,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
+from app.db.mailbox_memory import MailboxMemory
 from app.db.mappers import (
     MAILBOX_COLUMNS,
     MAILBOX_FIELDS,
@@ -52,9 +58,11 @@ from app.db.mappers import (
 )
 from app.db.models import IdempotencyRecordRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
 from app.db.order_documents import order_to_values
+from app.db.order_memory import OrderMemory
 from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
 from app.db.pg_quote_repository import HOLDERS_ON_FILE, LANGUAGE, QUOTE_ITEM, found_quote
+from app.db.pg_quote_store import ACCOUNT_LANGUAGE
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS
 from app.db.quote_store import autocommit_connection
 from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
@@ -72,18 +80,21 @@ _MAILBOX_KEYS = tuple((f"{_MAILBOX}{name}", name) for name in MAILBOX_FIELDS)
 _EARLIER = "earlier_"  # prefix of the earlier answer's columns
 _VERSION = "mailbox_version"
 _RESERVED = "reserved_seq"
+_ORDER_SEQUENCE = func.pg_get_serial_sequence(_ORDERS.name, _ORDERS.c.seq.name)
 
 
 @dataclass(frozen=True, slots=True)
 class OrderFacts:
     """What `read` found: the earlier answer to the key, or the quote to order (None:
-    no such quote), its mailboxes as they stand, their versions and the order's number."""
+    no such quote), its mailboxes as they stand, their versions and the order's number.
+    Or what `recall` remembered of them (`recalled`; no earlier answer looked for)."""
 
     earlier: EarlierClaim | None
     found: QuoteToOrder | None
     mailboxes: dict[str, Mailbox]
     versions: dict[str, str]
     seq: int
+    recalled: bool = False
 
 
 def _read(with_holders: bool) -> Any:
@@ -103,8 +114,7 @@ def _read(with_holders: bool) -> Any:
             .subquery("earlier")
         )
         # In FROM, not in the select list: evaluated once, not once per mailbox row.
-        sequence = func.pg_get_serial_sequence(_ORDERS.name, _ORDERS.c.seq.name)
-        reserved = select(func.nextval(sequence).label(_RESERVED)).subquery("reserved")
+        reserved = select(func.nextval(_ORDER_SEQUENCE).label(_RESERVED)).subquery("reserved")
         visible = and_(QuoteRow.id == bindparam("quote_id"), quotes_visible_to(viewer))
         # The quote's mailbox ids as an array first (LATERAL: once the quote is read),
         # so that the primary key finds them whatever the planner guesses of the
@@ -134,9 +144,11 @@ _READ = {with_holders: _read(with_holders) for with_holders in (False, True)}
 
 
 @cache
-def _write(mailboxes: int, messages: int) -> CompiledStatement:
+def _write(mailboxes: int, messages: int, recalled: bool, reserve: bool) -> CompiledStatement:
     """The write of `mailboxes` mailboxes and `messages` messages; each CTE reads the one
-    before, which makes PostgreSQL take their locks in that order."""
+    before, which makes PostgreSQL take their locks in that order. `recalled`: the
+    account's language must still be the one remembered; `reserve`: it also answers the
+    next order number, for a later order of this process."""
     answered = (*CLAIMED, "status_code", "body")
     claimed = (
         postgresql.insert(_RECORDS)
@@ -188,15 +200,59 @@ def _write(mailboxes: int, messages: int) -> CompiledStatement:
         .cte("unchanged")
     )
     queued = insert_messages(messages, QUEUED_COLUMNS).cte("queued")
-    all_unchanged = select(func.count()).select_from(unchanged).scalar_subquery() == mailboxes
-    return CompiledStatement(select(fails_unless(all_unchanged).label("written")).add_cte(queued))
+    unmoved = select(func.count()).select_from(unchanged).scalar_subquery() == mailboxes
+    if recalled:
+        remembered = bindparam("remembered_language", type_=String)
+        unmoved = and_(unmoved, ACCOUNT_LANGUAGE.is_not_distinct_from(remembered))
+    answers = [fails_unless(unmoved).label("written")]
+    if reserve:
+        answers.append(func.nextval(_ORDER_SEQUENCE).label(_RESERVED))
+    return CompiledStatement(select(*answers).add_cte(queued))
 
 
 class OrderInOneWrite:
-    """`read`, then `write`, on one pooled asyncpg connection outside any transaction."""
+    """`read` (or `recall`), then `write`, on one pooled asyncpg connection outside any
+    transaction."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        mailboxes: MailboxMemory | None = None,
+        memory: OrderMemory | None = None,
+    ) -> None:
         self._db = connection
+        self._mailboxes = mailboxes
+        self._memory = memory
+
+    def recall(self, principal: Principal, quote_id: str) -> OrderFacts | None:
+        """`read`'s facts as remembered, for a quote `principal` stored in this process
+        whose mailboxes are remembered without an unpaid order, and a number reserved;
+        None otherwise. Nothing is asked of the database: `write` checks them."""
+        memory, mailboxes = self._memory, self._mailboxes
+        if memory is None or mailboxes is None:
+            return None
+        quote = memory.recall_quote(quote_id)
+        if quote is None or quote.record.owner != principal:
+            return None
+        entries = mailboxes.recall([item.mailbox_id for item in quote.record.quote.items])
+        if entries is None or any(entry.pending is not None for entry in entries):
+            return None
+        seq = memory.take_number()
+        if seq is None:
+            return None
+        return OrderFacts(
+            None,
+            QuoteToOrder(quote.record, quote.language),
+            {entry.mailbox.id: entry.mailbox for entry in entries},
+            {entry.mailbox.id: entry.row_version for entry in entries},
+            seq,
+            recalled=True,
+        )
+
+    def unused(self, facts: OrderFacts) -> None:
+        """`facts` were not written: their number serves a later order."""
+        if facts.recalled and self._memory is not None:
+            self._memory.keep_number(facts.seq)
 
     async def read(
         self,
@@ -242,9 +298,11 @@ class OrderInOneWrite:
         claim: IdempotencyClaim,
         answer: tuple[int, dict[str, Any]],
         messages: Sequence[OutgoingMessage],
-        versions: Mapping[str, str],
+        facts: OrderFacts,
     ) -> bool:
-        """Everything, or nothing and False: something moved since `read`."""
+        """Everything, or nothing and False: something moved since `read` (or since what
+        `recall` remembered)."""
+        versions = facts.versions
         wanted = sorted(order.mailbox_ids)
         status_code, body = answer
         order_values = order_to_values(order) | {
@@ -263,11 +321,18 @@ class OrderInOneWrite:
             }
             | message_values(messages, claim.now)
         )
-        statement = _write(len(wanted), len(messages))
+        if facts.recalled:
+            values["language_of"] = order.owner.subject
+            values["remembered_language"] = facts.found.language if facts.found else None
+        memory = self._memory
+        reserve = memory is not None and memory.wants_number()
+        statement = _write(len(wanted), len(messages), facts.recalled, reserve)
         try:
-            await self._db.fetchval(statement.sql, *statement.args(values))
+            written = await self._db.fetchrow(statement.sql, *statement.args(values))
         except GAVE_WAY:
             return False
+        if reserve and memory is not None:
+            memory.keep_number(written[_RESERVED])
         return True
 
 
@@ -283,6 +348,10 @@ GAVE_WAY = (
 
 
 @asynccontextmanager
-async def open_order_in_one_write(engine: AsyncEngine) -> AsyncIterator[OrderInOneWrite]:
+async def open_order_in_one_write(
+    engine: AsyncEngine,
+    mailboxes: MailboxMemory | None = None,
+    memory: OrderMemory | None = None,
+) -> AsyncIterator[OrderInOneWrite]:
     async with autocommit_connection(engine) as connection:
-        yield OrderInOneWrite(connection)
+        yield OrderInOneWrite(connection, mailboxes, memory)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Select
@@ -26,7 +26,7 @@ from app.db.pg_idempotency_repository import (
     EarlierClaim,
     claim_values,
 )
-from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.pg_quote_store import ACCOUNT_LANGUAGE, AsyncpgQuoteStore
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS, QuoteRepository, quote_record
 from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
 from app.domain.access import Principal
@@ -36,12 +36,7 @@ from app.domain.quote_record import QuoteRecord, QuoteToOrder
 QUOTE_ITEM = func.jsonb_array_elements(QuoteRow.document["items"], type_=JSONB).column_valued(
     "item"
 )
-LANGUAGE = (
-    select(AccountRow.language)
-    .where(AccountRow.id == bindparam("language_of", type_=String))
-    .scalar_subquery()
-    .label("language")
-)
+LANGUAGE = ACCOUNT_LANGUAGE.label("language")
 # Each of the quote's mailboxes with its own documents and its account's, as JSON.
 HOLDERS_ON_FILE = (
     select(

@@ -8,6 +8,8 @@ side by side, and the quote API tests run on each).
 
 Given a MailboxMemory, it prices a repeated quote from the mailboxes as last read, and
 its one statement inserts the quote only if they are unchanged (app/db/mailbox_memory.py).
+Given an OrderMemory, it remembers each customer's quote it stored, with the account's
+language that the insert returns, for the order that follows (app/db/order_memory.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from app.db.mappers import (
     MAILBOX_ROW_VERSION,
     mailbox_from_values,
 )
-from app.db.models import MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
+from app.db.models import AccountRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
+from app.db.order_memory import OrderMemory
 from app.db.quote_repository import (
     QUOTE_RECORD_COLUMNS,
     QuoteRecord,
@@ -52,6 +55,14 @@ def mailbox_version() -> ColumnElement[str]:
     )
 
 
+# The preferred language of the account `language_of` (an order's emails follow it).
+ACCOUNT_LANGUAGE = (
+    select(AccountRow.language)
+    .where(AccountRow.id == bindparam("language_of", type_=String))
+    .scalar_subquery()
+)
+
+
 def _ids() -> ColumnElement[bool]:
     return MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
 
@@ -65,6 +76,7 @@ def _mailboxes(viewer: Principal) -> Select[Any]:
             OrderRow.owner_role.label("pending_owner_role"),
             OrderRow.owner_id.label("pending_owner_id"),
             mailbox_version().label("version"),
+            MAILBOX_ROW_VERSION.label("row_version"),
         )
         .outerjoin(PendingRenewalRow, PendingRenewalRow.mailbox_id == MailboxRow.id)
         .outerjoin(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
@@ -94,6 +106,7 @@ def _insert_if_unchanged(viewer: Principal, columns: tuple[str, ...]) -> Insert:
         postgresql.insert(QuoteRow.__table__)  # type: ignore[arg-type]
         .from_select(list(columns), row)
         .on_conflict_do_nothing()
+        .returning(ACCOUNT_LANGUAGE)
     )
 
 
@@ -127,8 +140,13 @@ _QUOTE_BY_KEY = CompiledStatement(
 
 @cache
 def _insert_quote(columns: tuple[str, ...]) -> CompiledStatement:
-    """INSERT … ON CONFLICT DO NOTHING of exactly these columns, as the session would."""
-    statement = postgresql.insert(QuoteRow.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+    """INSERT … ON CONFLICT DO NOTHING of exactly these columns, as the session would;
+    a row (the owner's account language) when it inserted."""
+    statement = (
+        postgresql.insert(QuoteRow.__table__)  # type: ignore[arg-type]
+        .on_conflict_do_nothing()
+        .returning(ACCOUNT_LANGUAGE)
+    )
     return CompiledStatement(statement, column_keys=list(columns))
 
 
@@ -138,9 +156,15 @@ def _insert_quote_if_unchanged(columns: tuple[str, ...]) -> dict[Role, CompiledS
 
 
 class AsyncpgQuoteStore:
-    def __init__(self, connection: Any, memory: MailboxMemory | None = None) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        memory: MailboxMemory | None = None,
+        orders: OrderMemory | None = None,
+    ) -> None:
         self._db = connection  # an asyncpg Connection, with SQLAlchemy's JSON codecs
         self._memory = memory  # None: every quote reads its mailboxes
+        self._orders = orders  # None: no quote is remembered for its order
 
     async def mailboxes_to_quote(
         self, principal: Principal, ids: Sequence[str], *, afresh: bool = False
@@ -160,19 +184,29 @@ class AsyncpgQuoteStore:
     async def add(
         self, record: QuoteRecord, idempotency_key: str | None, seen: MailboxesSeen
     ) -> bool:
+        owner = record.owner
         values = quote_values(record, idempotency_key)
+        columns = tuple(values)
+        # RETURNING the owner's language: a customer's order is placed in the language of
+        # their account, and this saves the order reading it (app/db/order_memory.py).
+        values["language_of"] = owner.subject if owner.role is Role.CUSTOMER else None
         if seen.remembered is None:
-            statement = _insert_quote(tuple(values))
+            statement = _insert_quote(columns)
         else:
-            statement = _insert_quote_if_unchanged(tuple(values))[record.owner.role]
+            statement = _insert_quote_if_unchanged(columns)[owner.role]
             values |= {
                 "ids": list(seen.mailboxes),
                 "versions": list(seen.remembered),
                 "expected": len(seen.remembered),
-                VIEWER_SUBJECT: record.owner.subject,
+                VIEWER_SUBJECT: owner.subject,
             }
-        status = await self._db.execute(statement.sql, *statement.args(values))
-        return bool(status == "INSERT 0 1")
+        stored = await self._db.fetchrow(statement.sql, *statement.args(values))
+        if stored is None:
+            return False
+        orders = self._orders
+        if orders is not None and orders.enabled and owner.role is Role.CUSTOMER:
+            orders.remember_quote(record, stored[0])
+        return True
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:
         values = {"owner_role": owner.role.value, "owner_id": owner.subject, "key": key}
@@ -196,4 +230,4 @@ def _remembered(record: Any) -> RememberedMailbox:
     if record["pending_order_id"]:
         owner = Principal(Role(record["pending_owner_role"]), record["pending_owner_id"])
         pending = PendingOrder(record["pending_order_id"], owner)
-    return RememberedMailbox(mailbox, pending, record["version"])
+    return RememberedMailbox(mailbox, pending, record["version"], record["row_version"])

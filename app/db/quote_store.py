@@ -25,6 +25,7 @@ from sqlalchemy.util import greenlet_spawn
 from app.db.connection_gate import gate_of
 from app.db.engine import abandon
 from app.db.mailbox_memory import MailboxesSeen, MailboxMemory
+from app.db.order_memory import OrderMemory
 from app.db.pg_quote_store import AsyncpgQuoteStore
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
@@ -107,11 +108,13 @@ async def open_quote_store(
     sessionmaker: async_sessionmaker[AsyncSession],
     kind: QuoteStoreKind = QuoteStoreKind.AUTO,
     memory: MailboxMemory | None = None,
+    orders: OrderMemory | None = None,
 ) -> AsyncIterator[QuoteStore]:
-    """The store for this database; on PostgreSQL, pricing from `memory` when it can."""
+    """The store for this database; on PostgreSQL, pricing from `memory` when it can and
+    remembering customers' quotes in `orders` for their orders."""
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
         async with autocommit_connection(engine) as connection:
-            yield AsyncpgQuoteStore(connection, memory)
+            yield AsyncpgQuoteStore(connection, memory, orders)
     else:
         async with UnitOfWork(sessionmaker) as uow:
             yield SessionQuoteStore(uow)

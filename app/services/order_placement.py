@@ -13,10 +13,12 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
-from app.db.pg_order_in_one_write import OrderInOneWrite
+from app.db.pg_order_in_one_write import OrderFacts, OrderInOneWrite
 from app.domain.access import Principal, Role, visible_order_id
 from app.domain.calendar import italian_date
+from app.domain.errors import DomainError
 from app.domain.holder_record import HolderOnFile
+from app.domain.idempotency_identity import IdempotencyClaim
 from app.domain.mailbox import Mailbox
 from app.domain.money import Money
 from app.domain.order import (
@@ -111,9 +113,27 @@ async def _place_in_one_write(
     render: Callable[[Order], tuple[int, dict[str, Any]]],
 ) -> Answer | None:
     """place_order's steps for a customer, read in one round trip and written in one
-    (app/db/pg_order_in_one_write.py); None: the write gave way, nothing was written."""
+    (app/db/pg_order_in_one_write.py); None: the write gave way, nothing was written.
+
+    A quote this process stored is not read for: its order is one round trip, the write
+    (app/db/order_memory.py). Should that write give way, or the remembered facts refuse
+    the order, the order is read for: a refusal, or an earlier answer to the key, is
+    settled on what the database holds."""
     claim = keyed.claim(now)
     async with in_one_write() as one_write:
+        # With a holder given: the holders on file are read only for an order without.
+        given = request.holder is not None
+        recalled = one_write.recall(principal, request.quote_id) if given else None
+        if recalled is not None:
+            try:
+                placed = await _write_order(
+                    one_write, recalled, principal, request, now, language, accounts, claim, render
+                )
+            except DomainError:
+                placed = None
+            if placed is not None:
+                return placed
+            one_write.unused(recalled)
         facts = await one_write.read(
             claim,
             principal,
@@ -123,26 +143,40 @@ async def _place_in_one_write(
         )
         if facts.earlier is not None:
             return keyed.replay(facts.earlier)
-        if facts.found is None:
-            raise ResourceNotFound("quote", request.quote_id)
-        quote = facts.found.record.quote
-        request = with_holder_read(request, facts.found.holders_on_file or {})
-        check_order(quote, request, principal.role, now)
-        if not _mailboxes_as_quoted(
-            quote, facts.mailboxes, now, automatic=request.placed_automatically
-        ):
-            return None  # the transactional path says so, with the mailboxes locked
-        order_id = f"ord_{uuid.uuid4().hex}"
-        order = Order.place(
-            order_id, principal, request, quote, now, facts.found.language or language
+        return await _write_order(
+            one_write, facts, principal, request, now, language, accounts, claim, render
         )
-        order.seq = facts.seq  # reserved by the read: the answer and email show the number
-        status_code, body = render(order)
-        confirmation = _confirmation(order, accounts)
-        message = OutgoingMessage(EMAIL, f"order-confirmation:{order.id}", confirmation)
-        written = await one_write.write(
-            order, claim, (status_code, body), [message], facts.versions
-        )
+
+
+async def _write_order(
+    one_write: OrderInOneWrite,
+    facts: OrderFacts,
+    principal: Principal,
+    request: OrderRequest,
+    now: datetime,
+    language: str,
+    accounts: PaymentAccounts,
+    claim: IdempotencyClaim,
+    render: Callable[[Order], tuple[int, dict[str, Any]]],
+) -> Answer | None:
+    """The order `facts` describe, written in one statement; None: the write gave way
+    (or the mailboxes no longer match the quote), nothing was written."""
+    if facts.found is None:
+        raise ResourceNotFound("quote", request.quote_id)
+    quote = facts.found.record.quote
+    request = with_holder_read(request, facts.found.holders_on_file or {})
+    check_order(quote, request, principal.role, now)
+    if not _mailboxes_as_quoted(
+        quote, facts.mailboxes, now, automatic=request.placed_automatically
+    ):
+        return None  # the transactional path says so, with the mailboxes locked
+    order_id = f"ord_{uuid.uuid4().hex}"
+    order = Order.place(order_id, principal, request, quote, now, facts.found.language or language)
+    order.seq = facts.seq  # reserved: the answer and email show the number
+    status_code, body = render(order)
+    confirmation = _confirmation(order, accounts)
+    message = OutgoingMessage(EMAIL, f"order-confirmation:{order.id}", confirmation)
+    written = await one_write.write(order, claim, (status_code, body), [message], facts)
     return Answer(status_code, body, replayed=False) if written else None
 
 

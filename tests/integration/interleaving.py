@@ -1,6 +1,7 @@
 """A one-read-one-write path with a step run, committed, between its read and its write
 (app/db/pg_order_in_one_write.py, app/db/pg_payment_in_one_write.py): what moves there is
-what the write must notice."""
+what the write must notice. An order recalled from memory (app/db/order_memory.py) has no
+read: the step then runs between the recall and the write."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.container import Container, build_container
 from app.main import create_app
@@ -24,9 +24,10 @@ async def _nothing() -> None:
 
 
 class Between:
-    """Opens the path as `open_one_write` does, with `step` run after each read (a
-    request the step makes itself goes straight through); `written` says how the last
-    write went (None: none was tried; its answer, None or False, means it gave way)."""
+    """Opens the path as `open_one_write` does, with `step` run once per request, after
+    its first read or before its first write (a request the step makes itself goes
+    straight through); `written` says how the last request's first write went (None:
+    none was tried; its answer, None or False, means it gave way)."""
 
     def __init__(self, open_one_write: Callable[[], AbstractAsyncContextManager[Any]]) -> None:
         self._open = open_one_write
@@ -51,16 +52,30 @@ class _Interleaved:
     def __init__(self, one_write: Any, between: Between) -> None:
         self._one_write = one_write
         self._between = between
+        self._stepped = False
+        self._wrote = False
+        between.written = None
+
+    def __getattr__(self, name: str) -> Any:  # recall, unused: as they are
+        return getattr(self._one_write, name)
 
     async def read(self, *args: Any, **kwargs: Any) -> Any:
         facts = await self._one_write.read(*args, **kwargs)
-        await self._between.run_step()
+        await self._step_once()
         return facts
 
     async def write(self, *args: Any, **kwargs: Any) -> Any:
+        await self._step_once()
         answer = await self._one_write.write(*args, **kwargs)
-        self._between.written = answer is not None and answer is not False
+        if not self._wrote:
+            self._wrote = True
+            self._between.written = answer is not None and answer is not False
         return answer
+
+    async def _step_once(self) -> None:
+        if not self._stepped:
+            self._stepped = True
+            await self._between.run_step()
 
 
 @asynccontextmanager
@@ -68,15 +83,14 @@ async def app_interleaving(
     db: Container,
     clock: MovableClock,
     path: str,
-    open_one_write: Callable[[AsyncEngine], AbstractAsyncContextManager[Any]],
+    open_one_write: Callable[[Container], AbstractAsyncContextManager[Any]],
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
     """An app whose container's `path` (order_in_one_write, payment_in_one_write) is a
     Between over `open_one_write`; skipped where that path doesn't exist."""
     if getattr(db, path) is None:
         pytest.skip(f"{path} exists on PostgreSQL's lean path only")
     container = build_container(db.settings, clock=clock, engine=db.engine)
-    engine = container.engine
-    between = Between(lambda: open_one_write(engine))
+    between = Between(lambda: open_one_write(container))
     container.__dict__[path] = between  # the cached factory, replaced
     transport = httpx.ASGITransport(app=create_app(container=container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

@@ -4,31 +4,44 @@ path answers, as it would have alone.
 
 Each test places an order over HTTP while a step runs, committed, between the read and
 the write: the order's mailbox renewed or merely touched, held by another order, its
-quote ordered, its Idempotency-Key used.
+quote ordered, its Idempotency-Key used. Each runs twice: with the quote remembered by the
+process, so that the order is not read for (app/db/order_memory.py: the step then runs
+between the recall and the write), and with ORDER_QUOTE_MEMORY=0, read for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from app.container import Container
-from app.db.pg_order_in_one_write import open_order_in_one_write
+from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
 from tests.api.helpers import put_mailbox
 from tests.api.order_helpers import order_body, quote_id_for
 from tests.conftest import CUSTOMER, MovableClock
 from tests.integration.interleaving import Between, app_interleaving
 
 
-@pytest.fixture
+@pytest.fixture(params=["remembered", "read"])
 async def placing(
-    db: Container, clock: MovableClock
+    request: pytest.FixtureRequest, db: Container, clock: MovableClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
-    async with app_interleaving(db, clock, "order_in_one_write", open_order_in_one_write) as app:
+    if request.param == "read":
+        settings = db.settings.model_copy(update={"order_quote_memory": 0})
+        db = dataclasses.replace(db, settings=settings)
+    async with app_interleaving(db, clock, "order_in_one_write", _open) as app:
         yield app
+
+
+def _open(container: Container) -> AbstractAsyncContextManager[OrderInOneWrite]:
+    return open_order_in_one_write(
+        container.engine, container.mailbox_memory, container.order_memory
+    )
 
 
 async def _sql(container: Container, statement: str) -> None:

@@ -9,6 +9,7 @@ and the write: the same event delivered again, a refund of the order, a mailbox 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from app.container import Container
 from app.db.pg_payment_in_one_write import (
+    PaymentInOneWrite,
     open_payment_in_one_write,
 )
 from tests.api.helpers import put_mailbox
@@ -35,9 +37,10 @@ RENEWALS_OF_MBX_1 = (
 async def paying(
     db: Container, clock: MovableClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
-    async with app_interleaving(
-        db, clock, "payment_in_one_write", open_payment_in_one_write
-    ) as app:
+    def opened(container: Container) -> AbstractAsyncContextManager[PaymentInOneWrite]:
+        return open_payment_in_one_write(container.engine)
+
+    async with app_interleaving(db, clock, "payment_in_one_write", opened) as app:
         yield app
 
 

@@ -13,7 +13,9 @@ def remembered(
     mailbox_id: str, version: str = "1", pending: str | None = None
 ) -> RememberedMailbox:
     order = PendingOrder(pending, Principal(Role.CUSTOMER, "acc-1")) if pending else None
-    return RememberedMailbox(mailbox(mailbox_id, "acc-1"), order, f"{mailbox_id} {version}")
+    return RememberedMailbox(
+        mailbox(mailbox_id, "acc-1"), order, f"{mailbox_id} {version}", version
+    )
 
 
 def test_it_recalls_a_quote_s_mailboxes_only_when_it_has_them_all() -> None:

@@ -1,0 +1,67 @@
+"""What an api process remembers to place a customer's order in ONE round trip: the
+quotes it stored, and order numbers it reserved.
+
+The everyday order follows its quote within minutes, from the same frontend, often on
+the same connection to the same process. That process priced the quote from mailboxes
+it read or remembers (app/db/mailbox_memory.py), so it holds everything the order's
+read would fetch (app/db/pg_order_in_one_write.py): the quote, its mailboxes with their
+row versions, and the ordering account's language as it was when the quote was stored.
+The order's number is the one thing only the database gives: each write reserves the
+next one for a later order of this process.
+
+Memory is never trusted on its own. The order's one write stores the order only if every
+mailbox is still at the version remembered and the account's language is unchanged (the
+key, the quote and each mailbox's hold are unique keys); otherwise it writes nothing and
+the order is read for, as before. A number reserved and never used is a gap in the order
+numbers, as a rolled-back insert leaves one: at most `NUMBERS_KEPT` per process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.db.recently_used import RecentlyUsed
+from app.domain.quote_record import QuoteRecord
+
+NUMBERS_KEPT = 8  # about the orders one process places at once
+
+
+@dataclass(frozen=True, slots=True)
+class RememberedQuote:
+    record: QuoteRecord
+    language: str | None  # the owner's account language when the quote was stored
+
+
+class OrderMemory:
+    """The last `capacity` quotes this process stored, and the order numbers it holds."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._quotes: RecentlyUsed[str, RememberedQuote] = RecentlyUsed(capacity)
+        self._numbers: list[int] = []
+        self.enabled = capacity > 0
+
+    def remember_quote(self, record: QuoteRecord, language: str | None) -> None:
+        self._quotes.put(record.id, RememberedQuote(record, language))
+
+    def recall_quote(self, quote_id: str) -> RememberedQuote | None:
+        return self._quotes.get(quote_id)
+
+    def wants_number(self) -> bool:
+        """Whether the next write should reserve a number for a later order."""
+        return self.enabled and len(self._numbers) < NUMBERS_KEPT
+
+    def keep_number(self, seq: int) -> None:
+        """A number reserved and not used (yet): for the next order from memory."""
+        self._numbers.append(seq)
+
+    def take_number(self) -> int | None:
+        return self._numbers.pop(0) if self._numbers else None  # the oldest first
+
+    def forget(self) -> None:
+        """Forget everything: the database was emptied under this process (tests)."""
+        self._quotes = RecentlyUsed(self._capacity)
+        self._numbers.clear()
+
+    def __len__(self) -> int:
+        return len(self._quotes)
