@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     quote_mailbox_memory: int = Field(default=4096, ge=0, le=1_000_000)
     # Customers' quotes remembered per process, to place their order in one round trip
     # (app/db/order_memory.py; checked by the order's write). 0: every order reads.
-    order_quote_memory: int = Field(default=1024, ge=0, le=1_000_000)
+    order_quote_memory: int = Field(default=4096, ge=0, le=1_000_000)
     unit_of_work: UnitOfWorkKind = UnitOfWorkKind.AUTO
 
     # Payment providers: one webhook secret each.

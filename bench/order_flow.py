@@ -1,8 +1,10 @@
 """Orders and payment webhooks under wrk, by replay of pre-built requests, in rounds.
 
-Setup, untimed: a quote per bench mailbox through the API (a mailbox holds one unpaid
-order, so each order has its own), an order request for each, with its own
-Idempotency-Key. Then each request is sent exactly once by wrk:
+Setup, untimed, before each share of orders: a quote per mailbox of the share through
+the API (a mailbox holds one unpaid order, so each order has its own), an order request
+for each, with its own Idempotency-Key. As a frontend does, the order follows its quote
+within seconds (and so finds it in the api process's memory: app/db/order_memory.py).
+Then each request is sent exactly once by wrk:
 1. A warm-up share of orders, then a signed `generic` payment.succeeded for each.
 2. In each round (between the steady endpoints' rounds, so its CPU compares with theirs):
    POST /v1/orders, a timed share at the high connection count and another at the low
@@ -65,8 +67,8 @@ class OrderFlow:
         return all(ok for _, _, ok in self.checks)
 
 
-async def make_quotes(base: str, auth: dict[str, str], count: int) -> list[str]:
-    """A quote per bench mailbox, through the API: their ids."""
+async def make_quotes(base: str, auth: dict[str, str], mailboxes: range) -> list[str]:
+    """A quote per bench mailbox (by number), through the API: their ids."""
     limits = httpx.Limits(max_connections=SETUP_CONCURRENCY)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         semaphore = asyncio.Semaphore(SETUP_CONCURRENCY)
@@ -80,7 +82,7 @@ async def make_quotes(base: str, auth: dict[str, str], count: int) -> list[str]:
                 raise RuntimeError(f"quote for {mailbox_id(i)}: {response.status_code} {answer}")
             return str(answer["id"])
 
-        return list(await asyncio.gather(*(quote(i) for i in range(count))))
+        return list(await asyncio.gather(*(quote(i) for i in mailboxes)))
 
 
 def order_requests(quote_ids: Sequence[str], auth: dict[str, str]) -> list[Request]:
@@ -155,7 +157,7 @@ class OrderReplay:
         self.high, self.low = connections
         self.renewed_expiry = renewed_expiry
         self.rounds = 0
-        self.unsent: list[Request] = []
+        self.quoted = 0  # the bench mailboxes quoted so far, in order
         self.placing: list[Load] = []  # every share of orders, warm-up included
         self.paying: list[Load] = []  # every share of webhooks, warm-up included
         self.orders: dict[int, list[Load]] = {self.high: [], self.low: []}
@@ -164,17 +166,8 @@ class OrderReplay:
         self.signed = 0  # webhooks built: one per order found awaiting payment
 
     def warm_up(self, rounds: int) -> None:
-        """Every order request, built now (a quote each, untimed); the warm-up share of
-        orders and their webhooks sent."""
+        """The warm-up share of orders and their webhooks sent."""
         self.rounds = rounds
-        total = self.sizes.total(rounds)
-        print(f"  POST /v1/quotes x{total} (setup, untimed) ...", flush=True)
-        quote_ids = asyncio.run(make_quotes(self.loader.base, self.auth, total))
-        # Statistics of the tables as they now are, as autovacuum would keep them in a
-        # live database: planned on the empty quotes table, an order's quote lookup
-        # chose the owner's index and read every quote of the bench's one account.
-        asyncio.run(analyze(self.database_url))
-        self.unsent = order_requests(quote_ids, self.auth)
         warm = self._take(self.sizes.warmup)
         print(f"  POST /v1/orders and webhooks x{len(warm)} (warm-up) ...", flush=True)
         self.placing.append(self.loader.replay(warm, "orders warm-up", self.high))
@@ -222,8 +215,15 @@ class OrderReplay:
         return OrderFlow(self.orders, self.webhooks, resent, checks)
 
     def _take(self, count: int) -> list[Request]:
-        taken, self.unsent = self.unsent[:count], self.unsent[count:]
-        return taken
+        """`count` order requests, for the next `count` mailboxes quoted just now."""
+        mailboxes = range(self.quoted, self.quoted + count)
+        self.quoted += count
+        quote_ids = asyncio.run(make_quotes(self.loader.base, self.auth, mailboxes))
+        # Statistics of the tables as they now are, as autovacuum would keep them in a
+        # live database: planned on the empty quotes table, an order's quote lookup
+        # chose the owner's index and read every quote of the bench's one account.
+        asyncio.run(analyze(self.database_url))
+        return order_requests(quote_ids, self.auth)
 
     def _webhooks(self) -> list[Request]:
         """A payment webhook for each order awaiting payment, signed now."""

@@ -35,7 +35,7 @@ class RememberedQuote:
 class OrderMemory:
     """The last `capacity` quotes this process stored, and the order numbers it holds."""
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 4096) -> None:
         self._capacity = capacity
         self._quotes: RecentlyUsed[str, RememberedQuote] = RecentlyUsed(capacity)
         self._numbers: list[int] = []
