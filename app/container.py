@@ -81,7 +81,13 @@ class Container:
 
     @cached_property
     def order_memory(self) -> OrderMemory:
-        return OrderMemory(self.settings.order_quote_memory)
+        # A number per order this process can write at once: one per pooled connection.
+        settings = self.settings
+        return OrderMemory(
+            settings.order_quote_memory,
+            settings.database_pool_size,
+            self.metrics.count_order_from_memory,
+        )
 
     @cached_property
     def order_in_one_write(

@@ -55,6 +55,13 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.orders_from_memory = Counter(
+            "orders_from_memory_total",
+            "Customers' orders placed from this process's memory of their quote: written in "
+            "one statement, or read_again (something had moved, or the memory refused it).",
+            ["outcome"],
+            registry=self.registry,
+        )
         # The labelled children of both quote counters, found once per pair: labels() takes a
         # lock and checks its values, on the hottest path of the API.
         self._new_quote_children: dict[tuple[str, str], tuple[Counter, Counter]] = {}
@@ -69,6 +76,9 @@ class Metrics:
             "Rate-limit counters that could not be reached: requests served unlimited.",
             registry=self.registry,
         )
+
+    def count_order_from_memory(self, outcome: str) -> None:
+        self.orders_from_memory.labels(outcome).inc()
 
     def count_new_quote(self, status: str, mailboxes_from: str) -> None:
         """One new quote (not a replay): by status, and by where its mailboxes came from."""

@@ -13,17 +13,17 @@ Memory is never trusted on its own. The order's one write stores the order only 
 mailbox is still at the version remembered and the account's language is unchanged (the
 key, the quote and each mailbox's hold are unique keys); otherwise it writes nothing and
 the order is read for, as before. A number reserved and never used is a gap in the order
-numbers, as a rolled-back insert leaves one: at most `NUMBERS_KEPT` per process.
+numbers, as a rolled-back insert leaves one: at most `numbers_kept` per process, as many
+as it can write orders at once (its pooled connections).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.db.recently_used import RecentlyUsed
 from app.domain.quote_record import QuoteRecord
-
-NUMBERS_KEPT = 8  # about the orders one process places at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +33,21 @@ class RememberedQuote:
 
 
 class OrderMemory:
-    """The last `capacity` quotes this process stored, and the order numbers it holds."""
+    """The last `capacity` quotes this process stored, and up to `numbers_kept` order
+    numbers reserved for them."""
 
-    def __init__(self, capacity: int = 4096) -> None:
+    def __init__(
+        self,
+        capacity: int = 4096,
+        numbers_kept: int = 20,
+        count: Callable[[str], None] | None = None,
+    ) -> None:
         self._capacity = capacity
         self._quotes: RecentlyUsed[str, RememberedQuote] = RecentlyUsed(capacity)
         self._numbers: list[int] = []
+        self._numbers_kept = numbers_kept
+        # Told "written" or "read_again" for each order placed from memory or not (metrics).
+        self._count = count or _uncounted
         self.enabled = capacity > 0
 
     def remember_quote(self, record: QuoteRecord, language: str | None) -> None:
@@ -47,9 +56,13 @@ class OrderMemory:
     def recall_quote(self, quote_id: str) -> RememberedQuote | None:
         return self._quotes.get(quote_id)
 
+    def outcome(self, written: bool) -> None:
+        """An order recalled from memory was written, or had to be read for."""
+        self._count("written" if written else "read_again")
+
     def wants_number(self) -> bool:
         """Whether the next write should reserve a number for a later order."""
-        return self.enabled and len(self._numbers) < NUMBERS_KEPT
+        return self.enabled and len(self._numbers) < self._numbers_kept
 
     def keep_number(self, seq: int) -> None:
         """A number reserved and not used (yet): for the next order from memory."""
@@ -65,3 +78,7 @@ class OrderMemory:
 
     def __len__(self) -> int:
         return len(self._quotes)
+
+
+def _uncounted(_outcome: str) -> None:
+    pass

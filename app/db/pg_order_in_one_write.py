@@ -253,6 +253,7 @@ class OrderInOneWrite:
         """`facts` were not written: their number serves a later order."""
         if facts.recalled and self._memory is not None:
             self._memory.keep_number(facts.seq)
+            self._memory.outcome(written=False)
 
     async def read(
         self,
@@ -331,8 +332,11 @@ class OrderInOneWrite:
             written = await self._db.fetchrow(statement.sql, *statement.args(values))
         except GAVE_WAY:
             return False
-        if reserve and memory is not None:
-            memory.keep_number(written[_RESERVED])
+        if memory is not None:
+            if reserve:
+                memory.keep_number(written[_RESERVED])
+            if facts.recalled:
+                memory.outcome(written=True)
         return True
 
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from app.container import Container
-from tests.api.helpers import assert_problem, put_mailbox
+from tests.api.helpers import assert_problem, metric_sample, put_mailbox
 from tests.api.order_helpers import new_key, order_body, quote_id_for
 from tests.api.test_quote_mailbox_memory_api import statements_sent
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, MovableClock
@@ -51,6 +51,10 @@ async def _placed(client: httpx.AsyncClient, mailbox_id: str) -> dict[str, Any]:
     return answer
 
 
+async def _from_memory(client: httpx.AsyncClient, outcome: str) -> float:
+    return await metric_sample(client, "orders_from_memory_total", outcome=outcome)
+
+
 async def _stored_language(db: Container, order_id: str) -> str:
     async with db.engine.connect() as connection:
         query = text("select language from orders where id = :id")
@@ -65,12 +69,14 @@ async def test_an_order_after_its_quote_is_one_statement(
     first = await _placed(client, "mbx-a")  # read for: its write reserves the next number
     await put_mailbox(client, "mbx-m", "STANDARD")
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-m"}])
+    written = await _from_memory(client, "written")
 
     async with statements_sent(db.engine) as sent:
         placed = await _order(client, quote_id)
 
     assert placed.status_code == 201, placed.text
     assert len(sent) == 1, sent
+    assert await _from_memory(client, "written") == written + 1
     assert sent[0].lstrip().upper().startswith("WITH"), sent
     order = placed.json()
     assert order["number"] != first["number"]
@@ -105,11 +111,14 @@ async def test_a_language_changed_after_the_quote_is_the_order_s_language(
     quote_id = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-m"}])
     async with db.engine.begin() as connection:  # the customer's preference, set elsewhere
         await connection.execute(text("update accounts set language = 'en' where id = 'acc-1'"))
+    read_again = await _from_memory(client, "read_again")
 
     placed = await _order(client, quote_id, {**new_key(CUSTOMER), "Accept-Language": "it"})
 
     assert placed.status_code == 201, placed.text
     assert await _stored_language(db, placed.json()["id"]) == "en"
+    if remembers(db):  # the memory's write gave way to the new language
+        assert await _from_memory(client, "read_again") == read_again + 1
 
 
 async def test_another_customer_s_remembered_quote_is_not_found(

@@ -1,0 +1,81 @@
+"""OrderMemory: the quotes it recalls, and the order numbers it keeps and hands out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.db.order_memory import OrderMemory
+from app.domain.access import Principal, Role
+from app.domain.calendar import italian_date
+from app.domain.quote import RenewalItem, RenewalRequest, quote_renewal
+from app.domain.quote_record import QuoteRecord
+from app.sandbox.demo_catalog import demo_price_list
+from app.sandbox.seed import DEMO_MAILBOXES, demo_mailbox
+
+OWNER = Principal(Role.CUSTOMER, "acc-1")
+NOW = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+
+def record(quote_id: str) -> QuoteRecord:
+    today = italian_date(NOW)
+    mailboxes = {demo.id: demo_mailbox(demo, today) for demo in DEMO_MAILBOXES}
+    request = RenewalRequest(years=1, items=(RenewalItem("mbx-standard"),))
+    quote = quote_renewal(request, mailboxes, demo_price_list(), NOW)
+    return QuoteRecord(quote_id, OWNER, quote)
+
+
+def test_it_recalls_a_quote_with_the_language_it_was_stored_with() -> None:
+    memory = OrderMemory()
+    memory.remember_quote(record("quo-1"), "en")
+
+    recalled = memory.recall_quote("quo-1")
+
+    assert recalled is not None
+    assert (recalled.record.id, recalled.language) == ("quo-1", "en")
+    assert memory.recall_quote("quo-2") is None
+
+
+def test_it_forgets_the_least_recently_used_quote_first() -> None:
+    memory = OrderMemory(capacity=2)
+    memory.remember_quote(record("quo-1"), None)
+    memory.remember_quote(record("quo-2"), None)
+    assert memory.recall_quote("quo-1") is not None  # "quo-2" is now the oldest
+
+    memory.remember_quote(record("quo-3"), None)
+
+    assert len(memory) == 2
+    assert memory.recall_quote("quo-2") is None
+    assert memory.recall_quote("quo-1") is not None
+
+
+def test_it_keeps_numbers_up_to_its_bound_and_hands_out_the_oldest_first() -> None:
+    memory = OrderMemory(numbers_kept=2)
+    assert memory.take_number() is None
+    assert memory.wants_number()
+    memory.keep_number(41)
+    memory.keep_number(42)
+
+    assert not memory.wants_number()
+    assert memory.take_number() == 41
+    assert memory.wants_number()
+    assert memory.take_number() == 42
+    assert memory.take_number() is None  # a number is handed out once
+
+
+def test_with_no_capacity_it_remembers_nothing_and_reserves_nothing() -> None:
+    memory = OrderMemory(capacity=0)
+    memory.remember_quote(record("quo-1"), None)
+
+    assert memory.recall_quote("quo-1") is None
+    assert not memory.wants_number()
+
+
+def test_forgetting_drops_quotes_and_numbers() -> None:
+    memory = OrderMemory()
+    memory.remember_quote(record("quo-1"), None)
+    memory.keep_number(7)
+
+    memory.forget()
+
+    assert memory.recall_quote("quo-1") is None
+    assert memory.take_number() is None
