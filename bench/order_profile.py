@@ -4,18 +4,19 @@ uv run python -m bench.order_profile [--orders 300] [--quotes] [--webhooks]
     [--profile F.prof [--profile-of quote|requote|order|webhook]] [--instructions]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
-throw-away database seeded like the bench's orders; orders are placed one at a time, so the
-figures are this process's CPU time (steady on a busy machine, unlike wall time) and
-the statements each order sent to PostgreSQL: those through SQLAlchemy (counted by its
-cursor events) and those in plain asyncpg (counted by asyncpg's query loggers, which
-also see BEGIN and COMMIT). `--quotes` measures the same way the quotes made for the
-orders (POST /v1/quotes, one mailbox each), then the same mailboxes quoted again (as
-`make bench` sends them: priced from the mailboxes the process remembers). `--webhooks` then
-pays each order with a signed payment webhook and measures those too. `--profile` writes
-a cProfile of the timed quotes, orders or webhooks (`--profile-of`; by default the
-webhooks with `--webhooks`, else the orders). Last, the floors in the same process:
-GET /bench/asyncpg (one raw query) and GET /bench/trivial (no I/O), with each measured
-path's CPU over the one query's.
+throw-away database seeded like the bench's orders; orders are placed one at a time, so
+the figures are this process's CPU time (steady on a busy machine, unlike wall time),
+the CPU time PostgreSQL's processes spent meanwhile (from /proc: on loopback only, and
+anything else using the server counts too), and the statements each order sent: those
+through SQLAlchemy (counted by its cursor events) and those in plain asyncpg (counted by
+asyncpg's query loggers, which also see BEGIN and COMMIT). `--quotes` measures the same
+way the quotes made for the orders (POST /v1/quotes, one mailbox each), then the same
+mailboxes quoted again (as `make bench` sends them: priced from the mailboxes the
+process remembers). `--webhooks` then pays each order with a signed payment webhook and
+measures those too. `--profile` writes a cProfile of the timed quotes, orders or
+webhooks (`--profile-of`; by default the webhooks with `--webhooks`, else the orders).
+Last, the floors in the same process: GET /bench/asyncpg (one raw query) and GET
+/bench/trivial (no I/O), with each measured path's CPU over the one query's.
 
 `--instructions` runs the same under valgrind's callgrind and also prints the instructions
 each request took: a count that a busy host can't move (CPU time on a shared machine moved
@@ -41,6 +42,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -183,6 +185,7 @@ async def measure(url: str, run: Run) -> None:
         trips.statements.clear()
         trips.counting = True
         started_instructions = instructions()
+        started_database = postgres_cpu()
         started_cpu, started_wall = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
@@ -200,6 +203,7 @@ async def measure(url: str, run: Run) -> None:
             profiler.disable()
         cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
         spent_instructions = since(started_instructions)
+        spent_database = postgres_cpu() - started_database
         trips.counting = False
         if profiler and profile:
             profiler.dump_stats(profile)
@@ -210,6 +214,7 @@ async def measure(url: str, run: Run) -> None:
         )
         if spent_instructions is not None:
             print(f"instructions per {label}: {spent_instructions / orders:,.0f}")
+        print(f"PostgreSQL CPU per {label}: {spent_database / orders * 1e6:,.0f} µs")
         print(f"round trips per {label}: {sum(trips.statements.values()) / orders:.1f}")
         for sql, n in trips.statements.most_common():
             print(f"  {n / orders:5.1f}  {sql}")
@@ -292,12 +297,33 @@ async def floor_cpu(
     for _ in range(warmup):
         await call(app, "GET", path, b"", headers)
     started_instructions = instructions()
+    started_database = postgres_cpu()
     started = time.process_time()
     for _ in range(count):
         status, answer = await call(app, "GET", path, b"", headers)
         assert status == 200, answer
     spent = time.process_time() - started
+    database = postgres_cpu() - started_database
+    print(f"PostgreSQL CPU per GET {path}: {database / count * 1e6:,.0f} µs")
     return spent, since(started_instructions)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (its backends and
+    its own workers): a request's share of the database, where it runs on loopback. A
+    backend that exits in between takes its count with it; the app's pool keeps its own."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name, _, rest = text.partition(") ")
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / tick
 
 
 def instructions() -> int | None:
