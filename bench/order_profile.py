@@ -184,8 +184,8 @@ async def measure(url: str, run: Run) -> None:
         profiler = cProfile.Profile(time.process_time) if profile else None
         trips.statements.clear()
         trips.counting = True
+        started_database = postgres_cpu()  # before the count starts: a /proc walk
         started_instructions = instructions()
-        started_database = postgres_cpu()
         started_cpu, started_wall = time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
@@ -296,16 +296,17 @@ async def floor_cpu(
     `warmup` of them."""
     for _ in range(warmup):
         await call(app, "GET", path, b"", headers)
-    started_instructions = instructions()
     started_database = postgres_cpu()
+    started_instructions = instructions()
     started = time.process_time()
     for _ in range(count):
         status, answer = await call(app, "GET", path, b"", headers)
         assert status == 200, answer
     spent = time.process_time() - started
+    counted = since(started_instructions)
     database = postgres_cpu() - started_database
     print(f"PostgreSQL CPU per GET {path}: {database / count * 1e6:,.0f} µs")
-    return spent, since(started_instructions)
+    return spent, counted
 
 
 def postgres_cpu() -> float:
