@@ -130,6 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nexactly once (SQL after the webhooks, then after delivering some again)")
     for what, observed, ok in flow.checks:
         print(f"  {what:<40}{observed:>14}  {'ok' if ok else 'UNEXPECTED'}")
+    memory = flow.from_memory
+    print(
+        f"orders from the api's memory of their quote (app/db/order_memory.py): "
+        f"{memory.get('written', 0):,.0f} written in one statement, "
+        f"{memory.get('read_again', 0):,.0f} read again"
+    )
     if log:
         print(f"\nproduct server log (tail):\n{log}")
     print(f"\ntargets (docs/benchmarks.md), {args.preset} run")

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.adapters.webhook_signing import generic_payment, generic_signed
 from app.domain.money import Money
@@ -61,6 +62,8 @@ class OrderFlow:
     webhooks: dict[int, list[Load]]
     duplicates: Load
     checks: list[Check] = field(default_factory=list)
+    # orders_from_memory_total of the product server, by outcome (app/db/order_memory.py)
+    from_memory: dict[str, float] = field(default_factory=dict)
 
     @property
     def exactly_once(self) -> bool:
@@ -83,6 +86,18 @@ async def make_quotes(base: str, auth: dict[str, str], mailboxes: range) -> list
             return str(answer["id"])
 
         return list(await asyncio.gather(*(quote(i) for i in mailboxes)))
+
+
+async def orders_from_memory(base: str) -> dict[str, float]:
+    """The server's count of orders placed from its memory of their quote, by outcome."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        response = await client.get("/metrics")
+    return {
+        sample.labels["outcome"]: sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name == "orders_from_memory_total"
+    }
 
 
 def order_requests(quote_ids: Sequence[str], auth: dict[str, str]) -> list[Request]:
@@ -213,7 +228,8 @@ class OrderReplay:
              resent.matched == len(again) == resent.statuses.get(200, 0)),
             unchanged_check(before, after),
         ]  # fmt: skip
-        return OrderFlow(self.orders, self.webhooks, resent, checks)
+        from_memory = asyncio.run(orders_from_memory(self.loader.base))
+        return OrderFlow(self.orders, self.webhooks, resent, checks, from_memory)
 
     def _take(self, count: int) -> list[Request]:
         """`count` order requests, for the next `count` mailboxes quoted just now."""
