@@ -20,6 +20,7 @@ from app.db.mailbox_memory import MailboxMemory
 from app.db.order_memory import OrderMemory
 from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
 from app.db.pg_payment_in_one_write import PaymentInOneWrite, open_payment_in_one_write
+from app.db.process_memory import ProcessMemory
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
 from app.domain.payment_instructions import PaymentAccounts
@@ -71,22 +72,21 @@ class Container:
             self.engine,
             self.sessionmaker,
             self.settings.quote_store,
-            self.mailbox_memory,
-            self.order_memory,
+            self.memory,
         )
 
     @cached_property
-    def mailbox_memory(self) -> MailboxMemory:
-        return MailboxMemory(self.settings.quote_mailbox_memory)
-
-    @cached_property
-    def order_memory(self) -> OrderMemory:
-        # A number per order this process can write at once: one per pooled connection.
+    def memory(self) -> ProcessMemory:
+        """What this process remembers to save round trips (app/db/process_memory.py)."""
         settings = self.settings
-        return OrderMemory(
-            settings.order_quote_memory,
-            settings.database_pool_size,
-            self.metrics.count_order_from_memory,
+        return ProcessMemory(
+            MailboxMemory(settings.quote_mailbox_memory),
+            # A number per order this process can write at once: one per pooled connection.
+            OrderMemory(
+                settings.order_quote_memory,
+                settings.database_pool_size,
+                self.metrics.count_order_from_memory,
+            ),
         )
 
     @cached_property
@@ -98,8 +98,8 @@ class Container:
         elsewhere, or UNIT_OF_WORK=sqlalchemy: every order goes through the ORM)."""
         if not is_lean(self.settings, self.engine):
             return None
-        engine, mailboxes, memory = self.engine, self.mailbox_memory, self.order_memory
-        return lambda: open_order_in_one_write(engine, mailboxes, memory)
+        engine, memory = self.engine, self.memory
+        return lambda: open_order_in_one_write(engine, memory)
 
     @cached_property
     def payment_in_one_write(

@@ -120,7 +120,7 @@ def _forget_cached_catalog(container: Container) -> None:
     container.catalog.invalidate()
     container.plans_body = None
     # Its order numbers were reserved from a sequence the emptying restarted.
-    container.order_memory.forget()
+    container.memory.orders.forget()
 
 
 # (table, column) of every id the database numbers, as app/db/emptying.py restarts them.

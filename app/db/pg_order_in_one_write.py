@@ -49,7 +49,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
-from app.db.mailbox_memory import MailboxMemory
 from app.db.mappers import (
     MAILBOX_COLUMNS,
     MAILBOX_FIELDS,
@@ -58,11 +57,11 @@ from app.db.mappers import (
 )
 from app.db.models import IdempotencyRecordRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
 from app.db.order_documents import order_to_values
-from app.db.order_memory import OrderMemory
 from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
 from app.db.pg_quote_repository import HOLDERS_ON_FILE, LANGUAGE, QUOTE_ITEM, found_quote
 from app.db.pg_quote_store import ACCOUNT_LANGUAGE
+from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS
 from app.db.quote_store import autocommit_connection
 from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
@@ -214,15 +213,10 @@ class OrderInOneWrite:
     """`read` (or `recall`), then `write`, on one pooled asyncpg connection outside any
     transaction."""
 
-    def __init__(
-        self,
-        connection: Any,
-        mailboxes: MailboxMemory | None = None,
-        memory: OrderMemory | None = None,
-    ) -> None:
+    def __init__(self, connection: Any, memory: ProcessMemory | None = None) -> None:
         self._db = connection
-        self._mailboxes = mailboxes
-        self._memory = memory
+        self._mailboxes = None if memory is None else memory.mailboxes
+        self._memory = None if memory is None else memory.orders
 
     def recall(self, principal: Principal, quote_id: str) -> OrderFacts | None:
         """`read`'s facts as remembered, for a quote `principal` stored in this process
@@ -353,9 +347,7 @@ GAVE_WAY = (
 
 @asynccontextmanager
 async def open_order_in_one_write(
-    engine: AsyncEngine,
-    mailboxes: MailboxMemory | None = None,
-    memory: OrderMemory | None = None,
+    engine: AsyncEngine, memory: ProcessMemory | None = None
 ) -> AsyncIterator[OrderInOneWrite]:
     async with autocommit_connection(engine) as connection:
-        yield OrderInOneWrite(connection, mailboxes, memory)
+        yield OrderInOneWrite(connection, memory)

@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import Insert, Select
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import DIALECT, CompiledStatement, per_role
-from app.db.mailbox_memory import MailboxesSeen, MailboxMemory, RememberedMailbox, seen_of
+from app.db.mailbox_memory import MailboxesSeen, RememberedMailbox, seen_of
 from app.db.mappers import (
     MAILBOX_COLUMNS,
     MAILBOX_FIELDS,
@@ -32,7 +32,7 @@ from app.db.mappers import (
     mailbox_from_values,
 )
 from app.db.models import AccountRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
-from app.db.order_memory import OrderMemory
+from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import (
     QUOTE_RECORD_COLUMNS,
     QuoteRecord,
@@ -156,15 +156,11 @@ def _insert_quote_if_unchanged(columns: tuple[str, ...]) -> dict[Role, CompiledS
 
 
 class AsyncpgQuoteStore:
-    def __init__(
-        self,
-        connection: Any,
-        memory: MailboxMemory | None = None,
-        orders: OrderMemory | None = None,
-    ) -> None:
+    def __init__(self, connection: Any, memory: ProcessMemory | None = None) -> None:
         self._db = connection  # an asyncpg Connection, with SQLAlchemy's JSON codecs
-        self._memory = memory  # None: every quote reads its mailboxes
-        self._orders = orders  # None: no quote is remembered for its order
+        # None: every quote reads its mailboxes, and none is remembered for its order.
+        self._memory = None if memory is None else memory.mailboxes
+        self._orders = None if memory is None else memory.orders
 
     async def mailboxes_to_quote(
         self, principal: Principal, ids: Sequence[str], *, afresh: bool = False

@@ -24,9 +24,9 @@ from sqlalchemy.util import greenlet_spawn
 
 from app.db.connection_gate import gate_of
 from app.db.engine import abandon
-from app.db.mailbox_memory import MailboxesSeen, MailboxMemory
-from app.db.order_memory import OrderMemory
+from app.db.mailbox_memory import MailboxesSeen
 from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal
@@ -107,14 +107,13 @@ async def open_quote_store(
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     kind: QuoteStoreKind = QuoteStoreKind.AUTO,
-    memory: MailboxMemory | None = None,
-    orders: OrderMemory | None = None,
+    memory: ProcessMemory | None = None,
 ) -> AsyncIterator[QuoteStore]:
     """The store for this database; on PostgreSQL, pricing from `memory` when it can and
     remembering customers' quotes in `orders` for their orders."""
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
         async with autocommit_connection(engine) as connection:
-            yield AsyncpgQuoteStore(connection, memory, orders)
+            yield AsyncpgQuoteStore(connection, memory)
     else:
         async with UnitOfWork(sessionmaker) as uow:
             yield SessionQuoteStore(uow)

@@ -39,9 +39,7 @@ async def placing(
 
 
 def _open(container: Container) -> AbstractAsyncContextManager[OrderInOneWrite]:
-    return open_order_in_one_write(
-        container.engine, container.mailbox_memory, container.order_memory
-    )
+    return open_order_in_one_write(container.engine, container.memory)
 
 
 async def _sql(container: Container, statement: str) -> None:

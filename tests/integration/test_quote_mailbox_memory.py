@@ -15,7 +15,9 @@ from sqlalchemy import text
 
 from app.container import Container
 from app.db.mailbox_memory import MailboxesSeen, MailboxMemory
+from app.db.order_memory import OrderMemory
 from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal, Role
@@ -33,7 +35,9 @@ async def remembering_store(db: Container) -> AsyncIterator[AsyncpgQuoteStore]:
         pytest.skip("the mailboxes are remembered on PostgreSQL only")
     async with db.engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        yield AsyncpgQuoteStore(raw.driver_connection, MailboxMemory())
+        yield AsyncpgQuoteStore(
+            raw.driver_connection, ProcessMemory(MailboxMemory(), OrderMemory())
+        )
 
 
 async def _seed(db: Container) -> None:
