@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.auth import TokenVerifier
 from app.clock import Clock, TestClock, system_clock
 from app.db.engine import DatabaseTimeouts, make_engine, make_sessionmaker
+from app.db.group_commit import GroupCommit
 from app.db.lean_unit_of_work import LeanUnitOfWork
 from app.db.mailbox_memory import MailboxMemory
 from app.db.order_memory import OrderMemory
@@ -73,7 +74,15 @@ class Container:
             self.sessionmaker,
             self.settings.quote_store,
             self.memory,
+            self.group_commit,
         )
+
+    @cached_property
+    def group_commit(self) -> GroupCommit | None:
+        """The lean paths' writes, grouped per turn of the event loop (PostgreSQL only)."""
+        if not self.settings.database_group_commit or self.engine.dialect.name != "postgresql":
+            return None
+        return GroupCommit(self.engine, self.metrics.count_write_group)
 
     @cached_property
     def memory(self) -> ProcessMemory:
@@ -98,8 +107,8 @@ class Container:
         elsewhere, or UNIT_OF_WORK=sqlalchemy: every order goes through the ORM)."""
         if not is_lean(self.settings, self.engine):
             return None
-        engine, memory = self.engine, self.memory
-        return lambda: open_order_in_one_write(engine, memory)
+        engine, memory, writes = self.engine, self.memory, self.group_commit
+        return lambda: open_order_in_one_write(engine, memory, writes)
 
     @cached_property
     def payment_in_one_write(
@@ -108,8 +117,8 @@ class Container:
         """A payment that fulfils its order in two round trips (as order_in_one_write)."""
         if not is_lean(self.settings, self.engine):
             return None
-        engine = self.engine
-        return lambda: open_payment_in_one_write(engine)
+        engine, writes = self.engine, self.group_commit
+        return lambda: open_payment_in_one_write(engine, writes)
 
     async def close(self) -> None:
         if "rate_limits" in self.__dict__:  # built by the app that used it

@@ -62,6 +62,17 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.grouped_writes = Counter(
+            "database_grouped_writes_total",
+            "Writes sent through the group commit (app/db/group_commit.py).",
+            registry=self.registry,
+        )
+        self.write_groups = Counter(
+            "database_write_groups_total",
+            "Groups the group commit sent, one transaction each: writes / groups is the "
+            "mean group size.",
+            registry=self.registry,
+        )
         # The labelled children of both quote counters, found once per pair: labels() takes a
         # lock and checks its values, on the hottest path of the API.
         self._new_quote_children: dict[tuple[str, str], tuple[Counter, Counter]] = {}
@@ -76,6 +87,10 @@ class Metrics:
             "Rate-limit counters that could not be reached: requests served unlimited.",
             registry=self.registry,
         )
+
+    def count_write_group(self, writes: int) -> None:
+        self.write_groups.inc()
+        self.grouped_writes.inc(writes)
 
     def count_order_from_memory(self, outcome: str) -> None:
         self.orders_from_memory.labels(outcome).inc()

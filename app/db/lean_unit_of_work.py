@@ -38,7 +38,7 @@ from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
 from app.db.pg_plan_change_repository import AsyncpgPlanChangeRepository
 from app.db.pg_quote_repository import AsyncpgQuoteRepository
 from app.db.pg_saved_method_repository import AsyncpgSavedMethodRepository
-from app.db.quote_store import CONNECTION_LOST
+from app.db.pooled_connection import CONNECTION_LOST
 from app.db.unit_of_work import UnitOfWork
 
 

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
+from app.db.group_commit import GroupCommit, RowWrites, WritesAlone
 from app.db.mappers import (
     MAILBOX_COLUMNS,
     MAILBOX_FIELDS,
@@ -61,9 +62,9 @@ from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
 from app.db.pg_quote_repository import HOLDERS_ON_FILE, LANGUAGE, QUOTE_ITEM, found_quote
 from app.db.pg_quote_store import ACCOUNT_LANGUAGE
+from app.db.pooled_connection import PooledStatements, autocommit_connection
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS
-from app.db.quote_store import autocommit_connection
 from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
 from app.domain.access import Principal
 from app.domain.idempotency_identity import IdempotencyClaim
@@ -203,18 +204,25 @@ def _write(mailboxes: int, messages: int, recalled: bool, reserve: bool) -> Comp
     if recalled:
         remembered = bindparam("remembered_language", type_=String)
         unmoved = and_(unmoved, ACCOUNT_LANGUAGE.is_not_distinct_from(remembered))
-    answers = [fails_unless(unmoved).label("written")]
+    # The order's id first: the group commit hands each row to its request by it.
+    answers = [
+        bindparam("order_id", type_=String).label("order_key"),
+        fails_unless(unmoved).label("written"),
+    ]
     if reserve:
         answers.append(func.nextval(_ORDER_SEQUENCE).label(_RESERVED))
     return CompiledStatement(select(*answers).add_cte(queued))
 
 
 class OrderInOneWrite:
-    """`read` (or `recall`), then `write`, on one pooled asyncpg connection outside any
-    transaction."""
+    """`read` (or `recall`), then `write`, outside any transaction: on one pooled asyncpg
+    connection, or each statement on its own with the write in a group commit."""
 
-    def __init__(self, connection: Any, memory: ProcessMemory | None = None) -> None:
-        self._db = connection
+    def __init__(
+        self, db: Any, memory: ProcessMemory | None = None, writes: RowWrites | None = None
+    ) -> None:
+        self._db = db  # an asyncpg Connection, or PooledStatements
+        self._writes = WritesAlone(db) if writes is None else writes
         self._mailboxes = None if memory is None else memory.mailboxes
         self._memory = None if memory is None else memory.orders
 
@@ -323,7 +331,7 @@ class OrderInOneWrite:
         reserve = memory is not None and memory.wants_number()
         statement = _write(len(wanted), len(messages), facts.recalled, reserve)
         try:
-            written = await self._db.fetchrow(statement.sql, *statement.args(values))
+            written = await self._writes.fetchrow(statement.sql, statement.args(values), order.id)
         except GAVE_WAY:
             return False
         if memory is not None:
@@ -347,7 +355,10 @@ GAVE_WAY = (
 
 @asynccontextmanager
 async def open_order_in_one_write(
-    engine: AsyncEngine, memory: ProcessMemory | None = None
+    engine: AsyncEngine, memory: ProcessMemory | None = None, writes: GroupCommit | None = None
 ) -> AsyncIterator[OrderInOneWrite]:
+    if writes is not None:  # no connection held: the write waits for its group
+        yield OrderInOneWrite(PooledStatements(engine), memory, writes)
+        return
     async with autocommit_connection(engine) as connection:
         yield OrderInOneWrite(connection, memory)

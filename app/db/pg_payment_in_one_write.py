@@ -50,11 +50,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.db import order_mailboxes
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement, fails_unless
+from app.db.group_commit import GroupCommit, RowWrites, WritesAlone
 from app.db.models import MailboxRow, OrderRow, PaymentEventRow
 from app.db.order_documents import order_from_row, state_values
 from app.db.payment_event_repository import mutable_values
 from app.db.pg_mailbox_repository import guarded_renewal, renewal_values, with_renewal_ctes
-from app.db.quote_store import autocommit_connection
+from app.db.pooled_connection import PooledStatements, autocommit_connection
 from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
@@ -132,6 +133,8 @@ def _write(
     renewed = guarded_renewal(exists(select(saved_order.c.id))).cte("renewed_mailboxes")
     all_current = and_counts(saved_order, 1, renewed, mailboxes)
     statement = select(
+        # First, the key the group commit hands each row to its request by.
+        bindparam("group_key", type_=String).label("group_key"),
         select(stored.c.id).scalar_subquery().label("event_row_id"),
         fails_unless(all_current).label("written"),
     )
@@ -146,10 +149,12 @@ def and_counts(saved_order: Any, orders: int, renewed: Any, mailboxes: int) -> C
 
 
 class PaymentInOneWrite:
-    """`read`, then `write`, on one pooled asyncpg connection outside any transaction."""
+    """`read`, then `write`, outside any transaction: on one pooled asyncpg connection, or
+    each statement on its own with the write in a group commit."""
 
-    def __init__(self, connection: Any) -> None:
-        self._db = connection
+    def __init__(self, db: Any, writes: RowWrites | None = None) -> None:
+        self._db = db  # an asyncpg Connection, or PooledStatements
+        self._writes = WritesAlone(db) if writes is None else writes
 
     async def read(self, values: Mapping[str, Any], order_ref: str) -> PaymentFacts:
         seq = sequence_of(order_ref)
@@ -193,7 +198,10 @@ class PaymentInOneWrite:
             | {"versions": [versions.get(change.mailbox_id) for change in renewal.changes]}
         )
         try:
-            record = await self._db.fetchrow(statement.sql, *statement.args(args))
+            key = f"{values['provider']} {values['event_id']}"  # unique, as the event's row
+            record = await self._writes.fetchrow(
+                statement.sql, statement.args(args | {"group_key": key}), key
+            )
         except GAVE_WAY:
             return None
         return int(record["event_row_id"])
@@ -210,6 +218,11 @@ GAVE_WAY = (
 
 
 @asynccontextmanager
-async def open_payment_in_one_write(engine: AsyncEngine) -> AsyncIterator[PaymentInOneWrite]:
+async def open_payment_in_one_write(
+    engine: AsyncEngine, writes: GroupCommit | None = None
+) -> AsyncIterator[PaymentInOneWrite]:
+    if writes is not None:  # no connection held: the write waits for its group
+        yield PaymentInOneWrite(PooledStatements(engine), writes)
+        return
     async with autocommit_connection(engine) as connection:
         yield PaymentInOneWrite(connection)

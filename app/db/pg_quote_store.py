@@ -24,6 +24,7 @@ from sqlalchemy.sql.expression import Insert, Select
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import DIALECT, CompiledStatement, per_role
+from app.db.group_commit import RowWrites, WritesAlone
 from app.db.mailbox_memory import MailboxesSeen, RememberedMailbox, seen_of
 from app.db.mappers import (
     MAILBOX_COLUMNS,
@@ -106,7 +107,7 @@ def _insert_if_unchanged(viewer: Principal, columns: tuple[str, ...]) -> Insert:
         postgresql.insert(QuoteRow.__table__)  # type: ignore[arg-type]
         .from_select(list(columns), row)
         .on_conflict_do_nothing()
-        .returning(ACCOUNT_LANGUAGE)
+        .returning(QuoteRow.id, ACCOUNT_LANGUAGE)
     )
 
 
@@ -141,11 +142,11 @@ _QUOTE_BY_KEY = CompiledStatement(
 @cache
 def _insert_quote(columns: tuple[str, ...]) -> CompiledStatement:
     """INSERT … ON CONFLICT DO NOTHING of exactly these columns, as the session would;
-    a row (the owner's account language) when it inserted."""
+    a row (the quote's id, the owner's account language) when it inserted."""
     statement = (
         postgresql.insert(QuoteRow.__table__)  # type: ignore[arg-type]
         .on_conflict_do_nothing()
-        .returning(ACCOUNT_LANGUAGE)
+        .returning(QuoteRow.id, ACCOUNT_LANGUAGE)
     )
     return CompiledStatement(statement, column_keys=list(columns))
 
@@ -156,8 +157,14 @@ def _insert_quote_if_unchanged(columns: tuple[str, ...]) -> dict[Role, CompiledS
 
 
 class AsyncpgQuoteStore:
-    def __init__(self, connection: Any, memory: ProcessMemory | None = None) -> None:
-        self._db = connection  # an asyncpg Connection, with SQLAlchemy's JSON codecs
+    def __init__(
+        self, db: Any, memory: ProcessMemory | None = None, writes: RowWrites | None = None
+    ) -> None:
+        # An asyncpg Connection with SQLAlchemy's JSON codecs, or PooledStatements.
+        self._db = db
+        # The quote's insert: grouped with other requests' (app/db/group_commit.py), or
+        # alone on `db`.
+        self._writes = WritesAlone(db) if writes is None else writes
         # None: every quote reads its mailboxes, and none is remembered for its order.
         self._memory = None if memory is None else memory.mailboxes
         self._orders = None if memory is None else memory.orders
@@ -196,12 +203,12 @@ class AsyncpgQuoteStore:
                 "expected": len(seen.remembered),
                 VIEWER_SUBJECT: owner.subject,
             }
-        stored = await self._db.fetchrow(statement.sql, *statement.args(values))
+        stored = await self._writes.fetchrow(statement.sql, statement.args(values), record.id)
         if stored is None:
             return False
         orders = self._orders
         if orders is not None and orders.enabled and owner.role is Role.CUSTOMER:
-            orders.remember_quote(record, stored[0])
+            orders.remember_quote(record, stored[1])
         return True
 
     async def by_idempotency_key(self, owner: Principal, key: str) -> QuoteRecord | None:

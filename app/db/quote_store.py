@@ -12,37 +12,21 @@ ever misbehave, without a release).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Protocol
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.util import greenlet_spawn
 
-from app.db.connection_gate import gate_of
-from app.db.engine import abandon
+from app.db.group_commit import GroupCommit
 from app.db.mailbox_memory import MailboxesSeen
 from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.pooled_connection import PooledStatements, autocommit_connection
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
 from app.domain.access import Principal
 from app.settings import QuoteStoreKind
-
-# The server went away under us (failover, restart, a pooler's timeout, an admin's kill).
-# Or the connection is left mid-operation (a request cancelled during a query).
-CONNECTION_LOST: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError,  # 57P01 admin shutdown and the like
-    asyncpg.exceptions.InternalClientError,  # "another operation is in progress"
-    OSError,
-    TimeoutError,
-    asyncio.CancelledError,
-)
 
 
 class QuoteStore(Protocol):
@@ -108,46 +92,18 @@ async def open_quote_store(
     sessionmaker: async_sessionmaker[AsyncSession],
     kind: QuoteStoreKind = QuoteStoreKind.AUTO,
     memory: ProcessMemory | None = None,
+    writes: GroupCommit | None = None,
 ) -> AsyncIterator[QuoteStore]:
-    """The store for this database; on PostgreSQL, pricing from `memory` when it can and
-    remembering customers' quotes in `orders` for their orders."""
+    """The store for this database; on PostgreSQL, pricing from `memory` when it can,
+    remembering customers' quotes in `orders` for their orders, and inserting each quote
+    in the group commit `writes` (each on its own pooled connection without one)."""
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
+        if writes is not None:
+            # No connection held across the statements: the insert waits for its group.
+            yield AsyncpgQuoteStore(PooledStatements(engine), memory, writes)
+            return
         async with autocommit_connection(engine) as connection:
             yield AsyncpgQuoteStore(connection, memory)
     else:
         async with UnitOfWork(sessionmaker) as uow:
             yield SessionQuoteStore(uow)
-
-
-@asynccontextmanager
-async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
-    """A pooled asyncpg connection on which no transaction is begun: each statement
-    commits alone (a quote's insert, an order's one write)."""
-    # A fair turn at the pool first (app/db/connection_gate.py).
-    async with gate_of(engine):
-        # The pooled connection itself, not a SQLAlchemy Connection around it: nothing
-        # here executes through SQLAlchemy, and building and closing that Connection
-        # cost a quote more CPU than both its statements (issue 10).
-        pooled = await engine.raw_connection()
-        lost: BaseException | None = None
-        try:
-            yield pooled.driver_connection
-        except CONNECTION_LOST as error:
-            lost = error
-            raise
-        finally:
-            await _give_back(pooled, lost)
-
-
-async def _give_back(pooled: PoolProxiedConnection, lost: BaseException | None) -> None:
-    """Back to the pool; or, lost, out of it: the pool never saw this connection fail,
-    and must not hand a dead connection to the next request.
-
-    Both may do I/O on asyncpg (closing a connection), so they run in SQLAlchemy's
-    greenlet, as its AsyncConnection would run them."""
-    if lost is None:
-        await greenlet_spawn(pooled.close)
-        return
-    if isinstance(lost, TimeoutError):
-        abandon(pooled.driver_connection)  # a silent server: don't wait for it
-    await greenlet_spawn(pooled.invalidate, lost)  # which also returns it, closed

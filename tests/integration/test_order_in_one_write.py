@@ -39,7 +39,7 @@ async def placing(
 
 
 def _open(container: Container) -> AbstractAsyncContextManager[OrderInOneWrite]:
-    return open_order_in_one_write(container.engine, container.memory)
+    return open_order_in_one_write(container.engine, container.memory, container.group_commit)
 
 
 async def _sql(container: Container, statement: str) -> None:

@@ -38,7 +38,7 @@ async def paying(
     db: Container, clock: MovableClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
     def opened(container: Container) -> AbstractAsyncContextManager[PaymentInOneWrite]:
-        return open_payment_in_one_write(container.engine)
+        return open_payment_in_one_write(container.engine, container.group_commit)
 
     async with app_interleaving(db, clock, "payment_in_one_write", opened) as app:
         yield app

@@ -1,0 +1,162 @@
+"""The group commit (app/db/group_commit.py) on PostgreSQL: writes made in the same turn
+of the event loop go as one transaction, each caller gets its own row back, and one
+write's failure is its own, never its group's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from app.container import Container
+from app.db.engine import DatabaseTimeouts, make_engine
+from app.db.group_commit import GroupCommit
+from app.db.pooled_connection import CONNECTION_LOST
+from tests.api.loopback_servers import free_port
+
+INSERT = (
+    "INSERT INTO group_commit_probe (id, n) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id, n"
+)
+INSERT_DOUBLED = "INSERT INTO group_commit_probe (id, n) VALUES ($1, $2 * 2) RETURNING id, n"
+# Ends its own connection (PostgreSQL answers FATAL 57P01): as a server restart would.
+KILL_CONNECTION = "SELECT $1::text, pg_terminate_backend(pg_backend_pid())"
+
+
+@pytest.fixture
+async def probe(db: Container) -> AsyncIterator[Container]:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the group commit runs on PostgreSQL only")
+    await _sql(db, "CREATE TABLE group_commit_probe (id text PRIMARY KEY, n int CHECK (n >= 0))")
+    try:
+        yield db
+    finally:
+        await _sql(db, "DROP TABLE group_commit_probe")
+
+
+async def _sql(db: Container, statement: str) -> None:
+    async with db.engine.begin() as connection:
+        await connection.execute(text(statement))
+
+
+async def _stored(db: Container) -> dict[str, int]:
+    async with db.engine.connect() as connection:
+        rows = await connection.execute(text("SELECT id, n FROM group_commit_probe"))
+        return {row.id: row.n for row in rows}
+
+
+def _insert(writes: GroupCommit, key: str, n: int, sql: str = INSERT) -> asyncio.Future[Any]:
+    return asyncio.ensure_future(writes.fetchrow(sql, [key, n], key))
+
+
+async def test_writes_made_in_one_turn_are_one_group_and_each_caller_gets_its_row(
+    probe: Container,
+) -> None:
+    sizes: list[int] = []
+    writes = GroupCommit(probe.engine, sizes.append)
+    rows = await asyncio.gather(*(_insert(writes, f"k{n}", n) for n in range(5)))
+    assert sizes == [5]
+    assert [tuple(row) for row in rows] == [(f"k{n}", n) for n in range(5)]
+    assert await _stored(probe) == {f"k{n}": n for n in range(5)}
+
+
+async def test_a_write_made_after_its_group_was_sent_goes_in_the_next_group(
+    probe: Container,
+) -> None:
+    sizes: list[int] = []
+    writes = GroupCommit(probe.engine, sizes.append)
+    assert tuple(await writes.fetchrow(INSERT, ["a", 1], "a")) == ("a", 1)
+    assert tuple(await writes.fetchrow(INSERT, ["b", 2], "b")) == ("b", 2)
+    assert sizes == [1, 1]
+
+
+async def test_a_failing_write_fails_alone_and_the_rest_of_its_group_is_committed(
+    probe: Container,
+) -> None:
+    sizes: list[int] = []
+    writes = GroupCommit(probe.engine, sizes.append)
+    outcomes = await asyncio.gather(
+        _insert(writes, "ok1", 1),
+        _insert(writes, "bad", -1),  # the CHECK refuses it
+        _insert(writes, "ok2", 2),
+        return_exceptions=True,
+    )
+    assert sizes == [3]
+    assert isinstance(outcomes[1], asyncpg.CheckViolationError)
+    assert [tuple(outcomes[0]), tuple(outcomes[2])] == [("ok1", 1), ("ok2", 2)]  # type: ignore[arg-type]
+    assert await _stored(probe) == {"ok1": 1, "ok2": 2}
+
+
+async def test_a_write_that_returns_no_row_gets_none_and_the_others_their_own(
+    probe: Container,
+) -> None:
+    writes = GroupCommit(probe.engine)
+    await writes.fetchrow(INSERT, ["taken", 7], "taken")
+    rows = await asyncio.gather(_insert(writes, "new", 1), _insert(writes, "taken", 8))
+    assert tuple(rows[0]) == ("new", 1)
+    assert rows[1] is None  # ON CONFLICT DO NOTHING: nothing inserted
+    assert await _stored(probe) == {"taken": 7, "new": 1}
+
+
+async def test_statements_of_different_text_in_one_group_are_each_answered(
+    probe: Container,
+) -> None:
+    sizes: list[int] = []
+    writes = GroupCommit(probe.engine, sizes.append)
+    rows = await asyncio.gather(
+        _insert(writes, "plain", 3),
+        _insert(writes, "doubled", 3, INSERT_DOUBLED),
+        _insert(writes, "plain2", 4),
+    )
+    assert sizes == [3]
+    assert [tuple(row) for row in rows] == [("plain", 3), ("doubled", 6), ("plain2", 4)]
+
+
+async def test_a_caller_that_stops_waiting_leaves_the_others_answered_and_its_write_made(
+    probe: Container,
+) -> None:
+    writes = GroupCommit(probe.engine)
+    gone, kept = _insert(writes, "gone", 1), _insert(writes, "kept", 2)
+    await asyncio.sleep(0)  # both joined the group
+    gone.cancel()
+    assert tuple(await kept) == ("kept", 2)
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert await _stored(probe) == {"gone": 1, "kept": 2}
+
+
+async def test_a_connection_lost_fails_every_write_of_its_group_and_the_next_group_works(
+    probe: Container,
+) -> None:
+    writes = GroupCommit(probe.engine)
+    outcomes = await asyncio.gather(
+        asyncio.ensure_future(writes.fetchrow(KILL_CONNECTION, ["x"], "x")),
+        _insert(writes, "lost1", 1),
+        _insert(writes, "lost2", 2),
+        return_exceptions=True,
+    )
+    assert all(isinstance(outcome, CONNECTION_LOST) for outcome in outcomes), outcomes
+    assert await _stored(probe) == {}
+    # The dead connection left the pool: the next write gets a live one.
+    assert tuple(await writes.fetchrow(INSERT, ["after", 3], "after")) == ("after", 3)
+
+
+async def test_a_group_that_gets_no_connection_fails_and_the_next_write_is_not_stuck_behind_it(
+    probe: Container,
+) -> None:
+    nowhere = make_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test",
+        timeouts=DatabaseTimeouts(connect=0.5),
+    )
+    writes = GroupCommit(nowhere)
+    try:
+        for key in ("first", "next"):
+            write = asyncio.ensure_future(writes.fetchrow(INSERT, [key, 1], key))
+            await asyncio.wait([write], timeout=10)
+            assert write.done(), "the write waits on a group that will never be sent"
+            assert isinstance(write.exception(), ConnectionRefusedError)
+    finally:
+        await nowhere.dispose()
