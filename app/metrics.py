@@ -69,7 +69,7 @@ class Metrics:
         )
         self.write_groups = Counter(
             "database_write_groups_total",
-            "Groups the group commit sent, one transaction each: writes / groups is the "
+            "Groups the group commit sent (one connection each): writes / groups is the "
             "mean group size.",
             registry=self.registry,
         )

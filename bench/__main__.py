@@ -63,6 +63,8 @@ PRESETS = {
 }  # fmt: skip
 # Seconds and runs per endpoint of the p99/p50 runs (the stall detector).
 STALL_RUNS = {"full": (10, 3), "quick": (10, 1), "smoke": (1, 1)}
+# Rounds of the limiter settings' servers (bench/phases.py: Plan.limiter_rounds).
+LIMITER_ROUNDS = {"full": 9, "quick": 3, "smoke": 2}
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
@@ -82,7 +84,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, in
     stall_seconds, stall_runs = STALL_RUNS[args.preset]
     plan = Plan(
         rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers,
-        stall_seconds, stall_runs,
+        stall_seconds, stall_runs, LIMITER_ROUNDS[args.preset],
     )  # fmt: skip
     return args, plan, repeats
 

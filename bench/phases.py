@@ -79,6 +79,10 @@ class Plan:
     # 5.77 in the next), so each endpoint gets three, taking the median.
     stall_seconds: int = 10
     stall_runs: int = 3
+    # The limiter's cost is small (~5% of a quote measured alone: bench.rate_limit_cost)
+    # beside the rounds' spread (a setting's quote CPU moved 430-577 µs over 5 rounds): a
+    # median of 5 ratios put it at 1.18 in one run and 1.03 over 8 rounds in the next.
+    limiter_rounds: int = 9
 
     @property
     def levels(self) -> tuple[int, int]:
@@ -225,7 +229,7 @@ def measure_limiter(bench: Bench, product_quotes: list[Load]) -> dict[str, list[
         envs[label] = bench.server_env(DATABASE_POOL_SIZE=LIMITER_POOL_SIZE, **extra)
     if not envs:
         return found
-    rounds = bench.plan.rounds
+    rounds = bench.plan.limiter_rounds
     print(f"  {QUOTES}, limiter settings side by side, {rounds} rounds in turn ...", flush=True)
     with ExitStack() as servers:
         loaders = {

@@ -1,5 +1,6 @@
 """Group commit: the single-row writes that requests make in the same turn of the event
-loop, sent together as ONE pipelined transaction on one pooled connection.
+loop, sent together on one pooled connection: ONE pipelined transaction per statement
+text (a quote's insert, an order's write, a payment's).
 
 Under load, many requests reach their one write in the same turn (uvicorn reads every
 socket that is ready, then runs their handlers up to their first wait). Each write alone
@@ -12,10 +13,10 @@ What every write sent here must be: one statement that returns at most one row, 
 first column is the `key` the caller gives (a quote's id). `fetchmany` returns the rows
 of the whole group as one list; the keys hand each row to its request.
 
-A group is atomic, as a transaction is: a statement that fails rolls the others back.
-So a group that fails with an error of its statements (not of the connection) is sent
-again one statement at a time, each then committed or failed on its own. A connection
-lost fails every write of the group alike, as it fails a write sent alone.
+The writes of one statement text are atomic, as a transaction is: a statement that
+fails rolls the others back. So when they fail with an error of a statement (not of the
+connection) they are sent again one at a time, each then committed or failed on its own.
+A connection lost fails every write of the group alike, as it fails a write sent alone.
 """
 
 from __future__ import annotations

@@ -160,3 +160,14 @@ async def test_a_group_that_gets_no_connection_fails_and_the_next_write_is_not_s
             assert isinstance(write.exception(), ConnectionRefusedError)
     finally:
         await nowhere.dispose()
+
+
+async def test_two_writes_of_one_key_in_a_group_are_sent_one_after_the_other(
+    probe: Container,
+) -> None:
+    """A retry racing its first try: their rows could not be told apart in one fetchmany."""
+    writes = GroupCommit(probe.engine)
+    rows = await asyncio.gather(_insert(writes, "same", 1), _insert(writes, "same", 2))
+    assert tuple(rows[0]) == ("same", 1)
+    assert rows[1] is None  # the first one's row was there already
+    assert await _stored(probe) == {"same": 1}
