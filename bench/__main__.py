@@ -35,7 +35,7 @@ from app.domain.calendar import add_years, italian_date
 from bench.domain import domain_rates
 from bench.harness import BenchDatabase, demo_database, print_versions
 from bench.order_data import BENCH_ACCOUNT, EXPIRES_IN_DAYS, seed_bench_mailboxes
-from bench.order_flow import Sizes
+from bench.order_flow import GROUPED_WRITES, WRITE_GROUPS, Sizes
 from bench.phases import Bench, Plan, measure_endpoints, measure_limiter
 from bench.targets import (
     LIMITER_MEMORY,
@@ -132,11 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nexactly once (SQL after the webhooks, then after delivering some again)")
     for what, observed, ok in flow.checks:
         print(f"  {what:<40}{observed:>14}  {'ok' if ok else 'UNEXPECTED'}")
-    memory = flow.from_memory
+    counted = flow.counted
     print(
         f"orders from the api's memory of their quote (app/db/order_memory.py): "
-        f"{memory.get('written', 0):,.0f} written in one statement, "
-        f"{memory.get('read_again', 0):,.0f} read again"
+        f"{counted.get('written', 0):,.0f} written in one statement, "
+        f"{counted.get('read_again', 0):,.0f} read again"
+    )
+    groups, grouped = counted.get(WRITE_GROUPS, 0), counted.get(GROUPED_WRITES, 0)
+    print(
+        f"writes of the product server sent by its group commit (app/db/group_commit.py): "
+        f"{grouped:,.0f} in {groups:,.0f} groups ({grouped / max(groups, 1):.1f} per group)"
     )
     if log:
         print(f"\nproduct server log (tail):\n{log}")

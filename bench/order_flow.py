@@ -37,6 +37,8 @@ WEBHOOK_PATH = "/v1/webhooks/payments/generic"
 APPLIED = '"outcome":"fulfil"'
 DUPLICATE = '"duplicate":true'
 SETUP_CONCURRENCY = 16
+WRITE_GROUPS = "database_write_groups_total"
+GROUPED_WRITES = "database_grouped_writes_total"
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ class OrderFlow:
     webhooks: dict[int, list[Load]]
     duplicates: Load
     checks: list[Check] = field(default_factory=list)
-    # orders_from_memory_total of the product server, by outcome (app/db/order_memory.py)
-    from_memory: dict[str, float] = field(default_factory=dict)
+    # The product server's counters at the end (server_counters)
+    counted: dict[str, float] = field(default_factory=dict)
 
     @property
     def exactly_once(self) -> bool:
@@ -88,16 +90,20 @@ async def make_quotes(base: str, auth: dict[str, str], mailboxes: range) -> list
         return list(await asyncio.gather(*(quote(i) for i in mailboxes)))
 
 
-async def orders_from_memory(base: str) -> dict[str, float]:
-    """The server's count of orders placed from its memory of their quote, by outcome."""
+async def server_counters(base: str) -> dict[str, float]:
+    """The product server's counts that say what its memory and its group commit did:
+    orders_from_memory_total by outcome (app/db/order_memory.py), and the groups and
+    grouped writes of the group commit (app/db/group_commit.py)."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         response = await client.get("/metrics")
-    return {
-        sample.labels["outcome"]: sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-        if sample.name == "orders_from_memory_total"
-    }
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name == "orders_from_memory_total":
+                found[sample.labels["outcome"]] = sample.value
+            elif sample.name in (WRITE_GROUPS, GROUPED_WRITES):
+                found[sample.name] = sample.value
+    return found
 
 
 def order_requests(quote_ids: Sequence[str], auth: dict[str, str]) -> list[Request]:
@@ -228,8 +234,8 @@ class OrderReplay:
              resent.matched == len(again) == resent.statuses.get(200, 0)),
             unchanged_check(before, after),
         ]  # fmt: skip
-        from_memory = asyncio.run(orders_from_memory(self.loader.base))
-        return OrderFlow(self.orders, self.webhooks, resent, checks, from_memory)
+        counted = asyncio.run(server_counters(self.loader.base))
+        return OrderFlow(self.orders, self.webhooks, resent, checks, counted)
 
     def _take(self, count: int) -> list[Request]:
         """`count` order requests, for the next `count` mailboxes quoted just now."""
