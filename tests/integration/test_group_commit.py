@@ -5,6 +5,7 @@ write's failure is its own, never its group's."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -171,3 +172,27 @@ async def test_two_writes_of_one_key_in_a_group_are_sent_one_after_the_other(
     assert tuple(rows[0]) == ("same", 1)
     assert rows[1] is None  # the first one's row was there already
     assert await _stored(probe) == {"same": 1}
+
+
+async def test_a_statement_timeout_fails_its_group_at_once_without_sending_each_again(
+    probe: Container,
+) -> None:
+    """The server cancelled a statement: sending the others one by one would only wait out
+    the timeout again for each."""
+    quick = make_engine(probe.settings.database_url, timeouts=DatabaseTimeouts(statement=0.3))
+    writes = GroupCommit(quick)
+    slow = "INSERT INTO group_commit_probe (id, n) SELECT $1, $2 FROM pg_sleep(1) RETURNING id, n"
+    try:
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            _insert(writes, "slow1", 1, slow),
+            _insert(writes, "slow2", 2, slow),
+            _insert(writes, "after", 3),
+            return_exceptions=True,
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        await quick.dispose()
+    assert all(isinstance(outcome, asyncpg.QueryCanceledError) for outcome in outcomes), outcomes
+    assert elapsed < 0.9  # one timeout, not one per statement
+    assert await _stored(probe) == {}
