@@ -90,7 +90,8 @@ class Container:
         settings = self.settings
         return ProcessMemory(
             MailboxMemory(settings.quote_mailbox_memory),
-            # A number per order this process can write at once: one per pooled connection.
+            # As many order numbers reserved as pooled connections: also the most a
+            # process that stops leaves unused (a gap: docs/scaling.md).
             OrderMemory(
                 settings.order_quote_memory,
                 settings.database_pool_size,

@@ -13,8 +13,8 @@ Memory is never trusted on its own. The order's one write stores the order only 
 mailbox is still at the version remembered and the account's language is unchanged (the
 key, the quote and each mailbox's hold are unique keys); otherwise it writes nothing and
 the order is read for, as before. A number reserved and never used is a gap in the order
-numbers, as a rolled-back insert leaves one: at most `numbers_kept` per process, as many
-as it can write orders at once (its pooled connections).
+numbers, as a rolled-back insert leaves one: at most `numbers_kept` per process (those
+kept and those being reserved by writes in flight together).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class OrderMemory:
         self._quotes: RecentlyUsed[str, RememberedQuote] = RecentlyUsed(capacity)
         self._numbers: list[int] = []
         self._numbers_kept = numbers_kept
+        self._reserving = 0  # writes in flight that reserve a number
         # Told "written" or "read_again" for each order placed from memory or not (metrics).
         self._count = count or _uncounted
         self.enabled = capacity > 0
@@ -60,9 +61,20 @@ class OrderMemory:
         """An order recalled from memory was written, or had to be read for."""
         self._count("written" if written else "read_again")
 
-    def wants_number(self) -> bool:
-        """Whether the next write should reserve a number for a later order."""
-        return self.enabled and len(self._numbers) < self._numbers_kept
+    def reserve_number(self) -> bool:
+        """Whether the next write should reserve a number for a later order. If so, the
+        write must then say how that went (`reserved`): the writes in flight count
+        towards the bound, so many at once never hold more than `numbers_kept`."""
+        if self.enabled and len(self._numbers) + self._reserving < self._numbers_kept:
+            self._reserving += 1
+            return True
+        return False
+
+    def reserved(self, seq: int | None) -> None:
+        """A write that reserved a number is done: `seq`, or None when it stored nothing."""
+        self._reserving -= 1
+        if seq is not None:
+            self._numbers.append(seq)
 
     def keep_number(self, seq: int) -> None:
         """A number reserved and not used (yet): for the next order from memory."""

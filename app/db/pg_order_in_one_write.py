@@ -328,17 +328,19 @@ class OrderInOneWrite:
             values["language_of"] = order.owner.subject
             values["remembered_language"] = facts.found.language if facts.found else None
         memory = self._memory
-        reserve = memory is not None and memory.wants_number()
+        reserve = memory is not None and memory.reserve_number()
         statement = _write(len(wanted), len(messages), facts.recalled, reserve)
+        written = None
         try:
             written = await self._writes.fetchrow(statement.sql, statement.args(values), order.id)
         except GAVE_WAY:
             return False
-        if memory is not None:
+        finally:
             if reserve:
-                memory.keep_number(written[_RESERVED])
-            if facts.recalled:
-                memory.outcome(written=True)
+                assert memory is not None
+                memory.reserved(None if written is None else written[_RESERVED])
+        if memory is not None and facts.recalled:
+            memory.outcome(written=True)
         return True
 
 

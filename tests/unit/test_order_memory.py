@@ -51,15 +51,29 @@ def test_it_forgets_the_least_recently_used_quote_first() -> None:
 def test_it_keeps_numbers_up_to_its_bound_and_hands_out_the_oldest_first() -> None:
     memory = OrderMemory(numbers_kept=2)
     assert memory.take_number() is None
-    assert memory.wants_number()
-    memory.keep_number(41)
-    memory.keep_number(42)
+    assert memory.reserve_number()
+    memory.reserved(41)
+    assert memory.reserve_number()
+    memory.reserved(42)
 
-    assert not memory.wants_number()
+    assert not memory.reserve_number()
     assert memory.take_number() == 41
-    assert memory.wants_number()
+    assert memory.reserve_number()
+    memory.reserved(None)  # that write stored nothing
     assert memory.take_number() == 42
     assert memory.take_number() is None  # a number is handed out once
+
+
+def test_writes_in_flight_count_towards_the_bound() -> None:
+    """Many orders written at once must not reserve a number each: a process that stops
+    loses the numbers it holds, and the gap must stay within `numbers_kept`."""
+    memory = OrderMemory(numbers_kept=3)
+    reserving = [memory.reserve_number() for _ in range(10)]
+    assert reserving.count(True) == 3
+    for seq in (1, 2, 3):
+        memory.reserved(seq)
+    assert not memory.reserve_number()
+    assert [memory.take_number() for _ in range(4)] == [1, 2, 3, None]
 
 
 def test_with_no_capacity_it_remembers_nothing_and_reserves_nothing() -> None:
@@ -67,7 +81,7 @@ def test_with_no_capacity_it_remembers_nothing_and_reserves_nothing() -> None:
     memory.remember_quote(record("quo-1"), None)
 
     assert memory.recall_quote("quo-1") is None
-    assert not memory.wants_number()
+    assert not memory.reserve_number()
 
 
 def test_forgetting_drops_quotes_and_numbers() -> None:
