@@ -90,11 +90,9 @@ class Container:
         settings = self.settings
         return ProcessMemory(
             MailboxMemory(settings.quote_mailbox_memory),
-            # As many order numbers reserved as pooled connections: also the most a
-            # process that stops leaves unused (a gap: docs/scaling.md).
             OrderMemory(
                 settings.order_quote_memory,
-                settings.database_pool_size,
+                settings.order_numbers_reserved,
                 self.metrics.count_order_from_memory,
             ),
         )
