@@ -210,6 +210,14 @@ class OrderReplay:
             self.webhooks[connections].append(load)
             self.paying.append(load)
 
+    def place(self, count: int, connections: int) -> Load:
+        """The next `count` orders (each quoted just before), replayed at `connections`."""
+        return self.loader.replay(self._take(count), "POST /v1/orders", connections)
+
+    def pay(self, connections: int) -> Load:
+        """A signed webhook for each order awaiting payment, replayed at `connections`."""
+        return self.loader.replay(self._webhooks(), "payment webhook", connections, APPLIED)
+
     def finish(self) -> OrderFlow:
         """Some webhooks delivered again, and the SQL proof of exactly once."""
         before = asyncio.run(_counts(self.database_url, self.renewed_expiry))

@@ -90,3 +90,22 @@ def test_two_trees_are_compared_round_by_round() -> None:
     figures = r"floor +\d+ µs, quote +\d+ µs, ratio [\d.]+"
     assert len(re.findall(rf"^round 1  .+: {figures}$", done.stdout, re.M)) == 2, done.stdout
     assert len(re.findall(rf"^  .+: {figures}$", done.stdout, re.M)) == 2, done.stdout
+
+
+def test_the_low_load_bench_places_and_pays_its_orders_and_prints_their_p99_ratios() -> None:
+    require_wrk_and_postgres()
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.low_load", "--share", "4", "--rounds", "1",
+         "--duration", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert re.search(r"POST /v1/orders .* 201×4$", out, re.M), out
+    assert re.search(r"payment webhook .* 200×4$", out, re.M), out
+    assert re.search(r"^  POST /v1/orders +\d+\.\d\d", out, re.M), out  # the median ratio
