@@ -43,6 +43,13 @@ async def _sql(db: Container, statement: str) -> None:
         await connection.execute(text(statement))
 
 
+@pytest.fixture
+def counted(probe: Container) -> tuple[GroupCommit, list[int]]:
+    """A group commit on the probe's database, and the size of each group it sends."""
+    sizes: list[int] = []
+    return GroupCommit(probe.engine, sizes.append), sizes
+
+
 async def _stored(db: Container) -> dict[str, int]:
     async with db.engine.connect() as connection:
         rows = await connection.execute(text("SELECT id, n FROM group_commit_probe"))
@@ -54,10 +61,9 @@ def _insert(writes: GroupCommit, key: str, n: int, sql: str = INSERT) -> asyncio
 
 
 async def test_writes_made_in_one_turn_are_one_group_and_each_caller_gets_its_row(
-    probe: Container,
+    probe: Container, counted: tuple[GroupCommit, list[int]]
 ) -> None:
-    sizes: list[int] = []
-    writes = GroupCommit(probe.engine, sizes.append)
+    writes, sizes = counted
     rows = await asyncio.gather(*(_insert(writes, f"k{n}", n) for n in range(5)))
     assert sizes == [5]
     assert [tuple(row) for row in rows] == [(f"k{n}", n) for n in range(5)]
@@ -65,20 +71,18 @@ async def test_writes_made_in_one_turn_are_one_group_and_each_caller_gets_its_ro
 
 
 async def test_a_write_made_after_its_group_was_sent_goes_in_the_next_group(
-    probe: Container,
+    counted: tuple[GroupCommit, list[int]],
 ) -> None:
-    sizes: list[int] = []
-    writes = GroupCommit(probe.engine, sizes.append)
+    writes, sizes = counted
     assert tuple(await writes.fetchrow(INSERT, ["a", 1], "a")) == ("a", 1)
     assert tuple(await writes.fetchrow(INSERT, ["b", 2], "b")) == ("b", 2)
     assert sizes == [1, 1]
 
 
 async def test_a_failing_write_fails_alone_and_the_rest_of_its_group_is_committed(
-    probe: Container,
+    probe: Container, counted: tuple[GroupCommit, list[int]]
 ) -> None:
-    sizes: list[int] = []
-    writes = GroupCommit(probe.engine, sizes.append)
+    writes, sizes = counted
     outcomes = await asyncio.gather(
         _insert(writes, "ok1", 1),
         _insert(writes, "bad", -1),  # the CHECK refuses it
@@ -103,10 +107,9 @@ async def test_a_write_that_returns_no_row_gets_none_and_the_others_their_own(
 
 
 async def test_statements_of_different_text_in_one_group_are_each_answered(
-    probe: Container,
+    probe: Container, counted: tuple[GroupCommit, list[int]]
 ) -> None:
-    sizes: list[int] = []
-    writes = GroupCommit(probe.engine, sizes.append)
+    writes, sizes = counted
     rows = await asyncio.gather(
         _insert(writes, "plain", 3),
         _insert(writes, "doubled", 3, INSERT_DOUBLED),
