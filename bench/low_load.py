@@ -1,14 +1,14 @@
-"""Orders and payment webhooks at the low load (8 connections) in shares larger than
-`make bench`'s, each round beside the one-query floor: their p99 against the floor's,
-the one target of the spec they still miss (docs/benchmarks.md).
+"""Orders and payment webhooks at the low load (8 connections), each round beside the
+one-query floor: their p99 against the floor's, the one target of the spec they still
+miss (docs/benchmarks.md).
 
     uv run python -m bench.low_load [--share 400] [--rounds 3] [--connections 8] [--env K=V ...]
 
-`make bench` replays 100 orders per round at 8 connections, so its p99 there is the
-slowest request or two. Here each round loads the floor for a few seconds, then places
-a share of orders (each quoted just before, as a frontend does) and pays each by a
-signed webhook, all by wrk replays against one product server. `--env` passes settings
-to that server (DATABASE_GROUP_COMMIT=false, ORDER_QUOTE_MEMORY=0…) to compare.
+`make bench`'s shares at 8 connections (400 orders a round), alone: each round loads
+the floor for a few seconds, then places a share of orders (each quoted just before, as
+a frontend does) and pays each by a signed webhook, all by wrk replays against one
+product server. `--env` passes settings to that server (DATABASE_GROUP_COMMIT=false,
+ORDER_QUOTE_MEMORY=0…) to compare.
 """
 
 from __future__ import annotations
