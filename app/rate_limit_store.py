@@ -21,23 +21,19 @@ few minutes without limits.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-import redis.asyncio
 from limits import RateLimitItem
-from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import NoScriptError
+from redis.exceptions import ResponseError
 
 from app.rate_limit_policy import Policy
+from app.redis_pipeline import RedisPipeline, resp
 
 log = logging.getLogger("app.rate_limits")
 
@@ -262,23 +258,17 @@ SLIDING_WINDOWS_SHA = hashlib.sha1(SLIDING_WINDOWS_LUA.encode()).hexdigest().enc
 class RedisCounters:
     """Counters every api process shares, in Redis (REDIS_URL).
 
-    The script is called on one redis-py connection directly, with its EVALSHA command
-    encoded once per caller: redis-py's client — a pool or a lock, packing the arguments,
-    its response callbacks — cost three times the round trip itself. That connection
-    carries every request in flight at once (_Pipeline); redis-py still connects it (URL,
-    AUTH, SELECT, TLS) and parses the replies (hiredis).
+    The script is called on one connection (app/redis_pipeline.py) that carries every
+    request in flight at once, with its EVALSHA command encoded once per caller:
+    redis-py's client — a pool or a lock, packing the arguments, its response callbacks
+    — cost three times the round trip itself.
     """
 
     # Commands kept encoded; past this many callers (an address flood) they start over.
     COMMANDS_KEPT = 10_000
 
     def __init__(self, url: str, key_prefix: str, on_error: Callable[[], None]) -> None:
-        # No socket_timeout: redis-py wraps each read in a timeout of its own; the call is
-        # bounded as a whole in `_run` instead.
-        pool = redis.asyncio.ConnectionPool.from_url(
-            url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
-        )
-        self._pipeline = _Pipeline(pool.connection_class(**pool.connection_kwargs))
+        self._pipeline = RedisPipeline(url, REDIS_TIMEOUT_SECONDS)
         self._commands: dict[tuple[str, str, bool], tuple[Policy, bytes]] = {}
         self._prefix = key_prefix
         self._on_error = on_error
@@ -297,24 +287,25 @@ class RedisCounters:
         return Decision.of(bool(seen[0]), self._windows(policy, seen))
 
     async def close(self) -> None:
-        await self._pipeline.close()
+        self._pipeline.close()
 
     async def _run(self, policy: Policy, identity: str, *, consume: bool) -> list[int] | None:
         if self._retry_at and time.monotonic() < self._retry_at:
             return None
         command = self._command(policy, identity, consume)
         try:
-            async with asyncio.timeout(REDIS_TIMEOUT_SECONDS):
-                seen = await self._call(command)
-        except Exception as failure:  # redis-py's, the socket's, a timeout, or a bug of ours:
-            # whatever it is, the request is served unlimited rather than failed
+            # Bounded by the pipeline's timeout (REDIS_TIMEOUT_SECONDS), one timer for all
+            # calls: a timer per call cost a quote ~10 µs more.
+            seen = await self._call(command)
+        except Exception as failure:  # the socket's, a timeout, Redis's error, or a bug of
+            # ours: whatever it is, the request is served unlimited rather than failed
             self._retry_at = time.monotonic() + STORE_RETRY_SECONDS
             self._on_error()
             log.warning(
                 "rate limits off for %.0f s: Redis failed (%r)", STORE_RETRY_SECONDS, failure
             )
             # A silent Redis leaves replies owed on the connection: start afresh.
-            await self._pipeline.close()
+            self._pipeline.close()
             return None
         self._retry_at = 0.0
         return seen
@@ -322,17 +313,19 @@ class RedisCounters:
     async def _call(self, command: bytes) -> list[int]:
         try:
             return await self._evalsha(command)
-        except redis.ConnectionError:
+        except ConnectionError:
             # Once more, at once: a connection Redis dropped (a restart, an idle timeout)
-            # is connected again by redis-py on the next command.
+            # is connected again by the next call.
             return await self._evalsha(command)
 
     async def _evalsha(self, command: bytes) -> list[int]:
         try:
             seen: list[int] = await self._pipeline.call(command)
-        except NoScriptError:
+        except ResponseError as error:
+            if not str(error).startswith("NOSCRIPT"):
+                raise
             # A Redis restarted, or its scripts flushed: load the script, then call again.
-            await self._pipeline.call(_resp(b"SCRIPT", b"LOAD", SLIDING_WINDOWS_LUA))
+            await self._pipeline.call(resp(b"SCRIPT", b"LOAD", SLIDING_WINDOWS_LUA))
             seen = await self._pipeline.call(command)
         return seen
 
@@ -348,7 +341,7 @@ class RedisCounters:
         args: list[str | int] = [int(consume)]
         for item in policy.items:
             args += (item.amount, item.get_expiry())
-        command = _resp(b"EVALSHA", SLIDING_WINDOWS_SHA, len(keys), *keys, *args)
+        command = resp(b"EVALSHA", SLIDING_WINDOWS_SHA, len(keys), *keys, *args)
         self._commands[cache_key] = (policy, command)
         return command
 
@@ -373,104 +366,3 @@ class RedisCounters:
             )
             for i, item in enumerate(policy.items)
         ]
-
-
-class _Pipeline:
-    """One Redis connection carrying the calls of every request in flight.
-
-    Under load many requests reach the limiter in the same turn of the event loop; one
-    connection per call meant a write and a read (two system calls, and a wake-up) for
-    each. Here the commands asked for meanwhile go out in one write, and the replies,
-    which Redis sends in the order of the commands on a connection, are handed back in
-    that order (hiredis parses several from one read). One task does the connection's
-    I/O, so redis-py's connection is never used by two at once.
-    """
-
-    def __init__(self, connection: AbstractConnection) -> None:
-        self._connection = connection
-        self._unsent: list[tuple[bytes, asyncio.Future[Any]]] = []
-        self._unread: deque[asyncio.Future[Any]] = deque()  # sent, in order
-        self._io: asyncio.Task[None] | None = None
-        self._alone = False  # a caller is doing its own I/O (the connection was idle)
-
-    async def call(self, command: bytes) -> Any:
-        """The reply to `command` (redis-py's error when Redis answered one)."""
-        idle = self._io is None or self._io.done()
-        if idle and not self._alone and not self._unsent and not self._unread:
-            return await self._call_alone(command)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._unsent.append((command, future))
-        if idle and not self._alone:
-            self._io = asyncio.create_task(self._serve())
-        # A caller that stops waiting (its timeout, a cancelled request) leaves its reply
-        # to be read and dropped: the replies after it stay in step.
-        return await future
-
-    async def _call_alone(self, command: bytes) -> Any:
-        """Nobody else in flight: write and read in the caller's own task, which saves a
-        lone request two task switches. Who comes meanwhile queues for _serve."""
-        self._alone = True
-        try:
-            # redis-py disconnects on any failure of either (a cancellation included),
-            # so no reply is ever left owed on the connection; an error reply (NOSCRIPT)
-            # leaves it in step.
-            await self._connection.send_packed_command(command, check_health=False)
-            return await self._connection.read_response()
-        finally:
-            self._alone = False
-            if self._unsent and (self._io is None or self._io.done()):
-                self._io = asyncio.create_task(self._serve())
-
-    async def close(self) -> None:
-        """Stop, failing whatever is still waiting; the next call connects again."""
-        io, self._io = self._io, None
-        if io is not None and not io.done():
-            io.cancel()
-            with suppress(asyncio.CancelledError):
-                await io
-        self._fail(redis.ConnectionError("the rate-limit store was closed"))
-        with suppress(Exception):  # closing a socket that already failed may fail too
-            await self._connection.disconnect(nowait=True)
-
-    async def _serve(self) -> None:
-        connection = self._connection
-        try:
-            while self._unsent or self._unread:
-                if self._unsent:
-                    batch, self._unsent = self._unsent, []
-                    self._unread.extend(future for _, future in batch)
-                    await connection.send_packed_command(
-                        [command for command, _ in batch], check_health=False
-                    )
-                try:
-                    reply: Any = await connection.read_response()
-                except redis.ResponseError as error:  # this command's own (NOSCRIPT)
-                    reply = error
-                future = self._unread.popleft()
-                if future.done():
-                    continue
-                if isinstance(reply, redis.ResponseError):
-                    future.set_exception(reply)
-                else:
-                    future.set_result(reply)
-        except Exception as failure:
-            # The connection's state is unknown (redis-py disconnected it on the error):
-            # every call sent or waiting gets the failure; the next one connects again.
-            self._fail(failure)
-        except asyncio.CancelledError:
-            self._fail(redis.ConnectionError("the rate-limit store was closed"))
-            raise
-
-    def _fail(self, failure: Exception) -> None:
-        waiting = [*self._unread, *(future for _, future in self._unsent)]
-        self._unread.clear()
-        self._unsent = []
-        for future in waiting:
-            if not future.done():
-                future.set_exception(failure)
-
-
-def _resp(*parts: bytes | str | int) -> bytes:
-    """A command in Redis's protocol (RESP): an array of bulk strings."""
-    encoded = [part if isinstance(part, bytes) else str(part).encode() for part in parts]
-    return b"".join([b"*%d\r\n" % len(encoded), *(b"$%d\r\n%s\r\n" % (len(e), e) for e in encoded)])
