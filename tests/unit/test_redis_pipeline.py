@@ -46,6 +46,20 @@ async def fake_redis(handler: Handler) -> AsyncIterator[tuple[str, list[int]]]:
         server.close()
 
 
+def answering(reply: bytes) -> Handler:
+    """A server that answers the first command with `reply`, then reads on."""
+
+    async def handler(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _number: int
+    ) -> None:
+        await reader.read(1 << 16)
+        writer.write(reply)
+        await writer.drain()
+        await reader.read(1 << 16)
+
+    return handler
+
+
 async def test_a_connection_redis_dropped_is_opened_again_and_the_hit_counted() -> None:
     async def drops_the_first(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int
@@ -118,15 +132,8 @@ async def test_the_urls_password_is_sent_before_any_command() -> None:
 
 
 async def test_a_refused_password_serves_unlimited_and_counts_the_failure() -> None:
-    async def refuses(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _number: int
-    ) -> None:
-        await reader.read(1 << 16)
-        writer.write(b"-WRONGPASS invalid username-password pair\r\n")
-        await writer.drain()
-        await reader.read(1 << 16)
-
     failures: list[None] = []
+    refuses = answering(b"-WRONGPASS invalid username-password pair\r\n")
     async with fake_redis(refuses) as (url, _opened):
         counters = RedisCounters(
             url.replace("//", "//:wrong@"), "refused", lambda: failures.append(None)
@@ -149,15 +156,7 @@ def test_a_redis_url_it_would_not_honour_stops_startup(url: str) -> None:
 
 
 async def test_a_reply_that_is_not_redis_protocol_fails_the_calls_waiting() -> None:
-    async def garbles(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _number: int
-    ) -> None:
-        await reader.read(1 << 16)
-        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
-        await writer.drain()
-        await reader.read(1 << 16)
-
-    async with fake_redis(garbles) as (url, _opened):
+    async with fake_redis(answering(b"HTTP/1.1 400 Bad Request\r\n\r\n")) as (url, _opened):
         pipeline = RedisPipeline(url, 5.0)
         try:
             with pytest.raises(ConnectionError, match="not RESP"):
