@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ class DatabaseTimeouts:
 # for a server that answers nothing at all (hung, or cut off without a reset).
 CLIENT_TIMEOUT_GRACE_SECONDS = 0.5
 
+_SQLALCHEMY_AWAIT = r"sqlalchemy\.util\.concurrency"  # where SQLAlchemy drops an await
+
 
 def make_engine(
     url: str,
@@ -51,6 +54,12 @@ def make_engine(
         connect_args = asyncpg_timeouts(timeouts)
     # No overflow by default: connections opened past the pool are closed on return,
     # and under load that churn (a PostgreSQL fork per connect) costs more than waiting.
+    # The lean paths take idle pooled connections outside SQLAlchemy's greenlet
+    # (app/db/pooled_connection.py). One the pool must open again stops there at the
+    # connect, which is then made in the greenlet; the first, never awaited, is no fault.
+    warnings.filterwarnings(
+        "ignore", "coroutine 'connect' was never awaited", RuntimeWarning, _SQLALCHEMY_AWAIT
+    )
     engine = create_async_engine(
         url,
         pool_size=pool_size,

@@ -9,6 +9,7 @@ its key, and each payment event is applied once.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from app.container import Container
+from app.db.pooled_connection import autocommit_connection
 from tests.api.helpers import metric_sample, put_mailbox, quote
 from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
 from tests.conftest import CUSTOMER
@@ -94,7 +96,14 @@ async def test_orders_placed_at_once_are_written_together_each_answered_as_its_o
     groups_before, writes_before = await _groups(client)
 
     # Each quote remembered by this process: each order is its one write, nothing before.
-    placed = await asyncio.gather(*(_order(client, quote_id) for quote_id in quotes))
+    # Every pooled connection busy, as under load: however far apart the requests reach
+    # their write, the writes wait for a connection together and go as one group.
+    async with AsyncExitStack() as busy:
+        for _ in range(db.settings.database_pool_size + db.settings.database_max_overflow):
+            await busy.enter_async_context(autocommit_connection(db.engine))
+        placing = asyncio.gather(*(_order(client, quote_id) for quote_id in quotes))
+        await asyncio.sleep(0.3)  # ~1 ms of work each before their write
+    placed = await placing
 
     groups_after, writes_after = await _groups(client)
     assert writes_after - writes_before == AT_ONCE

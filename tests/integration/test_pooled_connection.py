@@ -1,0 +1,68 @@
+"""The lean paths' pooled connections: taken and given back in place when that is only
+bookkeeping, and through SQLAlchemy's greenlet when it is I/O (opening a connection the
+pool had dropped, closing one the pool has no room for)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
+
+from app.container import Container
+from app.db.engine import make_engine
+from app.db.pooled_connection import autocommit_connection
+
+# A connection opened again must not leave a connect behind that Python reports as never
+# awaited: on a live server that report is noise in the logs at the worst moment.
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+@pytest.fixture
+async def small_pool(db: Container) -> AsyncIterator[AsyncEngine]:
+    """One pooled connection and one more past the pool, on the test database."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the lean paths run on PostgreSQL")
+    engine = make_engine(db.settings.database_url, pool_size=1, max_overflow=1)
+    yield engine
+    await engine.dispose()
+
+
+async def _backend(engine: AsyncEngine) -> int:
+    async with autocommit_connection(engine) as connection:
+        return int(await connection.fetchval("SELECT pg_backend_pid()"))
+
+
+async def test_an_idle_connection_is_used_again(small_pool: AsyncEngine) -> None:
+    first = await _backend(small_pool)
+
+    assert await _backend(small_pool) == first
+    assert small_pool.sync_engine.pool.checkedout() == 0
+
+
+async def test_a_connection_the_pool_dropped_is_opened_again(small_pool: AsyncEngine) -> None:
+    first = await _backend(small_pool)
+    # As after a failed statement: the pool keeps the slot, without its connection.
+    pooled = await small_pool.raw_connection()
+    await greenlet_spawn(pooled.invalidate)
+
+    again = await _backend(small_pool)
+
+    assert again != first  # a new server process: the connection was opened again
+    assert small_pool.sync_engine.pool.checkedout() == 0
+
+
+async def test_a_connection_past_the_pool_is_closed_when_given_back(
+    small_pool: AsyncEngine,
+) -> None:
+    async with autocommit_connection(small_pool) as first:
+        async with autocommit_connection(small_pool) as second:
+            assert await second.fetchval("SELECT 1") == 1
+        assert await first.fetchval("SELECT 1") == 1
+
+    # The second back took the pool's one place; the last one back found none: closed,
+    # not leaked.
+    assert [first.is_closed(), second.is_closed()] == [True, False]
+    pool = small_pool.sync_engine.pool
+    assert (pool.checkedout(), pool.checkedin()) == (0, 1)
