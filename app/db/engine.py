@@ -52,19 +52,23 @@ def make_engine(
     connect_args: dict[str, Any] = {}
     if make_url(url).get_driver_name() == "asyncpg":
         connect_args = asyncpg_timeouts(timeouts)
-    # No overflow by default: connections opened past the pool are closed on return,
-    # and under load that churn (a PostgreSQL fork per connect) costs more than waiting.
     # The lean paths take idle pooled connections outside SQLAlchemy's greenlet
     # (app/db/pooled_connection.py). One the pool must open again stops there at the
     # connect, which is then made in the greenlet; the first, never awaited, is no fault.
     warnings.filterwarnings(
         "ignore", "coroutine 'connect' was never awaited", RuntimeWarning, _SQLALCHEMY_AWAIT
     )
+    # No overflow by default: connections opened past the pool are closed on return,
+    # and under load that churn (a PostgreSQL fork per connect) costs more than waiting.
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=timeouts.pool_acquire,
+        # The connection given back last is taken first, as asyncpg's own pool does: under
+        # a light load the same few stay busy, with their PostgreSQL backends' caches and
+        # plans warm, instead of every request taking the coldest of the pool (issue 10).
+        pool_use_lifo=True,
         connect_args=connect_args,
         json_serializer=dumps,
         json_deserializer=loads,
