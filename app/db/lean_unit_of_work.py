@@ -24,7 +24,6 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
-from sqlalchemy.util import greenlet_spawn
 
 from app.db.connection_gate import gate_of
 from app.db.engine import abandon
@@ -38,7 +37,7 @@ from app.db.pg_payment_event_repository import AsyncpgPaymentEventRepository
 from app.db.pg_plan_change_repository import AsyncpgPlanChangeRepository
 from app.db.pg_quote_repository import AsyncpgQuoteRepository
 from app.db.pg_saved_method_repository import AsyncpgSavedMethodRepository
-from app.db.pooled_connection import CONNECTION_LOST
+from app.db.pooled_connection import CONNECTION_LOST, borrow, give_back
 from app.db.unit_of_work import UnitOfWork
 
 
@@ -73,7 +72,7 @@ class LeanUnitOfWork(UnitOfWork):
             # The pooled connection itself: a SQLAlchemy Connection is built around it
             # only if a repository needs the session (_open_session). Building and
             # closing one on every request cost about 80 µs of CPU.
-            pooled = await self._engine.raw_connection()
+            pooled = await borrow(self._engine)
         except BaseException:
             await self._gate.__aexit__(None, None, None)
             raise
@@ -158,14 +157,14 @@ class LeanUnitOfWork(UnitOfWork):
         if self._sqlalchemy is not None:
             await self._sqlalchemy.close()  # which returns the pooled connection
         else:
-            await greenlet_spawn(self._pooled.close)
+            await give_back(self._engine, self._pooled, None)
 
     async def _discard(self, error: BaseException) -> None:
         """Out of the pool: the pool never saw this connection fail."""
+        if self._sqlalchemy is None:
+            await give_back(self._engine, self._pooled, error)
+            return
         if isinstance(error, TimeoutError):
             abandon(self._pooled.driver_connection)  # a silent server: don't wait for it
-        if self._sqlalchemy is not None:
-            await self._sqlalchemy.invalidate()
-            await self._sqlalchemy.close()
-        else:
-            await greenlet_spawn(self._pooled.invalidate, error)  # which also returns it
+        await self._sqlalchemy.invalidate()
+        await self._sqlalchemy.close()

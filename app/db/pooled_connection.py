@@ -40,7 +40,7 @@ async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
         # The pooled connection itself, not a SQLAlchemy Connection around it: nothing
         # here executes through SQLAlchemy, and building and closing that Connection
         # cost a quote more CPU than both its statements (issue 10).
-        pooled = _idle_connection(engine) or await engine.raw_connection()
+        pooled = await borrow(engine)
         lost: BaseException | None = None
         try:
             yield pooled.driver_connection
@@ -48,10 +48,15 @@ async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
             lost = error
             raise
         finally:
-            await _give_back(engine, pooled, lost)
+            await give_back(engine, pooled, lost)
 
 
-async def _give_back(
+async def borrow(engine: AsyncEngine) -> PoolProxiedConnection:
+    """A connection from `engine`'s pool, for a caller holding a turn at its gate."""
+    return _idle_connection(engine) or await engine.raw_connection()
+
+
+async def give_back(
     engine: AsyncEngine, pooled: PoolProxiedConnection, lost: BaseException | None
 ) -> None:
     """Back to the pool; or, lost, out of it: the pool never saw this connection fail,
