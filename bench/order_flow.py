@@ -30,7 +30,7 @@ from app.adapters.webhook_signing import generic_payment, generic_signed
 from app.domain.money import Money
 from bench.bench_app import asyncpg_dsn
 from bench.exactly_once import Check, database_counts, exactly_once_checks, unchanged_check
-from bench.order_data import analyze, awaiting_payment, mailbox_id, order_body
+from bench.order_data import analyze_as_autovacuum, awaiting_payment, mailbox_id, order_body
 from bench.wrk import Load, Loader, Request
 
 WEBHOOK_PATH = "/v1/webhooks/payments/generic"
@@ -179,7 +179,6 @@ class OrderReplay:
         self.renewed_expiry = renewed_expiry
         self.rounds = 0
         self.quoted = 0  # the bench mailboxes quoted so far, in order
-        self.analyzed = False
         self.placing: list[Load] = []  # every share of orders, warm-up included
         self.paying: list[Load] = []  # every share of webhooks, warm-up included
         self.orders: dict[int, list[Load]] = {self.high: [], self.low: []}
@@ -250,18 +249,16 @@ class OrderReplay:
         mailboxes = range(self.quoted, self.quoted + count)
         self.quoted += count
         quote_ids = asyncio.run(make_quotes(self.loader.base, self.auth, mailboxes))
-        if not self.analyzed:
-            # Statistics of the tables with quotes in, as autovacuum would keep them in a
-            # live database: planned on the empty quotes table, an order's quote lookup
-            # chose the owner's index and read every quote of the bench's one account.
-            # Once: each ANALYZE makes every pooled connection plan its statements
-            # again, a burst at the start of the share that follows.
-            asyncio.run(analyze(self.database_url))
-            self.analyzed = True
+        # Statistics as autovacuum keeps them in a live database, refreshed here, untimed:
+        # planned on the empty quotes table, an order's quote lookup chose the owner's
+        # index and read every quote of the bench's one account. Each ANALYZE makes every
+        # pooled connection plan its statements again, as autovacuum's does.
+        asyncio.run(analyze_as_autovacuum(self.database_url))
         return order_requests(quote_ids, self.auth)
 
     def _webhooks(self) -> list[Request]:
         """A payment webhook for each order awaiting payment, signed now."""
+        asyncio.run(analyze_as_autovacuum(self.database_url))  # the orders' share came in
         unpaid = asyncio.run(_unpaid(self.database_url))
         self.signed += len(unpaid)
         return webhook_requests(unpaid, self.webhook_secret, datetime.now(UTC))
