@@ -64,6 +64,7 @@ _DEFAULTS = {
 _ORDER_SEQ, _ORDER_ID = "locked_order_seq", "locked_order_id"  # not the event's order_ref
 _ORDER_XMIN = literal_column("orders.xmin::text", String)  # a new one for every update
 _LOCKED_VERSION, _REFUNDS_MAY_WAIT = "locked_version", "refunds_may_wait"
+_WAITING_NOW = "refund_waiting_now"
 
 
 @cache
@@ -100,17 +101,19 @@ def _add_locking_order(columns: tuple[str, ...], by_seq: bool) -> CompiledStatem
     named: ColumnElement[bool] = (
         _ORDERS.c.seq == bindparam(_ORDER_SEQ) if by_seq else _ORDERS.c.id == bindparam(_ORDER_ID)
     )
+    # Asked once, of the order, not of each of its mailboxes' rows (as in
+    # pg_payment_in_one_write: a plan that scanned every payment event per statement).
+    waiting = exists().where(
+        PaymentEventRow.order_id == _ORDERS.c.id, PaymentEventRow.outcome == "wait"
+    )
     locked = (
-        select(_ORDERS, _ORDER_XMIN.label(_LOCKED_VERSION))
+        select(_ORDERS, _ORDER_XMIN.label(_LOCKED_VERSION), waiting.label(_WAITING_NOW))
         .where(named, exists(select(stored.c.id)))
         .with_for_update()
         .cte("locked")
     )
     seen = select(_ORDER_XMIN).where(named).scalar_subquery()  # the snapshot's version
-    waiting = exists().where(
-        PaymentEventRow.order_id == locked.c.id, PaymentEventRow.outcome == "wait"
-    )
-    may_wait = or_(waiting, locked.c[_LOCKED_VERSION].is_distinct_from(seen))
+    may_wait = or_(locked.c[_WAITING_NOW], locked.c[_LOCKED_VERSION].is_distinct_from(seen))
     mailboxes = (
         order_mailboxes.with_owners()
         .where(MailboxRow.id == any_(order_mailboxes.ids_in(locked)))
@@ -121,7 +124,7 @@ def _add_locking_order(columns: tuple[str, ...], by_seq: bool) -> CompiledStatem
     return CompiledStatement(
         select(
             stored.c.id.label(_EVENT_ROW_ID),
-            *(c for c in locked.c if c.key != _LOCKED_VERSION),
+            *(c for c in locked.c if c.key not in (_LOCKED_VERSION, _WAITING_NOW)),
             may_wait.label(_REFUNDS_MAY_WAIT),
             *mailboxes.c,
         )

@@ -90,9 +90,16 @@ def _read(by_seq: bool) -> CompiledStatement:
         PaymentEventRow.event_id == bindparam("event_id"),
     )
     one = select(stored.label(_DUPLICATE)).subquery("one")
-    order = select(_ORDERS, _ORDER_XMIN.label(_ORDER_VERSION)).where(named).cte("named")
+    # Asked once, of the order, not of each of its mailboxes' rows: asked of those,
+    # PostgreSQL's generic plan scanned every payment event once per read for a hash of
+    # the orders with one waiting (outcome is a parameter there, so any share may match).
     waiting = exists().where(
-        PaymentEventRow.order_id == order.c.id, PaymentEventRow.outcome == "wait"
+        PaymentEventRow.order_id == _ORDERS.c.id, PaymentEventRow.outcome == "wait"
+    )
+    order = (
+        select(_ORDERS, _ORDER_XMIN.label(_ORDER_VERSION), waiting.label(_WAITING))
+        .where(named)
+        .cte("named")
     )
     mailboxes = (
         order_mailboxes.with_owners()
@@ -100,7 +107,7 @@ def _read(by_seq: bool) -> CompiledStatement:
         .lateral("of_order")
     )
     return CompiledStatement(
-        select(one.c[_DUPLICATE], *order.c, waiting.label(_WAITING), *mailboxes.c)
+        select(one.c[_DUPLICATE], *order.c, *mailboxes.c)
         .select_from(one.outerjoin(order, true()).outerjoin(mailboxes, true()))
         .order_by(mailboxes.c[f"{order_mailboxes.PREFIX}id"])
     )

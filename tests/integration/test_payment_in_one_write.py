@@ -147,6 +147,26 @@ async def test_a_refund_that_came_meanwhile_is_settled_by_the_payment(
     assert await _scalar(db, outcomes) == "record_refund,fulfil"
 
 
+async def test_a_refund_waiting_before_the_read_sends_the_payment_to_the_transaction(
+    paying: tuple[httpx.AsyncClient, Between, Container],
+) -> None:
+    client, between, _ = paying
+    order = await _placed(client, between)
+    refund = await send_generic(
+        client, "payment.refunded", order["number"], "12.08", datetime.now(UTC)
+    )
+    assert refund.json()["outcome"] == "wait"
+    between.written = None
+
+    paid = await _pay(client, order, "evt-1")
+
+    assert between.written is None  # the read saw the refund waiting: no write was tried
+    assert paid.json()["outcome"] == "fulfil"
+    shown = (await client.get(f"/v1/orders/{order['id']}", headers=CUSTOMER)).json()
+    assert shown["status"] == "REFUNDED"
+    assert shown["refunded"] == shown["payable"]
+
+
 async def test_a_mailbox_changed_meanwhile_is_renewed_from_where_it_stands(
     paying: tuple[httpx.AsyncClient, Between, Container],
 ) -> None:
