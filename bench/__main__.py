@@ -61,8 +61,8 @@ FULL_ROUNDS = 5
 # server of their own (quick and smoke reuse the product server's quotes for in-process),
 # domain repeats.
 PRESETS = {
-    "full": (FULL_ROUNDS, 2, 1, Sizes(64, -(-WEBHOOK_EVENTS // FULL_ROUNDS), LOW_SHARE, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
-    "quick": (3, 1, 1, Sizes(32, 100, 20, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
+    "full": (FULL_ROUNDS, 2, 1, Sizes(500, -(-WEBHOOK_EVENTS // FULL_ROUNDS), LOW_SHARE, 200), (LIMITER_OFF, LIMITER_MEMORY, LIMITER_REDIS), 7),  # noqa: E501
+    "quick": (3, 1, 1, Sizes(100, 100, 20, 30), (LIMITER_OFF, LIMITER_REDIS), 2),
     "smoke": (2, 1, 0, Sizes(2, 4, 2, 2), (LIMITER_OFF,), 1),
 }  # fmt: skip
 # Seconds and runs per endpoint of the p99/p50 runs (the stall detector).

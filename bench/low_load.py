@@ -28,7 +28,7 @@ from bench.targets import ONE_QUERY
 from bench.wrk import Load, Request
 
 FLOOR, ORDERS, WEBHOOKS = ONE_QUERY, "POST /v1/orders", "payment webhook"
-WARM_UP = 64
+WARM_UP = 300
 
 
 def _line(label: str, load: Load, floor: Load) -> str:

@@ -43,7 +43,7 @@ GROUPED_WRITES = "database_grouped_writes_total"
 
 @dataclass(frozen=True)
 class Sizes:
-    """Orders (and webhooks): a warm-up share before the first round, a timed share at
+    """Orders (and webhooks): two warm-up shares before the first round, a timed share at
     the high connection count and one at the low in every round, and how many webhooks
     are delivered again at the end."""
 
@@ -53,7 +53,7 @@ class Sizes:
     duplicates: int
 
     def total(self, rounds: int) -> int:
-        return self.warmup + rounds * (self.timed + self.low)
+        return 2 * self.warmup + rounds * (self.timed + self.low)
 
 
 @dataclass
@@ -187,13 +187,24 @@ class OrderReplay:
         self.signed = 0  # webhooks built: one per order found awaiting payment
 
     def warm_up(self, rounds: int) -> None:
-        """The warm-up share of orders and their webhooks sent."""
+        """Two warm-up shares of orders and their webhooks sent, the planner's statistics
+        taken between them, and never again.
+
+        A database in use holds orders and payments, and its statistics say so (these
+        machines' PostgreSQL runs with autovacuum off: analyze_as_autovacuum). Taken
+        once the first share is in, they give the plans of a table in use (an index for
+        each lookup), which hold as the rounds add rows. Taken again before each share,
+        as autovacuum would in a database this new, every ANALYZE made each pooled
+        connection plan its statements again at the start of a timed share. The second
+        share makes those plans, untimed."""
         self.rounds = rounds
-        warm = self._take(self.sizes.warmup)
-        print(f"  POST /v1/orders and webhooks x{len(warm)} (warm-up) ...", flush=True)
-        self.placing.append(self.loader.replay(warm, "orders warm-up", self.high))
-        hooks = self._webhooks()
-        self.paying.append(self.loader.replay(hooks, "webhooks warm-up", self.high, APPLIED))
+        for share in (1, 2):
+            warm = self._take(self.sizes.warmup, analyzed=True)
+            label = f"warm-up {share}"
+            print(f"  POST /v1/orders and webhooks x{len(warm)} ({label}) ...", flush=True)
+            self.placing.append(self.loader.replay(warm, f"orders {label}", self.high))
+            hooks = self._webhooks(analyzed=True)
+            self.paying.append(self.loader.replay(hooks, f"webhooks {label}", self.high, APPLIED))
 
     def round(self) -> None:
         """The next share of orders at high then low connections, then their webhooks."""
@@ -244,21 +255,21 @@ class OrderReplay:
         counted = asyncio.run(server_counters(self.loader.base))
         return OrderFlow(self.orders, self.webhooks, resent, checks, counted)
 
-    def _take(self, count: int) -> list[Request]:
-        """`count` order requests, for the next `count` mailboxes quoted just now."""
+    def _take(self, count: int, analyzed: bool = False) -> list[Request]:
+        """`count` order requests, for the next `count` mailboxes quoted just now; with
+        `analyzed`, the tables autovacuum would analyze now analyzed first (untimed)."""
         mailboxes = range(self.quoted, self.quoted + count)
         self.quoted += count
         quote_ids = asyncio.run(make_quotes(self.loader.base, self.auth, mailboxes))
-        # Statistics as autovacuum keeps them in a live database, refreshed here, untimed:
-        # planned on the empty quotes table, an order's quote lookup chose the owner's
-        # index and read every quote of the bench's one account. Each ANALYZE makes every
-        # pooled connection plan its statements again, as autovacuum's does.
-        asyncio.run(analyze_as_autovacuum(self.database_url))
+        if analyzed:  # planned on the empty quotes table, an order's quote lookup read them all
+            asyncio.run(analyze_as_autovacuum(self.database_url))
         return order_requests(quote_ids, self.auth)
 
-    def _webhooks(self) -> list[Request]:
-        """A payment webhook for each order awaiting payment, signed now."""
-        asyncio.run(analyze_as_autovacuum(self.database_url))  # the orders' share came in
+    def _webhooks(self, analyzed: bool = False) -> list[Request]:
+        """A payment webhook for each order awaiting payment, signed now (`analyzed`: as
+        in `_take`)."""
+        if analyzed:
+            asyncio.run(analyze_as_autovacuum(self.database_url))
         unpaid = asyncio.run(_unpaid(self.database_url))
         self.signed += len(unpaid)
         return webhook_requests(unpaid, self.webhook_secret, datetime.now(UTC))
