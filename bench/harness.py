@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -125,15 +125,28 @@ def server_command(port: int, factory: str = PRODUCT_APP) -> list[str]:
 
 def group_cpu_seconds(pgid: int) -> float:
     """User+system CPU of every live process in the server's process group (Linux)."""
+    return _cpu_seconds(lambda _name, fields: int(fields[2]) == pgid)
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (its backends and
+    its own workers): a request's share of the database, where it runs on loopback. A
+    backend that exits in between takes its count with it; the app's pool keeps its own."""
+    return _cpu_seconds(lambda name, _fields: name == "postgres")
+
+
+def _cpu_seconds(counted: Callable[[str, list[str]], bool]) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
             continue
+        name, _, rest = text.rpartition(")")
         # After "(comm)": state ppid pgrp ... utime(12th) stime(13th)
-        if int(fields[2]) == pgid:
+        fields = rest.split()
+        if counted(name.partition("(")[2], fields):
             total += int(fields[11]) + int(fields[12])
     return total / ticks
 

@@ -42,7 +42,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -55,7 +54,7 @@ from app.domain.calendar import italian_date
 from app.settings import Settings
 from bench.bare_app import TRIVIAL_PATH
 from bench.bench_app import asyncpg_dsn, create_bench_app
-from bench.harness import demo_database
+from bench.harness import demo_database, postgres_cpu_seconds
 from bench.order_data import (
     BENCH_ACCOUNT,
     analyze_as_autovacuum,
@@ -186,7 +185,7 @@ async def measure(url: str, run: Run) -> None:
         profiler = cProfile.Profile(time.process_time) if profile else None
         trips.statements.clear()
         trips.counting = True
-        started_database = postgres_cpu()  # before the count starts: a /proc walk
+        started_database = postgres_cpu_seconds()  # before the count starts: a /proc walk
         started_instructions = instructions()
         started_cpu, started_wall = time.process_time(), time.perf_counter()
         if profiler:
@@ -205,7 +204,7 @@ async def measure(url: str, run: Run) -> None:
             profiler.disable()
         cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
         spent_instructions = since(started_instructions)
-        spent_database = postgres_cpu() - started_database
+        spent_database = postgres_cpu_seconds() - started_database
         trips.counting = False
         if profiler and profile:
             profiler.dump_stats(profile)
@@ -297,7 +296,7 @@ async def floor_cpu(
     `warmup` of them."""
     for _ in range(warmup):
         await call(app, "GET", path, b"", headers)
-    started_database = postgres_cpu()
+    started_database = postgres_cpu_seconds()
     started_instructions = instructions()
     started = time.process_time()
     for _ in range(count):
@@ -305,27 +304,9 @@ async def floor_cpu(
         assert status == 200, answer
     spent = time.process_time() - started
     counted = since(started_instructions)
-    database = postgres_cpu() - started_database
+    database = postgres_cpu_seconds() - started_database
     print(f"PostgreSQL CPU per GET {path}: {database / count * 1e6:,.0f} µs")
     return spent, counted
-
-
-def postgres_cpu() -> float:
-    """CPU seconds used so far by this machine's PostgreSQL processes (its backends and
-    its own workers): a request's share of the database, where it runs on loopback. A
-    backend that exits in between takes its count with it; the app's pool keeps its own."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # gone meanwhile
-            continue
-        name, _, rest = text.partition(") ")
-        if name.endswith("(postgres"):
-            fields = rest.split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
-    return total / tick
 
 
 def instructions() -> int | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.harness import group_cpu_seconds
+from bench.harness import group_cpu_seconds, postgres_cpu_seconds
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay.lua")
 REPLAY_LIMIT_SECONDS = 600  # wrk's -d for a replay: it is stopped as soon as all answered
@@ -57,6 +57,9 @@ class Load:
     errors: str = ""  # wrk's "Non-2xx" and "Socket errors" lines, "" when none
     statuses: Counter[int] = field(default_factory=Counter)  # replay only
     matched: int = 0  # replay only: bodies containing the text asked for
+    # PostgreSQL's CPU per request meanwhile (every postgres process on this machine): it
+    # shares the cores with the server, so at 8 connections it is half of the queue.
+    database_cpu_us: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -156,9 +159,10 @@ def for_duration(
     url = base + request.path
     if warmup:
         _run([*command, f"-d{warmup}s", url], warmup + 30)
-    cpu_before = group_cpu_seconds(pgid)
+    cpu_before, database_before = group_cpu_seconds(pgid), postgres_cpu_seconds()
     summary = parse_wrk(_run([*command, f"-d{seconds}s", url], seconds + 60))
     cpu = group_cpu_seconds(pgid) - cpu_before
+    database = postgres_cpu_seconds() - database_before
     return Load(
         label,
         connections,
@@ -168,6 +172,7 @@ def for_duration(
         summary.p99_ms,
         cpu / max(summary.requests, 1) * 1e6,
         summary.errors,
+        database_cpu_us=database / max(summary.requests, 1) * 1e6,
     )
 
 
@@ -217,7 +222,7 @@ def replay(
     statuses: Counter[int] = Counter()
     matched = done = 0
     other: list[str] = []
-    cpu_before = group_cpu_seconds(pgid)
+    cpu_before, database_before = group_cpu_seconds(pgid), postgres_cpu_seconds()
     started = finished = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
@@ -235,6 +240,7 @@ def replay(
         else:
             other.append(line.rstrip())
     cpu = group_cpu_seconds(pgid) - cpu_before
+    database = postgres_cpu_seconds() - database_before
     if process.poll() is None:
         process.send_signal(signal.SIGINT)  # wrk then prints its summary and exits
     output, rest = process.communicate(timeout=60)
@@ -256,6 +262,7 @@ def replay(
         summary.errors,
         statuses,
         matched,
+        database / max(answered, 1) * 1e6,
     )
 
 
