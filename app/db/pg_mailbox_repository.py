@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import CompiledStatement
+from app.db.fixed_rows import fixed_rows
 from app.db.holder_repository import owner_from_row
 from app.db.mailbox_repository import MailboxRepository, unscheduled
 from app.db.mappers import MAILBOX_COLUMNS, mailbox_from_row
@@ -121,17 +122,21 @@ _RENEWED = {
 }
 
 
-def _renewal(guard: ColumnElement[bool] | None = None) -> Any:
+def _renewal(guard: ColumnElement[bool] | None = None, rows: int | None = None) -> Any:
     """The renewal's UPDATE; with a `guard`, only where it holds and each mailbox is
-    still the version read (`versions`, one per change), RETURNING the ids renewed."""
+    still the version read (`versions`, one per change), RETURNING the ids renewed.
+    `rows`: built for that many changes (app/db/fixed_rows.py), else for any number."""
     arrays = {**_RENEWED, "versions": String} if guard is not None else _RENEWED
-    renewed = (
-        func.unnest(
-            *(bindparam(name, type_=postgresql.ARRAY(kind())) for name, kind in arrays.items())
+    if rows is not None:
+        renewed = fixed_rows({name: kind() for name, kind in arrays.items()}, rows, "renewed")
+    else:
+        renewed = (
+            func.unnest(
+                *(bindparam(name, type_=postgresql.ARRAY(kind())) for name, kind in arrays.items())
+            )
+            .table_valued(*(column(name, kind()) for name, kind in arrays.items()))
+            .render_derived(name="renewed")
         )
-        .table_valued(*(column(name, kind()) for name, kind in arrays.items()))
-        .render_derived(name="renewed")
-    )
     where = [MailboxRow.id == renewed.c.mailbox_id]
     if guard is not None:
         where += [literal_column("mailboxes.xmin::text", String) == renewed.c.versions, guard]
@@ -154,10 +159,11 @@ def _renewal(guard: ColumnElement[bool] | None = None) -> Any:
     return statement if guard is None else statement.returning(MailboxRow.id)
 
 
-def guarded_renewal(guard: ColumnElement[bool]) -> Any:
+def guarded_renewal(guard: ColumnElement[bool], rows: int) -> Any:
     """renew_for_order's UPDATE for a write without a transaction (app/db/
-    pg_payment_in_one_write.py): where `guard` holds and each mailbox is as read."""
-    return _renewal(guard)
+    pg_payment_in_one_write.py): where `guard` holds and each of the `rows` mailboxes is
+    as read."""
+    return _renewal(guard, rows)
 
 
 _APPLY_RENEWALS = CompiledStatement(_renewal())
@@ -173,10 +179,21 @@ _RELEASE = delete(PendingRenewalRow).where(
 )
 
 
-def with_renewal_ctes(statement: Any, messages: int) -> Any:
+def _unschedule_fixed(rows: int) -> Any:
+    """_UNSCHEDULE for `rows` changes (app/db/fixed_rows.py): `unscheduled_ids` holds one
+    element per change, None where the change keeps its schedule (renewal_values)."""
+    ids = fixed_rows({"unscheduled_ids": String()}, rows, "unscheduling")
+    return delete(ScheduledPlanChangeRow).where(
+        ScheduledPlanChangeRow.mailbox_id.in_(select(ids.c.unscheduled_ids))
+    )
+
+
+def with_renewal_ctes(statement: Any, messages: int, rows: int | None = None) -> Any:
     """`statement` with what renewing an order's mailboxes also does, as CTEs: their
-    schedules dropped, the order's holds released, `messages` queued (renewal_values)."""
-    statement = statement.add_cte(_UNSCHEDULE.cte("unscheduled"))
+    schedules dropped, the order's holds released, `messages` queued (renewal_values).
+    `rows`: built for that many changes, as `_renewal`."""
+    unschedule = _UNSCHEDULE if rows is None else _unschedule_fixed(rows)
+    statement = statement.add_cte(unschedule.cte("unscheduled"))
     statement = statement.add_cte(_RELEASE.cte("released"))
     if messages:
         statement = statement.add_cte(insert_messages(messages, QUEUED_COLUMNS).cte("queued"))
@@ -196,7 +213,11 @@ def renewal_values(
 ) -> dict[str, Any]:
     """The values of with_renewal(…, len(told)) and of renew_for_order's statement."""
     values = _renewed_values(changes, now) | message_values(told, now)
-    return values | {"unscheduled_ids": unscheduled(changes), "released_order_id": order_id}
+    # One element per change (None: it keeps its schedule), as _unschedule_fixed reads it;
+    # `= ANY` of _UNSCHEDULE matches no None.
+    dropped = set(unscheduled(changes))
+    ids = [change.mailbox_id if change.mailbox_id in dropped else None for change in changes]
+    return values | {"unscheduled_ids": ids, "released_order_id": order_id}
 
 
 def _renewed_values(changes: Sequence[MailboxChange], now: datetime) -> dict[str, Any]:

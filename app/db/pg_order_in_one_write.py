@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.expression import Select
 
 from app.db.asyncpg_statements import CompiledStatement, fails_unless, per_role
+from app.db.fixed_rows import fixed_rows
 from app.db.group_commit import GroupCommit, RowWrites, WritesAlone
 from app.db.mappers import (
     MAILBOX_COLUMNS,
@@ -166,33 +167,27 @@ def _write(mailboxes: int, messages: int, recalled: bool, reserve: bool) -> Comp
         .returning(OrderRow.id)
         .cte("placed")
     )
-    wanted = (
-        func.unnest(bindparam("mailbox_ids", type_=postgresql.ARRAY(String)))
-        .table_valued("mailbox_id")
-        .render_derived(name="wanted")
-    )
+    # Rows of a known number: PostgreSQL then keeps one plan of this statement for every
+    # call (app/db/fixed_rows.py); unnest's guess made it plan again at each.
+    wanted = fixed_rows({"mailbox_ids": String()}, mailboxes, "wanted")
     held = (
         postgresql.insert(PendingRenewalRow.__table__)  # type: ignore[arg-type]
         .from_select(
             ["mailbox_id", "order_id"],
-            select(wanted.c.mailbox_id, placed.c.id).select_from(placed).join(wanted, true()),
+            select(wanted.c.mailbox_ids, placed.c.id).select_from(placed).join(wanted, true()),
         )
         .returning(PendingRenewalRow.mailbox_id)
         .cte("held")
     )
-    as_read = (
-        func.unnest(
-            bindparam("read_ids", type_=postgresql.ARRAY(String)),
-            bindparam("read_versions", type_=postgresql.ARRAY(String)),
-        )
-        .table_valued("mailbox_id", "version")
-        .render_derived(name="as_read")
-    )
+    as_read = fixed_rows({"read_ids": String(), "read_versions": String()}, mailboxes, "as_read")
     unchanged = (
         select(MailboxRow.id)
         .join(
             as_read,
-            and_(as_read.c.mailbox_id == MailboxRow.id, as_read.c.version == MAILBOX_ROW_VERSION),
+            and_(
+                as_read.c.read_ids == MailboxRow.id,
+                as_read.c.read_versions == MAILBOX_ROW_VERSION,
+            ),
         )
         .where(MailboxRow.id.in_(select(held.c.mailbox_id)))
         .order_by(MailboxRow.id)
@@ -319,8 +314,9 @@ class OrderInOneWrite:
             | {f"order_{name}": value for name, value in order_values.items()}
             | {
                 "mailbox_ids": wanted,
-                "read_ids": list(versions),
-                "read_versions": list(versions.values()),
+                # Row i of each: as many as the statement was built for (fixed_rows).
+                "read_ids": wanted,
+                "read_versions": [versions.get(mailbox_id) for mailbox_id in wanted],
             }
             | message_values(messages, claim.now)
         )

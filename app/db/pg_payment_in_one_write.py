@@ -137,7 +137,7 @@ def _write(
         .returning(OrderRow.id)
         .cte("saved_order")
     )
-    renewed = guarded_renewal(exists(select(saved_order.c.id))).cte("renewed_mailboxes")
+    renewed = guarded_renewal(exists(select(saved_order.c.id)), mailboxes).cte("renewed_mailboxes")
     all_current = and_counts(saved_order, 1, renewed, mailboxes)
     statement = select(
         # First, the key the group commit hands each row to its request by.
@@ -145,7 +145,7 @@ def _write(
         select(stored.c.id).scalar_subquery().label("event_row_id"),
         fails_unless(all_current).label("written"),
     )
-    return CompiledStatement(with_renewal_ctes(statement, messages))
+    return CompiledStatement(with_renewal_ctes(statement, messages, mailboxes))
 
 
 def and_counts(saved_order: Any, orders: int, renewed: Any, mailboxes: int) -> ColumnElement[bool]:

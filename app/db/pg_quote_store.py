@@ -15,15 +15,16 @@ language that the insert returns, for the order that follows (app/db/order_memor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, any_, bindparam, func, select
+from sqlalchemy import ColumnElement, String, bindparam, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.expression import Insert, Select
 
 from app.db.asyncpg_rows import AttributeRow
 from app.db.asyncpg_statements import DIALECT, CompiledStatement, per_role
+from app.db.fixed_rows import fixed_rows
 from app.db.group_commit import RowWrites, WritesAlone
 from app.db.mailbox_memory import MailboxesSeen, RememberedMailbox, seen_of
 from app.db.mappers import (
@@ -64,12 +65,10 @@ ACCOUNT_LANGUAGE = (
 )
 
 
-def _ids() -> ColumnElement[bool]:
-    return MailboxRow.id == any_(bindparam("ids", type_=postgresql.ARRAY(String)))
-
-
-def _mailboxes(viewer: Principal) -> Select[Any]:
-    """The mailboxes and their unpaid order (rule 3) in one round trip."""
+def _mailboxes(viewer: Principal, count: int) -> Select[Any]:
+    """The `count` mailboxes asked for and their unpaid order (rule 3) in one round trip
+    (app/db/fixed_rows.py: `ids` holds `count` ids)."""
+    asked = fixed_rows({"ids": String()}, count, "asked")
     return (
         select(
             *MAILBOX_COLUMNS,
@@ -81,21 +80,26 @@ def _mailboxes(viewer: Principal) -> Select[Any]:
         )
         .outerjoin(PendingRenewalRow, PendingRenewalRow.mailbox_id == MailboxRow.id)
         .outerjoin(OrderRow, OrderRow.id == PendingRenewalRow.order_id)
-        .where(_ids(), mailboxes_visible_to(viewer))
+        .where(MailboxRow.id.in_(select(asked.c.ids)), mailboxes_visible_to(viewer))
     )
 
 
-def _insert_if_unchanged(viewer: Principal, columns: tuple[str, ...]) -> Insert:
+def _insert_if_unchanged(
+    viewer: Principal, columns: tuple[str, ...], ids: int, versions: int
+) -> Insert:
     """The quote's row, inserted only if each of its mailboxes is still at the version
-    it was priced from and visible to `viewer` (a quote priced from MailboxMemory)."""
+    it was priced from and visible to `viewer` (a quote priced from MailboxMemory).
+    Built for `ids` mailboxes and `versions` versions (app/db/fixed_rows.py)."""
+    quoted = fixed_rows({"ids": String()}, ids, "quoted")
+    as_priced = fixed_rows({"versions": String()}, versions, "as_priced")
     unchanged = (
         select(func.count())
         .select_from(MailboxRow)
         .outerjoin(PendingRenewalRow, PendingRenewalRow.mailbox_id == MailboxRow.id)
         .where(
-            _ids(),
+            MailboxRow.id.in_(select(quoted.c.ids)),
             mailboxes_visible_to(viewer),
-            mailbox_version() == any_(bindparam("versions", type_=postgresql.ARRAY(String))),
+            mailbox_version().in_(select(as_priced.c.versions)),
         )
         .scalar_subquery()
     )
@@ -117,7 +121,12 @@ def _quote(viewer: Principal) -> Select[Any]:
     )
 
 
-VISIBLE_MAILBOXES = per_role(_mailboxes)
+@lru_cache(maxsize=32)  # per number of mailboxes: most quotes are of one
+def visible_mailboxes(count: int) -> dict[Role, CompiledStatement]:
+    return per_role(lambda viewer: _mailboxes(viewer, count))
+
+
+VISIBLE_MAILBOXES = visible_mailboxes(1)  # the columns, whatever the count
 _VISIBLE_QUOTE = per_role(_quote)
 # The mailboxes' columns come first, in Mailbox's field order, and none is converted on
 # the way out: a record's first values are a Mailbox's (mailbox_from_row's job, without
@@ -151,9 +160,11 @@ def _insert_quote(columns: tuple[str, ...]) -> CompiledStatement:
     return CompiledStatement(statement, column_keys=list(columns))
 
 
-@cache
-def _insert_quote_if_unchanged(columns: tuple[str, ...]) -> dict[Role, CompiledStatement]:
-    return per_role(lambda viewer: _insert_if_unchanged(viewer, columns))
+@lru_cache(maxsize=64)  # per columns and count: most quotes are of one mailbox
+def _insert_quote_if_unchanged(
+    columns: tuple[str, ...], ids: int, versions: int
+) -> dict[Role, CompiledStatement]:
+    return per_role(lambda viewer: _insert_if_unchanged(viewer, columns, ids, versions))
 
 
 class AsyncpgQuoteStore:
@@ -177,7 +188,7 @@ class AsyncpgQuoteStore:
             recalled = memory.recall(ids)
             if recalled is not None:
                 return seen_of(recalled, recalled=True)
-        statement = VISIBLE_MAILBOXES[principal.role]
+        statement = visible_mailboxes(len(ids))[principal.role]
         args = statement.args({"ids": list(ids), VIEWER_SUBJECT: principal.subject})
         read = [_remembered(record) for record in await self._db.fetch(statement.sql, *args)]
         if memory is not None:
@@ -196,10 +207,11 @@ class AsyncpgQuoteStore:
         if seen.remembered is None:
             statement = _insert_quote(columns)
         else:
-            statement = _insert_quote_if_unchanged(columns)[owner.role]
+            ids, versions = list(seen.mailboxes), list(seen.remembered)
+            statement = _insert_quote_if_unchanged(columns, len(ids), len(versions))[owner.role]
             values |= {
-                "ids": list(seen.mailboxes),
-                "versions": list(seen.remembered),
+                "ids": ids,
+                "versions": versions,
                 "expected": len(seen.remembered),
                 VIEWER_SUBJECT: owner.subject,
             }
