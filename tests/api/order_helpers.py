@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -74,6 +74,20 @@ async def send_generic(
         generic_payment(kind, order_ref, amount, currency), secret, at, event_id
     )
     return await client.post("/v1/webhooks/payments/generic", content=body, headers=headers)
+
+
+async def pay_in_full(
+    client: httpx.AsyncClient, order: dict[str, Any], event_id: str | None = None
+) -> httpx.Response:
+    """The provider's `payment.succeeded` for exactly what `order` (its JSON) asks."""
+    return await send_generic(
+        client,
+        "payment.succeeded",
+        order["number"],
+        order["payable"]["amount"],
+        datetime.now(UTC),
+        event_id=event_id,
+    )
 
 
 async def send_stripe_payment(

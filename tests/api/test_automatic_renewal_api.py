@@ -25,7 +25,7 @@ from app.settings import DEV_STRIPE_SECRET
 from app.worker import auto_renewal_setup, deliverers, payment_charger, run_once
 from tests.api.helpers import TODAY, field_errors, put_mailbox
 from tests.api.loopback_servers import MailPlatform, SmtpServer, worker_container
-from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
+from tests.api.order_helpers import new_key, order_body, pay_in_full, quote_id_for
 from tests.api.stripe_loopback import FakeStripe, fake_stripe
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER, MovableClock
 
@@ -200,9 +200,7 @@ async def test_a_declined_card_is_emailed_retried_and_a_transfer_ends_it(
     failed = [e for e in partner_events if e["type"] == "payment.failed"]
     assert {e["data"]["order_id"] for e in failed} == {order["id"]}
 
-    paid = await send_generic(
-        client, "payment.succeeded", order["number"], order["payable"]["amount"], datetime.now(UTC)
-    )
+    paid = await pay_in_full(client, order)
     assert paid.json()["outcome"] == "fulfil"
     assert (await mailbox(client))["expires_on"] == RENEWED.replace(
         year=RENEWED.year + 1

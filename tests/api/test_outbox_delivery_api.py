@@ -30,8 +30,8 @@ from tests.api.order_helpers import (
     PUBLIC_ADMINISTRATION,
     new_key,
     order_body,
+    pay_in_full,
     quote_id_for,
-    send_generic,
     send_stripe_payment,
 )
 from tests.conftest import CUSTOMER, PARTNER, MovableClock, bearer
@@ -71,13 +71,7 @@ async def _outbox(db: Container, kind: str) -> list[OutboxRow]:
 
 
 async def _pay_by_transfer(client: httpx.AsyncClient, order: dict[str, Any]) -> None:
-    paid = await send_generic(
-        client,
-        "payment.succeeded",
-        order["number"],
-        order["payable"]["amount"],
-        datetime.now(UTC),
-    )
+    paid = await pay_in_full(client, order)
     assert paid.status_code == 200, paid.text
     assert paid.json()["outcome"] == "fulfil"
 

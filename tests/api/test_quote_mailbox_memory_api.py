@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.container import Container
 from tests.api.helpers import TODAY, assert_problem, codes, metric_sample, put_mailbox, quote
-from tests.api.order_helpers import new_key, order_body, send_generic
+from tests.api.order_helpers import new_key, order_body, pay_in_full
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
 
 ITEMS = [{"mailbox_id": "mbx-m"}]
@@ -122,9 +122,7 @@ async def test_an_order_placed_after_a_quote_blocks_the_next_one_until_paid(
     assert "pending_order_exists" in codes(blocked["items"][0])
 
     order = placed.json()
-    paid = await send_generic(
-        client, "payment.succeeded", order["number"], order["payable"]["amount"], datetime.now(UTC)
-    )
+    paid = await pay_in_full(client, order)
     assert paid.status_code == 200, paid.text
     renewed = await _quoted(client)
     assert renewed["status"] == "ok", renewed["items"][0]["issues"]

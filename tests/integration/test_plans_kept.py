@@ -13,7 +13,7 @@ connection, whose prepared statements PostgreSQL then counts (pg_prepared_statem
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx
 import pytest
@@ -23,7 +23,7 @@ from app.container import Container, build_container
 from app.db.engine import make_engine
 from app.main import create_app
 from tests.api.helpers import put_mailbox
-from tests.api.order_helpers import new_key, order_body, quote_id_for, send_generic
+from tests.api.order_helpers import new_key, order_body, pay_in_full, quote_id_for
 from tests.conftest import CUSTOMER
 
 CALLS = 7  # past PostgreSQL's five custom plans
@@ -94,15 +94,7 @@ async def test_postgresql_keeps_one_plan_of_each_hot_statement(
             "/v1/orders", json=order_body(quote_id), headers=new_key(CUSTOMER)
         )
         assert placed.status_code == 201, placed.text
-        order = placed.json()
-        paid = await send_generic(
-            client,
-            "payment.succeeded",
-            order["number"],
-            order["payable"]["amount"],
-            datetime.now(UTC),
-            event_id=f"evt-plan-{number}",
-        )
+        paid = await pay_in_full(client, placed.json(), event_id=f"evt-plan-{number}")
         assert paid.json()["outcome"] == "fulfil", paid.text
 
     async with container.engine.connect() as connection:
