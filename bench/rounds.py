@@ -34,6 +34,10 @@ def server_cpu_us(load: Load) -> float:
     return load.server_cpu_us
 
 
+def database_cpu_us(load: Load) -> float:
+    return load.database_cpu_us
+
+
 def tail_ratio(load: Load) -> float:
     return load.tail_ratio
 

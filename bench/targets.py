@@ -11,6 +11,7 @@ from bench.order_flow import OrderFlow
 from bench.rounds import (
     Figure,
     Ratio,
+    database_cpu_us,
     errors,
     median,
     own_ratio,
@@ -188,10 +189,11 @@ def _figure(loads: list[Load], figure: Figure) -> float:
 
 def print_loads(loads: dict[str, dict[int, list[Load]]], extra: list[list[Load]]) -> None:
     """The raw per-endpoint table: each figure the median of the rounds, requests their
-    sum, server CPU's spread beside its median."""
+    sum, server CPU's spread beside its median, then PostgreSQL's CPU per request."""
     print(
         f"{'endpoint':<30}{'conns':>6}{'rounds':>7}{'requests':>10}{'req/s':>9}{'p50 ms':>9}"
-        f"{'p99 ms':>9}{'p99/p50':>8}{'srv µs/req':>11}{'min–max':>14}  answers"
+        f"{'p99 ms':>9}{'p99/p50':>8}{'srv µs/req':>11}{'min–max':>14}{'db µs/req':>10}"
+        "  answers"
     )
     every = [series for by_conns in loads.values() for series in by_conns.values()] + extra
     for series in every:
@@ -205,5 +207,6 @@ def print_loads(loads: dict[str, dict[int, list[Load]]], extra: list[list[Load]]
             f"{sum(load.requests for load in series):>10,}{_figure(series, rps):>9,.0f}"
             f"{_figure(series, p50_ms):>9.2f}{_figure(series, p99_ms):>9.2f}"
             f"{_figure(series, tail_ratio):>8.1f}{_figure(series, server_cpu_us):>11,.0f}"
-            f"{f'{min(cpu):,.0f}–{max(cpu):,.0f}':>14}  {answers or '-'}"
+            f"{f'{min(cpu):,.0f}–{max(cpu):,.0f}':>14}"
+            f"{_figure(series, database_cpu_us):>10,.0f}  {answers or '-'}"
         )
