@@ -15,7 +15,7 @@ language that the insert returns, for the order that follows (app/db/order_memor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, bindparam, func, select
@@ -121,7 +121,7 @@ def _quote(viewer: Principal) -> Select[Any]:
     )
 
 
-@lru_cache(maxsize=32)  # per number of mailboxes: most quotes are of one
+@cache  # per number of mailboxes: at most MAX_ITEMS (a quote's limit) of them
 def visible_mailboxes(count: int) -> dict[Role, CompiledStatement]:
     return per_role(lambda viewer: _mailboxes(viewer, count))
 
@@ -160,7 +160,7 @@ def _insert_quote(columns: tuple[str, ...]) -> CompiledStatement:
     return CompiledStatement(statement, column_keys=list(columns))
 
 
-@lru_cache(maxsize=64)  # per columns and count: most quotes are of one mailbox
+@cache  # per columns (a few sets) and number of mailboxes (at most MAX_ITEMS)
 def _insert_quote_if_unchanged(
     columns: tuple[str, ...], ids: int, versions: int
 ) -> dict[Role, CompiledStatement]:
