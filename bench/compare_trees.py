@@ -31,6 +31,7 @@ from pathlib import Path
 from app.auth import issue_dev_token
 from app.domain.access import Role
 from app.sandbox.seed import CUSTOMER_ID
+from app.serving import UVICORN_FLAGS
 from bench.harness import (
     demo_database,
     free_port,
@@ -77,7 +78,7 @@ def serving(tree: Tree, env: dict[str, str], scratch: Path) -> Iterator[None]:
     port = free_port()
     log = scratch / f"server-{port}.log"
     command = [str(python), "-m", "uvicorn", "bench.bench_app:create_bench_app", "--factory",
-               "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", "1",
+               *UVICORN_FLAGS, "--workers", "1",
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(

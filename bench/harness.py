@@ -26,6 +26,7 @@ from app.clock import system_clock
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_to_head
 from app.sandbox.seed import seed_demo_data
+from app.serving import EVENT_LOOP, uvicorn_flags
 
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -100,20 +101,16 @@ PRODUCT_APP = "bench.bench_app:create_bench_app"
 BARE_APP = "bench.bare_app:create_bare_app"
 
 
-def server_command(port: int, factory: str = PRODUCT_APP) -> list[str]:
-    """One uvicorn worker as production runs it (uvloop, httptools, no access log), started
-    by this interpreter: no `uv run` process in the group, whatever installed uv."""
+def server_command(port: int, factory: str = PRODUCT_APP, loop: str = EVENT_LOOP) -> list[str]:
+    """One uvicorn worker as production runs it (app/serving.py), started by this
+    interpreter: no `uv run` process in the group, whatever installed uv."""
     return [
         sys.executable,
         "-m",
         "uvicorn",
         factory,
         "--factory",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
+        *uvicorn_flags(loop),
         "--workers",
         "1",
         "--host",
@@ -223,13 +220,17 @@ class Served:
 
 @contextmanager
 def serving(
-    env: dict[str, str], directory: Path, factory: str = PRODUCT_APP, ready: str = "/readyz"
+    env: dict[str, str],
+    directory: Path,
+    factory: str = PRODUCT_APP,
+    ready: str = "/readyz",
+    loop: str = EVENT_LOOP,
 ) -> Iterator[Served]:
     """One uvicorn worker running `factory` on a free port, ready; stopped on the way out."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = directory / f"server-{port}.log"
-    with running_server(server_command(port, factory), env, log) as process:
+    with running_server(server_command(port, factory, loop), env, log) as process:
         wait_ready(base, process, log, ready)
         yield Served(base, process.pid, log)
 
@@ -243,8 +244,9 @@ def verdict(met: bool) -> str:
 
 def print_versions(server_version: str) -> None:
     """The interpreter, the packages on the request path, PostgreSQL and the CPU count."""
-    packages = ("fastapi", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "uvloop", "httptools")
+    packages = ("fastapi", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "httptools")
     print(f"python {platform.python_version()} ({platform.python_implementation()})", end="")
+    print(f", {EVENT_LOOP}'s event loop", end="")
     for package in packages:
         print(f", {package} {version(package)}", end="")
     print(f", PostgreSQL {server_version}, CPUs {os.cpu_count()}")

@@ -45,7 +45,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import uvloop
 from sqlalchemy import event
 
 from app.auth import issue_dev_token
@@ -370,7 +369,7 @@ def main() -> None:
         now = datetime.now(UTC)
         total = args.orders + args.warmup
         asyncio.run(seed_bench_mailboxes(database.url, total, italian_date(now), now))
-        uvloop.run(measure(database.url, run))
+        asyncio.run(measure(database.url, run))  # the loop the api serves on (app/serving.py)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import httpx
 import redis
-import uvloop
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import TokenVerifier, issue_dev_token
@@ -160,7 +159,7 @@ async def limiter_cpu_per_request(setting: str, prefix: str, calls: int) -> floa
 def measure_limiter_alone(prefix: str, calls: int) -> dict[str, float]:
     costs = {}
     for setting in ("off", "in-process", "redis"):
-        costs[setting] = uvloop.run(limiter_cpu_per_request(setting, prefix, calls))
+        costs[setting] = asyncio.run(limiter_cpu_per_request(setting, prefix, calls))
     return costs
 
 

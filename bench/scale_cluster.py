@@ -13,6 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.serving import UVICORN_FLAGS
 from bench.harness import free_port, running_server, wait_ready
 from bench.scale_client import process_cpu_seconds
 
@@ -113,7 +114,7 @@ def api_command(port: int) -> list[str]:
         "uvicorn",
         "app.main:create_app",
         "--factory",
-        "--no-access-log",
+        *UVICORN_FLAGS,
         # Longer than any pause of the client's: uvicorn's default (5 s) closed idle
         # pooled connections, and one closed just as the client reused it came back as a
         # ReadError without an answer (a load balancer in front keeps its own idle

@@ -19,6 +19,7 @@ from app.clock import system_clock
 from app.domain.access import Role
 from app.sandbox.fresh_start import start_fresh_demo
 from app.sandbox.seed import CUSTOMER_ID, PARTNER_ID, STAFF_ID
+from app.serving import UVICORN_CONFIG
 from app.settings import Settings
 
 
@@ -66,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         factory=True,
         host=args.host,
         port=args.port,
-        access_log=False,
         log_config=None,
+        **UVICORN_CONFIG,
     )
     uvicorn.Server(config).run(sockets=[listener])
 

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from kubernetes_validate import utils as kubernetes_validate
 
+from app.serving import UVICORN_FLAGS
 from app.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -172,6 +173,15 @@ def test_the_migrate_job_runs_alembic_once_and_cleans_up() -> None:
     (container,) = job["spec"]["template"]["spec"]["containers"]
     assert container["args"] == ["migrate"]
     assert "exec alembic upgrade head" in ENTRYPOINT.read_text().split("migrate)")[1]
+
+
+def test_the_api_container_serves_with_the_loop_and_flags_the_bench_measured() -> None:
+    # `make bench`, `make run` and `make scale` take them from app/serving.py; the image's
+    # shell entrypoint spells them out, so a drift would ship an unmeasured server.
+    api = ENTRYPOINT.read_text().split("api)")[1].split(";;")[0].replace("\\\n", " ")
+    command = " ".join(api.split())
+    assert "exec uvicorn app.main:create_app --factory" in command
+    assert " ".join(UVICORN_FLAGS) in command
 
 
 def test_every_variable_set_is_a_setting_and_every_secret_a_reference() -> None:

@@ -1,0 +1,31 @@
+"""How an api process is served: the uvicorn options production (docker/entrypoint.sh),
+`make run`, the bench and the tests all start it with.
+
+The event loop is asyncio's, not uvloop, although uvloop costs a request ~5-10% less CPU.
+libuv (under uvloop) accepts ONE connection per turn of the loop since v1.45 (libuv pull
+request 3696). Under load a turn serves every ready request, so connections opened
+together (a pod that just started, a proxy reconnecting, providers delivering webhooks
+each on a new connection) queue in the kernel, the n-th behind n turns: 64 connections
+opened at once waited up to 165 ms before their first byte was read where asyncio, which
+accepts every pending one in the same turn, served them all within 12 ms
+(`bench/accept_burst.py`; docs/benchmarks.md, "Connections opened together").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EVENT_LOOP = "asyncio"
+HTTP_PARSER = "httptools"
+
+# uvicorn.Config's keywords, for a process that serves from Python (`make run`).
+UVICORN_CONFIG: dict[str, Any] = {"loop": EVENT_LOOP, "http": HTTP_PARSER, "access_log": False}
+
+
+def uvicorn_flags(loop: str = EVENT_LOOP) -> tuple[str, ...]:
+    """UVICORN_CONFIG on uvicorn's command line (another loop only to compare, in bench/).
+    The access log is off: our middleware logs each request once, structured."""
+    return ("--loop", loop, "--http", HTTP_PARSER, "--no-access-log")
+
+
+UVICORN_FLAGS = uvicorn_flags()
