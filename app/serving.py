@@ -5,10 +5,11 @@ The event loop is asyncio's, not uvloop, although uvloop costs a request ~5-10% 
 libuv (under uvloop) accepts ONE connection per turn of the loop since v1.45 (libuv pull
 request 3696). Under load a turn serves every ready request, so connections opened
 together (a pod that just started, a proxy reconnecting, providers delivering webhooks
-each on a new connection) queue in the kernel, the n-th behind n turns: 64 connections
-opened at once waited up to 165 ms before their first byte was read where asyncio, which
-accepts every pending one in the same turn, served them all within 12 ms
-(`bench/accept_burst.py`; docs/benchmarks.md, "Connections opened together").
+each on a new connection) queue in the kernel, the n-th behind n turns. Beside 64 busy
+keep-alive connections, 64 opened at once waited 204 ms for their first answer at the
+median and 415 ms at most; on asyncio's loop, which accepts every pending connection in
+the same turn, 22 and 32 ms (`bench/accept_burst.py`; docs/benchmarks.md, "Connections
+opened together").
 """
 
 from __future__ import annotations
