@@ -1,5 +1,5 @@
 """Connections opened together against a busy server: how long each waits for its first
-answer, on each event loop uvicorn can serve with (app/serving.py says why asyncio's).
+answer, on the loop the api is served on (app/eager_accept.py) and on the stock ones.
 
     uv run python -m bench.accept_burst [--burst 64] [--busy 16] [--rounds 5]
 
@@ -23,13 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.serving import EVENT_LOOP
 from bench.harness import demo_database, serving
 from bench.order_flow import Sizes
 from bench.phases import Bench, Plan
 from bench.wrk import parse_wrk
 
 PATH = "/bench/trivial"
-LOOPS = ("asyncio", "uvloop")
+# The loop the api is served on, and the two stock ones it is compared with.
+LOOPS = {"served": EVENT_LOOP, "asyncio": "asyncio", "uvloop": "uvloop"}
 BUSY_SECONDS, BURST_AFTER = 3, 1.0
 
 
@@ -78,7 +80,7 @@ def main() -> int:
     plan = Plan(1, 1, 0, args.busy, args.busy, Sizes(0, 0, 0, 0), ())
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-accept-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
-        for loop in LOOPS:
+        for label, loop in LOOPS.items():
             with serving(bench.server_env(), Path(tmp), loop=loop) as served:
                 burst: list[float] = []
                 rates, tails = [], []
@@ -89,7 +91,7 @@ def main() -> int:
                     tails.append(tail)
             ms = [seconds * 1000 for seconds in burst]
             print(
-                f"{loop:<8} burst of {args.burst} × {args.rounds}: first answer p50 "
+                f"{label:<8} burst of {args.burst} × {args.rounds}: first answer p50 "
                 f"{statistics.median(ms):6.1f}  p99 {_percentile(ms, 0.99):6.1f}  max "
                 f"{max(ms):6.1f} ms | {args.busy} busy connections: "
                 f"{statistics.median(rates):,.0f} req/s, p99 {statistics.median(tails):.1f} ms",

@@ -246,7 +246,7 @@ def print_versions(server_version: str) -> None:
     """The interpreter, the packages on the request path, PostgreSQL and the CPU count."""
     packages = ("fastapi", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "httptools")
     print(f"python {platform.python_version()} ({platform.python_implementation()})", end="")
-    print(f", {EVENT_LOOP}'s event loop", end="")
+    print(f", event loop {EVENT_LOOP}", end="")
     for package in packages:
         print(f", {package} {version(package)}", end="")
     print(f", PostgreSQL {server_version}, CPUs {os.cpu_count()}")

@@ -3,6 +3,7 @@ one-query floor: their p99 against the floor's, the one target of the spec they 
 miss (docs/benchmarks.md).
 
     uv run python -m bench.low_load [--share 400] [--rounds 3] [--connections 8] [--env K=V ...]
+        [--loop asyncio|uvloop|module:factory]
 
 `make bench`'s shares at 8 connections (400 orders a round), alone: each round loads
 the floor for a few seconds, then places a share of orders (each quoted just before, as
@@ -19,6 +20,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from app.serving import EVENT_LOOP
 from bench.__main__ import seed_orders_data
 from bench.harness import demo_database
 from bench.order_data import BENCH_ACCOUNT
@@ -48,6 +50,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--duration", type=int, default=2, help="seconds of the floor's run")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
+    parser.add_argument("--loop", default=EVENT_LOOP, help="uvicorn's --loop, to compare")
     args = parser.parse_args()
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -60,7 +63,7 @@ def main() -> int:
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-low-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
         renewed = seed_orders_data(database, sizes.total(args.rounds))
-        with bench.loader(bench.server_env(**extra)) as (product, _log):
+        with bench.loader(bench.server_env(**extra), loop=args.loop) as (product, _log):
             flow = OrderReplay(product, database.url, bench.auth(BENCH_ACCOUNT),
                                bench.webhook_secret, sizes, levels, renewed)  # fmt: skip
             flow.warm_up(args.rounds)

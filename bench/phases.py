@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from app.auth import issue_dev_token
 from app.domain.access import Role
 from app.sandbox.seed import CUSTOMER_ID
+from app.serving import EVENT_LOOP
 from bench.bare_app import TRIVIAL_PATH
 from bench.harness import BARE_APP, PRODUCT_APP, BenchDatabase, serving
 from bench.order_data import BENCH_ACCOUNT
@@ -119,10 +120,14 @@ class Bench:
 
     @contextmanager
     def loader(
-        self, env: dict[str, str], factory: str = PRODUCT_APP, ready: str = "/readyz"
+        self,
+        env: dict[str, str],
+        factory: str = PRODUCT_APP,
+        ready: str = "/readyz",
+        loop: str = EVENT_LOOP,
     ) -> Iterator[tuple[Loader, Path]]:
         """A server running `factory`, and wrk aimed at it (with the server's log)."""
-        with serving(env, self.scratch, factory, ready) as served:
+        with serving(env, self.scratch, factory, ready, loop) as served:
             plan = self.plan
             scratch = self.scratch / served.log.stem  # servers side by side: a folder each
             yield Loader(self.wrk, served.base, served.pgid, scratch, plan.seconds,

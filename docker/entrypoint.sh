@@ -16,9 +16,10 @@ case "${1:-api}" in
     # Keep-alive longer than the idle timeout of whatever proxies to it (an ingress keeps
     # its upstream connections 60 s): closed first by uvicorn (5 s by default), a reused
     # connection fails under a request and the proxy answers 502. The loop, parser and log
-    # flags are app/serving.py's (why asyncio's loop: there).
+    # flags are app/serving.py's (why this loop: there).
     exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port "${PORT:-8000}" \
-      --loop asyncio --http httptools --no-access-log --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+      --loop app.eager_accept:new_event_loop --http httptools --no-access-log \
+      --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
       --timeout-keep-alive "${KEEP_ALIVE_SECONDS:-75}"
     ;;
   *)

@@ -3,9 +3,9 @@
 Under load every turn of the loop serves every ready request, so a loop that accepts one
 connection per turn (uvloop: libuv since 1.45) makes the n-th of a burst of new
 connections wait n turns: 64 opened at once beside 64 busy keep-alive ones waited up to
-415 ms for their first answer, against 32 ms on asyncio's loop (`bench/accept_burst.py`).
-How long is for the bench to say; that the whole burst is taken at once is checked here,
-on the very loop uvicorn builds from app/serving.py's options.
+415 ms for their first answer on uvloop, 32-37 ms on asyncio's loop or on ours
+(`bench/accept_burst.py`). How long is for the bench to say; that the whole burst is
+taken at once is checked here, on the very loop uvicorn builds from app/serving.py.
 """
 
 from __future__ import annotations
