@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import shlex
-import shutil
 import sys
 import tempfile
 import time
@@ -48,7 +47,7 @@ from bench.targets import (
     print_targets,
     rows,
 )
-from bench.wrk import wrk_version
+from bench.wrk import installed_wrk, wrk_version
 
 LOW_CONNECTIONS = 8
 # Orders (and webhooks) per round at the low load: enough that a round's p99 is a p99
@@ -104,11 +103,7 @@ def seed_orders_data(database: BenchDatabase, total: int) -> date:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args, plan, repeats = parse_args(argv)
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print("wrk is not installed: `make bench` installs it (scripts/ensure_wrk.sh).",
-              file=sys.stderr)  # fmt: skip
-        return 2
+    wrk = installed_wrk()
     started = time.monotonic()
     command = [sys.executable, "-m", "bench", *(sys.argv[1:] if argv is None else argv)]
     print(f"command: {shlex.join(command)}")

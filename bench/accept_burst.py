@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -27,7 +26,7 @@ from app.serving import EVENT_LOOP
 from bench.harness import demo_database, serving
 from bench.order_flow import Sizes
 from bench.phases import Bench, Plan
-from bench.wrk import parse_wrk
+from bench.wrk import installed_wrk, parse_wrk
 
 PATH = "/bench/trivial"
 # The loop the api is served on, and the two stock ones it is compared with.
@@ -74,9 +73,7 @@ def main() -> int:
     parser.add_argument("--busy", type=int, default=16, help="keep-alive connections loading")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is not installed: `make bench` installs it")
+    wrk = installed_wrk()
     plan = Plan(1, 1, 0, args.busy, args.busy, Sizes(0, 0, 0, 0), ())
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-accept-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)

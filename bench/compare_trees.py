@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -40,6 +39,7 @@ from bench.harness import (
     wait_ready,
 )
 from bench.rate_limit_cost import LIMITS, NEVER_REFUSES, load, wrk_script
+from bench.wrk import installed_wrk
 
 FLOOR_PATH = "/bench/asyncpg"
 
@@ -122,9 +122,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is missing: sh scripts/ensure_wrk.sh")
+    wrk = installed_wrk()
     trees = [Tree(path.resolve()) for path in args.trees]
     jwt_secret = secrets.token_urlsafe(32)
     token = issue_dev_token(jwt_secret, Role.CUSTOMER, CUSTOMER_ID)

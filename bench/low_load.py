@@ -15,7 +15,6 @@ ORDER_QUOTE_MEMORY=0…) to compare.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -27,7 +26,7 @@ from bench.order_data import BENCH_ACCOUNT
 from bench.order_flow import OrderReplay, Sizes
 from bench.phases import Bench, Plan
 from bench.targets import ONE_QUERY
-from bench.wrk import Load, Request
+from bench.wrk import Load, Request, installed_wrk
 
 FLOOR, ORDERS, WEBHOOKS = ONE_QUERY, "POST /v1/orders", "payment webhook"
 WARM_UP = 300
@@ -52,9 +51,7 @@ def main() -> int:
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
     parser.add_argument("--loop", default=EVENT_LOOP, help="uvicorn's --loop, to compare")
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is not installed: `make bench` installs it")
+    wrk = installed_wrk()
     extra = dict(item.split("=", 1) for item in args.env)
     sizes = Sizes(warmup=WARM_UP, timed=args.share, low=0, duplicates=0)
     levels = (args.connections, args.connections)

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -46,6 +45,7 @@ from bench.harness import (
     server_command,
     wait_ready,
 )
+from bench.wrk import installed_wrk
 
 QUOTE_BODY = json.dumps({"years": 1, "items": [{"mailbox_id": "mbx-standard"}]})
 NEVER_REFUSES = "1000000/second"
@@ -173,9 +173,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--calls", type=int, default=3000, help="calls per limiter-alone run")
     args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)")
+    wrk = installed_wrk()
     store = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
     store.ping()  # the Redis setting needs one: say so before anything starts
     prefix = f"pec-bench-{uuid.uuid4().hex[:12]}"

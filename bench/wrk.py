@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -107,6 +109,18 @@ def parse_wrk(output: str) -> WrkSummary:
     return WrkSummary(
         int(total.group(1)), seconds, _ms(p50.group(1)), _ms(p99.group(1)), "; ".join(errors)
     )
+
+
+MISSING = "wrk is not installed: `make bench` installs it (scripts/ensure_wrk.sh)"
+
+
+def installed_wrk() -> str:
+    """wrk's path; exits (status 2) saying how to install it when it is missing."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(MISSING, file=sys.stderr)
+        raise SystemExit(2)
+    return wrk
 
 
 def wrk_version(wrk: str) -> str:
