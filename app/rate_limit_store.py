@@ -54,6 +54,17 @@ class Window:
     current_count: int
     current_ttl: float  # seconds the current counter lives (its window ends at ttl - expiry)
 
+    def with_one_more(self) -> Window:
+        """The same window with this request counted in its current count."""
+        return Window(
+            self.limit,
+            self.expiry,
+            self.previous_count,
+            self.previous_ttl,
+            self.current_count + 1,
+            self.current_ttl,
+        )
+
     @property
     def remaining(self) -> int:
         weighted = math.floor(self.previous_count * self.previous_ttl / self.expiry)
@@ -132,7 +143,9 @@ class InProcessCounters:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._records: dict[str, _Record] = {}
+        # By (group, window's place in the policy, caller): no `limits` key string to
+        # build per hit, as only this process reads these (Redis keeps `limits`' keys).
+        self._records: dict[tuple[str, int, str], _Record] = {}
         self._swept_at = clock()
 
     async def hit(self, policy: Policy, identity: str) -> Decision | None:
@@ -148,17 +161,22 @@ class InProcessCounters:
         now = self._clock()
         if now - self._swept_at > self.SWEEP_SECONDS:
             self._sweep(now)
-        records = [self._record(policy, item, identity, now) for item in policy.items]
+        records = [
+            self._record(policy.group, place, item, identity, now)
+            for place, item in enumerate(policy.items)
+        ]
         windows = [record.window(now) for record in records]
         allowed = all(window.remaining > 0 for window in windows)
         if allowed and consume:
             for record in records:
                 record.current_count += 1
-            windows = [record.window(now) for record in records]
+            windows = [window.with_one_more() for window in windows]
         return Decision.of(allowed, windows)
 
-    def _record(self, policy: Policy, item: RateLimitItem, identity: str, now: float) -> _Record:
-        key = item.key_for(policy.group.value, identity)
+    def _record(
+        self, group: str, place: int, item: RateLimitItem, identity: str, now: float
+    ) -> _Record:
+        key = (group, place, identity)
         record = self._records.get(key)
         if record is None:
             record = self._records[key] = _Record(item.amount, item.get_expiry())
