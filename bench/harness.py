@@ -12,21 +12,23 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
+import uvicorn
 from sqlalchemy.engine import make_url
 
 from app.clock import system_clock
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade_to_head
 from app.sandbox.seed import seed_demo_data
-from app.serving import EVENT_LOOP, uvicorn_flags
+from app.serving import EVENT_LOOP, UVICORN_CONFIG, uvicorn_flags
 
 DEFAULT_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -97,8 +99,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+T = TypeVar("T")
 PRODUCT_APP = "bench.bench_app:create_bench_app"
 BARE_APP = "bench.bare_app:create_bare_app"
+
+
+def on_api_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on the event loop uvicorn builds for the api (app/serving.py): what an
+    in-process measurement of a request should pay for its I/O."""
+    loop_factory = uvicorn.Config("app.main:create_app", **UVICORN_CONFIG).get_loop_factory()
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(main)
 
 
 def server_command(port: int, factory: str = PRODUCT_APP, loop: str = EVENT_LOOP) -> list[str]:

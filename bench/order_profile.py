@@ -53,7 +53,7 @@ from app.domain.calendar import italian_date
 from app.settings import Settings
 from bench.bare_app import TRIVIAL_PATH
 from bench.bench_app import asyncpg_dsn, create_bench_app
-from bench.harness import demo_database, postgres_cpu_seconds
+from bench.harness import demo_database, on_api_loop, postgres_cpu_seconds
 from bench.order_data import (
     BENCH_ACCOUNT,
     analyze_as_autovacuum,
@@ -369,7 +369,7 @@ def main() -> None:
         now = datetime.now(UTC)
         total = args.orders + args.warmup
         asyncio.run(seed_bench_mailboxes(database.url, total, italian_date(now), now))
-        asyncio.run(measure(database.url, run))  # the loop the api serves on (app/serving.py)
+        on_api_loop(measure(database.url, run))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from bench.harness import (
     demo_database,
     free_port,
     group_cpu_seconds,
+    on_api_loop,
     running_server,
     server_command,
     wait_ready,
@@ -159,7 +160,7 @@ async def limiter_cpu_per_request(setting: str, prefix: str, calls: int) -> floa
 def measure_limiter_alone(prefix: str, calls: int) -> dict[str, float]:
     costs = {}
     for setting in ("off", "in-process", "redis"):
-        costs[setting] = asyncio.run(limiter_cpu_per_request(setting, prefix, calls))
+        costs[setting] = on_api_loop(limiter_cpu_per_request(setting, prefix, calls))
     return costs
 
 
