@@ -5,8 +5,8 @@ statement commits alone (a quote's insert, an order's one write, a payment's).""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Any
 
 import asyncpg
@@ -31,24 +31,48 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
 )
 
 
-@asynccontextmanager
-async def autocommit_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+def autocommit_connection(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
     """A pooled asyncpg connection on which no transaction is begun: each statement
     commits alone (a quote's insert, an order's one write)."""
-    # A fair turn at the pool first (app/db/connection_gate.py).
-    async with gate_of(engine):
-        # The pooled connection itself, not a SQLAlchemy Connection around it: nothing
-        # here executes through SQLAlchemy, and building and closing that Connection
-        # cost a quote more CPU than both its statements (issue 10).
-        pooled = await borrow(engine)
-        lost: BaseException | None = None
+    return _Borrowed(engine)
+
+
+class _Borrowed:
+    """autocommit_connection's context: a class, not @asynccontextmanager, whose
+    generator machinery cost each borrow more than the pool's bookkeeping (issue 10)."""
+
+    __slots__ = ("_engine", "_gate", "_pooled")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._gate = gate_of(engine)
+        self._pooled: PoolProxiedConnection | None = None
+
+    async def __aenter__(self) -> Any:
+        # A fair turn at the pool first (app/db/connection_gate.py).
+        await self._gate.__aenter__()
         try:
-            yield pooled.driver_connection
-        except CONNECTION_LOST as error:
-            lost = error
+            # The pooled connection itself, not a SQLAlchemy Connection around it:
+            # nothing here executes through SQLAlchemy, and building and closing that
+            # Connection cost a quote more CPU than both its statements (issue 10).
+            self._pooled = await borrow(self._engine)
+        except BaseException as error:
+            await self._gate.__aexit__(type(error), error, error.__traceback__)
             raise
+        return self._pooled.driver_connection
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._pooled is not None  # entered
+        lost = exc if isinstance(exc, CONNECTION_LOST) else None
+        try:
+            await give_back(self._engine, self._pooled, lost)
         finally:
-            await give_back(engine, pooled, lost)
+            await self._gate.__aexit__(exc_type, exc, tb)
 
 
 async def borrow(engine: AsyncEngine) -> PoolProxiedConnection:
