@@ -29,7 +29,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from limits import RateLimitItem
 from redis.exceptions import ResponseError
 
 from app.rate_limit_policy import Policy
@@ -53,17 +52,6 @@ class Window:
     previous_ttl: float  # seconds the previous window still weighs
     current_count: int
     current_ttl: float  # seconds the current counter lives (its window ends at ttl - expiry)
-
-    def with_one_more(self) -> Window:
-        """The same window with this request counted in its current count."""
-        return Window(
-            self.limit,
-            self.expiry,
-            self.previous_count,
-            self.previous_ttl,
-            self.current_count + 1,
-            self.current_ttl,
-        )
 
     @property
     def remaining(self) -> int:
@@ -143,9 +131,10 @@ class InProcessCounters:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        # By (group, window's place in the policy, caller): no `limits` key string to
-        # build per hit, as only this process reads these (Redis keeps `limits`' keys).
-        self._records: dict[tuple[str, int, str], _Record] = {}
+        # Each caller's records of a group, one per window of its policy, in its order:
+        # one lookup per hit, and no `limits` key string to build (only this process reads
+        # them; Redis keeps `limits`' keys).
+        self._records: dict[tuple[str, str], list[_Record]] = {}
         self._swept_at = clock()
 
     async def hit(self, policy: Policy, identity: str) -> Decision | None:
@@ -157,36 +146,51 @@ class InProcessCounters:
     async def close(self) -> None:
         self._records.clear()
 
+    def windows(self, policy: Policy, identity: str) -> list[Window]:
+        """What each window of a caller's policy holds now (nothing counted)."""
+        now = self._clock()
+        records = self._records_of(policy, identity)
+        for record in records:
+            record.remaining_at(now)  # moved to now's window
+        return [record.window(now) for record in records]
+
     def _decide(self, policy: Policy, identity: str, *, consume: bool) -> Decision:
         now = self._clock()
         if now - self._swept_at > self.SWEEP_SECONDS:
             self._sweep(now)
-        records = [
-            self._record(policy.group, place, item, identity, now)
-            for place, item in enumerate(policy.items)
-        ]
-        windows = [record.window(now) for record in records]
-        allowed = all(window.remaining > 0 for window in windows)
-        if allowed and consume:
+        records = self._records_of(policy, identity)
+        left = [record.remaining_at(now) for record in records]
+        least = min(left)
+        if least and consume:
+            # Allowed, the usual answer, decided without building the windows: counted
+            # in each, reported by the tightest (the first of them), as Decision.of does.
             for record in records:
                 record.current_count += 1
-            windows = [window.with_one_more() for window in windows]
-        return Decision.of(allowed, windows)
+            index = left.index(least)
+            tightest = records[index]
+            if least == 1:  # none left now: when one more fits
+                wait = tightest.window(now).seconds_until_free()
+            else:
+                wait = tightest.seconds_until_window_ends(now)
+            return Decision(True, index, least - 1, _whole_seconds(wait))
+        return Decision.of(least > 0, [record.window(now) for record in records])
 
-    def _record(
-        self, group: str, place: int, item: RateLimitItem, identity: str, now: float
-    ) -> _Record:
-        key = (group, place, identity)
-        record = self._records.get(key)
-        if record is None:
-            record = self._records[key] = _Record(item.amount, item.get_expiry())
-        record.move_to(int(now / record.expiry))
-        return record
+    def _records_of(self, policy: Policy, identity: str) -> list[_Record]:
+        key = (policy.group, identity)
+        records = self._records.get(key)
+        count = len(policy.items)
+        if records is None or len(records) < count:
+            known = records or []
+            records = self._records[key] = known + [
+                _Record(item.amount, item.get_expiry()) for item in policy.items[len(known) :]
+            ]
+        return records if len(records) == count else records[:count]
 
     def _sweep(self, now: float) -> None:
         self._swept_at = now
-        for key, record in list(self._records.items()):
-            if record.number < int(now / record.expiry) - 1:  # both its windows are over
+        for key, records in list(self._records.items()):
+            # Both windows of every record are over.
+            if all(record.number < int(now / record.expiry) - 1 for record in records):
                 del self._records[key]
 
 
@@ -200,25 +204,47 @@ class _Record:
     previous_count: int = 0
     current_count: int = 0
 
-    def move_to(self, number: int) -> None:
-        if number == self.number:
-            return
-        self.previous_count = self.current_count if number == self.number + 1 else 0
-        self.current_count = 0
-        self.number = number
+    def remaining_at(self, now: float) -> int:
+        """What `Window.remaining` would say at `now`: the record is first moved to the
+        window `now` falls in (a hit is decided without building windows)."""
+        expiry = self.expiry
+        number = int(now / expiry)
+        if number != self.number:
+            self.previous_count = self.current_count if number == self.number + 1 else 0
+            self.current_count = 0
+            self.number = number
+        if not self.previous_count:
+            return max(0, self.limit - self.current_count)
+        weighted = math.floor(self.previous_count * self._previous_ttl(now) / expiry)
+        return max(0, self.limit - weighted - self.current_count)
 
     def window(self, now: float) -> Window:
         """What `limits`' memory storage reports for it: the previous window weighs until
         the current one ends, and the current counter lives one window more."""
-        expiry = self.expiry
-        # `limits`' arithmetic, to the last bit: (n + 1)·e - now, written its way
-        left = (1 - ((now / expiry) % 1)) * expiry
-        previous_ttl = (
-            (1 - (((now - expiry) / expiry) % 1)) * expiry if self.previous_count else 0.0
-        )
+        previous_ttl = self._previous_ttl(now) if self.previous_count else 0.0
+        current_ttl = self._current_left(now) + self.expiry
         return Window(
-            self.limit, expiry, self.previous_count, previous_ttl, self.current_count, left + expiry
+            self.limit,
+            self.expiry,
+            self.previous_count,
+            previous_ttl,
+            self.current_count,
+            current_ttl,
         )
+
+    def seconds_until_window_ends(self, now: float) -> float:
+        """`self.window(now).seconds_until_window_ends()`, without the window."""
+        expiry = self.expiry
+        return max(self._current_left(now) + expiry - expiry, 0.0) or float(expiry)
+
+    def _current_left(self, now: float) -> float:
+        # `limits`' arithmetic, to the last bit: (n + 1)·e - now, written its way
+        expiry = self.expiry
+        return (1 - ((now / expiry) % 1)) * expiry
+
+    def _previous_ttl(self, now: float) -> float:
+        expiry = self.expiry
+        return (1 - (((now - expiry) / expiry) % 1)) * expiry
 
 
 # KEYS: each window's previous and current counter; ARGV: 1 to count the request (0 to

@@ -1,7 +1,7 @@
 """One order's cost, in-process: CPU µs and round trips per POST /v1/orders.
 
 uv run python -m bench.order_profile [--orders 300] [--quotes] [--webhooks]
-    [--profile F.prof [--profile-of quote|requote|order|webhook]] [--instructions]
+    [--profile F.prof [--profile-of quote|requote|order|webhook]] [--instructions] [--limiter]
 
 The app runs in this process (the ASGI app called directly, no HTTP server), on a
 throw-away database seeded like the bench's orders; orders are placed one at a time, so
@@ -21,7 +21,8 @@ Last, the floors in the same process: GET /bench/asyncpg (one raw query) and GET
 `--instructions` runs the same under valgrind's callgrind and also prints the instructions
 each request took: a count that a busy host can't move (CPU time on a shared machine moved
 3x between runs of the same code), to compare two versions of the code by. It is ~30x
-slower: use --orders 100 or so.
+slower: use --orders 100 or so. `--limiter` measures all of it with the rate limits on
+(this process's counters, limits that never refuse): its difference is the limiter's cost.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from bench.order_data import (
     seed_bench_mailboxes,
 )
 from bench.order_flow import WEBHOOK_PATH, webhook_requests
-from bench.phases import generic_webhook_secret
+from bench.phases import NEVER_REFUSE, RATE_LIMIT_SETTINGS, generic_webhook_secret
 from bench.wrk import Request
 
 
@@ -143,6 +144,7 @@ class Run:
     webhooks: bool
     profile: str | None  # a cProfile file
     profile_of: str  # "quote", "order" or "webhook"
+    limiter: bool = False  # the rate limits on, in-process, never refusing
 
 
 Step = Callable[[], Awaitable[None]]
@@ -160,7 +162,10 @@ async def measure(url: str, run: Run) -> None:
         AUTH_JWT_SECRET=secrets.token_urlsafe(32),
         GENERIC_WEBHOOK_SECRET=webhook_secret,
         SANDBOX="false",
-        RATE_LIMITS_ENABLED="false",  # the business path only; make bench measures the limiter
+        # The business path only, unless the limiter's own cost is asked for (it runs but
+        # never refuses, as in make bench's limiter rows).
+        RATE_LIMITS_ENABLED="true" if run.limiter else "false",
+        **dict.fromkeys(RATE_LIMIT_SETTINGS, NEVER_REFUSE),
     )
     settings = Settings()
     app = create_bench_app()
@@ -350,6 +355,11 @@ def main() -> None:
         "--webhooks", action="store_true", help="then pay each order by a signed webhook"
     )
     parser.add_argument(
+        "--limiter",
+        action="store_true",
+        help="with the rate limits on (in-process, never refusing)",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="count each request's instructions too (under valgrind: ~30x slower)",
@@ -363,7 +373,9 @@ def main() -> None:
     ):
         needs = "webhooks" if profile_of == "webhook" else "quotes"
         parser.error(f"--profile-of {profile_of} needs --{needs}")
-    run = Run(args.orders, args.warmup, args.quotes, args.webhooks, args.profile, profile_of)
+    run = Run(
+        args.orders, args.warmup, args.quotes, args.webhooks, args.profile, profile_of, args.limiter
+    )
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     with demo_database() as database:
         now = datetime.now(UTC)

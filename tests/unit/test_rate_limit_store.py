@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import time
 import uuid
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 import app.rate_limit_store as store
 from app.rate_limit_policy import LimitedGroup, Policy
-from app.rate_limit_store import InProcessCounters, RedisCounters
+from app.rate_limit_store import Decision, InProcessCounters, RedisCounters
 from tests.rate_limit_fixtures import REDIS_TEST_URL, redis_prefix
 
 __all__ = ["redis_prefix"]  # a fixture
@@ -52,6 +53,27 @@ def test_in_process_counters_decide_and_report_as_the_limits_memory_storage(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(time, "time", lambda: now[0])
         asyncio.run(compare())
+
+
+@given(gaps=GAPS, start=st.floats(1_700_000_000, 1_800_000_000))
+@settings(max_examples=60, deadline=None)
+def test_in_process_hits_decide_as_the_windows_they_saw(gaps: list[float], start: float) -> None:
+    # The hit's shortcut for an allowed request (no windows built) against the general
+    # rule: allowed when every window has room, then counted, reported by the tightest.
+    policy = Policy.of(LimitedGroup.QUOTES, "3/10 seconds;5/minute")
+    now = [start]
+    counters = InProcessCounters(clock=lambda: now[0])
+
+    async def compare() -> None:
+        for gap in gaps:
+            now[0] += gap
+            seen = counters.windows(policy, "customer:acc-1")
+            allowed = all(window.remaining > 0 for window in seen)
+            if allowed:
+                seen = [replace(w, current_count=w.current_count + 1) for w in seen]
+            assert await counters.hit(policy, "customer:acc-1") == Decision.of(allowed, seen)
+
+    asyncio.run(compare())
 
 
 async def test_a_refused_request_spends_no_windows_budget() -> None:
