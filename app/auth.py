@@ -12,6 +12,11 @@ import jwt
 from app.domain.access import Principal, Role
 from app.settings import Settings
 
+# scope["state"] key: the principal of the request's bearer token, put there by a layer
+# that verified the token before the route did (the rate limiter: app/rate_limits.py), so
+# the route need not read the token and look it up again.
+VERIFIED_PRINCIPAL = "verified_principal"
+
 
 class InvalidToken(Exception):
     """The token is malformed, expired, badly signed or lacks a claim.

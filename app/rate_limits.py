@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.adapters.payment_webhooks import PROVIDERS
-from app.auth import InvalidToken, TokenVerifier
+from app.auth import VERIFIED_PRINCIPAL, InvalidToken, TokenVerifier
 from app.domain.access import Principal
 from app.metrics import Metrics
 from app.rate_limit_policy import LimitedGroup, Policy, limited_group
@@ -106,6 +106,8 @@ class RateLimitMiddleware:
             if group is not None:
                 principal = await self._verify(token)
             send = self._counting_failures(address, send)
+        if principal is not None:  # the route takes it from here (no second lookup)
+            scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = principal
         if group is None or principal is None:
             await self.app(scope, receive, send)  # the route answers (401 without a token)
             return

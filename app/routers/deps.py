@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import InvalidToken
+from app.auth import VERIFIED_PRINCIPAL, InvalidToken
 from app.container import Container
 from app.domain.access import Principal, Role
 from app.routers.messages import pick_language
@@ -56,12 +56,14 @@ async def get_caller(
 def known_caller(request: Request) -> Caller | None:
     """What get_caller gives, when the bearer token was verified before (no work done);
     None otherwise (app/routers/lean_route.py then lets get_caller decide)."""
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
     container: Container = request.app.state.container
-    principal = container.tokens.known(token)
+    principal: Principal | None = request.scope.get("state", {}).get(VERIFIED_PRINCIPAL)
+    if principal is None:  # not verified in this request yet: verified in an earlier one?
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        principal = container.tokens.known(token)
     return None if principal is None else _caller(request, container, principal)
 
 
