@@ -1,12 +1,14 @@
 """The rate limits' connection to Redis: a connection Redis dropped is opened again and
 the hit still counted; the URL's database and password are used; a URL option it would
-ignore stops startup; a reply that is not Redis's protocol fails the calls waiting."""
+ignore stops startup; a reply that is not Redis's protocol fails the calls waiting; the
+calls of requests arriving together go out in one write."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 import pytest
 import redis
@@ -163,3 +165,37 @@ async def test_a_reply_that_is_not_redis_protocol_fails_the_calls_waiting() -> N
                 await asyncio.wait_for(pipeline.call(resp(b"PING")), 2)
         finally:
             pipeline.close()
+
+
+class _CountingWrites:
+    """A transport that counts the writes passed on to the real one."""
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        self.transport.write(data)
+
+    def abort(self) -> None:
+        self.transport.abort()
+
+
+async def test_the_calls_of_requests_arriving_together_go_to_redis_in_one_write() -> None:
+    pipeline = RedisPipeline(REDIS_TEST_URL, 5.0)
+    try:
+        assert await pipeline.call(resp(b"PING")) == b"PONG"  # connected
+        replies = pipeline._replies
+        assert replies is not None
+        counting = _CountingWrites(replies._transport)
+        replies._transport = cast(asyncio.Transport, counting)
+
+        echoes = await asyncio.gather(*(pipeline.call(resp(b"ECHO", n)) for n in range(20)))
+        alone = await pipeline.call(resp(b"ECHO", "alone"))
+    finally:
+        pipeline.close()
+
+    assert echoes == [str(n).encode() for n in range(20)]  # each call its own reply
+    assert alone == b"alone"
+    assert len(counting.writes) == 2
