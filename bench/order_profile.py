@@ -343,7 +343,9 @@ def under_callgrind() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
-    parser.add_argument("--warmup", type=int, default=30)
+    # Hundreds, as `make bench` warms up: the statistics taken after 30 payments made the
+    # planner read the whole payments table in every timed webhook (docs/benchmarks.md).
+    parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--profile", default=None, help="write a cProfile (see --profile-of)")
     parser.add_argument(
         "--profile-of",
