@@ -24,13 +24,14 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db.pooled_connection import CONNECTION_LOST, autocommit_connection
+from app.db.pooled_connection import CONNECTION_LOST, KeptConnection, autocommit_connection
 
 # Errors of the connection, not of one statement (the statement timeout among them, an
 # OperatorInterventionError): sending each write again alone would only repeat them.
@@ -55,25 +56,37 @@ class GroupCommit:
         )
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def fetchrow(self, sql: str, args: Sequence[Any], key: object) -> Any:
+    async def fetchrow(
+        self, sql: str, args: Sequence[Any], key: object, kept: KeptConnection | None = None
+    ) -> Any:
         """The row `sql` returned (its first column `key`), or None: committed, with the
-        other writes of its group, when this returns."""
+        other writes of its group, when this returns. The caller's `kept` connection
+        sends the group if this write opens one; else it is given back first."""
         loop = asyncio.get_running_loop()
         group = self._open.get(loop)
+        if group is not None and kept is not None:
+            await kept.close()  # the open group's sender has a connection, or will have
+            group = self._open.get(loop)  # the same, unless giving it back had to wait
         if group is None:
             group = self._open[loop] = []
             # Its own task, not the first caller's: a caller that stops waiting must not
             # take the others' writes with it.
-            task = loop.create_task(self._send(loop, group))
+            lent = None if kept is None else kept.lend()
+            task = loop.create_task(self._send(loop, group, lent))
             self._sending.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(self._sending.discard)
         answer: asyncio.Future[Any] = loop.create_future()
         group.append(_Write(sql, args, key, answer))
         return await answer
 
-    async def _send(self, loop: asyncio.AbstractEventLoop, group: list[_Write]) -> None:
+    async def _send(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        group: list[_Write],
+        lent: AbstractAsyncContextManager[Any] | None,
+    ) -> None:
         try:
-            async with autocommit_connection(self._engine) as connection:
+            async with lent or autocommit_connection(self._engine) as connection:
                 # Writes keep joining while the connection is awaited; from here on, the
                 # next ones form the next group.
                 self._close(loop, group)
@@ -142,7 +155,9 @@ def _fail(group: list[_Write], error: BaseException) -> None:
 
 
 class RowWrites(Protocol):
-    async def fetchrow(self, sql: str, args: Sequence[Any], key: object) -> Any:
+    async def fetchrow(
+        self, sql: str, args: Sequence[Any], key: object, kept: KeptConnection | None = None
+    ) -> Any:
         """The row `sql` returned (its first column `key`), or None; committed."""
         ...
 
@@ -154,5 +169,11 @@ class WritesAlone:
     def __init__(self, connection: Any) -> None:
         self._connection = connection
 
-    async def fetchrow(self, sql: str, args: Sequence[Any], key: object) -> Any:  # noqa: ARG002
+    async def fetchrow(
+        self,
+        sql: str,
+        args: Sequence[Any],
+        key: object,  # noqa: ARG002
+        kept: KeptConnection | None = None,  # noqa: ARG002
+    ) -> Any:
         return await self._connection.fetchrow(sql, *args)

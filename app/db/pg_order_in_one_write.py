@@ -63,7 +63,7 @@ from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
 from app.db.pg_quote_repository import HOLDERS_ON_FILE, LANGUAGE, QUOTE_ITEM, found_quote
 from app.db.pg_quote_store import ACCOUNT_LANGUAGE
-from app.db.pooled_connection import PooledStatements, autocommit_connection
+from app.db.pooled_connection import KeptConnection, autocommit_connection
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS
 from app.db.visibility import VIEWER_SUBJECT, quotes_visible_to
@@ -216,8 +216,10 @@ class OrderInOneWrite:
     def __init__(
         self, db: Any, memory: ProcessMemory | None = None, writes: RowWrites | None = None
     ) -> None:
-        self._db = db  # an asyncpg Connection, or PooledStatements
+        self._db = db  # an asyncpg Connection, or KeptConnection
         self._writes = WritesAlone(db) if writes is None else writes
+        # The read's connection, to send the write's group (app/db/group_commit.py).
+        self._kept = db if isinstance(db, KeptConnection) else None
         self._mailboxes = None if memory is None else memory.mailboxes
         self._memory = None if memory is None else memory.orders
 
@@ -328,7 +330,9 @@ class OrderInOneWrite:
         statement = _write(len(wanted), len(messages), facts.recalled, reserve)
         written = None
         try:
-            written = await self._writes.fetchrow(statement.sql, statement.args(values), order.id)
+            written = await self._writes.fetchrow(
+                statement.sql, statement.args(values), order.id, self._kept
+            )
         except GAVE_WAY:
             return False
         finally:
@@ -355,8 +359,9 @@ GAVE_WAY = (
 async def open_order_in_one_write(
     engine: AsyncEngine, memory: ProcessMemory | None = None, writes: GroupCommit | None = None
 ) -> AsyncIterator[OrderInOneWrite]:
-    if writes is not None:  # no connection held: the write waits for its group
-        yield OrderInOneWrite(PooledStatements(engine), memory, writes)
+    if writes is not None:  # the read's connection goes on to the write's group, or back
+        async with KeptConnection(engine) as kept:
+            yield OrderInOneWrite(kept, memory, writes)
         return
     async with autocommit_connection(engine) as connection:
         yield OrderInOneWrite(connection, memory)

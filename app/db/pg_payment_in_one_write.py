@@ -55,7 +55,7 @@ from app.db.models import MailboxRow, OrderRow, PaymentEventRow
 from app.db.order_documents import order_from_row, state_values
 from app.db.payment_event_repository import mutable_values
 from app.db.pg_mailbox_repository import guarded_renewal, renewal_values, with_renewal_ctes
-from app.db.pooled_connection import PooledStatements, autocommit_connection
+from app.db.pooled_connection import KeptConnection, autocommit_connection
 from app.domain.fulfilment_steps import FulfilmentLocks, Renewal
 from app.domain.order import sequence_of
 from app.domain.order_aggregate import Order
@@ -160,8 +160,10 @@ class PaymentInOneWrite:
     each statement on its own with the write in a group commit."""
 
     def __init__(self, db: Any, writes: RowWrites | None = None) -> None:
-        self._db = db  # an asyncpg Connection, or PooledStatements
+        self._db = db  # an asyncpg Connection, or KeptConnection
         self._writes = WritesAlone(db) if writes is None else writes
+        # The read's connection, to send the write's group (app/db/group_commit.py).
+        self._kept = db if isinstance(db, KeptConnection) else None
 
     async def read(self, values: Mapping[str, Any], order_ref: str) -> PaymentFacts:
         seq = sequence_of(order_ref)
@@ -207,7 +209,7 @@ class PaymentInOneWrite:
         try:
             key = f"{values['provider']} {values['event_id']}"  # unique, as the event's row
             record = await self._writes.fetchrow(
-                statement.sql, statement.args(args | {"group_key": key}), key
+                statement.sql, statement.args(args | {"group_key": key}), key, self._kept
             )
         except GAVE_WAY:
             return None
@@ -228,8 +230,9 @@ GAVE_WAY = (
 async def open_payment_in_one_write(
     engine: AsyncEngine, writes: GroupCommit | None = None
 ) -> AsyncIterator[PaymentInOneWrite]:
-    if writes is not None:  # no connection held: the write waits for its group
-        yield PaymentInOneWrite(PooledStatements(engine), writes)
+    if writes is not None:  # the read's connection goes on to the write's group, or back
+        async with KeptConnection(engine) as kept:
+            yield PaymentInOneWrite(kept, writes)
         return
     async with autocommit_connection(engine) as connection:
         yield PaymentInOneWrite(connection)

@@ -34,6 +34,7 @@ from app.db.mappers import (
     mailbox_from_values,
 )
 from app.db.models import AccountRow, MailboxRow, OrderRow, PendingRenewalRow, QuoteRow
+from app.db.pooled_connection import KeptConnection
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import (
     QUOTE_RECORD_COLUMNS,
@@ -171,11 +172,13 @@ class AsyncpgQuoteStore:
     def __init__(
         self, db: Any, memory: ProcessMemory | None = None, writes: RowWrites | None = None
     ) -> None:
-        # An asyncpg Connection with SQLAlchemy's JSON codecs, or PooledStatements.
+        # An asyncpg Connection with SQLAlchemy's JSON codecs, or KeptConnection.
         self._db = db
         # The quote's insert: grouped with other requests' (app/db/group_commit.py), or
         # alone on `db`.
         self._writes = WritesAlone(db) if writes is None else writes
+        # The read's connection, to send the write's group (app/db/group_commit.py).
+        self._kept = db if isinstance(db, KeptConnection) else None
         # None: every quote reads its mailboxes, and none is remembered for its order.
         self._memory = None if memory is None else memory.mailboxes
         self._orders = None if memory is None else memory.orders
@@ -215,7 +218,9 @@ class AsyncpgQuoteStore:
                 "expected": len(seen.remembered),
                 VIEWER_SUBJECT: owner.subject,
             }
-        stored = await self._writes.fetchrow(statement.sql, statement.args(values), record.id)
+        stored = await self._writes.fetchrow(
+            statement.sql, statement.args(values), record.id, self._kept
+        )
         if stored is None:
             return False
         orders = self._orders

@@ -49,6 +49,11 @@ class _Borrowed:
         self._pooled: PoolProxiedConnection | None = None
 
     async def __aenter__(self) -> Any:
+        # Borrowed already when a KeptConnection lent it on.
+        pooled = self._pooled or await self._borrow()
+        return pooled.driver_connection
+
+    async def _borrow(self) -> PoolProxiedConnection:
         # A fair turn at the pool first (app/db/connection_gate.py).
         await self._gate.__aenter__()
         try:
@@ -59,7 +64,7 @@ class _Borrowed:
         except BaseException as error:
             await self._gate.__aexit__(type(error), error, error.__traceback__)
             raise
-        return self._pooled.driver_connection
+        return self._pooled
 
     async def __aexit__(
         self,
@@ -67,10 +72,11 @@ class _Borrowed:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._pooled is not None  # entered
+        pooled, self._pooled = self._pooled, None
+        assert pooled is not None  # entered
         lost = exc if isinstance(exc, CONNECTION_LOST) else None
         try:
-            await give_back(self._engine, self._pooled, lost)
+            await give_back(self._engine, pooled, lost)
         finally:
             await self._gate.__aexit__(exc_type, exc, tb)
 
@@ -126,19 +132,75 @@ def _fits_back(engine: AsyncEngine, pooled: PoolProxiedConnection) -> bool:
     return isinstance(pool, QueuePool) and pool.checkedin() < pool.size() and pooled.is_valid
 
 
-class PooledStatements:
-    """An asyncpg connection's `fetch` and `fetchrow`, each statement on a pooled
-    connection of its own, given back as soon as it answers: a store that reads, then
-    writes through a GroupCommit, holds no connection while its write waits there."""
+class KeptConnection:
+    """A store's statements on one pooled connection: borrowed at the first, kept for the
+    next, and given back by `close`, unless a group commit took it over first (`lend`).
+    A statement after that borrows another.
+
+    A store reads, decides (no await: nothing else runs meanwhile), then writes through
+    the group commit. Kept, the read's connection sends the write's group when the write
+    opens one: one borrow per request instead of two (issue 10). When a group is open
+    already, it is given back before the write joins that group, so it never sits idle
+    while the write waits there."""
+
+    __slots__ = ("_borrowed", "_connection", "_engine", "_lost")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._borrowed: _Borrowed | None = None
+        self._connection: Any = None
+        self._lost: BaseException | None = None
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        async with autocommit_connection(self._engine) as connection:
+        connection = self._connection or await self._borrow()
+        try:
             rows: list[Any] = await connection.fetch(sql, *args)
-            return rows
+        except CONNECTION_LOST as error:
+            self._lost = error  # even when the store catches it: not to be pooled again
+            raise
+        return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
-        async with autocommit_connection(self._engine) as connection:
+        connection = self._connection or await self._borrow()
+        try:
             return await connection.fetchrow(sql, *args)
+        except CONNECTION_LOST as error:
+            self._lost = error
+            raise
+
+    def lend(self) -> AbstractAsyncContextManager[Any] | None:
+        """The connection, to send a group's writes on and give back when done (entering
+        the context returns it); None when none is held. No longer this store's."""
+        borrowed = self._borrowed
+        if borrowed is None or self._lost is not None:
+            return None  # a lost one stays, for close to take it out of the pool
+        self._borrowed = self._connection = None
+        return borrowed
+
+    async def close(self) -> None:
+        """Gives the connection back, if one is held."""
+        borrowed, lost = self._borrowed, self._lost
+        self._borrowed = self._connection = self._lost = None
+        if borrowed is not None:
+            await borrowed.__aexit__(None if lost is None else type(lost), lost, None)
+
+    async def __aenter__(self) -> KeptConnection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._borrowed is None:  # none held: the usual case of a lone write
+            return
+        if isinstance(exc, CONNECTION_LOST) and self._lost is None:
+            self._lost = exc  # cancelled mid-statement, say
+        await self.close()
+
+    async def _borrow(self) -> Any:
+        borrowed = _Borrowed(self._engine)
+        self._connection = await borrowed.__aenter__()
+        self._borrowed = borrowed  # once borrowed: a cancelled borrow gave back its own
+        return self._connection

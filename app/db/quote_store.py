@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.db.group_commit import GroupCommit
 from app.db.mailbox_memory import MailboxesSeen
 from app.db.pg_quote_store import AsyncpgQuoteStore
-from app.db.pooled_connection import PooledStatements, autocommit_connection
+from app.db.pooled_connection import KeptConnection, autocommit_connection
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
@@ -99,8 +99,9 @@ async def open_quote_store(
     in the group commit `writes` (each on its own pooled connection without one)."""
     if engine.dialect.name == "postgresql" and kind is QuoteStoreKind.AUTO:
         if writes is not None:
-            # No connection held across the statements: the insert waits for its group.
-            yield AsyncpgQuoteStore(PooledStatements(engine), memory, writes)
+            # The read's connection goes on to the insert's group, or back.
+            async with KeptConnection(engine) as kept:
+                yield AsyncpgQuoteStore(kept, memory, writes)
             return
         async with autocommit_connection(engine) as connection:
             yield AsyncpgQuoteStore(connection, memory)
