@@ -13,10 +13,12 @@ import asyncpg
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+from sqlalchemy.pool.base import _ConnectionRecord
 from sqlalchemy.util import greenlet_spawn
 
 from app.db.connection_gate import gate_of
 from app.db.engine import abandon
+from app.db.pool_records import put_back, take_idle
 
 # The server went away under us (failover, restart, a pooler's timeout, an admin's kill).
 # Or the connection is left mid-operation (a request cancelled during a query).
@@ -39,32 +41,41 @@ def autocommit_connection(engine: AsyncEngine) -> AbstractAsyncContextManager[An
 
 class _Borrowed:
     """autocommit_connection's context: a class, not @asynccontextmanager, whose
-    generator machinery cost each borrow more than the pool's bookkeeping (issue 10)."""
+    generator machinery cost each borrow more than the pool's bookkeeping (issue 10).
 
-    __slots__ = ("_engine", "_gate", "_pooled")
+    An idle connection is taken by its pool record (app/db/pool_records.py); only when
+    none is idle does the borrow go through SQLAlchemy's checkout, which opens or waits."""
+
+    __slots__ = ("_connection", "_engine", "_gate", "_pooled", "_taken")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._gate = gate_of(engine)
+        self._taken: tuple[QueuePool, _ConnectionRecord] | None = None
         self._pooled: PoolProxiedConnection | None = None
+        self._connection: Any = None
 
     async def __aenter__(self) -> Any:
         # Borrowed already when a KeptConnection lent it on.
-        pooled = self._pooled or await self._borrow()
-        return pooled.driver_connection
+        return self._connection or await self._borrow()
 
-    async def _borrow(self) -> PoolProxiedConnection:
+    async def _borrow(self) -> Any:
         # A fair turn at the pool first (app/db/connection_gate.py).
         await self._gate.__aenter__()
         try:
             # The pooled connection itself, not a SQLAlchemy Connection around it:
             # nothing here executes through SQLAlchemy, and building and closing that
             # Connection cost a quote more CPU than both its statements (issue 10).
-            self._pooled = await borrow(self._engine)
+            self._taken = take_idle(self._engine)
+            if self._taken is not None:
+                self._connection = self._taken[1].driver_connection
+            else:
+                self._pooled = await self._engine.raw_connection()
+                self._connection = self._pooled.driver_connection
         except BaseException as error:
             await self._gate.__aexit__(type(error), error, error.__traceback__)
             raise
-        return self._pooled
+        return self._connection
 
     async def __aexit__(
         self,
@@ -72,11 +83,15 @@ class _Borrowed:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        pooled, self._pooled = self._pooled, None
-        assert pooled is not None  # entered
+        taken, pooled = self._taken, self._pooled
+        self._taken = self._pooled = self._connection = None
         lost = exc if isinstance(exc, CONNECTION_LOST) else None
         try:
-            await give_back(self._engine, pooled, lost)
+            if taken is not None:
+                await put_back(*taken, lost)
+            else:
+                assert pooled is not None  # entered
+                await give_back(self._engine, pooled, lost)
         finally:
             await self._gate.__aexit__(exc_type, exc, tb)
 

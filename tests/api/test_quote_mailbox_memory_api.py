@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.container import Container
+from app.db.pooled_connection import autocommit_connection
 from tests.api.helpers import TODAY, assert_problem, codes, metric_sample, put_mailbox, quote
 from tests.api.order_helpers import new_key, order_body, pay_in_full
 from tests.conftest import CUSTOMER, OTHER_CUSTOMER
@@ -37,27 +38,33 @@ async def _quoted(client: httpx.AsyncClient, headers: dict[str, str] = CUSTOMER)
 @asynccontextmanager
 async def statements_sent(engine: AsyncEngine) -> AsyncIterator[list[str]]:
     """The SQL sent on pooled connections while inside (asyncpg's query logger, which
-    reports each statement at the event loop's next turn)."""
+    reports each statement at the event loop's next turn). The lean paths take idle
+    connections without SQLAlchemy's checkout (app/db/pool_records.py), so the logger is
+    put on every connection: those idle now, and any opened meanwhile."""
     sent: list[str] = []
+    logging: list[Any] = []
 
     def logged(record: Any) -> None:
         sent.append(record.query)
 
-    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_connection.driver_connection.add_query_logger(logged)
+    def log(connection: Any) -> None:
+        connection.add_query_logger(logged)
+        logging.append(connection)
 
-    def checkin(dbapi_connection: Any, _record: Any) -> None:
-        if dbapi_connection is not None:
-            dbapi_connection.driver_connection.remove_query_logger(logged)
+    def opened(dbapi_connection: Any, _record: Any) -> None:
+        log(dbapi_connection.driver_connection)
 
-    event.listen(engine.sync_engine, "checkout", checkout)
-    event.listen(engine.sync_engine, "checkin", checkin)
+    async with AsyncExitStack() as idle:  # each idle connection borrowed, once
+        while engine.sync_engine.pool.checkedin() > 0:  # type: ignore[attr-defined]
+            log(await idle.enter_async_context(autocommit_connection(engine)))
+    event.listen(engine.sync_engine, "connect", opened)
     try:
         yield sent
         await asyncio.sleep(0)
     finally:
-        event.remove(engine.sync_engine, "checkout", checkout)
-        event.remove(engine.sync_engine, "checkin", checkin)
+        event.remove(engine.sync_engine, "connect", opened)
+        for connection in logging:
+            connection.remove_query_logger(logged)
 
 
 def remembers(db: Container) -> bool:

@@ -11,14 +11,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from app.container import Container
 from app.db.engine import DatabaseTimeouts, make_engine
 from app.db.group_commit import GroupCommit
-from app.db.pooled_connection import CONNECTION_LOST, KeptConnection
+from app.db.pooled_connection import CONNECTION_LOST, KeptConnection, autocommit_connection
 from tests.api.loopback_servers import free_port
 
 INSERT = (
@@ -209,24 +209,22 @@ INSERT_SAYING_WHERE = (
 )
 
 
-def _checkouts(engine: AsyncEngine) -> list[int]:
-    """Grows by one at each connection taken from `engine`'s pool."""
-    taken: list[int] = []
-    event.listen(engine.sync_engine.pool, "checkout", lambda *_: taken.append(1))
-    return taken
-
-
 async def test_a_write_that_opens_its_group_sends_it_on_the_connection_its_read_used(
     probe: Container, counted: tuple[GroupCommit, list[int]]
 ) -> None:
-    """A store reads, then writes: one connection borrowed for both, not one each."""
+    """A store reads, then writes: one connection borrowed for both, not one each. It
+    never goes back to the pool in between: a borrow made meanwhile gets another."""
     writes, sizes = counted
-    taken = _checkouts(probe.engine)
     async with KeptConnection(probe.engine) as kept:
-        read_by = await kept.fetchrow("SELECT pg_backend_pid()")
-        row = await writes.fetchrow(INSERT_SAYING_WHERE, ["k", 1], "k", kept)
-    assert tuple(row) == ("k", read_by[0])
-    assert (sizes, len(taken)) == ([1], 1)
+        read_by = (await kept.fetchrow("SELECT pg_backend_pid()"))[0]
+        write = asyncio.ensure_future(writes.fetchrow(INSERT_SAYING_WHERE, ["k", 1], "k", kept))
+        await asyncio.sleep(0)  # the write opened its group; the group is not sent yet
+        async with autocommit_connection(probe.engine) as meanwhile:
+            meanwhile_on = await meanwhile.fetchval("SELECT pg_backend_pid()")
+        row = await write
+    assert tuple(row) == ("k", read_by)
+    assert meanwhile_on != read_by
+    assert sizes == [1]
     assert _pool_of(probe.engine).checkedout() == 0
 
 

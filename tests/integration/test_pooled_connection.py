@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from app.container import Container
 from app.db.engine import make_engine
-from app.db.pooled_connection import autocommit_connection
+from app.db.pooled_connection import CONNECTION_LOST, autocommit_connection
 
 # A connection opened again must not leave a connect behind that Python reports as never
 # awaited: on a live server that report is noise in the logs at the worst moment.
@@ -92,3 +94,37 @@ async def test_the_connection_given_back_last_is_taken_first(db: Container) -> N
         assert await _backend(engine) == backends[0]
     finally:
         await engine.dispose()
+
+
+async def test_after_the_pool_saw_its_server_go_away_every_idle_connection_is_opened_anew(
+    db: Container,
+) -> None:
+    """A disconnect seen through SQLAlchemy marks every connection opened before it as
+    stale (the server restarted, say): the lean paths must not take an idle one as is."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the lean paths run on PostgreSQL")
+    engine = make_engine(db.settings.database_url, pool_size=2)
+    try:
+        async with autocommit_connection(engine) as first, autocommit_connection(engine) as second:
+            before = {await c.fetchval("SELECT pg_backend_pid()") for c in (first, second)}
+        with pytest.raises(DBAPIError):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+        async with autocommit_connection(engine) as first, autocommit_connection(engine) as second:
+            after = {await c.fetchval("SELECT pg_backend_pid()") for c in (first, second)}
+
+        assert not after & before  # the killed one, and the one still alive, both new
+        assert _pool(engine).checkedout() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_under_a_statement_leaves_the_pool(small_pool: AsyncEngine) -> None:
+    lost = await _backend(small_pool)
+    with pytest.raises(CONNECTION_LOST):
+        async with autocommit_connection(small_pool) as connection:
+            await connection.fetchval("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    assert await _backend(small_pool) != lost  # a live one, opened again
+    assert (_pool(small_pool).checkedout(), _pool(small_pool).checkedin()) == (0, 1)
