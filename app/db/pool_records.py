@@ -8,7 +8,8 @@ SQLAlchemy, so they need none of it: they take the record of an idle connection 
 pool's queue, and put it back there, as the pool itself does. Anything that is I/O
 (opening a connection again, closing one) is left to the pool, in SQLAlchemy's greenlet.
 
-This leans on the pool's internals (its queue and its records), pinned by uv.lock;
+The pool's checkout and checkin events don't see these borrows (its connect event sees
+every connection opened). This leans on the pool's internals (its queue and its records), pinned by uv.lock;
 tests/integration/test_pooled_connection.py holds every case to the pool's own
 behaviour (a connection dropped, recycled, past the pool's size, lost).
 """
