@@ -73,9 +73,9 @@ class Metrics:
             "mean group size.",
             registry=self.registry,
         )
-        # The labelled children of both quote counters, found once per pair: labels() takes a
-        # lock and checks its values, on the hottest path of the API.
-        self._new_quote_children: dict[tuple[str, str], tuple[Counter, Counter]] = {}
+        # Labelled children found once: labels() takes a lock and checks its values, on the
+        # hottest paths of the API (the values are few: outcomes, providers).
+        self._children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
         self.rate_limited = Counter(
             "rate_limited_total",
             "Requests answered 429, by limit (quotes, orders, sandbox, webhooks, failed_auth).",
@@ -93,16 +93,22 @@ class Metrics:
         self.grouped_writes.inc(writes)
 
     def count_order_from_memory(self, outcome: str) -> None:
-        self.orders_from_memory.labels(outcome).inc()
+        self._child(self.orders_from_memory, outcome).inc()
 
     def count_new_quote(self, status: str, mailboxes_from: str) -> None:
         """One new quote (not a replay): by status, and by where its mailboxes came from."""
-        children = self._new_quote_children.get((status, mailboxes_from))
-        if children is None:
-            children = (self.quotes.labels(status), self.quote_mailboxes.labels(mailboxes_from))
-            self._new_quote_children[(status, mailboxes_from)] = children
-        children[0].inc()
-        children[1].inc()
+        self._child(self.quotes, status).inc()
+        self._child(self.quote_mailboxes, mailboxes_from).inc()
+
+    def count_webhook_event(self, provider: str, outcome: str) -> None:
+        """One verified payment event: by provider, and by what became of it."""
+        self._child(self.webhook_events, provider, outcome).inc()
+
+    def _child(self, counter: Counter, *values: str) -> Counter:
+        child = self._children.get((counter, values))
+        if child is None:
+            child = self._children[(counter, values)] = counter.labels(*values)
+        return child
 
 
 class _Count:

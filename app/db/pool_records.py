@@ -9,9 +9,10 @@ pool's queue, and put it back there, as the pool itself does. Anything that is I
 (opening a connection again, closing one) is left to the pool, in SQLAlchemy's greenlet.
 
 The pool's checkout and checkin events don't see these borrows (its connect event sees
-every connection opened). This leans on the pool's internals (its queue and its records), pinned by uv.lock;
-tests/integration/test_pooled_connection.py holds every case to the pool's own
-behaviour (a connection dropped, recycled, past the pool's size, lost).
+every connection opened). This leans on the pool's internals (its queue and its
+records), pinned by uv.lock; tests/integration/test_pooled_connection.py holds every
+case to the pool's own behaviour (a connection dropped, recycled, past the pool's size,
+lost).
 """
 
 from __future__ import annotations

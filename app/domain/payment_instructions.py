@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from app.domain.order import PaymentMethod
@@ -40,14 +40,24 @@ def payment_instructions(
     accounts: PaymentAccounts,
 ) -> PaymentInstructions:
     """The instructions for `method`: transfers and slips must carry the order number."""
-    plain = PaymentInstructions(method, method.registered, payable_cents, currency)
+    # Built whole, not replace()d from a plain one: replace() cost an order ~2% (issue 10).
+    registered = method.registered
     if method is PaymentMethod.BANK_TRANSFER:
-        return replace(
-            plain, description=number, iban=accounts.iban, beneficiary=accounts.beneficiary
+        return PaymentInstructions(
+            method,
+            registered,
+            payable_cents,
+            currency,
+            description=number,
+            iban=accounts.iban,
+            beneficiary=accounts.beneficiary,
         )
     if method in (PaymentMethod.POSTAL_SLIP, PaymentMethod.POSTAL_SLIP_PREFILLED):
-        return replace(
-            plain,
+        return PaymentInstructions(
+            method,
+            registered,
+            payable_cents,
+            currency,
             description=number,
             postal_account=accounts.postal_account,
             beneficiary=accounts.beneficiary,
@@ -56,5 +66,5 @@ def payment_instructions(
         query = urlencode({"order": order_id, "method": method.value})
         separator = "&" if "?" in accounts.card_payment_url else "?"
         url = f"{accounts.card_payment_url}{separator}{query}"
-        return replace(plain, payment_url=url)
-    return plain  # partner credit: paid when placed
+        return PaymentInstructions(method, registered, payable_cents, currency, payment_url=url)
+    return PaymentInstructions(method, registered, payable_cents, currency)  # partner credit

@@ -66,9 +66,9 @@ async def receive_payment_webhook(
         container.clock(),
         container.payment_in_one_write,
     )
-    container.metrics.webhook_events.labels(
+    container.metrics.count_webhook_event(
         provider, "duplicate" if receipt.duplicate else (receipt.outcome or "pending")
-    ).inc()
+    )
     ack = WebhookAck(received=True, duplicate=receipt.duplicate, outcome=receipt.outcome)
     # The bytes straight from the model (`response_model` still documents them): a Response
     # lets LeanRoute serve the route (app/routers/lean_route.py).
