@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -79,8 +80,8 @@ def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[s
         currency = str(obj.get("currency", "")).upper()
         occurred = datetime.fromtimestamp(int(payload.get("created", 0)), UTC)
         order_ref = metadata.get("order_id")
-        nul = _may_hold_nul(body)
-        return _event(event_id, kind, order_ref, amount, currency, occurred, payload, nul)
+        unstorable = _may_hold_unstorable(body)
+        return _event(event_id, kind, order_ref, amount, currency, occurred, payload, unstorable)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
         return _unreadable(event_id, body)
 
@@ -123,7 +124,7 @@ def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
             money.currency,
             occurred,
             payload,
-            _may_hold_nul(body),
+            _may_hold_unstorable(body),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError, OverflowError):
         return _unreadable(event_id, body)
@@ -151,35 +152,52 @@ def _event(
     currency: str,
     occurred_at: datetime,
     payload: dict[str, Any],
-    payload_may_hold_nul: bool = True,
+    payload_may_be_unstorable: bool = True,
 ) -> dict[str, Any]:
     return {
-        "event_id": _bounded_id(_without_nul(event_id)),
-        "kind": _without_nul(kind)[:32],
-        "order_ref": _without_nul(str(order_ref))[:64] if order_ref is not None else None,
+        "event_id": _bounded_id(_storable(event_id)),
+        "kind": _storable(kind)[:32],
+        "order_ref": _storable(str(order_ref))[:64] if order_ref is not None else None,
         "amount_cents": amount_cents,
-        "currency": _storable_currency(_without_nul(currency)),
+        "currency": _storable_currency(_storable(currency)),
         "occurred_at": occurred_at,
-        "payload": _without_nul(payload) if payload_may_hold_nul else payload,
+        "payload": _storable(payload) if payload_may_be_unstorable else payload,
     }
 
 
-def _may_hold_nul(body: bytes) -> bool:
-    """Whether the JSON parsed from `body` may hold a U+0000: only as the escape \\u0000
-    (JSON strings can't hold the raw character), so most bodies needn't be walked."""
-    return b"\\u0000" in body
+# How a character PostgreSQL can't store gets into parsed JSON from a verified body: the
+# escape \u0000 or a surrogate's (\ud800-\udfff: json.loads lets one through unpaired),
+# or a body in UTF-16 or -32, whose escapes hold zero bytes. (A surrogate's raw bytes are
+# not UTF-8: both signature checks refuse such a body.)
+_MAY_BE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00")
 
 
-def _without_nul(value: Any) -> Any:
-    """PostgreSQL text and jsonb can't hold U+0000: it becomes U+FFFD, so a verified
-    event that carries one is still stored (and, changed, never matches an order)."""
+def _may_hold_unstorable(body: bytes) -> bool:
+    """Whether the JSON parsed from `body` may hold a character PostgreSQL can't store
+    (see _storable): most bodies can't, and needn't be walked."""
+    return _MAY_BE_UNSTORABLE.search(body) is not None
+
+
+def _storable(value: Any) -> Any:
+    """PostgreSQL text and jsonb can't hold U+0000 nor half a surrogate pair: each becomes
+    U+FFFD, so a verified event that carries one is still stored (and, changed, never
+    matches an order). Without this the store failed, and the provider's every retry."""
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return _storable_text(value)
     if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+        return {_storable(k): _storable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_without_nul(v) for v in value]
+        return [_storable(v) for v in value]
     return value
+
+
+def _storable_text(text: str) -> str:
+    text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a surrogate alone (a pair, split in two, is joined)
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _bounded_id(event_id: str) -> str:

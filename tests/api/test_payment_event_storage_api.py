@@ -6,6 +6,7 @@ payload) and reconciled; a currency is compared whole, as an ISO 4217 code, neve
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.api.test_webhook_security_api import (
     deliver,
     expiry_of,
     generic_event,
+    generic_raw,
     order_status,
     reconciliation,
     scalar,
@@ -134,3 +136,61 @@ async def test_a_lowercase_currency_code_is_the_same_currency(
     assert response.json()["outcome"] == "fulfil"
     assert await order_status(client, order["id"]) == "FULFILLED"
     assert await scalar(db, "SELECT amount_cents FROM payment_events") == PAYABLE_CENTS
+
+
+def _with_note(event: dict[str, Any], note: str) -> dict[str, Any]:
+    return event | {"note": note}
+
+
+# PostgreSQL can't store half a surrogate pair (nor U+0000) in text or jsonb; JSON can
+# carry one as an escape, and a body in UTF-16 carries its escapes in other bytes.
+UNPAIRED_SURROGATES: list[Any] = [
+    pytest.param(
+        lambda o: signed_generic(_with_note(generic_event(o), "half \ud800 a pair"), "evt-s1"),
+        "fulfil",
+        id="generic-payload",
+    ),
+    pytest.param(
+        lambda o: signed_stripe(_with_note(stripe_event(o), "half \udc80 a pair")),
+        "fulfil",
+        id="stripe-payload",
+    ),
+    pytest.param(
+        lambda o: signed_generic(generic_event(o) | {"\udfff": 1}, "evt-s2"),
+        "fulfil",
+        id="generic-key",
+    ),
+    pytest.param(
+        lambda o: signed_generic(
+            generic_event(o) | {"data": generic_event(o)["data"] | {"order": "\ud800"}}, "evt-s3"
+        ),
+        "reconcile",
+        id="generic-order-reference",
+    ),
+    pytest.param(
+        lambda o: generic_raw(
+            json.dumps(_with_note(generic_event(o), "nul \u0000 here")).encode("utf-16-le")
+        ),
+        "fulfil",
+        id="generic-utf16-nul",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "outcome"), UNPAIRED_SURROGATES)
+async def test_a_verified_event_holding_what_postgresql_cannot_store_is_stored(
+    client: httpx.AsyncClient,
+    db: Container,
+    order: dict[str, Any],
+    make: Any,
+    outcome: str,
+) -> None:
+    """Not a 503 at every retry of the provider: the character becomes U+FFFD."""
+    response = await deliver(client, make(order))
+
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == outcome
+    assert await scalar(db, "SELECT count(*) FROM payment_events") == 1
+    assert "\ufffd" in await scalar(db, "SELECT payload::text FROM payment_events")
+    expected = "FULFILLED" if outcome == "fulfil" else "AWAITING_PAYMENT"
+    assert await order_status(client, order["id"]) == expected
