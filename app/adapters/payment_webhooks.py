@@ -68,7 +68,7 @@ def _read_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[s
         raise WebhookRejected(str(exc)) from exc
     _refuse_future_timestamp(signature or "")
     try:
-        payload = json.loads(body)
+        payload = _parsed(body)
         event_id = str(payload["id"])
     except (ValueError, KeyError, TypeError):
         return _unreadable(f"unreadable-{hashlib.sha256(body).hexdigest()[:32]}", body)
@@ -109,7 +109,7 @@ def _read_generic(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
         raise WebhookRejected(str(exc)) from exc
     event_id = headers["webhook-id"]
     try:
-        payload = json.loads(body)
+        payload = _parsed(body)
         data = payload["data"]
         kind = str(payload["type"])
         if kind not in _GENERIC_KINDS:
@@ -163,6 +163,38 @@ def _event(
         "occurred_at": occurred_at,
         "payload": _storable(payload) if payload_may_be_unstorable else payload,
     }
+
+
+# A payload nested deeper than this is kept as its raw text: orjson, which stores the JSON
+# documents, encodes at most 254 levels, and json.loads fails at about a thousand. No
+# provider's event nests past a dozen.
+MAX_DEPTH = 64
+
+
+def _parsed(body: bytes) -> Any:
+    """The JSON in `body`; ValueError when there is none, or when it nests deeper than a
+    payload can be stored (a verified event is then kept as unreadable, never refused)."""
+    try:
+        payload = json.loads(body)
+    except RecursionError as exc:
+        raise ValueError("JSON nested too deep") from exc
+    # Counting brackets is cheap; walking the payload is for the rare body with many.
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _depth(payload) > MAX_DEPTH:
+        raise ValueError("JSON nested too deep")
+    return payload
+
+
+def _depth(value: Any) -> int:
+    """How many arrays and objects deep `value` nests (without recursion: it may be deep)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in node)
+    return deepest
 
 
 # How a character PostgreSQL can't store gets into parsed JSON from a verified body: the

@@ -498,6 +498,11 @@ def stripe_json(event: dict[str, Any]) -> Delivery:
     return stripe_raw(json.dumps(event).encode())
 
 
+def nested(event: dict[str, Any], depth: int) -> bytes:
+    """`event` as JSON, with one more field of `depth` arrays in one another."""
+    return json.dumps(event).encode()[:-1] + b', "deep": ' + b"[" * depth + b"]" * depth + b"}"
+
+
 UNREADABLE: list[Any] = [
     pytest.param(lambda _o: generic_raw(b"this is not json"), id="generic-not-json"),
     pytest.param(lambda _o: generic_raw(b""), id="generic-empty"),
@@ -528,6 +533,11 @@ UNREADABLE: list[Any] = [
         lambda o: generic_raw(json.dumps(generic_event(o, amount=None)).encode()),
         id="generic-amount-null",
     ),
+    # Deeper than a payload can be stored (orjson: 254 levels), then than json.loads goes.
+    pytest.param(lambda o: generic_raw(nested(generic_event(o), 300)), id="generic-nested-300"),
+    pytest.param(lambda o: generic_raw(nested(generic_event(o), 2000)), id="generic-nested-2000"),
+    pytest.param(lambda o: stripe_raw(nested(stripe_event(o), 300)), id="stripe-nested-300"),
+    pytest.param(lambda o: stripe_raw(nested(stripe_event(o), 2000)), id="stripe-nested-2000"),
     pytest.param(lambda _o: stripe_raw(b"this is not json"), id="stripe-not-json"),
     pytest.param(lambda _o: stripe_raw(b"[1, 2, 3]"), id="stripe-json-list"),
     pytest.param(lambda _o: stripe_raw(b'{"type": "payment_intent.succeeded"}'), id="stripe-no-id"),
