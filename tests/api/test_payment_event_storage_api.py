@@ -144,7 +144,7 @@ def _with_note(event: dict[str, Any], note: str) -> dict[str, Any]:
 
 # PostgreSQL can't store half a surrogate pair (nor U+0000) in text or jsonb; JSON can
 # carry one as an escape, and a body in UTF-16 carries its escapes in other bytes.
-UNPAIRED_SURROGATES: list[Any] = [
+UNSTORABLE_CHARACTERS: list[Any] = [
     pytest.param(
         lambda o: signed_generic(_with_note(generic_event(o), "half \ud800 a pair"), "evt-s1"),
         "fulfil",
@@ -177,7 +177,7 @@ UNPAIRED_SURROGATES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize(("make", "outcome"), UNPAIRED_SURROGATES)
+@pytest.mark.parametrize(("make", "outcome"), UNSTORABLE_CHARACTERS)
 async def test_a_verified_event_holding_what_postgresql_cannot_store_is_stored(
     client: httpx.AsyncClient,
     db: Container,
