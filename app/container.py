@@ -21,6 +21,7 @@ from app.db.mailbox_memory import MailboxMemory
 from app.db.order_memory import OrderMemory
 from app.db.pg_order_in_one_write import OrderInOneWrite, open_order_in_one_write
 from app.db.pg_payment_in_one_write import PaymentInOneWrite, open_payment_in_one_write
+from app.db.placed_order_memory import PlacedOrderMemory
 from app.db.process_memory import ProcessMemory
 from app.db.quote_store import QuoteStore, open_quote_store
 from app.db.unit_of_work import UnitOfWork
@@ -95,6 +96,7 @@ class Container:
                 settings.order_numbers_reserved,
                 self.metrics.count_order_from_memory,
             ),
+            PlacedOrderMemory(settings.placed_order_memory, self.metrics.count_payment_from_memory),
         )
 
     @cached_property
@@ -116,8 +118,8 @@ class Container:
         """A payment that fulfils its order in two round trips (as order_in_one_write)."""
         if not is_lean(self.settings, self.engine):
             return None
-        engine, writes = self.engine, self.group_commit
-        return lambda: open_payment_in_one_write(engine, writes)
+        engine, placed, writes = self.engine, self.memory.placed, self.group_commit
+        return lambda: open_payment_in_one_write(engine, writes, placed)
 
     async def close(self) -> None:
         if "rate_limits" in self.__dict__:  # built by the app that used it

@@ -62,6 +62,13 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.payments_from_memory = Counter(
+            "payments_from_memory_total",
+            "Payments applied from this process's memory of the order they pay: written in "
+            "one statement, or read_again (something had moved since the order).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.grouped_writes = Counter(
             "database_grouped_writes_total",
             "Writes sent through the group commit (app/db/group_commit.py).",
@@ -94,6 +101,9 @@ class Metrics:
 
     def count_order_from_memory(self, outcome: str) -> None:
         self._child(self.orders_from_memory, outcome).inc()
+
+    def count_payment_from_memory(self, outcome: str) -> None:
+        self._child(self.payments_from_memory, outcome).inc()
 
     def count_new_quote(self, status: str, mailboxes_from: str) -> None:
         """One new quote (not a replay): by status, and by where its mailboxes came from."""

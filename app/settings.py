@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Customers' quotes remembered per process, to place their order in one round trip
     # (app/db/order_memory.py; checked by the order's write). 0: every order reads.
     order_quote_memory: int = Field(default=4096, ge=0, le=1_000_000)
+    # Customers' orders remembered per process, to apply their payment in one round trip
+    # (app/db/placed_order_memory.py; checked by the payment's write). 0: every one reads.
+    placed_order_memory: int = Field(default=4096, ge=0, le=1_000_000)
     # Order numbers each process keeps reserved for those orders: orders written at once
     # beyond it read for their number. A process that stops leaves them unused (a gap).
     order_numbers_reserved: int = Field(default=64, ge=1, le=10_000)

@@ -137,6 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{counted.get('written', 0):,.0f} written in one statement, "
         f"{counted.get('read_again', 0):,.0f} read again"
     )
+    print(
+        f"payments from the api's memory of their order (app/db/placed_order_memory.py): "
+        f"{counted.get('payments_written', 0):,.0f} written in one statement, "
+        f"{counted.get('payments_read_again', 0):,.0f} read again"
+    )
     groups, grouped = counted.get(WRITE_GROUPS, 0), counted.get(GROUPED_WRITES, 0)
     print(
         f"writes of the product server sent by its group commit (app/db/group_commit.py): "

@@ -15,6 +15,7 @@ ORDER_QUOTE_MEMORY=0…) to compare.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import tempfile
 from pathlib import Path
@@ -23,13 +24,14 @@ from app.serving import EVENT_LOOP
 from bench.__main__ import seed_orders_data
 from bench.harness import demo_database
 from bench.order_data import BENCH_ACCOUNT
-from bench.order_flow import OrderReplay, Sizes
+from bench.order_flow import OrderReplay, Sizes, server_counters
 from bench.phases import Bench, Plan
 from bench.targets import ONE_QUERY
 from bench.wrk import Load, Request, installed_wrk
 
 FLOOR, ORDERS, WEBHOOKS = ONE_QUERY, "POST /v1/orders", "payment webhook"
 WARM_UP = 300
+MEMORY_COUNTERS = ("written", "read_again", "payments_written", "payments_read_again")
 
 
 def _line(label: str, load: Load, floor: Load) -> str:
@@ -73,6 +75,11 @@ def main() -> int:
                     print(_line(label, load, floor), flush=True)
                 ratios[ORDERS].append(orders.p99_ms / floor.p99_ms)
                 ratios[WEBHOOKS].append(webhooks.p99_ms / floor.p99_ms)
+            counted = asyncio.run(server_counters(product.base))
+    print(
+        "\nfrom the api's memory: orders {:,.0f} written, {:,.0f} read again; payments {:,.0f} "
+        "written, {:,.0f} read again".format(*(counted.get(key, 0) for key in MEMORY_COUNTERS))
+    )
     print("\nmedian p99 vs the floor's, over the rounds (target <= 3.00)")
     for label, found in ratios.items():
         print(f"  {label:<20}{statistics.median(found):5.2f}  ({min(found):.2f}–{max(found):.2f})")

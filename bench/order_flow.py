@@ -92,7 +92,8 @@ async def make_quotes(base: str, auth: dict[str, str], mailboxes: range) -> list
 
 async def server_counters(base: str) -> dict[str, float]:
     """The product server's counts that say what its memory and its group commit did:
-    orders_from_memory_total by outcome (app/db/order_memory.py), and the groups and
+    orders_from_memory_total by outcome (app/db/order_memory.py), payments_from_memory_total
+    (as payments_<outcome>: app/db/placed_order_memory.py), and the groups and
     grouped writes of the group commit (app/db/group_commit.py)."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         response = await client.get("/metrics")
@@ -101,6 +102,8 @@ async def server_counters(base: str) -> dict[str, float]:
         for sample in family.samples:
             if sample.name == "orders_from_memory_total":
                 found[sample.labels["outcome"]] = sample.value
+            elif sample.name == "payments_from_memory_total":
+                found[f"payments_{sample.labels['outcome']}"] = sample.value
             elif sample.name in (WRITE_GROUPS, GROUPED_WRITES):
                 found[sample.name] = sample.value
     return found

@@ -121,6 +121,7 @@ def _forget_cached_catalog(container: Container) -> None:
     container.plans_body = None
     # Its order numbers were reserved from a sequence the emptying restarted.
     container.memory.orders.forget()
+    container.memory.placed.forget()  # their numbers are given again
 
 
 # (table, column) of every id the database numbers, as app/db/emptying.py restarts them.

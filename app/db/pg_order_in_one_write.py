@@ -41,6 +41,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
+    literal_column,
     select,
     true,
 )
@@ -63,6 +64,7 @@ from app.db.pg_idempotency_repository import CLAIMED, EarlierClaim, claim_values
 from app.db.pg_outbox_repository import QUEUED_COLUMNS, insert_messages, message_values
 from app.db.pg_quote_repository import HOLDERS_ON_FILE, LANGUAGE, QUOTE_ITEM, found_quote
 from app.db.pg_quote_store import ACCOUNT_LANGUAGE
+from app.db.placed_order_memory import PlacedOrder
 from app.db.pooled_connection import KeptConnection, autocommit_connection
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QUOTE_RECORD_COLUMNS
@@ -81,6 +83,7 @@ _MAILBOX_KEYS = tuple((f"{_MAILBOX}{name}", name) for name in MAILBOX_FIELDS)
 _EARLIER = "earlier_"  # prefix of the earlier answer's columns
 _VERSION = "mailbox_version"
 _RESERVED = "reserved_seq"
+_ORDER_VERSION = "order_version"
 _ORDER_SEQUENCE = func.pg_get_serial_sequence(_ORDERS.name, _ORDERS.c.seq.name)
 
 
@@ -164,7 +167,7 @@ def _write(mailboxes: int, messages: int, recalled: bool, reserve: bool) -> Comp
     placed = (
         postgresql.insert(_ORDERS)
         .from_select(order_columns, row)
-        .returning(OrderRow.id)
+        .returning(OrderRow.id, literal_column("orders.xmin::text", String).label(_ORDER_VERSION))
         .cte("placed")
     )
     # Rows of a known number: PostgreSQL then keeps one plan of this statement for every
@@ -203,6 +206,8 @@ def _write(mailboxes: int, messages: int, recalled: bool, reserve: bool) -> Comp
     answers = [
         bindparam("order_id", type_=String).label("order_key"),
         fails_unless(unmoved).label("written"),
+        # The order's version as written: its payment, from memory, checks it is still so.
+        select(placed.c[_ORDER_VERSION]).scalar_subquery().label(_ORDER_VERSION),
     ]
     if reserve:
         answers.append(func.nextval(_ORDER_SEQUENCE).label(_RESERVED))
@@ -222,6 +227,7 @@ class OrderInOneWrite:
         self._kept = db if isinstance(db, KeptConnection) else None
         self._mailboxes = None if memory is None else memory.mailboxes
         self._memory = None if memory is None else memory.orders
+        self._placed = None if memory is None or not memory.placed.enabled else memory.placed
 
     def recall(self, principal: Principal, quote_id: str) -> OrderFacts | None:
         """`read`'s facts as remembered, for a quote `principal` stored in this process
@@ -341,6 +347,10 @@ class OrderInOneWrite:
                 memory.reserved(None if written is None else written[_RESERVED])
         if memory is not None and facts.recalled:
             memory.outcome(written=True)
+        if self._placed is not None:  # for its payment (app/db/placed_order_memory.py)
+            assert written is not None
+            placed = PlacedOrder(order, written[_ORDER_VERSION], facts.mailboxes, dict(versions))
+            self._placed.remember(placed)
         return True
 
 

@@ -1,5 +1,6 @@
 """A bounded map that forgets its least recently used entry first: what an api process
-remembers between requests (app/db/mailbox_memory.py, app/db/order_memory.py)."""
+remembers between requests (app/db/mailbox_memory.py, app/db/order_memory.py,
+app/db/placed_order_memory.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ class RecentlyUsed(Generic[K, V]):
         if value is not None:
             self._entries.move_to_end(key)
         return value
+
+    def pop(self, key: K) -> V | None:
+        """The entry, forgotten; None if forgotten already or never put."""
+        return self._entries.pop(key, None)
 
     def put(self, key: K, value: V) -> None:
         entries = self._entries

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from app.db.payment_event_repository import stored_as_added
-from app.db.pg_payment_in_one_write import PaymentInOneWrite
+from app.db.pg_payment_in_one_write import PaymentFacts, PaymentInOneWrite
 from app.db.transient import describe, is_transient
 from app.domain.fulfilment_steps import Renewal
 from app.domain.order_aggregate import Order
@@ -100,36 +100,62 @@ async def _fulfil_in_one_write(
     """receive_event for a payment that fulfils its order and writes nothing else (no
     refund waiting, no plan change to schedule, no holder record or saved card to
     keep), read in one round trip and written in one (app/db/pg_payment_in_one_write.py).
-    None: not such a payment, or the write gave way; nothing was written."""
+    None: not such a payment, or the write gave way; nothing was written.
+
+    An order this process placed is not read for: its payment is one round trip, the
+    write (app/db/placed_order_memory.py). Should that write give way, or the remembered
+    order refuse the payment, it is read for and decided on what the database holds."""
     reference = _order_named(values["kind"], values["order_ref"])
     if reference is None:
         return None
     async with in_one_write() as one_write:
+        recalled = one_write.recall(reference)
+        if recalled is not None:
+            receipt = await _fulfil(one_write, recalled, values, now)
+            one_write.recalled(written=receipt is not None)
+            if receipt is not None:
+                return receipt
         facts = await one_write.read(values, reference)
         if facts.duplicate:
             return Receipt(duplicate=True, outcome=None)
-        order, locks = facts.order, facts.locks
-        if order is None or facts.order_version is None or locks.refunds_may_wait:
-            return None
-        event = stored_as_added(0, values)  # as it will be stored (its id comes then)
-        if order.decide(event.event()).action is not Action.FULFIL:
-            return None
-        if order.automatic_renewal and event.provider == "stripe":
-            return None  # a card to keep for the renewals (keep_saved_method)
+        return await _fulfil(one_write, facts, values, now)
+
+
+async def _fulfil(
+    one_write: PaymentInOneWrite, facts: PaymentFacts, values: dict[str, Any], now: datetime
+) -> Receipt | None:
+    """The payment `facts` describe, decided and written in one statement; None: not a
+    payment that only fulfils its order, or the write gave way; nothing was written."""
+    order, locks = facts.order, facts.locks
+    if order is None or facts.order_version is None or locks.refunds_may_wait:
+        return None
+    event = stored_as_added(0, values)  # as it will be stored (its id comes then)
+    if order.decide(event.event()).action is not Action.FULFIL:
+        return None
+    if order.automatic_renewal and event.provider == "stripe":
+        return None  # a card to keep for the renewals (keep_saved_method)
+    # Recalled, the holders on file weren't read: the write checks them instead.
+    if not facts.recalled:
         mailbox_writes, account_writes = holder_records_to_replace(order, locks.owners or {})
         if mailbox_writes or account_writes:
             return None
-        settlement = order.settle(event.event(), now, locks.mailboxes)
-        changes = settlement.changes
-        if not settlement.fulfilled or not changes or any(c.scheduled for c in changes):
-            return None
-        renewal = renewal_of(order, changes, now)
-        event.order_id = order.id
-        outcome = event.settle(settlement.decision.action.value, settlement.decision.reason)
-        event.processed(now)
-        written = await one_write.write(
-            values, event, order, facts.order_version, renewal, facts.versions
-        )
+    settlement = order.settle(event.event(), now, locks.mailboxes)
+    changes = settlement.changes
+    if not settlement.fulfilled or not changes or any(c.scheduled for c in changes):
+        return None
+    renewal = renewal_of(order, changes, now)
+    event.order_id = order.id
+    outcome = event.settle(settlement.decision.action.value, settlement.decision.reason)
+    event.processed(now)
+    written = await one_write.write(
+        values,
+        event,
+        order,
+        facts.order_version,
+        renewal,
+        facts.versions,
+        check_holders=facts.recalled and not order.holder_from_file,
+    )
     return None if written is None else Receipt(duplicate=False, outcome=outcome)
 
 

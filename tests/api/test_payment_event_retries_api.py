@@ -268,7 +268,7 @@ async def test_an_event_applied_again_that_still_does_not_match_stays_held(
 
 
 async def test_an_applied_or_unknown_event_cannot_be_applied_again(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, db: Container
 ) -> None:
     await put_mailbox(client, "mbx-1", expires_on=TODAY + timedelta(days=30))
     order = await _order(client, "mbx-1")
@@ -276,8 +276,9 @@ async def test_an_applied_or_unknown_event_cannot_be_applied_again(
         client, "payment.succeeded", order["number"], PAYABLE, datetime.now(UTC)
     )
     assert paid.json()["outcome"] == "fulfil"
+    [(event_row_id,)] = await _rows(db, "select id from payment_events")
 
-    applied = await client.post("/v1/admin/payment-events/1/retry", headers=STAFF)
+    applied = await client.post(f"/v1/admin/payment-events/{event_row_id}/retry", headers=STAFF)
     unknown = await client.post("/v1/admin/payment-events/999999/retry", headers=STAFF)
 
     assert_problem(applied, 409, "payment_event_already_applied")

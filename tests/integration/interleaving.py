@@ -33,6 +33,7 @@ class Between:
         self._open = open_one_write
         self.step: Step = _nothing
         self.written: bool | None = None
+        self.reads = 0  # the reads the requests made (a recall makes none)
         self._stepping = False
 
     @asynccontextmanager
@@ -60,6 +61,7 @@ class _Interleaved:
         return getattr(self._one_write, name)
 
     async def read(self, *args: Any, **kwargs: Any) -> Any:
+        self._between.reads += 1
         facts = await self._one_write.read(*args, **kwargs)
         await self._step_once()
         return facts

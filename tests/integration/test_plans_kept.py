@@ -36,6 +36,10 @@ HOT = {
     "payment's write": ("INSERT INTO payment_events",),
 }
 
+# The first payment records the order's holder on the account, in a transaction whose
+# first statement also inserts the event, after its write from memory gave way.
+EXTRA = {"payment's write": 1}
+
 
 async def _many_mailboxes(client: httpx.AsyncClient, container: Container) -> None:
     """Thousands of mailboxes, analyzed: where a mailbox costs its index a probe, as in
@@ -113,5 +117,8 @@ async def test_postgresql_keeps_one_plan_of_each_hot_statement(
         ]
         assert found, (name, [row.statement[:80] for row in prepared])
         assert all(custom <= 5 for _, custom in found), (name, found)
-        assert sum(generic + custom for generic, custom in found) == CALLS, (name, found)
+        assert sum(generic + custom for generic, custom in found) == CALLS + EXTRA.get(name, 0), (
+            name,
+            found,
+        )
         assert max(generic for generic, _ in found) > 0, (name, found)

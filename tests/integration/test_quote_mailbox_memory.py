@@ -17,6 +17,7 @@ from app.container import Container
 from app.db.mailbox_memory import MailboxesSeen, MailboxMemory
 from app.db.order_memory import OrderMemory
 from app.db.pg_quote_store import AsyncpgQuoteStore
+from app.db.placed_order_memory import PlacedOrderMemory
 from app.db.process_memory import ProcessMemory
 from app.db.quote_repository import QuoteRecord
 from app.db.unit_of_work import UnitOfWork
@@ -36,7 +37,8 @@ async def remembering_store(db: Container) -> AsyncIterator[AsyncpgQuoteStore]:
     async with db.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         yield AsyncpgQuoteStore(
-            raw.driver_connection, ProcessMemory(MailboxMemory(), OrderMemory())
+            raw.driver_connection,
+            ProcessMemory(MailboxMemory(), OrderMemory(), PlacedOrderMemory()),
         )
 
 
