@@ -4,11 +4,14 @@ leaves nothing behind and the transaction applies the event, as it would have al
 
 Each test delivers a payment over HTTP while a step runs, committed, between the read
 and the write: the same event delivered again, a refund of the order, a mailbox changed.
+Each runs twice: with the payment read for, and with it written from the process's memory
+of the order it placed (app/db/placed_order_memory.py; the step then runs before that
+write, which gives way, and the payment is read for).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,14 +36,26 @@ RENEWALS_OF_MBX_1 = (
 )
 
 
-@pytest.fixture
-async def paying(
-    db: Container, clock: MovableClock
-) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
-    def opened(container: Container) -> AbstractAsyncContextManager[PaymentInOneWrite]:
-        return open_payment_in_one_write(container.engine, container.group_commit)
+def opened_with(
+    remembered: bool,
+) -> Callable[[Container], AbstractAsyncContextManager[PaymentInOneWrite]]:
+    """The path as the container opens it, with the process's memory of the orders it
+    placed (`remembered`: their payments are written without a read) or without."""
 
-    async with app_interleaving(db, clock, "payment_in_one_write", opened) as app:
+    def opened(container: Container) -> AbstractAsyncContextManager[PaymentInOneWrite]:
+        placed = container.memory.placed if remembered else None
+        return open_payment_in_one_write(container.engine, container.group_commit, placed)
+
+    return opened
+
+
+@pytest.fixture(params=[False, True], ids=["read", "from_memory"])
+async def paying(
+    db: Container, clock: MovableClock, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[httpx.AsyncClient, Between, Container]]:
+    async with app_interleaving(
+        db, clock, "payment_in_one_write", opened_with(request.param)
+    ) as app:
         yield app
 
 
