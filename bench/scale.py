@@ -46,6 +46,7 @@ from bench.bench_app import asyncpg_dsn
 from bench.harness import BenchDatabase, demo_database
 from bench.loopback_peers import Inbox, MailPlatform, serving, smtp_serving
 from bench.order_data import BENCH_ACCOUNT, EXPIRES_IN_DAYS, seed_bench_mailboxes
+from bench.order_flow import server_counters
 from bench.phases import generic_webhook_secret
 from bench.scale_checks import (
     Check,
@@ -164,6 +165,7 @@ async def _with_cluster(
     say(f"starting {config.apis} api processes and {config.workers} workers ...")
     with running_cluster(config, dict(os.environ)) as cluster:
         sent = await _send(options, config, cluster, database.name, report, say)
+        await _say_memory(cluster, say)
         say(f"waiting for the outbox to drain (at most {options.drain_timeout:.0f} s) ...")
         before = cluster.cpu_seconds(database.name)
         async with connected(dsn) as connection:
@@ -244,6 +246,16 @@ async def _send(
     report.timings += traffic.timings
     report.unexpected = traffic.unexpected
     return Sent(len(events), acks, traffic.statuses)
+
+
+async def _say_memory(cluster: Cluster, say: Say) -> None:
+    """What the api processes' memories saved (app/db/process_memory.py): a payment
+    reaching the process that placed its order is written without a read."""
+    counted = [await server_counters(base) for base in cluster.bases]
+    written = sum(c.get("payments_written", 0) for c in counted)
+    again = sum(c.get("payments_read_again", 0) for c in counted)
+    say(f"  payments from the api's memory of their order: {written:,.0f} written, "
+        f"{again:,.0f} read again (the rest were read for)")  # fmt: skip
 
 
 def _said(traffic: Traffic, say: Say) -> None:
