@@ -143,6 +143,17 @@ def postgres_cpu_seconds() -> float:
     return _cpu_seconds(lambda name, _fields: name == "postgres")
 
 
+def stolen_cpu_seconds() -> float:
+    """CPU time the hypervisor gave to other guests while this machine's CPUs wanted it,
+    all CPUs together (`steal` in /proc/stat; 0 where the kernel does not count it)."""
+    with suppress(OSError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            fields = line.split()
+            if fields[0] == "cpu" and len(fields) > 8:
+                return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def _cpu_seconds(counted: Callable[[str, list[str]], bool]) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0

@@ -141,8 +141,11 @@ Rounds = dict[int, list[Load]]  # each round's load, by connection count
 
 
 def _round_line(label: str, loads: dict[int, Load]) -> str:
+    """Each load's req/s, server CPU, p99 and the host's steal meanwhile (with how many
+    times the run was taken again for it, where it was)."""
     figures = "  ".join(
         f"@{c} {load.rps:>7,.0f}/s {load.server_cpu_us:>6,.0f} µs p99 {load.p99_ms:>7.1f} ms"
+        f" st{load.steal:>4.0%}{'' if not load.retakes else f' ({load.retakes} retaken)'}"
         for c, load in loads.items()
     )
     return f"    {label:<28}{figures}"

@@ -38,6 +38,10 @@ def database_cpu_us(load: Load) -> float:
     return load.database_cpu_us
 
 
+def steal(load: Load) -> float:
+    return load.steal
+
+
 def tail_ratio(load: Load) -> float:
     return load.tail_ratio
 

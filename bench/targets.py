@@ -21,6 +21,7 @@ from bench.rounds import (
     rps,
     server_cpu_us,
     statuses,
+    steal,
     tail_ratio,
 )
 from bench.wrk import Load
@@ -189,11 +190,12 @@ def _figure(loads: list[Load], figure: Figure) -> float:
 
 def print_loads(loads: dict[str, dict[int, list[Load]]], extra: list[list[Load]]) -> None:
     """The raw per-endpoint table: each figure the median of the rounds, requests their
-    sum, server CPU's spread beside its median, then PostgreSQL's CPU per request."""
+    sum, server CPU's spread beside its median, PostgreSQL's CPU per request, then the
+    host's steal (its median share of the machine's CPU) and the runs taken again for it."""
     print(
         f"{'endpoint':<30}{'conns':>6}{'rounds':>7}{'requests':>10}{'req/s':>9}{'p50 ms':>9}"
         f"{'p99 ms':>9}{'p99/p50':>8}{'srv µs/req':>11}{'min–max':>14}{'db µs/req':>10}"
-        "  answers"
+        f"{'steal':>7}{'retaken':>8}  answers"
     )
     every = [series for by_conns in loads.values() for series in by_conns.values()] + extra
     for series in every:
@@ -208,5 +210,6 @@ def print_loads(loads: dict[str, dict[int, list[Load]]], extra: list[list[Load]]
             f"{_figure(series, p50_ms):>9.2f}{_figure(series, p99_ms):>9.2f}"
             f"{_figure(series, tail_ratio):>8.1f}{_figure(series, server_cpu_us):>11,.0f}"
             f"{f'{min(cpu):,.0f}–{max(cpu):,.0f}':>14}"
-            f"{_figure(series, database_cpu_us):>10,.0f}  {answers or '-'}"
+            f"{_figure(series, database_cpu_us):>10,.0f}{_figure(series, steal):>7.0%}"
+            f"{sum(load.retakes for load in series):>8}  {answers or '-'}"
         )

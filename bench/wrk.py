@@ -9,6 +9,7 @@ report req/s, p50/p99 as wrk saw them, and the server's CPU per request.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -17,16 +18,24 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.harness import group_cpu_seconds, postgres_cpu_seconds
+from bench.harness import group_cpu_seconds, postgres_cpu_seconds, stolen_cpu_seconds
 
 REPLAY_SCRIPT = Path(__file__).with_name("replay.lua")
 REPLAY_LIMIT_SECONDS = 600  # wrk's -d for a replay: it is stopped as soon as all answered
 TIMEOUT = "60s"  # wrk drops (and counts as timeouts) latencies above its --timeout
 THREADS = 2
+# A steady run during which the host took more than this share of the machine's CPU time
+# for its other guests (steal) is run again, up to STEAL_RETAKES times: on these shared
+# VMs steal comes in bursts of seconds at 20-40%, and a 2 s run inside one reads a p99
+# of 10-60 ms on the bare FastAPI app as on ours; at 8 connections a p99 is the slowest
+# 1% of the run, so even 3% of steal, in a few stalls, moved the trivial endpoint's from
+# 2.5 to 10 ms (docs/benchmarks.md, "The host's steal").
+STEAL_LIMIT = 0.02
+STEAL_RETAKES = 2
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,10 @@ class Load:
     # PostgreSQL's CPU per request meanwhile (every postgres process on this machine): it
     # shares the cores with the server, so at 8 connections it is half of the queue.
     database_cpu_us: float = 0.0
+    # The share of the machine's CPU time the host gave to other guests meanwhile, and
+    # how many times a steady run was taken again because that share was over the limit.
+    steal: float = 0.0
+    retakes: int = 0
 
     @property
     def rps(self) -> float:
@@ -174,9 +187,11 @@ def for_duration(
     if warmup:
         _run([*command, f"-d{warmup}s", url], warmup + 30)
     cpu_before, database_before = group_cpu_seconds(pgid), postgres_cpu_seconds()
+    stolen_before, started = stolen_cpu_seconds(), time.perf_counter()
     summary = parse_wrk(_run([*command, f"-d{seconds}s", url], seconds + 60))
     cpu = group_cpu_seconds(pgid) - cpu_before
     database = postgres_cpu_seconds() - database_before
+    steal = steal_share(stolen_before, started)
     return Load(
         label,
         connections,
@@ -187,7 +202,14 @@ def for_duration(
         cpu / max(summary.requests, 1) * 1e6,
         summary.errors,
         database_cpu_us=database / max(summary.requests, 1) * 1e6,
+        steal=steal,
     )
+
+
+def steal_share(stolen_before: float, started: float) -> float:
+    """The share of the machine's CPU time stolen by the host since `started`."""
+    elapsed = (time.perf_counter() - started) * (os.cpu_count() or 1)
+    return (stolen_cpu_seconds() - stolen_before) / elapsed if elapsed > 0 else 0.0
 
 
 # ---------------------------------------------------------------- replay
@@ -237,6 +259,7 @@ def replay(
     matched = done = 0
     other: list[str] = []
     cpu_before, database_before = group_cpu_seconds(pgid), postgres_cpu_seconds()
+    stolen_before = stolen_cpu_seconds()
     started = finished = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
@@ -255,6 +278,7 @@ def replay(
             other.append(line.rstrip())
     cpu = group_cpu_seconds(pgid) - cpu_before
     database = postgres_cpu_seconds() - database_before
+    steal = steal_share(stolen_before, started)
     if process.poll() is None:
         process.send_signal(signal.SIGINT)  # wrk then prints its summary and exits
     output, rest = process.communicate(timeout=60)
@@ -277,6 +301,7 @@ def replay(
         statuses,
         matched,
         database / max(answered, 1) * 1e6,
+        steal,
     )
 
 
@@ -300,18 +325,23 @@ class Loader:
         self, request: Request, label: str, connections: int, seconds: int | None = None
     ) -> Load:
         """`request` for the run's duration (or `seconds`) after its warm-up (see
-        `for_duration`)."""
-        return for_duration(
-            self.wrk,
-            self.base,
-            request,
-            label=label,
-            connections=connections,
-            seconds=seconds or self.seconds,
-            warmup=self.warmup,
-            pgid=self.pgid,
-            directory=self._scratch(),
-        )
+        `for_duration`); taken again while the host's steal spoils it (STEAL_LIMIT)."""
+        retakes = 0
+        while True:
+            load = for_duration(
+                self.wrk,
+                self.base,
+                request,
+                label=label,
+                connections=connections,
+                seconds=seconds or self.seconds,
+                warmup=self.warmup,
+                pgid=self.pgid,
+                directory=self._scratch(),
+            )
+            if load.steal <= STEAL_LIMIT or retakes == STEAL_RETAKES:
+                return replace(load, retakes=retakes)
+            retakes += 1
 
     def replay(
         self, requests: Sequence[Request], label: str, connections: int, match: str | None = None

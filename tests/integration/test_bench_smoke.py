@@ -70,6 +70,9 @@ def test_the_bench_prints_every_target_with_a_verdict_and_proves_exactly_once() 
     assert re.search(rf"^server CPU POST /v1/quotes vs asyncpg\s+<= 2.00\s+{spread}", out, re.M)
     assert re.search(r"exactly once\s+>= 500 /s\s+[\d,]+ /s \(.+\) over \d+ in 2 rounds", out)
     assert "UNEXPECTED" not in out, out  # the SQL proof of exactly once held
+    # Each run says how much CPU the host stole meanwhile, and the raw table sums it up.
+    assert re.search(r"^\s+GET /bench/asyncpg\s+@64 .* st\s*\d+%", out, re.M), out[-4000:]
+    assert re.search(r"db µs/req\s+steal\s+retaken\s+answers$", out, re.M)
     assert re.search(r"^\s+re-sent \d+: answered duplicate\s+\d+\s+ok$", out, re.M)
     assert re.search(r"^database pec_bench_\w+ dropped$", out, re.M)
 
