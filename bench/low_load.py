@@ -40,7 +40,8 @@ def _line(label: str, load: Load, floor: Load) -> str:
         f"  {label:<20}{load.rps:>7,.0f}/s  server {load.server_cpu_us:>6,.0f} µs  "
         f"db {load.database_cpu_us:>6,.0f} µs  "
         f"p50 {load.p50_ms:6.2f}  p99 {load.p99_ms:6.2f} ms  p99 vs floor "
-        f"{load.p99_ms / floor.p99_ms:5.2f}  {answers}"
+        f"{load.p99_ms / floor.p99_ms:5.2f}  steal {load.steal:3.0%}"
+        f"{f' ({load.retakes} retaken)' if load.retakes else ''}  {answers}"
     )
 
 
