@@ -67,7 +67,7 @@ PRESETS = {
 # Seconds and runs per endpoint of the p99/p50 runs (the stall detector).
 STALL_RUNS = {"full": (10, 3), "quick": (10, 1), "smoke": (1, 1)}
 # Rounds of the limiter settings' servers (bench/phases.py: Plan.limiter_rounds).
-LIMITER_ROUNDS = {"full": 9, "quick": 3, "smoke": 2}
+LIMITER_ROUNDS = {"full": 15, "quick": 3, "smoke": 2}
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:

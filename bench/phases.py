@@ -82,8 +82,10 @@ class Plan:
     stall_runs: int = 3
     # The limiter's cost is small (~5% of a quote measured alone: bench.rate_limit_cost)
     # beside the rounds' spread (a setting's quote CPU moved 430-577 µs over 5 rounds): a
-    # median of 5 ratios put it at 1.18 in one run and 1.03 over 8 rounds in the next.
-    limiter_rounds: int = 9
+    # median of 5 ratios put it at 1.18 in one run and 1.03 over 8 rounds in the next. Over
+    # 9 rounds, four runs in a row read the in-process store at 1.09, 1.01, 1.06 and 1.11,
+    # the same setting's quote moving 312-544 µs within a minute: 15 rounds since.
+    limiter_rounds: int = 15
 
     @property
     def levels(self) -> tuple[int, int]:
