@@ -1,6 +1,6 @@
 """Orders and payment webhooks at the low load (8 connections), each round beside the
-one-query floor: their p99 against the floor's, the one target of the spec they still
-miss (docs/benchmarks.md).
+one-query floor: their p99 against the floor's, the target they come closest to
+(docs/benchmarks.md).
 
     uv run python -m bench.low_load [--share 400] [--rounds 3] [--connections 8] [--env K=V ...]
         [--loop asyncio|uvloop|module:factory]
