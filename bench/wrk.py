@@ -259,8 +259,9 @@ def replay(
     matched = done = 0
     other: list[str] = []
     cpu_before, database_before = group_cpu_seconds(pgid), postgres_cpu_seconds()
-    stolen_before = stolen_cpu_seconds()
-    started = finished = time.perf_counter()
+    # Steal is counted from here, wrk's loading included: `started` moves on below.
+    stolen_before, stolen_since = stolen_cpu_seconds(), time.perf_counter()
+    started = finished = stolen_since
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     for line in process.stderr:  # EOF: wrk exited (its -d ran out, or it failed)
@@ -278,7 +279,7 @@ def replay(
             other.append(line.rstrip())
     cpu = group_cpu_seconds(pgid) - cpu_before
     database = postgres_cpu_seconds() - database_before
-    steal = steal_share(stolen_before, started)
+    steal = steal_share(stolen_before, stolen_since)
     if process.poll() is None:
         process.send_signal(signal.SIGINT)  # wrk then prints its summary and exits
     output, rest = process.communicate(timeout=60)
