@@ -60,9 +60,14 @@ class TokenVerifier:
 
     def known(self, token: str) -> Principal | None:
         """The principal of a token verified before and not expired yet (no work done)."""
+        known = self.known_until(token)
+        return None if known is None else known[0]
+
+    def known_until(self, token: str) -> tuple[Principal, float] | None:
+        """`known`, with when the token expires (a Unix time)."""
         known = self._verified.get(token)
         if known is not None and known[1] > time.time():
-            return known[0]
+            return known
         return None
 
     async def _verify_signature(self, token: str) -> tuple[Principal, float]:

@@ -25,6 +25,9 @@ from app.routers.messages import message, pick_language
 
 log = logging.getLogger("app.requests")
 REQUEST_ID = b"x-request-id"
+# scope["state"] key: the headers every answer to the request gets, the request id first.
+# A layer inside adds its own there (the rate limits) rather than wrapping `send` again.
+RESPONSE_HEADERS = "response_headers"
 CONTENT_LENGTH = b"content-length"
 TRANSFER_ENCODING = b"transfer-encoding"
 
@@ -50,8 +53,9 @@ class RequestContextMiddleware:
         headers = dict(scope["headers"])
         sent_id = headers.get(REQUEST_ID)
         request_id = (sent_id is not None and _clean_request_id(sent_id)) or new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        id_header = (REQUEST_ID, request_id.encode("latin-1"))
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        added = state[RESPONSE_HEADERS] = [(REQUEST_ID, request_id.encode("latin-1"))]
         method = scope["method"]
         head = method == HEAD
         status = 0  # until the response starts
@@ -60,7 +64,7 @@ class RequestContextMiddleware:
             nonlocal status
             if msg["type"] == "http.response.start":
                 status = msg["status"]
-                msg["headers"] = [*msg.get("headers", ()), id_header]
+                msg["headers"] = [*msg.get("headers", ()), *added]
             elif head:
                 stripped = without_body(msg)
                 if stripped is None:

@@ -49,19 +49,31 @@ class Policy:
     """
 
     group: LimitedGroup
+    name: str  # the group's value, read on every hit (an enum's `.value` costs ~0.2 µs)
     items: tuple[RateLimitItem, ...]
-    names: tuple[str, ...]
-    header: bytes
+    quoted_names: tuple[bytes, ...]  # each window's name as the RateLimit header quotes it
+    header: tuple[bytes, bytes]  # the RateLimit-Policy header, as ASGI sends it
 
     @classmethod
     def of(cls, group: LimitedGroup, notation: str) -> Policy:
         items = parse_limits(notation)
-        names = tuple(f"{group.value}/{item.get_expiry()}s" for item in items)
+        names = tuple(f'"{group.value}/{item.get_expiry()}s"' for item in items)
         header = ", ".join(
-            f'"{name}";q={item.amount};w={item.get_expiry()}'
+            f"{name};q={item.amount};w={item.get_expiry()}"
             for name, item in zip(names, items, strict=True)
         )
-        return cls(group, items, names, header.encode())
+        quoted = tuple(name.encode() for name in names)
+        return cls(group, group.value, items, quoted, (b"ratelimit-policy", header.encode()))
+
+    def state_header(self, index: int, remaining: int, reset_seconds: int) -> tuple[bytes, bytes]:
+        """The RateLimit header: what window `index` has left, and when it resets."""
+        state = b"%s;r=%d;t=%d" % (self.quoted_names[index], remaining, reset_seconds)
+        return (b"ratelimit", state)
+
+
+# The operations limited per caller that a POST's path alone names: the hot ones, looked up
+# before anything else.
+PER_CALLER_POSTS = {"/v1/quotes": LimitedGroup.QUOTES, "/v1/orders": LimitedGroup.ORDERS}
 
 
 def limited_group(method: str, path: str) -> LimitedGroup | None:
@@ -73,10 +85,9 @@ def limited_group(method: str, path: str) -> LimitedGroup | None:
         return LimitedGroup.SANDBOX
     if method != "POST":
         return None
-    if path == "/v1/quotes":
-        return LimitedGroup.QUOTES
-    if path == "/v1/orders":
-        return LimitedGroup.ORDERS
+    group = PER_CALLER_POSTS.get(path)
+    if group is not None:
+        return group
     if path.startswith("/v1/webhooks/payments/"):
         return LimitedGroup.WEBHOOKS
     return None

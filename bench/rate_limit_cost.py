@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth import TokenVerifier, issue_dev_token
 from app.domain.access import Role
 from app.metrics import Metrics
+from app.middleware import RequestContextMiddleware
 from app.rate_limits import RateLimitMiddleware, RateLimits
 from app.sandbox.seed import CUSTOMER_ID
 from app.settings import Settings
@@ -138,7 +139,9 @@ async def limiter_cpu_per_request(setting: str, prefix: str, calls: int) -> floa
 
     metrics = Metrics()
     limits = RateLimits(settings, metrics)
-    app: ASGIApp = nothing if setting == "off" else RateLimitMiddleware(nothing, limits, tokens)
+    inner: ASGIApp = nothing if setting == "off" else RateLimitMiddleware(nothing, limits, tokens)
+    # Inside the request context, as the app installs it: the limiter's headers ride on it.
+    app = RequestContextMiddleware(inner, metrics, settings.max_body_bytes)
     headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"x")]
     scope = {"type": "http", "method": "POST", "path": "/v1/quotes", "headers": headers}
     best = float("inf")

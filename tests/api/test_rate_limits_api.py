@@ -113,6 +113,27 @@ async def test_the_budget_is_the_callers_not_the_token_strings(
     assert_refused(third, "quotes/60s")
 
 
+async def test_a_token_that_expires_between_two_requests_is_refused_the_second_time(
+    db: Container, mailboxes: None
+) -> None:
+    # The limiter remembers a verified Authorization header, and with it when it expires.
+    issued = datetime.now(UTC)
+    short_lived = issue_dev_token(
+        TEST_SECRET, Role.CUSTOMER, "acc-1", now=issued, ttl=timedelta(seconds=2)
+    )
+    headers = {"Authorization": f"Bearer {short_lived}"}
+    async with limited_client(db, rate_limit_quotes="100/minute", redis_url=None) as api:
+        first = await api.post("/v1/quotes", json=quote_body("mbx-1"), headers=headers)
+        expires_at = math.floor((issued + timedelta(seconds=2)).timestamp())
+        await asyncio.sleep(max(0.0, expires_at - time.time()) + 0.05)
+        second = await api.post("/v1/quotes", json=quote_body("mbx-1"), headers=headers)
+
+    assert first.status_code == 201, first.text
+    assert second.status_code == 401
+    assert second.json()["code"] == "token_expired"
+    assert "ratelimit" not in second.headers  # no caller, no budget drawn
+
+
 async def test_every_window_of_a_limit_holds(
     db: Container, mailboxes: None, store: dict[str, Any]
 ) -> None:
