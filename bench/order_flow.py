@@ -11,12 +11,15 @@ Then each request is sent exactly once by wrk:
    one; then a payment webhook for each order of the round (Standard Webhooks, signed
    just before the replay: the signature holds for 5 minutes), in the same two shares.
 3. SQL proves each event was stored and applied exactly once; some are delivered again,
-   must answer `duplicate` and change nothing.
+   must answer `duplicate` and change nothing. A delivery again is signed again, as a
+   provider signs each attempt: the same id and body, the time of the attempt (the
+   rounds can outlast the signature's 5 minutes of tolerance).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -137,6 +140,16 @@ def webhook_requests(
     return requests
 
 
+def resigned(webhook: Request, secret: str, at: datetime) -> Request:
+    """The same event delivered again at `at`: its id and body, signed at that time."""
+    headers = dict(webhook.headers)
+    payload = json.loads(webhook.body)
+    body, signed = generic_signed(payload, secret, at, headers["webhook-id"])
+    if body != webhook.body:
+        raise RuntimeError("a webhook's body did not survive signing it again")
+    return Request(webhook.method, webhook.path, body, tuple(signed.items()))
+
+
 async def _unpaid(url: str) -> list[tuple[str, int, str]]:
     connection = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
     try:
@@ -236,7 +249,8 @@ class OrderReplay:
         before = asyncio.run(_counts(self.database_url, self.renewed_expiry))
         duplicates = self.sizes.duplicates
         again = self.timed_webhooks[:: max(1, len(self.timed_webhooks) // duplicates)]
-        again = again[:duplicates]
+        now = datetime.now(UTC)
+        again = [resigned(hook, self.webhook_secret, now) for hook in again[:duplicates]]
         print(f"  POST {WEBHOOK_PATH} x{len(again)} (delivered again) ...", flush=True)
         resent = self.loader.replay(again, "webhook duplicate", self.high, DUPLICATE)
         after = asyncio.run(_counts(self.database_url, self.renewed_expiry))

@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -113,46 +114,75 @@ def check(base: str, token: str, setting: str) -> None:
 # ---------------------------------------------------------------- the limiter alone
 
 
+@dataclass
+class LimiterAlone:
+    """The request context, with the limiter of `setting` inside it (none when "off"),
+    around an app that answers at once: what the limiter adds to a request, and no more."""
+
+    app: ASGIApp
+    limits: RateLimits
+    metrics: Metrics
+    scope: Scope  # a known caller's POST /v1/quotes
+
+    @classmethod
+    async def of(cls, setting: str, prefix: str) -> LimiterAlone:
+        settings = Settings().model_copy(
+            update={
+                "auth_jwt_secret": SECRET_FOR_MICRO,
+                **{f"rate_limit_{name.lower()}": NEVER_REFUSES for name in LIMITS},
+                "redis_url": REDIS_URL if setting == "redis" else None,
+                "rate_limit_key_prefix": prefix,
+            }
+        )
+        tokens = TokenVerifier(settings)
+        token = issue_dev_token(SECRET_FOR_MICRO, Role.CUSTOMER, CUSTOMER_ID)
+        await tokens.verify(token)  # a caller's token is verified once per process
+        metrics = Metrics()
+        limits = RateLimits(settings, metrics)
+        inner = (
+            _answers_at_once
+            if setting == "off"
+            else RateLimitMiddleware(_answers_at_once, limits, tokens)
+        )
+        # Inside the request context, as the app installs it: the limiter's headers ride on it.
+        app = RequestContextMiddleware(inner, metrics, settings.max_body_bytes)
+        headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"x")]
+        scope = {"type": "http", "method": "POST", "path": "/v1/quotes", "headers": headers}
+        return cls(app, limits, metrics, scope)
+
+    async def request(self) -> None:
+        await self.app(dict(self.scope), _no_body, _sink)
+
+    def store_failures(self) -> float:
+        return self.metrics.registry.get_sample_value("rate_limit_store_errors_total") or 0.0
+
+
+async def _answers_at_once(_scope: Scope, _receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 201, "headers": []})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def _sink(_message: Message) -> None:
+    return None
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b""}
+
+
 async def limiter_cpu_per_request(setting: str, prefix: str, calls: int) -> float:
-    """The middleware's own CPU per limited request (µs), around an app that does nothing:
+    """The limiter's own CPU per limited request (µs), around an app that does nothing:
     the best of five runs, so a busy neighbour inflates it least."""
-    settings = Settings().model_copy(
-        update={
-            "auth_jwt_secret": SECRET_FOR_MICRO,
-            **{f"rate_limit_{name.lower()}": NEVER_REFUSES for name in LIMITS},
-            "redis_url": REDIS_URL if setting == "redis" else None,
-            "rate_limit_key_prefix": prefix,
-        }
-    )
-    tokens = TokenVerifier(settings)
-    token = issue_dev_token(SECRET_FOR_MICRO, Role.CUSTOMER, CUSTOMER_ID)
-    await tokens.verify(token)  # a caller's token is verified once per process
-
-    async def nothing(_scope: Scope, _receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 201, "headers": []})
-
-    async def sink(_message: Message) -> None:
-        return None
-
-    async def no_body() -> Message:
-        return {"type": "http.request", "body": b""}
-
-    metrics = Metrics()
-    limits = RateLimits(settings, metrics)
-    inner: ASGIApp = nothing if setting == "off" else RateLimitMiddleware(nothing, limits, tokens)
-    # Inside the request context, as the app installs it: the limiter's headers ride on it.
-    app = RequestContextMiddleware(inner, metrics, settings.max_body_bytes)
-    headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"x")]
-    scope = {"type": "http", "method": "POST", "path": "/v1/quotes", "headers": headers}
+    alone = await LimiterAlone.of(setting, prefix)
     best = float("inf")
     for _ in range(5):
         started = time.process_time()
         for _ in range(calls):
-            await app(dict(scope), no_body, sink)
+            await alone.request()
             await asyncio.sleep(0)  # let what a request scheduled run, as a server would
         best = min(best, (time.process_time() - started) / calls * 1e6)
-    await limits.close()
-    failed = metrics.registry.get_sample_value("rate_limit_store_errors_total")
+    await alone.limits.close()
+    failed = alone.store_failures()
     if failed:
         # Served unlimited for 5 s after each failure: that is not the store's cost.
         print(f"  ({setting}: the store failed {failed:.0f} times, a busy machine? not measured)")
