@@ -34,7 +34,7 @@ from bench.targets import (
     TRIVIAL,
     WEBHOOKS,
 )
-from bench.wrk import Load, Loader, Request
+from bench.wrk import Load, Loader, Request, steady_together
 
 QUOTE_BODY = b'{"years": 1, "items": [{"mailbox_id": "mbx-standard"}]}'
 RATE_LIMIT_SETTINGS = (
@@ -215,12 +215,12 @@ def measure_limiter(bench: Bench, product_quotes: list[Load]) -> dict[str, list[
     """Server CPU per quote at the high connection count with each limiter setting, in
     the plan's rounds.
 
-    The settings' servers run side by side and are loaded in turn, round after round (the
-    order rotating), so each round's ratio compares loads seconds apart: on these shared
-    cores one server measured alone, minutes after another, differed by 8-17% with the
-    same code. A setting without a server of its own in the plan reuses the product
-    server's quote rounds (in-process; paired by round number, minutes apart) or is not
-    measured."""
+    The settings' servers run side by side and are loaded at the same time, each by its
+    own wrk, so each round's ratio compares the same seconds of the host: loaded in turn,
+    seconds apart, a setting's CPU per quote moved ±30% from one round to the next (the
+    eighteenth sitting's, docs/benchmarks.md). A setting without a server of its own in
+    the plan reuses the product server's quote rounds (in-process; paired by round number,
+    minutes apart) or is not measured."""
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     found: dict[str, list[Load] | None] = {
         label: product_quotes if label == LIMITER_MEMORY else None for label in LIMITER_SETTINGS
@@ -240,18 +240,23 @@ def measure_limiter(bench: Bench, product_quotes: list[Load]) -> dict[str, list[
     if not envs:
         return found
     rounds = bench.plan.limiter_rounds
-    print(f"  {QUOTES}, limiter settings side by side, {rounds} rounds in turn ...", flush=True)
+    print(f"  {QUOTES}, limiter settings side by side, {rounds} rounds at once ...", flush=True)
     with ExitStack() as servers:
         loaders = {
             label: servers.enter_context(bench.loader(env))[0] for label, env in envs.items()
         }
         runs: dict[str, list[Load]] = {label: [] for label in loaders}
-        order = list(loaders)
-        for number in range(rounds):
-            shift = number % len(order)
-            for label in order[shift:] + order[:shift]:
-                load = loaders[label].steady(bench.quote(), f"quotes, {label}", bench.plan.high)
+        for number in range(1, rounds + 1):
+            aimed = [
+                (loader, bench.quote(), f"quotes, {label}") for label, loader in loaders.items()
+            ]
+            loads = steady_together(aimed, bench.plan.high)
+            by_label = dict(zip(loaders, loads, strict=True))
+            for label, load in by_label.items():
                 runs[label].append(load)
-                print(f"    round {number + 1} {label:<20}{load.server_cpu_us:>8,.0f} µs/quote")
+            figures = "  ".join(
+                f"{label} {load.server_cpu_us:>6,.0f}" for label, load in by_label.items()
+            )
+            print(f"    round {number:>2}  µs/quote: {figures}  st{loads[0].steal:>4.0%}")
     found.update(runs)
     return found

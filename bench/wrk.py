@@ -158,52 +158,87 @@ def static_script(request: Request, directory: Path) -> Path:
     return path
 
 
-def _run(command: list[str], timeout: float) -> str:
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
-    return completed.stdout
+def _run_together(commands: Sequence[list[str]], timeout: float) -> list[str]:
+    """Every command at once; their outputs once all have exited."""
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for command in commands
+    ]
+    outputs: list[str] = []
+    failed: list[str] = []
+    for process in processes:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+        outputs.append(stdout)
+        if process.returncode != 0:
+            failed.append(f"wrk failed ({process.returncode}): {stderr}")
+    if failed:
+        raise RuntimeError("\n".join(failed))
+    return outputs
+
+
+@dataclass(frozen=True)
+class Aim:
+    """One steady load: a request, the server it goes to (its address and process group,
+    whose CPU is counted), its label and a scratch directory for wrk's script."""
+
+    base: str
+    pgid: int
+    request: Request
+    label: str
+    directory: Path
+
+    def command(self, wrk: str, connections: int, seconds: int) -> list[str]:
+        script = static_script(self.request, self.directory)
+        command = [wrk, f"-t{min(THREADS, connections)}", f"-c{connections}", "-s", str(script)]
+        return [
+            *command,
+            "--timeout",
+            TIMEOUT,
+            "--latency",
+            f"-d{seconds}s",
+            self.base + self.request.path,
+        ]
 
 
 def for_duration(
-    wrk: str,
-    base: str,
-    request: Request,
-    *,
-    label: str,
-    connections: int,
-    seconds: int,
-    warmup: int,
-    pgid: int,
-    directory: Path,
-) -> Load:
-    """`request` on every connection for `seconds`, after `warmup` seconds of the same."""
-    script = static_script(request, directory)
-    command = [wrk, f"-t{min(THREADS, connections)}", f"-c{connections}", "-s", str(script)]
-    command += ["--timeout", TIMEOUT, "--latency"]
-    url = base + request.path
+    wrk: str, aims: Sequence[Aim], *, connections: int, seconds: int, warmup: int
+) -> list[Load]:
+    """Each aim's request on every one of its `connections` for `seconds`, after `warmup`
+    seconds of the same; the aims all at once (each its own wrk), so that whatever the
+    host does meanwhile weighs on each of them alike. Each load's server CPU is its own
+    process group's; PostgreSQL's is shared out over every aim's requests."""
     if warmup:
-        _run([*command, f"-d{warmup}s", url], warmup + 30)
-    cpu_before, database_before = group_cpu_seconds(pgid), postgres_cpu_seconds()
+        _run_together([aim.command(wrk, connections, warmup) for aim in aims], warmup + 30)
+    cpu_before = [group_cpu_seconds(aim.pgid) for aim in aims]
+    database_before = postgres_cpu_seconds()
     stolen_before, started = stolen_cpu_seconds(), time.perf_counter()
-    summary = parse_wrk(_run([*command, f"-d{seconds}s", url], seconds + 60))
-    cpu = group_cpu_seconds(pgid) - cpu_before
+    outputs = _run_together([aim.command(wrk, connections, seconds) for aim in aims], seconds + 60)
+    cpu = [
+        group_cpu_seconds(aim.pgid) - before for aim, before in zip(aims, cpu_before, strict=True)
+    ]
     database = postgres_cpu_seconds() - database_before
     steal = steal_share(stolen_before, started)
-    return Load(
-        label,
-        connections,
-        summary.requests,
-        summary.seconds,
-        summary.p50_ms,
-        summary.p99_ms,
-        cpu / max(summary.requests, 1) * 1e6,
-        summary.errors,
-        database_cpu_us=database / max(summary.requests, 1) * 1e6,
-        steal=steal,
-    )
+    summaries = [parse_wrk(output) for output in outputs]
+    every_request = max(sum(summary.requests for summary in summaries), 1)
+    return [
+        Load(
+            aim.label,
+            connections,
+            summary.requests,
+            summary.seconds,
+            summary.p50_ms,
+            summary.p99_ms,
+            used / max(summary.requests, 1) * 1e6,
+            summary.errors,
+            database_cpu_us=database / every_request * 1e6,
+            steal=steal,
+        )
+        for aim, summary, used in zip(aims, summaries, cpu, strict=True)
+    ]
 
 
 def steal_share(stolen_before: float, started: float) -> float:
@@ -318,31 +353,18 @@ class Loader:
     warmup: int
     runs: int = 0
 
-    def _scratch(self) -> Path:
+    def scratch(self) -> Path:
         self.runs += 1
         return self.directory / f"run-{self.runs}"
+
+    def aim(self, request: Request, label: str) -> Aim:
+        return Aim(self.base, self.pgid, request, label, self.scratch())
 
     def steady(
         self, request: Request, label: str, connections: int, seconds: int | None = None
     ) -> Load:
-        """`request` for the run's duration (or `seconds`) after its warm-up (see
-        `for_duration`); taken again while the host's steal spoils it (STEAL_LIMIT)."""
-        retakes = 0
-        while True:
-            load = for_duration(
-                self.wrk,
-                self.base,
-                request,
-                label=label,
-                connections=connections,
-                seconds=seconds or self.seconds,
-                warmup=self.warmup,
-                pgid=self.pgid,
-                directory=self._scratch(),
-            )
-            if load.steal <= STEAL_LIMIT or retakes == STEAL_RETAKES:
-                return replace(load, retakes=retakes)
-            retakes += 1
+        """`request` for the run's duration (or `seconds`): see `steady_together`."""
+        return steady_together([(self, request, label)], connections, seconds)[0]
 
     def replay(
         self, requests: Sequence[Request], label: str, connections: int, match: str | None = None
@@ -355,6 +377,28 @@ class Loader:
             label=label,
             connections=connections,
             pgid=self.pgid,
-            directory=self._scratch(),
+            directory=self.scratch(),
             match=match,
         )
+
+
+def steady_together(
+    runs: Sequence[tuple[Loader, Request, str]], connections: int, seconds: int | None = None
+) -> list[Load]:
+    """Each run's request on its server for the runs' duration (or `seconds`) after their
+    warm-up, all at once (see `for_duration`); taken again, all of them, while the host's
+    steal spoils them (STEAL_LIMIT)."""
+    first = runs[0][0]
+    retakes = 0
+    while True:
+        aims = [loader.aim(request, label) for loader, request, label in runs]
+        loads = for_duration(
+            first.wrk,
+            aims,
+            connections=connections,
+            seconds=seconds or first.seconds,
+            warmup=first.warmup,
+        )
+        if loads[0].steal <= STEAL_LIMIT or retakes == STEAL_RETAKES:
+            return [replace(load, retakes=retakes) for load in loads]
+        retakes += 1
