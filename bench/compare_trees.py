@@ -7,10 +7,11 @@ Each tree is a checkout with its own environment (`git worktree add /tmp/old <co
 then `sh scripts/uv.sh sync --frozen` in it). One throw-away database seeded with the
 demo; one uvicorn server per tree, as `make bench` runs the product (rate limits that run
 but never refuse, logs at WARNING), both on that database. Round after round, each
-server is loaded in turn by wrk at --connections: first the floor (GET /bench/asyncpg),
-then the quote `make bench` sends (the demo customer's mailbox, again and again). A busy
-neighbour on these shared cores weighs on both trees alike, which `make bench` (one tree,
-minutes apart between runs) can't offer: there the same code's quote ratio moved between
+tree's server is loaded at the same time, each by its own wrk at --connections: first the
+floor (GET /bench/asyncpg), then the quote `make bench` sends (the demo customer's
+mailbox, again and again). A busy neighbour on these shared cores weighs on both trees
+alike, in the same seconds, which `make bench` (one tree, minutes apart between runs)
+can't offer: there the same code's quote ratio moved between
 2.47 and 2.94 in two runs ten minutes apart (docs/benchmarks.md).
 """
 
@@ -31,15 +32,9 @@ from app.auth import issue_dev_token
 from app.domain.access import Role
 from app.sandbox.seed import CUSTOMER_ID
 from app.serving import UVICORN_FLAGS
-from bench.harness import (
-    demo_database,
-    free_port,
-    group_cpu_seconds,
-    stop_group,
-    wait_ready,
-)
-from bench.rate_limit_cost import LIMITS, NEVER_REFUSES, load, wrk_script
-from bench.wrk import installed_wrk
+from bench.harness import demo_database, free_port, stop_group, wait_ready
+from bench.rate_limit_cost import LIMITS, NEVER_REFUSES, quote_request
+from bench.wrk import Aim, Request, for_duration, installed_wrk
 
 FLOOR_PATH = "/bench/asyncpg"
 
@@ -104,15 +99,19 @@ def figures(tree: Tree, index: int | None = None) -> str:
 
 
 def cpu_per_request(
-    wrk: str, tree: Tree, path: str, script: Path, args: argparse.Namespace
-) -> float:
-    load(wrk, tree.base + path, script, args.connections, 1)  # warm-up
-    before = group_cpu_seconds(tree.pgid)
-    served, errors = load(wrk, tree.base + path, script, args.connections, args.duration)
-    spent = group_cpu_seconds(tree.pgid) - before
-    if errors:
-        raise SystemExit(f"{tree.path} {path}: {errors}")
-    return spent / served * 1e6
+    wrk: str, trees: list[Tree], request: Request, scratch: Path, args: argparse.Namespace
+) -> list[float]:
+    """Each tree's server CPU per `request`, every tree loaded at once after a second of
+    the same."""
+    aims = [
+        Aim(tree.base, tree.pgid, request, str(tree.path), scratch / f"tree-{number}")
+        for number, tree in enumerate(trees)
+    ]
+    loads = for_duration(wrk, aims, connections=args.connections, seconds=args.duration, warmup=1)
+    for tree, load in zip(trees, loads, strict=True):
+        if load.errors:
+            raise SystemExit(f"{tree.path} {request.path}: {load.errors}")
+    return [load.server_cpu_us for load in loads]
 
 
 def main() -> None:
@@ -128,16 +127,17 @@ def main() -> None:
     token = issue_dev_token(jwt_secret, Role.CUSTOMER, CUSTOMER_ID)
     with demo_database() as database, tempfile.TemporaryDirectory() as scratch, ExitStack() as up:
         directory = Path(scratch)
-        quote_script = wrk_script(token, directory)  # POST /v1/quotes, the demo mailbox
-        floor_script = directory / "floor.lua"
-        floor_script.write_text(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+        quote = quote_request(token)
+        floor = Request("GET", FLOOR_PATH, headers=(("Authorization", f"Bearer {token}"),))
         env = server_env(database.url, jwt_secret)
         for tree in trees:
             up.enter_context(serving(tree, env, directory))
         for number in range(1, args.rounds + 1):
-            for tree in trees:
-                tree.floor.append(cpu_per_request(wrk, tree, FLOOR_PATH, floor_script, args))
-                tree.quote.append(cpu_per_request(wrk, tree, "/v1/quotes", quote_script, args))
+            floors = cpu_per_request(wrk, trees, floor, directory, args)
+            quotes = cpu_per_request(wrk, trees, quote, directory, args)
+            for tree, floor_us, quote_us in zip(trees, floors, quotes, strict=True):
+                tree.floor.append(floor_us)
+                tree.quote.append(quote_us)
                 print(f"round {number}  {tree.path}: {figures(tree, -1)}", flush=True)
     print("\nmedians (server CPU per request; the ratio is the median of the rounds' ratios)")
     for tree in trees:

@@ -5,10 +5,11 @@ off, on with this process's counters, and on with Redis's (issue 10: at most +10
 
 One throw-away database seeded with the demo; three uvicorn servers (one per setting)
 of `bench.bench_app`, each one worker in its own process group, with limits that run but
-never refuse ("1000000/second"). They are loaded by wrk in turn, round after round, so a
-busy neighbour on these shared cores weighs on every setting alike; the median of each
-setting's CPU per request is compared. Redis keys go under a prefix of this run's own
-and are deleted at the end.
+never refuse ("1000000/second"). In each round the three are loaded at the same time,
+each by its own wrk, so whatever the host does in those seconds weighs on every setting
+alike (loaded in turn, a setting's CPU per quote moved ±30% from one round to the next
+on a busy host); the median of each setting's CPU per request is compared. Redis keys go
+under a prefix of this run's own and are deleted at the end.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ import asyncio
 import json
 import math
 import os
-import re
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -42,13 +41,12 @@ from app.settings import Settings
 from bench.harness import (
     demo_database,
     free_port,
-    group_cpu_seconds,
     on_api_loop,
     running_server,
     server_command,
     wait_ready,
 )
-from bench.wrk import installed_wrk
+from bench.wrk import Aim, Request, for_duration, installed_wrk
 
 QUOTE_BODY = json.dumps({"years": 1, "items": [{"mailbox_id": "mbx-standard"}]})
 NEVER_REFUSES = "1000000/second"
@@ -69,32 +67,10 @@ def settings_env(setting: str, prefix: str) -> dict[str, str]:
     return env
 
 
-def wrk_script(token: str, directory: Path) -> Path:
-    script = directory / "quote.lua"
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(QUOTE_BODY)}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-    )
-    return script
-
-
-def load(wrk: str, url: str, script: Path, connections: int, seconds: int) -> tuple[int, str]:
-    """Requests served and what went wrong (non-2xx, socket errors), by wrk's report."""
-    command = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url]
-    output = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 30, check=True
-    ).stdout
-    total = re.search(r"^\s+(\d+) requests in", output, re.M)
-    if total is None:
-        raise RuntimeError(f"could not read wrk's output:\n{output}")
-    errors = [
-        line.strip()
-        for line in output.splitlines()
-        if line.strip().startswith(("Non-2xx", "Socket errors"))
-    ]
-    return int(total.group(1)), "; ".join(errors)
+def quote_request(token: str) -> Request:
+    """The quote every server is loaded with: the demo customer's mailbox, again and again."""
+    headers = (("Content-Type", "application/json"), ("Authorization", f"Bearer {token}"))
+    return Request("POST", "/v1/quotes", QUOTE_BODY.encode(), headers)
 
 
 def check(base: str, token: str, setting: str) -> None:
@@ -223,7 +199,7 @@ def main() -> int:
         print()
         with demo_database() as database, ExitStack() as stack:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pec-rl-")))
-            script = wrk_script(token, tmp)
+            quote = quote_request(token)
             servers: dict[str, tuple[str, int]] = {}
             for setting in settings:
                 port = free_port()
@@ -240,27 +216,29 @@ def main() -> int:
                 servers[setting] = (f"http://127.0.0.1:{port}", server.pid)
             for setting, (base, _) in servers.items():
                 check(base, token, setting)
-                load(wrk, f"{base}/v1/quotes", script, args.connections, 2)  # warm-up
+
+            def aims(round_: int) -> list[Aim]:
+                return [
+                    Aim(base, pgid, quote, setting, tmp / f"round-{round_}" / setting)
+                    for setting, (base, pgid) in servers.items()
+                ]
+
+            for_duration(wrk, aims(0), connections=args.connections, seconds=2, warmup=0)
             print(
-                f"wrk -t1 -c{args.connections} -d{args.duration}s POST /v1/quotes, "
-                f"{args.rounds} rounds\n",
+                f"wrk -c{args.connections} -d{args.duration}s POST /v1/quotes on every server "
+                f"at once, {args.rounds} rounds\n",
                 flush=True,
             )
-            order = list(servers)
             for round_ in range(1, args.rounds + 1):
-                # Each round starts with the next setting: a neighbour's load that rises or
-                # falls during a round weighs on no setting more than on the others.
-                for setting in order[round_ % 3 :] + order[: round_ % 3]:
-                    base, pgid = servers[setting]
-                    before = group_cpu_seconds(pgid)
-                    served, errors = load(
-                        wrk, f"{base}/v1/quotes", script, args.connections, args.duration
-                    )
-                    used = group_cpu_seconds(pgid) - before
-                    cpu_per_request[setting].append(used / max(served, 1) * 1e6)
+                loads = for_duration(
+                    wrk, aims(round_), connections=args.connections, seconds=args.duration,
+                    warmup=0,
+                )  # fmt: skip
+                for setting, found in zip(settings, loads, strict=True):
+                    cpu_per_request[setting].append(found.server_cpu_us)
                     print(
-                        f"  round {round_} {setting:<10} {served / args.duration:7,.0f} req/s "
-                        f"{cpu_per_request[setting][-1]:7,.0f} µs CPU/request {errors}",
+                        f"  round {round_} {setting:<10} {found.rps:7,.0f} req/s "
+                        f"{found.server_cpu_us:7,.0f} µs CPU/request {found.errors}",
                         flush=True,
                     )
     finally:
