@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from app.domain.order import PaymentMethod
 from app.domain.order_aggregate import Order
 from app.domain.payment_registration import PaymentEventKind
-from app.routers.v1.order_schemas import OrderOut, order_json
+from app.routers.v1.order_schemas import OrderOut, json_instant, order_json
 from tests.unit.builders import NOW, mailbox
 from tests.unit.test_confirmation_email import ACCOUNTS
 from tests.unit.test_order_aggregate import CUSTOMER, LATER, boxes, event, placed
@@ -61,3 +64,16 @@ def test_the_quick_answer_is_the_models_json(order: Order) -> None:
     order.seq = 42
 
     assert order_json(order, ACCOUNTS) == OrderOut.of(order, ACCOUNTS).model_dump(mode="json")
+
+
+_INSTANT = TypeAdapter(datetime | None)
+
+
+@given(
+    st.none()
+    | st.datetimes(timezones=st.just(UTC))
+    | st.datetimes(timezones=st.timezones())
+    | st.datetimes()
+)
+def test_an_instant_is_written_as_pydantic_writes_it(moment: datetime | None) -> None:
+    assert json_instant(moment) == _INSTANT.dump_python(moment, mode="json")

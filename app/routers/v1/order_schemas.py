@@ -343,10 +343,35 @@ def order_values(order: Order, accounts: PaymentAccounts) -> dict[str, Any]:
 
 def order_json(order: Order, accounts: PaymentAccounts) -> dict[str, Any]:
     """`OrderOut.of(order, accounts).model_dump(mode="json")` without building and
-    validating the models (~75 µs of an order's CPU): the same values, made JSON by
-    pydantic's own encoder. tests/unit/test_order_json.py holds it to the models."""
-    answer: dict[str, Any] = to_jsonable_python(order_values(order, accounts))
+    validating the models (~75 µs of an order's CPU): the same values, with the few that
+    are not JSON already (enums, dates, instants) written as pydantic writes them, here
+    rather than by walking the whole answer with `to_jsonable_python` (a tenth of the
+    order handler's time in a profile of the server). tests/unit/test_order_json.py
+    holds it to the models."""
+    answer = order_values(order, accounts)
+    answer["status"] = order.status.value
+    answer["payment_method"] = answer["payment_instructions"]["method"] = order.payment_method.value
+    for item in answer["items"]:
+        effective_on = item["effective_on"]
+        item["effective_on"] = None if effective_on is None else effective_on.isoformat()
+    for name in _INSTANTS:
+        answer[name] = json_instant(answer[name])
     return answer
+
+
+_INSTANTS = ("created_at", "paid_at", "fulfilled_at", "commitment_at", "closed_at")
+
+
+def json_instant(moment: datetime | None) -> str | None:
+    """An instant as pydantic writes it in JSON: ISO 8601, UTC as `Z`. Any other offset
+    goes through pydantic itself (it drops an offset's seconds; isoformat keeps them)."""
+    if moment is None:
+        return None
+    text = moment.isoformat()
+    if text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    written: str = to_jsonable_python(moment)
+    return written
 
 
 class OrderPageOut(BaseModel):
