@@ -47,3 +47,11 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def cents_text(cents: int) -> str:
+    """An amount of cents as its two-decimal string (11346 -> "113.46", -5 -> "-0.05"):
+    what str(Money(cents).amount) writes, by integer arithmetic (every answer writes
+    several, and a Decimal per amount cost an order ~2% of its CPU)."""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{rest:02d}"

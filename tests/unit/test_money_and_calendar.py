@@ -7,9 +7,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.domain.calendar import add_years
-from app.domain.money import Money, percent_of_cents
+from app.domain.money import Money, cents_text, percent_of_cents
 
 # --- Money -------------------------------------------------------------------------
 
@@ -128,3 +130,9 @@ def test_the_day_is_the_italian_day_not_the_utc_day() -> None:
     assert italian_date(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == date(2027, 1, 1)
     # 22:30 UTC on 30 Jun is already 1 Jul in Rome (UTC+2 in summer).
     assert italian_date(datetime(2026, 6, 30, 22, 30, tzinfo=UTC)) == date(2026, 7, 1)
+
+
+# Up to Decimal's default 28 digits: beyond them the Decimal rounds, the text doesn't.
+@given(st.integers(min_value=-(10**28) + 1, max_value=10**28 - 1))
+def test_an_amounts_text_is_its_decimal_written_out(cents: int) -> None:
+    assert cents_text(cents) == str(Money(cents, "EUR").amount)

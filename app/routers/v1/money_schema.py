@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
-from app.domain.money import Money
+from app.domain.money import Money, cents_text
 
 
 class MoneyOut(BaseModel):
@@ -32,7 +32,7 @@ class MoneyOut(BaseModel):
 
 def money_values(cents: int, currency: str) -> dict[str, str]:
     """MoneyOut's fields as plain values (the hot paths encode them without the model)."""
-    return {"amount": str(Money(cents, currency).amount), "currency": currency}
+    return {"amount": cents_text(cents), "currency": currency}
 
 
 # An amount in a request: the same decimal string, two decimals, at most 9,999,999.99
