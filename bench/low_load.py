@@ -3,7 +3,7 @@ one-query floor: their p99 against the floor's, the target they come closest to
 (docs/benchmarks.md).
 
     uv run python -m bench.low_load [--share 400] [--rounds 3] [--connections 8] [--env K=V ...]
-        [--loop asyncio|uvloop|module:factory]
+        [--loop asyncio|uvloop|module:factory] [--timeline]
 
 `make bench`'s shares at 8 connections (400 orders a round), alone: each round loads
 the floor for a few seconds, then places a share of orders (each quoted just before, as
@@ -20,16 +20,21 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import httpx
+
 from app.serving import EVENT_LOOP
 from bench.__main__ import seed_orders_data
-from bench.harness import demo_database
+from bench.harness import PRODUCT_APP, demo_database
 from bench.order_data import BENCH_ACCOUNT
 from bench.order_flow import OrderReplay, Sizes, server_counters
 from bench.phases import Bench, Plan
 from bench.targets import ONE_QUERY
+from bench.timeline_app import TIMELINE_PATH, share_summary
 from bench.wrk import Load, Request, installed_wrk
 
 FLOOR, ORDERS, WEBHOOKS = ONE_QUERY, "POST /v1/orders", "payment webhook"
+TIMELINE_APP = "bench.timeline_app:create_timeline_app"
+PATHS = {ORDERS: "/v1/orders", WEBHOOKS: "/v1/webhooks/payments/generic"}
 WARM_UP = 300
 MEMORY_COUNTERS = ("written", "read_again", "payments_written", "payments_read_again")
 
@@ -53,6 +58,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=2, help="seconds of the floor's run")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server")
     parser.add_argument("--loop", default=EVENT_LOOP, help="uvicorn's --loop, to compare")
+    parser.add_argument("--timeline", action="store_true", help="what the server saw, too")
     args = parser.parse_args()
     wrk = installed_wrk()
     extra = dict(item.split("=", 1) for item in args.env)
@@ -63,17 +69,25 @@ def main() -> int:
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-low-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
         renewed = seed_orders_data(database, sizes.total(args.rounds))
-        with bench.loader(bench.server_env(**extra), loop=args.loop) as (product, _log):
+        factory = TIMELINE_APP if args.timeline else PRODUCT_APP
+        with bench.loader(bench.server_env(**extra), factory, loop=args.loop) as (product, _log):
             flow = OrderReplay(product, database.url, bench.auth(BENCH_ACCOUNT),
                                bench.webhook_secret, sizes, levels, renewed)  # fmt: skip
             flow.warm_up(args.rounds)
             for number in range(1, args.rounds + 1):
+                if args.timeline:  # what came before this round is not its shares'
+                    httpx.get(product.base + TIMELINE_PATH, timeout=30)
                 floor = product.steady(Request("GET", "/bench/asyncpg"), FLOOR, args.connections)
                 orders = flow.place(args.share, args.connections)
                 webhooks = flow.pay(args.connections)
                 print(f"round {number}, {args.connections} connections", flush=True)
                 for label, load in ((FLOOR, floor), (ORDERS, orders), (WEBHOOKS, webhooks)):
                     print(_line(label, load, floor), flush=True)
+                if args.timeline:
+                    seen = httpx.get(product.base + TIMELINE_PATH, timeout=30).json()
+                    for label, path in PATHS.items():
+                        summary = share_summary(seen["requests"], seen["collections"], path)
+                        print(f"    {label:<18}{summary}", flush=True)
                 ratios[ORDERS].append(orders.p99_ms / floor.p99_ms)
                 ratios[WEBHOOKS].append(webhooks.p99_ms / floor.p99_ms)
             counted = asyncio.run(server_counters(product.base))
