@@ -119,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     domain = domain_rates(repeats)
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-bench-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
-        renewed_expiry = seed_orders_data(database, plan.sizes.total(plan.rounds))
+        renewed_expiry = seed_orders_data(
+            database, plan.sizes.total(plan.rounds, (plan.high, plan.low))
+        )
         loads, stalls, flow, log = measure_endpoints(bench, renewed_expiry)
         limiter = measure_limiter(bench, loads[QUOTES][plan.high])
 

@@ -68,7 +68,7 @@ def main() -> int:
     ratios: dict[str, list[float]] = {ORDERS: [], WEBHOOKS: []}
     with demo_database() as database, tempfile.TemporaryDirectory(prefix="pec-low-") as tmp:
         bench = Bench(wrk, Path(tmp), database, plan)
-        renewed = seed_orders_data(database, sizes.total(args.rounds))
+        renewed = seed_orders_data(database, sizes.total(args.rounds, levels))
         factory = TIMELINE_APP if args.timeline else PRODUCT_APP
         with bench.loader(bench.server_env(**extra), factory, loop=args.loop) as (product, _log):
             flow = OrderReplay(product, database.url, bench.auth(BENCH_ACCOUNT),

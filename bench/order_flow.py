@@ -10,6 +10,8 @@ Then each request is sent exactly once by wrk:
    POST /v1/orders, a timed share at the high connection count and another at the low
    one; then a payment webhook for each order of the round (Standard Webhooks, signed
    just before the replay: the signature holds for 5 minutes), in the same two shares.
+   Each timed share follows its lead-in, untimed: one request per connection, replayed
+   just before it, as a steady run follows its warm-up (`OrderReplay._replayed`).
 3. SQL proves each event was stored and applied exactly once; some are delivered again,
    must answer `duplicate` and change nothing. A delivery again is signed again, as a
    provider signs each attempt: the same id and body, the time of the attempt (the
@@ -55,8 +57,18 @@ class Sizes:
     low: int  # per round
     duplicates: int
 
-    def total(self, rounds: int) -> int:
-        return 2 * self.warmup + rounds * (self.timed + self.low)
+    def total(self, rounds: int, connections: tuple[int, int]) -> int:
+        """Every order the run places: warm-ups, and each round's shares with their
+        lead-ins (`lead_in`) at the (high, low) connection counts."""
+        high, low = connections
+        per_round = self.timed + lead_in(high, self.timed) + self.low + lead_in(low, self.low)
+        return 2 * self.warmup + rounds * per_round
+
+
+def lead_in(connections: int, share: int) -> int:
+    """The untimed requests sent just before a timed share of `share`: one per connection,
+    never more than the share itself."""
+    return min(connections, share)
 
 
 @dataclass
@@ -195,8 +207,8 @@ class OrderReplay:
         self.renewed_expiry = renewed_expiry
         self.rounds = 0
         self.quoted = 0  # the bench mailboxes quoted so far, in order
-        self.placing: list[Load] = []  # every share of orders, warm-up included
-        self.paying: list[Load] = []  # every share of webhooks, warm-up included
+        self.placing: list[Load] = []  # every share of orders, warm-ups and lead-ins included
+        self.paying: list[Load] = []  # every share of webhooks, warm-ups and lead-ins included
         self.orders: dict[int, list[Load]] = {self.high: [], self.low: []}
         self.webhooks: dict[int, list[Load]] = {self.high: [], self.low: []}
         self.timed_webhooks: list[Request] = []
@@ -224,25 +236,55 @@ class OrderReplay:
 
     def round(self) -> None:
         """The next share of orders at high then low connections, then their webhooks."""
-        for connections, size in ((self.high, self.sizes.timed), (self.low, self.sizes.low)):
-            load = self.loader.replay(self._take(size), "POST /v1/orders", connections)
-            self.orders[connections].append(load)
-            self.placing.append(load)
+        sizes = ((self.high, self.sizes.timed), (self.low, self.sizes.low))
+        for connections, size in sizes:
+            self.orders[connections].append(self.place(size, connections))
         hooks = self._webhooks()
-        shares = {self.high: hooks[: self.sizes.timed], self.low: hooks[self.sizes.timed :]}
-        self.timed_webhooks += shares[self.high]
-        for connections, share in shares.items():
-            load = self.loader.replay(share, "payment webhook", connections, APPLIED)
+        for connections, size in sizes:
+            lead = lead_in(connections, size)
+            share, hooks = hooks[: lead + size], hooks[lead + size :]
+            if connections == self.high:
+                self.timed_webhooks += share[lead:]
+            load = self._replayed(share, lead, "payment webhook", connections, APPLIED)
             self.webhooks[connections].append(load)
-            self.paying.append(load)
 
     def place(self, count: int, connections: int) -> Load:
-        """The next `count` orders (each quoted just before), replayed at `connections`."""
-        return self.loader.replay(self._take(count), "POST /v1/orders", connections)
+        """The next `count` orders (each quoted just before), replayed at `connections`
+        after their lead-in."""
+        lead = lead_in(connections, count)
+        return self._replayed(self._take(lead + count), lead, "POST /v1/orders", connections)
 
     def pay(self, connections: int) -> Load:
-        """A signed webhook for each order awaiting payment, replayed at `connections`."""
-        return self.loader.replay(self._webhooks(), "payment webhook", connections, APPLIED)
+        """A signed webhook for each order awaiting payment (a share placed by `place` and
+        its lead-in), replayed at `connections` after a lead-in of their own."""
+        hooks = self._webhooks()
+        lead = lead_in(connections, len(hooks) // 2)
+        return self._replayed(hooks, lead, "payment webhook", connections, APPLIED)
+
+    def _replayed(
+        self,
+        requests: list[Request],
+        lead: int,
+        label: str,
+        connections: int,
+        match: str | None = None,
+    ) -> Load:
+        """`requests` after the first `lead`, replayed and timed; the first `lead` just
+        before them, by a replay of their own, untimed: the lead-in.
+
+        A steady run starts with its warm-up, and a timed share with its lead-in, so that
+        its first requests don't pay for what the setup left cold: a PostgreSQL connection
+        that has never sent the write parses and plans it, some 5 ms that every first
+        request of a share at 8 connections waited through (docs/benchmarks.md, "The
+        first requests of a share"). Both replays count towards what was placed and paid.
+        """
+        shares = self.placing if match is None else self.paying
+        if lead:
+            ahead = self.loader.replay(requests[:lead], f"{label} (lead-in)", connections, match)
+            shares.append(ahead)
+        load = self.loader.replay(requests[lead:], label, connections, match)
+        shares.append(load)
+        return load
 
     def finish(self) -> OrderFlow:
         """Some webhooks delivered again, and the SQL proof of exactly once."""
@@ -256,7 +298,7 @@ class OrderReplay:
         after = asyncio.run(_counts(self.database_url, self.renewed_expiry))
         placed = sum(load.statuses.get(201, 0) for load in self.placing)
         applied = sum(load.matched for load in self.paying)
-        built = self.sizes.total(self.rounds)
+        built = self.sizes.total(self.rounds, (self.high, self.low))
         timed = [*self.orders[self.high], *self.orders[self.low]]
         in_rounds = self.rounds * (self.sizes.timed + self.sizes.low)
         checks = [
