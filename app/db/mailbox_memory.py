@@ -75,5 +75,11 @@ class MailboxMemory:
         for entry in read:
             self._entries.put(entry.mailbox.id, entry)
 
+    def forget(self, ids: Iterable[str]) -> None:
+        """`ids` were ordered: their versions now count the unpaid order, so no quote
+        could be stored from their entries any more (see `RememberedMailbox.version`)."""
+        for mailbox_id in ids:
+            self._entries.pop(mailbox_id)
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -57,6 +57,11 @@ class OrderMemory:
     def recall_quote(self, quote_id: str) -> RememberedQuote | None:
         return self._quotes.get(quote_id)
 
+    def forget_quote(self, quote_id: str) -> None:
+        """`quote_id` was ordered: a quote orders once, so its entry could only ever serve
+        a write bound to fail."""
+        self._quotes.pop(quote_id)
+
     def outcome(self, written: bool) -> None:
         """An order recalled from memory was written, or had to be read for."""
         self._count("written" if written else "read_again")

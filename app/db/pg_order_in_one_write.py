@@ -345,8 +345,15 @@ class OrderInOneWrite:
             if reserve:
                 assert memory is not None
                 memory.reserved(None if written is None else written[_RESERVED])
-        if memory is not None and facts.recalled:
-            memory.outcome(written=True)
+        # What this process remembered of the quote and its mailboxes can serve no later
+        # request now: forgotten, it no longer weighs on the garbage collector's young
+        # collections (~10 tracked objects a quote, 2 a mailbox).
+        if memory is not None:
+            memory.forget_quote(order.quote_id)
+            if facts.recalled:
+                memory.outcome(written=True)
+        if self._mailboxes is not None:
+            self._mailboxes.forget(order.mailbox_ids)
         if self._placed is not None:  # for its payment (app/db/placed_order_memory.py)
             assert written is not None
             placed = PlacedOrder(order, written[_ORDER_VERSION], facts.mailboxes, dict(versions))

@@ -61,6 +61,32 @@ async def _stored_language(db: Container, order_id: str) -> str:
         return str((await connection.execute(query, {"id": order_id})).scalar_one())
 
 
+async def test_an_order_forgets_its_quote_and_mailboxes_which_can_serve_nothing_more(
+    client: httpx.AsyncClient, db: Container
+) -> None:
+    if not remembers(db):
+        pytest.skip("quotes are remembered on PostgreSQL's lean path only (ORDER_QUOTE_MEMORY > 0)")
+    await put_mailbox(client, "mbx-m", "STANDARD")
+    await put_mailbox(client, "mbx-n", "STANDARD")
+    ordered = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-m"}])
+    other = await quote_id_for(client, CUSTOMER, [{"mailbox_id": "mbx-n"}])
+    memory = db.memory
+    assert memory.orders.recall_quote(ordered) is not None
+    assert memory.mailboxes.recall(["mbx-m"]) is not None
+
+    placed = await _order(client, ordered)
+
+    assert placed.status_code == 201, placed.text
+    # A quote orders once, and the mailbox's version now counts its unpaid order: kept,
+    # they would only cost later requests a write bound to fail, and the collector time.
+    assert memory.orders.recall_quote(ordered) is None
+    assert memory.mailboxes.recall(["mbx-m"]) is None
+    assert memory.orders.recall_quote(other) is not None
+    assert memory.mailboxes.recall(["mbx-n"]) is not None
+    again = await _order(client, ordered)
+    assert_problem(again, 409, "quote_already_ordered")
+
+
 async def test_an_order_after_its_quote_is_one_statement(
     client: httpx.AsyncClient, db: Container
 ) -> None:

@@ -51,6 +51,18 @@ def test_it_forgets_the_least_recently_used_mailbox_first() -> None:
     assert memory.recall(["c"]) is not None
 
 
+def test_ordered_mailboxes_are_forgotten_and_the_others_kept() -> None:
+    memory = MailboxMemory()
+    memory.remember([remembered("a"), remembered("b"), remembered("c")])
+
+    memory.forget(["a", "c", "never-seen"])
+
+    assert memory.recall(["a"]) is None
+    assert memory.recall(["c"]) is None
+    assert memory.recall(["b"]) is not None
+    assert len(memory) == 1
+
+
 def test_a_memory_of_no_mailboxes_remembers_nothing() -> None:
     memory = MailboxMemory(capacity=0)
     memory.remember([remembered("a")])

@@ -48,6 +48,19 @@ def test_it_forgets_the_least_recently_used_quote_first() -> None:
     assert memory.recall_quote("quo-1") is not None
 
 
+def test_an_ordered_quote_is_forgotten_and_the_others_kept() -> None:
+    memory = OrderMemory()
+    memory.remember_quote(record("quo-1"), None)
+    memory.remember_quote(record("quo-2"), None)
+
+    memory.forget_quote("quo-1")
+    memory.forget_quote("quo-never-seen")
+
+    assert memory.recall_quote("quo-1") is None
+    assert memory.recall_quote("quo-2") is not None
+    assert len(memory) == 1
+
+
 def test_it_keeps_numbers_up_to_its_bound_and_hands_out_the_oldest_first() -> None:
     memory = OrderMemory(numbers_kept=2)
     assert memory.take_number() is None
