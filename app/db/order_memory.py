@@ -7,7 +7,8 @@ it read or remembers (app/db/mailbox_memory.py), so it holds everything the orde
 read would fetch (app/db/pg_order_in_one_write.py): the quote, its mailboxes with their
 row versions, and the ordering account's language as it was when the quote was stored.
 The order's number is the one thing only the database gives: each write reserves the
-next one for a later order of this process.
+next one for a later order of this process. Once ordered, a quote is forgotten: it can
+order nothing more.
 
 Memory is never trusted on its own. The order's one write stores the order only if every
 mailbox is still at the version remembered and the account's language is unchanged (the
