@@ -75,8 +75,8 @@ class Settings(BaseSettings):
     # Order numbers each process keeps reserved for those orders: orders written at once
     # beyond it read for their number. A process that stops leaves them unused (a gap).
     order_numbers_reserved: int = Field(default=64, ge=1, le=10_000)
-    # Writes that requests make in the same turn of the event loop sent as one pipelined
-    # transaction (app/db/group_commit.py). False: each on its own connection.
+    # Writes that requests make at once sent in pipelined transactions, one group out at a
+    # time (app/db/group_commit.py). False: each on its own connection.
     database_group_commit: bool = True
     unit_of_work: UnitOfWorkKind = UnitOfWorkKind.AUTO
 

@@ -1,13 +1,23 @@
-"""Group commit: the single-row writes that requests make in the same turn of the event
-loop, sent together on one pooled connection: ONE pipelined transaction per statement
-text (a quote's insert, an order's write, a payment's).
+"""Group commit: the single-row writes that requests make while the database is busy,
+sent together on one pooled connection: ONE pipelined transaction per statement text (a
+quote's insert, an order's write, a payment's).
 
-Under load, many requests reach their one write in the same turn (uvicorn reads every
-socket that is ready, then runs their handlers up to their first wait). Each write alone
-costs a pool checkout and checkin, a round trip with its wake-ups, and a commit in
-PostgreSQL; grouped, those are paid once per group (asyncpg's `fetchmany`: every
-statement's Bind and Execute, then one Sync). A request alone is written alone, as
-before, with no wait: the group is sent in the very next turn.
+Under load, many requests reach their one write in the same turn of the event loop
+(uvicorn reads every socket that is ready, then runs their handlers up to their first
+wait). Each write alone costs a pool checkout and checkin, a round trip with its
+wake-ups, and a commit in PostgreSQL; grouped, those are paid once per group (asyncpg's
+`fetchmany`: every statement's Bind and Execute, then one Sync). A request alone is
+written alone, as before, with no wait: its group is sent in the very next turn.
+
+One group is out at a time (per event loop), and it takes half of the writes waiting (at
+least one); the rest wait for its answer. Why: a group answers all its writes when its
+last is done. Sent whole, a burst of writes came back together, and with it every
+request: the api worked while PostgreSQL idled, then idled while PostgreSQL wrote, in
+lock step on two cores, and the clients, answered together, sent the next burst
+together. Half first, the api answers that half while PostgreSQL writes the next
+(docs/benchmarks.md, "One group out at a time"). A group out longer than `STALLED` (a
+write waiting on a lock) no longer holds up the rest: another sender starts, on a
+connection of its own.
 
 What every write sent here must be: one statement that returns at most one row, whose
 first column is the `key` the caller gives (a quote's id). `fetchmany` returns the rows
@@ -16,7 +26,8 @@ of the whole group as one list; the keys hand each row to its request.
 The writes of one statement text are atomic, as a transaction is: a statement that
 fails rolls the others back. So when they fail with an error of a statement (not of the
 connection) they are sent again one at a time, each then committed or failed on its own.
-A connection lost fails every write of the group alike, as it fails a write sent alone.
+A connection lost fails every write of its group alike, as it fails a write sent alone;
+the writes still waiting go on another connection.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ import asyncio
 import weakref
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import asyncpg
@@ -37,6 +48,10 @@ from app.db.pooled_connection import CONNECTION_LOST, KeptConnection, autocommit
 # OperatorInterventionError): sending each write again alone would only repeat them.
 _WHOLE_GROUP = CONNECTION_LOST
 
+# Seconds a group may be out before the writes waiting behind it get a sender of their
+# own: far above a group's few milliseconds, far below the statement timeout.
+STALLED = 0.05
+
 
 @dataclass(slots=True)
 class _Write:
@@ -46,12 +61,31 @@ class _Write:
     answer: asyncio.Future[Any]
 
 
+@dataclass(slots=True)
+class _Queue:
+    """One event loop's writes waiting to be sent, and how many senders are at work."""
+
+    waiting: list[_Write] = field(default_factory=list)
+    senders: int = 0
+
+    def next_group(self) -> list[_Write]:
+        """The first half of the writes waiting (at least one), taken off the queue."""
+        size = (len(self.waiting) + 1) // 2
+        group = self.waiting[:size]
+        del self.waiting[:size]
+        return group
+
+    def take_all(self) -> list[_Write]:
+        taken, self.waiting = self.waiting, []
+        return taken
+
+
 class GroupCommit:
     def __init__(self, engine: AsyncEngine, on_sent: Callable[[int], None] | None = None) -> None:
         self._engine = engine
         self._on_sent = on_sent  # called with each group's size (a metric), if given
-        # The group still open for joining, per event loop (tests run several in turn).
-        self._open: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_Write]] = (
+        # Per event loop (tests run several in turn).
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
             weakref.WeakKeyDictionary()
         )
         self._sending: set[asyncio.Task[None]] = set()
@@ -61,52 +95,75 @@ class GroupCommit:
     ) -> Any:
         """The row `sql` returned (its first column `key`), or None: committed, with the
         other writes of its group, when this returns. The caller's `kept` connection
-        sends the group if this write opens one; else it is given back first."""
+        sends the writes waiting if no sender is at work; else it is given back first."""
         loop = asyncio.get_running_loop()
-        group = self._open.get(loop)
-        if group is not None and kept is not None:
-            await kept.close()  # the open group's sender has a connection, or will have
-            group = self._open.get(loop)  # the same, unless giving it back had to wait
-        if group is None:
-            group = self._open[loop] = []
-            # Its own task, not the first caller's: a caller that stops waiting must not
-            # take the others' writes with it.
-            lent = None if kept is None else kept.lend()
-            task = loop.create_task(self._send(loop, group, lent))
-            self._sending.add(task)  # the loop keeps only a weak reference to a task
-            task.add_done_callback(self._sending.discard)
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
+        if queue.senders and kept is not None:
+            await kept.close()  # the sender at work has a connection
         answer: asyncio.Future[Any] = loop.create_future()
-        group.append(_Write(sql, args, key, answer))
+        queue.waiting.append(_Write(sql, args, key, answer))
+        if not queue.senders:  # (looked at again: giving the connection back may have waited)
+            self._start_sender(loop, queue, None if kept is None else kept.lend())
         return await answer
+
+    def _start_sender(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        queue: _Queue,
+        lent: AbstractAsyncContextManager[Any] | None = None,
+    ) -> None:
+        # Its own task, not a caller's: a caller that stops waiting must not take the
+        # others' writes with it.
+        queue.senders += 1
+        task = loop.create_task(self._send(loop, queue, lent))
+        self._sending.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._sending.discard)
 
     async def _send(
         self,
         loop: asyncio.AbstractEventLoop,
-        group: list[_Write],
+        queue: _Queue,
         lent: AbstractAsyncContextManager[Any] | None,
     ) -> None:
+        """Groups, one after the other, on one connection, until no write waits."""
+        connected, group = False, []
         try:
+            # Writes keep joining the queue while the connection is awaited.
             async with lent or autocommit_connection(self._engine) as connection:
-                # Writes keep joining while the connection is awaited; from here on, the
-                # next ones form the next group.
-                self._close(loop, group)
-                if self._on_sent is not None:
-                    self._on_sent(len(group))
-                by_statement: dict[str, list[_Write]] = {}
-                for write in group:
-                    by_statement.setdefault(write.sql, []).append(write)
-                for writes in by_statement.values():
-                    await _send_together(connection, writes)
+                connected = True
+                while queue.waiting:
+                    group = queue.next_group()
+                    if self._on_sent is not None:
+                        self._on_sent(len(group))
+                    stalled = loop.call_later(STALLED, self._relieve, loop, queue)
+                    try:
+                        await _send_group(connection, group)
+                    finally:
+                        stalled.cancel()
+                    group = []
         except BaseException as error:  # no connection, a lost one, or a bug
-            # Closed first: a write joining a group whose sending is over would wait forever.
-            self._close(loop, group)
-            _fail(group, error)
+            # Without a connection, every write waiting fails, or each would wait on.
+            _fail(group if connected else queue.take_all(), error)
             if not isinstance(error, Exception):
                 raise
+        finally:
+            queue.senders -= 1
+            if queue.waiting and not queue.senders:  # joined while the connection went back
+                self._start_sender(loop, queue)
 
-    def _close(self, loop: asyncio.AbstractEventLoop, group: list[_Write]) -> None:
-        if self._open.get(loop) is group:
-            del self._open[loop]
+    def _relieve(self, loop: asyncio.AbstractEventLoop, queue: _Queue) -> None:
+        if queue.waiting:
+            self._start_sender(loop, queue)
+
+
+async def _send_group(connection: Any, group: list[_Write]) -> None:
+    by_statement: dict[str, list[_Write]] = {}
+    for write in group:
+        by_statement.setdefault(write.sql, []).append(write)
+    for writes in by_statement.values():
+        await _send_together(connection, writes)
 
 
 async def _send_together(connection: Any, writes: list[_Write]) -> None:
