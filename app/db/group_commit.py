@@ -9,15 +9,15 @@ wake-ups, and a commit in PostgreSQL; grouped, those are paid once per group (as
 `fetchmany`: every statement's Bind and Execute, then one Sync). A request alone is
 written alone, as before, with no wait: its group is sent in the very next turn.
 
-One group is out at a time (per event loop), and it takes half of the writes waiting (at
-least one); the rest wait for its answer. Why: a group answers all its writes when its
-last is done. Sent whole, a burst of writes came back together, and with it every
-request: the api worked while PostgreSQL idled, then idled while PostgreSQL wrote, in
-lock step on two cores, and the clients, answered together, sent the next burst
-together. Half first, the api answers that half while PostgreSQL writes the next
-(docs/benchmarks.md, "One group out at a time"). A group out longer than `STALLED` (a
-write waiting on a lock) no longer holds up the rest: another sender starts, on a
-connection of its own.
+One group is out at a time (per event loop), and it takes the first half of the writes
+waiting (at least one); the rest wait for its answer. Measured at 8 connections, rounds
+alternated (docs/benchmarks.md, "One group out at a time"): orders then cost ~2.1 times
+the one-query floor's time, against ~2.7 when a group went as soon as it formed, one per
+turn on a connection of its own (half of them while another was out, each with its own
+commit), and ~2.2-2.4 when one group out at a time took every write waiting. A group
+answers all its writes when its last is done: half first, the api answers that half
+while PostgreSQL writes the next. A group out longer than `STALLED` (a write waiting on
+a lock) no longer holds up the rest: another sender starts, on a connection of its own.
 
 What every write sent here must be: one statement that returns at most one row, whose
 first column is the `key` the caller gives (a quote's id). `fetchmany` returns the rows
