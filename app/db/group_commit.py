@@ -143,9 +143,11 @@ class GroupCommit:
                     finally:
                         stalled.cancel()
                     group = []
-        except BaseException as error:  # no connection, a lost one, or a bug
-            # Without a connection, every write waiting fails, or each would wait on.
-            _fail(group if connected else queue.take_all(), error)
+        except BaseException as error:  # no connection, a lost one, a bug, or stopped
+            if connected and isinstance(error, Exception):
+                _fail(group, error)  # the writes waiting go on another connection (below)
+            else:  # without a connection, or stopped, none would be sent: each would wait on
+                _fail([*group, *queue.take_all()], error)
             if not isinstance(error, Exception):
                 raise
         finally:
