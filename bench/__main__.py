@@ -68,6 +68,8 @@ PRESETS = {
 STALL_RUNS = {"full": (10, 3), "quick": (10, 1), "smoke": (1, 1)}
 # Rounds of the limiter settings' servers (bench/phases.py: Plan.limiter_rounds).
 LIMITER_ROUNDS = {"full": 15, "quick": 3, "smoke": 2}
+# Turns of a second each for the bare app and the trivial endpoint per round (Plan.turns).
+TURNS = {"full": 4, "quick": 2, "smoke": 1}
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, int]:
@@ -87,7 +89,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, Plan, in
     stall_seconds, stall_runs = STALL_RUNS[args.preset]
     plan = Plan(
         rounds, seconds, warmup, args.connections, LOW_CONNECTIONS, sizes, servers,
-        stall_seconds, stall_runs, LIMITER_ROUNDS[args.preset],
+        stall_seconds, stall_runs, LIMITER_ROUNDS[args.preset], TURNS[args.preset],
     )  # fmt: skip
     return args, plan, repeats
 
@@ -110,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}, load average {load}")
     print(f"load: wrk -t2, {plan.high} and {plan.low} connections, {plan.rounds} rounds; steady "
-          f"runs {plan.seconds} s after {plan.warmup} s warm-up (p99/p50: "
+          f"runs {plan.seconds} s after {plan.warmup} s warm-up, the bare app and the trivial "
+          f"endpoint at {plan.high} in turns of 1 s, {plan.turns} each (p99/p50: "
           f"{plan.stall_runs} runs of {plan.stall_seconds} s each at {plan.high}); "
           f"replays {plan.sizes}, the "
           f"timed and low shares per round\n", flush=True)  # fmt: skip

@@ -34,7 +34,7 @@ from bench.targets import (
     TRIVIAL,
     WEBHOOKS,
 )
-from bench.wrk import Load, Loader, Request, steady_together
+from bench.wrk import Load, Loader, Request, steady_alternated, steady_together
 
 QUOTE_BODY = b'{"years": 1, "items": [{"mailbox_id": "mbx-standard"}]}'
 RATE_LIMIT_SETTINGS = (
@@ -86,6 +86,9 @@ class Plan:
     # 9 rounds, four runs in a row read the in-process store at 1.09, 1.01, 1.06 and 1.11,
     # the same setting's quote moving 312-544 µs within a minute: 15 rounds since.
     limiter_rounds: int = 15
+    # Seconds each of the bare app and the trivial endpoint get per round at the high load,
+    # in turns of one (bench/wrk.py: steady_alternated): the trivial-vs-bare target's rounds.
+    turns: int = 4
 
     @property
     def levels(self) -> tuple[int, int]:
@@ -158,7 +161,8 @@ def measure_endpoints(
 ) -> tuple[dict[str, Rounds], dict[str, list[Load]], OrderFlow, str]:
     """Every endpoint at both connection counts, round after round: the bare app and the
     product side by side, each round loading bare, trivial, plans, the one-query floor and
-    quotes for a few seconds each, then placing and paying its share of orders. Loads by
+    quotes for a few seconds each (bare and trivial at the high load in turns of a second),
+    then placing and paying its share of orders. Loads by
     endpoint; a few longer runs per steady endpoint at the high load, for its p99/p50
     (the stall detector); the orders' flow (with its exactly-once checks); the product's log
     tail."""
@@ -178,10 +182,21 @@ def measure_endpoints(
                            plan.sizes, plan.levels, renewed_expiry)  # fmt: skip
         flow.warm_up(plan.rounds)
         loads: dict[str, Rounds] = {label: {c: [] for c in plan.levels} for label in steady}
+        in_turns = [(*steady[label], label) for label in (BARE, TRIVIAL)]
         for number in range(1, plan.rounds + 1):
             print(f"  round {number} of {plan.rounds} ...", flush=True)
+            # The target's pair, at the high load, in turns of a second (the side that
+            # starts changes each round); every other load in one run each.
+            pair = in_turns if number % 2 else in_turns[::-1]
+            alternated = {
+                load.label: load for load in steady_alternated(pair, plan.high, plan.turns)
+            }
             for label, (loader, request) in steady.items():
-                found = {c: loader.steady(request, label, c) for c in plan.levels}
+                found = {
+                    c: alternated[label] if c == plan.high and label in alternated
+                    else loader.steady(request, label, c)
+                    for c in plan.levels
+                }  # fmt: skip
                 for c, load in found.items():
                     loads[label][c].append(load)
                 print(_round_line(label, found), flush=True)

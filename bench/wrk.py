@@ -402,3 +402,61 @@ def steady_together(
         if loads[0].steal <= STEAL_LIMIT or retakes == STEAL_RETAKES:
             return [replace(load, retakes=retakes) for load in loads]
         retakes += 1
+
+
+# The length of one turn of `steady_alternated`: wrk's shortest run.
+TURN_SECONDS = 1
+
+
+def steady_alternated(
+    pair: Sequence[tuple[Loader, Request, str]], connections: int, turns: int
+) -> list[Load]:
+    """Two steady loads, one second at a time in turns (A B B A A B B A…), `turns` each
+    after a warm-up each: one load per side, its turns merged (see `merged`).
+
+    On these shared machines the host's speed moves within seconds: the same bare app in
+    the same process served 6,500 and 12,400 req/s in runs seconds apart, and a spinning
+    loop's CPU time per step moved from 62 to 115 µs and back within a second, the machine
+    otherwise idle (docs/benchmarks.md, "Trivial vs bare, in turns"). Two runs of 2 s one
+    after the other compared the host's two moments as much as the two servers; in turns,
+    both sides sample the same seconds alike, and the order A B B A cancels a drift."""
+    if len(pair) != 2:
+        raise ValueError("steady_alternated compares exactly two loads")
+    first = pair[0][0]
+    if first.warmup:
+        for loader, request, label in pair:
+            aim = loader.aim(request, label)
+            _run_together([aim.command(first.wrk, connections, first.warmup)], first.warmup + 30)
+    taken: list[list[Load]] = [[], []]
+    for turn in range(2 * turns):
+        side = (turn + 1) // 2 % 2  # 0 1 1 0 0 1 1 0 …
+        loader, request, label = pair[side]
+        aim = loader.aim(request, label)
+        taken[side] += for_duration(
+            first.wrk, [aim], connections=connections, seconds=TURN_SECONDS, warmup=0
+        )
+    return [merged(loads) for loads in taken]
+
+
+def merged(turns: Sequence[Load]) -> Load:
+    """One load of several runs of the same request: their requests, seconds, CPU and
+    PostgreSQL's CPU added up; p50 the median run's, p99 the slowest run's (wrk's
+    percentiles of separate runs can't be merged exactly: this one errs high); steal
+    their mean."""
+    requests = sum(load.requests for load in turns)
+    weight = max(requests, 1)
+    p50s = sorted(load.p50_ms for load in turns)
+    first = turns[0]
+    return Load(
+        first.label,
+        first.connections,
+        requests,
+        sum(load.seconds for load in turns),
+        p50s[len(p50s) // 2],
+        max(load.p99_ms for load in turns),
+        sum(load.server_cpu_us * load.requests for load in turns) / weight,
+        "; ".join(load.errors for load in turns if load.errors),
+        database_cpu_us=sum(load.database_cpu_us * load.requests for load in turns) / weight,
+        steal=sum(load.steal for load in turns) / len(turns),
+        retakes=sum(load.retakes for load in turns),
+    )
