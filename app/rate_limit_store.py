@@ -340,6 +340,10 @@ class RedisCounters:
         seen = await self._run(policy, identity, consume=True)
         if seen is None:
             return None
+        if seen[0]:
+            decision = self._allowed(policy, seen)
+            if decision is not None:
+                return decision
         return Decision.of(bool(seen[0]), self._windows(policy, seen))
 
     async def peek(self, policy: Policy, identity: str) -> Decision | None:
@@ -414,6 +418,25 @@ class RedisCounters:
             current = f"{self._prefix}:{{{item.key_for(policy.name, identity)}}}"
             keys += (f"{current}/-1", current)
         return keys
+
+    @staticmethod
+    def _allowed(policy: Policy, seen: list[int]) -> Decision | None:
+        """`Decision.of(True, windows)` without building the windows, when the tightest
+        window still has room after this hit (None otherwise: the general rule says when
+        one more fits). A frozen `Window` per window cost every allowed hit ~1 µs each."""
+        index, least, until_end = 0, 0, 0.0
+        for i, item in enumerate(policy.items):
+            expiry = item.get_expiry()
+            # Window.remaining and seconds_until_window_ends, in the same arithmetic
+            weighted = math.floor(seen[1 + 4 * i] * (seen[2 + 4 * i] / 1000) / expiry)
+            left = item.amount - weighted - seen[3 + 4 * i]
+            left = left if left > 0 else 0
+            if not i or left < least:
+                index, least = i, left
+                until_end = max(seen[4 + 4 * i] / 1000 - expiry, 0.0) or float(expiry)
+        if not least:
+            return None
+        return Decision(True, index, least, _whole_seconds(until_end))
 
     @staticmethod
     def _windows(policy: Policy, seen: list[int]) -> list[Window]:

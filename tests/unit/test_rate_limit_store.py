@@ -76,6 +76,36 @@ def test_in_process_hits_decide_as_the_windows_they_saw(gaps: list[float], start
     asyncio.run(compare())
 
 
+def _script_answer(limit: int, expiry: int) -> st.SearchStrategy[list[int]]:
+    """One window of the Redis script's answer: previous count and TTL (ms), current
+    count and TTL (ms), as an allowed hit can leave them (the hit counted)."""
+    return st.tuples(
+        st.integers(0, limit),
+        st.integers(0, expiry * 1000),
+        st.integers(1, limit),
+        st.integers(expiry * 1000, 2 * expiry * 1000),
+    ).map(list)
+
+
+@given(
+    quick=_script_answer(3, 10),
+    slow=_script_answer(5, 60),
+)
+@settings(max_examples=300, deadline=None)
+def test_redis_allowed_hits_decide_as_the_windows_the_script_saw(
+    quick: list[int], slow: list[int]
+) -> None:
+    # The hit's shortcut for an allowed request (no windows built) against the general rule.
+    policy = Policy.of(LimitedGroup.QUOTES, "3/10 seconds;5/minute")
+    seen = [1, *quick, *slow]
+    general = Decision.of(True, RedisCounters._windows(policy, seen))
+    shortcut = RedisCounters._allowed(policy, seen)
+    if general.remaining:
+        assert shortcut == general
+    else:  # no room left: when one more fits is the general rule's to say
+        assert shortcut is None
+
+
 async def test_a_refused_request_spends_no_windows_budget() -> None:
     policy = Policy.of(LimitedGroup.QUOTES, "100/minute;2/hour")
     counters = InProcessCounters()
