@@ -5,8 +5,9 @@ uv run python -m bench [--rounds 5] [--duration 2] [--connections 64] [--quick |
 1. Domain: `quote_renewal` calls per second on one core (1 and 10 mailboxes).
 2. A throw-away PostgreSQL database (TEST_DATABASE_URL's server), migrated, seeded with
    the demo plus one bench mailbox per order (COPY).
-3. A bare FastAPI app (bench/bare_app.py) and the product (bench/bench_app.py) side by
-   side, each in its own uvicorn worker, same flags; then rounds, each loading every
+3. The product (bench/bench_app.py) in its own uvicorn worker; then rounds, each first
+   comparing a fresh pair (a bare FastAPI app, bench/bare_app.py, and a second product
+   server, started for the round, same flags) in turns, then loading every product
    endpoint in turn with wrk at --connections and at 8 for a few seconds: steady load
    for reads and quotes, replay of pre-built requests for orders and signed webhooks
    (bench/order_flow.py), with SQL proof of exactly once at the end.
@@ -112,8 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"started: {datetime.now(UTC).isoformat(timespec='seconds')}, load average {load}")
     print(f"load: wrk -t2, {plan.high} and {plan.low} connections, {plan.rounds} rounds; steady "
-          f"runs {plan.seconds} s after {plan.warmup} s warm-up, the bare app and the trivial "
-          f"endpoint at {plan.high} in turns of 1 s, {plan.turns} each (p99/p50: "
+          f"runs {plan.seconds} s after {plan.warmup} s warm-up; a fresh bare app and product "
+          f"server per round, their trivial endpoints at {plan.high} in turns of 1 s, "
+          f"{plan.turns} each (p99/p50: "
           f"{plan.stall_runs} runs of {plan.stall_seconds} s each at {plan.high}); "
           f"replays {plan.sizes}, the "
           f"timed and low shares per round\n", flush=True)  # fmt: skip

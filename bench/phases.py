@@ -29,6 +29,7 @@ from bench.targets import (
     LIMITER_REDIS,
     ONE_QUERY,
     ORDERS,
+    PAIRED_TRIVIAL,
     PLANS,
     QUOTES,
     TRIVIAL,
@@ -156,22 +157,43 @@ def _round_line(label: str, loads: dict[int, Load]) -> str:
     return f"    {label:<28}{figures}"
 
 
+def measure_pair(bench: Bench, number: int) -> tuple[Load, Load]:
+    """The trivial-vs-bare target's round: a bare app and a product server started for this
+    round alone, loaded at the high count in turns of a second (`steady_alternated`; the
+    side that starts changes each round), then stopped. Trivial's load, then the bare app's.
+
+    Two processes of the same code differ by up to ±8% in req/s for their whole life
+    (docs/benchmarks.md, "Our layers counted without HTTP"): one pair for the whole run
+    drew one pairing, and the row read 0.77-0.97 from run to run while our stack costs 3%
+    more instructions than FastAPI's floor. A pair per round makes the rounds' median a
+    median of pairings."""
+    plan = bench.plan
+    request = Request("GET", TRIVIAL_PATH)
+    with ExitStack() as servers:
+        bare, _ = servers.enter_context(bench.loader(dict(os.environ), BARE_APP, TRIVIAL_PATH))
+        # Beside the product server's pools, within PostgreSQL's 100 connections.
+        env = bench.server_env(DATABASE_POOL_SIZE=LIMITER_POOL_SIZE)
+        product, _ = servers.enter_context(bench.loader(env))
+        pair = [(bare, request, BARE), (product, request, PAIRED_TRIVIAL)]
+        loads = steady_alternated(pair if number % 2 else pair[::-1], plan.high, plan.turns)
+    by_label = {load.label: load for load in loads}
+    return by_label[PAIRED_TRIVIAL], by_label[BARE]
+
+
 def measure_endpoints(
     bench: Bench, renewed_expiry: date
 ) -> tuple[dict[str, Rounds], dict[str, list[Load]], OrderFlow, str]:
-    """Every endpoint at both connection counts, round after round: the bare app and the
-    product side by side, each round loading bare, trivial, plans, the one-query floor and
-    quotes for a few seconds each (bare and trivial at the high load in turns of a second),
-    then placing and paying its share of orders. Loads by
-    endpoint; a few longer runs per steady endpoint at the high load, for its p99/p50
-    (the stall detector); the orders' flow (with its exactly-once checks); the product's log
-    tail."""
+    """Every endpoint at both connection counts, round after round. Each round first
+    compares a fresh pair, the bare app and the product's trivial endpoint (`measure_pair`),
+    then loads trivial, plans, the one-query floor and quotes on the product server for a
+    few seconds each, and places and pays its share of orders there. Loads by endpoint (the
+    pair's at the high count only); a few longer runs per steady endpoint at the high load,
+    for its p99/p50 (the stall detector); the orders' flow (with its exactly-once checks);
+    the product's log tail."""
     plan = bench.plan
     with ExitStack() as servers:
-        bare, _ = servers.enter_context(bench.loader(dict(os.environ), BARE_APP, TRIVIAL_PATH))
         product, log = servers.enter_context(bench.loader(bench.server_env()))
         steady = {
-            BARE: (bare, Request("GET", TRIVIAL_PATH)),
             TRIVIAL: (product, Request("GET", TRIVIAL_PATH)),
             PLANS: (product, Request("GET", "/v1/plans")),
             ONE_QUERY: (product, Request("GET", "/bench/asyncpg")),
@@ -181,22 +203,15 @@ def measure_endpoints(
         flow = OrderReplay(product, bench.database.url, account, bench.webhook_secret,
                            plan.sizes, plan.levels, renewed_expiry)  # fmt: skip
         flow.warm_up(plan.rounds)
-        loads: dict[str, Rounds] = {label: {c: [] for c in plan.levels} for label in steady}
-        in_turns = [(*steady[label], label) for label in (BARE, TRIVIAL)]
+        loads: dict[str, Rounds] = {label: {plan.high: []} for label in (PAIRED_TRIVIAL, BARE)}
+        loads |= {label: {c: [] for c in plan.levels} for label in steady}
         for number in range(1, plan.rounds + 1):
             print(f"  round {number} of {plan.rounds} ...", flush=True)
-            # The target's pair, at the high load, in turns of a second (the side that
-            # starts changes each round); every other load in one run each.
-            pair = in_turns if number % 2 else in_turns[::-1]
-            alternated = {
-                load.label: load for load in steady_alternated(pair, plan.high, plan.turns)
-            }
+            for load in measure_pair(bench, number):
+                loads[load.label][plan.high].append(load)
+                print(_round_line(load.label, {plan.high: load}), flush=True)
             for label, (loader, request) in steady.items():
-                found = {
-                    c: alternated[label] if c == plan.high and label in alternated
-                    else loader.steady(request, label, c)
-                    for c in plan.levels
-                }  # fmt: skip
+                found = {c: loader.steady(request, label, c) for c in plan.levels}
                 for c, load in found.items():
                     loads[label][c].append(load)
                 print(_round_line(label, found), flush=True)
